@@ -1,0 +1,113 @@
+//! Cached access to a segment's pages, and flushing them (nt_internals §5.2, §8).
+//!
+//! `ReadFile`/`WriteFile` on a cached file copy between the caller's buffer and the file's
+//! frames through the *same prototype PTEs* every view uses, so file I/O is coherent with every
+//! view by construction. NT does it through system-cache views; this model uses the shortcut
+//! §8 allows: each page is made resident through its prototype PTE, held by one share reference
+//! for the copy, then released — which puts it on the standby or modified list exactly as the
+//! unmapping of a system-cache view would.
+
+use crate::addr::{PageCount, PAGE_BYTES, PAGE_SIZE};
+use crate::error::{Result, VmmError};
+use crate::fault::ProtoFailure;
+use crate::id::SegmentId;
+use crate::machine::Machine;
+use crate::pte::{ProtoPte, ProtoRef};
+use crate::segment::SegmentKind;
+
+impl Machine {
+    fn check_segment_bytes(&self, id: SegmentId, offset: u64, len: usize) -> Result<()> {
+        let seg = self.segment(id)?;
+        let end = offset.checked_add(len as u64).ok_or(VmmError::RangeOverflow)?;
+        let bytes = seg.pages.saturating_mul(PAGE_SIZE);
+        if end > bytes {
+            return Err(VmmError::BeyondSegment {
+                segment: id,
+                index: end.saturating_sub(1) / PAGE_SIZE,
+                pages: PageCount::new(seg.pages),
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies one page's bytes through the prototype PTE: `f` gets the frame's bytes.
+    fn with_segment_page(&mut self, id: SegmentId, index: u64, write: bool, f: impl FnOnce(&mut [u8; PAGE_BYTES])) -> Result<()> {
+        self.ensure_available(1)?;
+        let proto = ProtoRef { segment: id, index };
+        let (pfn, _) = match self.make_proto_resident(proto) {
+            Ok(r) => r,
+            Err(ProtoFailure::NotCommitted) => {
+                return Err(VmmError::NotCommitted(crate::addr::Va::new(index * PAGE_SIZE)))
+            }
+            Err(ProtoFailure::Io(e)) => return Err(VmmError::Store(e)),
+            Err(ProtoFailure::Other(e)) => return Err(e),
+        };
+        f(self.memory.frame_mut(pfn));
+        if write {
+            // Cc's MmSetAddressRangeModified: the frame is dirty now.
+            self.mark_modified(pfn);
+        }
+        self.decrement_share_count(pfn);
+        Ok(())
+    }
+
+    /// Reads `buf.len()` bytes of a segment at byte `offset`.
+    pub(crate) fn read_segment(&mut self, id: SegmentId, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.check_segment_bytes(id, offset, buf.len())?;
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let off = (pos % PAGE_SIZE) as usize;
+            let n = (PAGE_BYTES - off).min(buf.len() - done);
+            let out = &mut buf[done..done + n];
+            self.with_segment_page(id, pos / PAGE_SIZE, false, |page| {
+                out.copy_from_slice(&page[off..off + n]);
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Writes `data` into a segment at byte `offset`; the pages become modified.
+    pub(crate) fn write_segment(&mut self, id: SegmentId, offset: u64, data: &[u8]) -> Result<()> {
+        self.check_segment_bytes(id, offset, data.len())?;
+        let mut done = 0usize;
+        while done < data.len() {
+            let pos = offset + done as u64;
+            let off = (pos % PAGE_SIZE) as usize;
+            let n = (PAGE_BYTES - off).min(data.len() - done);
+            let src = &data[done..done + n];
+            self.with_segment_page(id, pos / PAGE_SIZE, true, |page| {
+                page[off..off + n].copy_from_slice(src);
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// `MiFlushSectionInternal` over prototype PTEs `[first, first + count)` of a file segment:
+    /// every valid or transition page whose frame is modified is written to the file and made
+    /// clean. Stops at the first failed write, whose page stays modified (nothing is lost).
+    /// Returns the pages written. Dirty bits still in process PTEs are not looked at: the caller
+    /// harvests its own first.
+    pub(crate) fn flush_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
+        let seg = self.segment(id)?;
+        let SegmentKind::File { store } = seg.kind else {
+            return Err(VmmError::InvalidParameter("only file segments are flushed to a file"));
+        };
+        let mut written = 0;
+        for (index, pte) in seg.resident(first, count) {
+            let pfn = match pte {
+                ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => pfn,
+                _ => continue,
+            };
+            if !self.pfn.entry(pfn).modified {
+                continue;
+            }
+            self.write_file_frame(pfn, store, index)?;
+            written += 1;
+        }
+        tracing::debug!(?id, first, count, written, "segment range flushed");
+        Ok(written)
+    }
+}

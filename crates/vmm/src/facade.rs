@@ -1,0 +1,485 @@
+//! [`Vmm`]: the machine's public, thread-safe interface.
+
+use crate::addr::{PageCount, PageRange, Pfn, Va, Vpn};
+use crate::address_space::AddressSpace;
+use crate::commit::CommitState;
+use crate::counters::{FaultCounters, MachineCounters};
+use crate::error::{Result, VmmError};
+use crate::id::{AsId, SegmentId, StoreId};
+use crate::invariants::InvariantViolation;
+use crate::machine::{default_pagefile_store, Machine, VmmConfig};
+use crate::pfn::{ListCounts, PageLocation, PfnEntry};
+use crate::protection::{Access, Protection};
+use crate::pte::{ProtoPte, Pte};
+use crate::query::RegionInfo;
+use crate::region::Placement;
+use crate::segment::SegmentInfo;
+use crate::store::{BackingStore, PageBuf};
+use crate::vad::Vad;
+use crate::writer::WriterReport;
+use parking_lot::Mutex;
+
+/// The simulated machine: physical frames, the PFN database, address spaces, segments, the
+/// pagefile and backing stores, behind one lock (see [`crate::machine`] for the lock order).
+///
+/// Every method validates its arguments and returns an error — never panics — on bad input.
+///
+/// ```
+/// use ntmm_vmm::{Vmm, VmmConfig, PageCount, Protection, Placement, Va};
+/// let vmm = Vmm::new(VmmConfig { frames: 16, ..VmmConfig::default() }).unwrap();
+/// let a = vmm.create_address_space();
+/// let b = vmm.create_address_space();
+/// // Anonymous shared memory: one segment mapped by two address spaces.
+/// let seg = vmm.create_pagefile_segment(PageCount::new(4), Protection::READWRITE, false).unwrap();
+/// let pa = vmm.map_segment(a, seg, 0, PageCount::new(4), Placement::BottomUp, Protection::READWRITE).unwrap();
+/// let pb = vmm.map_segment(b, seg, 0, PageCount::new(4), Placement::BottomUp, Protection::READONLY).unwrap();
+/// vmm.write(a, pa, b"shared").unwrap();
+/// let mut buf = [0u8; 6];
+/// vmm.read(b, pb, &mut buf).unwrap();
+/// assert_eq!(&buf, b"shared");
+/// // B's view is read-only: a store raises an access violation at the address.
+/// let err = vmm.write_u8(b, pb, 1).unwrap_err();
+/// assert_eq!(err.status(), ntmm_vmm::NtStatus::STATUS_ACCESS_VIOLATION);
+/// vmm.check_invariants().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Vmm {
+    machine: Mutex<Machine>,
+}
+
+fn user_va(va: Va) -> Result<Va> {
+    if va.is_user() {
+        Ok(va)
+    } else {
+        Err(VmmError::AddressOutOfRange(va))
+    }
+}
+
+impl Vmm {
+    /// A machine with an in-memory pagefile.
+    pub fn new(config: VmmConfig) -> Result<Self> {
+        Self::with_pagefile_store(config, default_pagefile_store())
+    }
+
+    /// A machine whose pagefile lives in `store` (e.g. a [`crate::store::HostFileStore`]).
+    pub fn with_pagefile_store(config: VmmConfig, store: Box<dyn BackingStore>) -> Result<Self> {
+        Ok(Vmm {
+            machine: Mutex::new(Machine::new(config, store)?),
+        })
+    }
+
+    fn op<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        let mut m = self.machine.lock();
+        let r = f(&mut m);
+        m.after_op();
+        r
+    }
+
+    /// Read-only access to the whole machine, for inspection and display.
+    pub fn inspect<R>(&self, f: impl FnOnce(&Machine) -> R) -> R {
+        f(&self.machine.lock())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> VmmConfig {
+        self.machine.lock().config
+    }
+
+    // ---- address spaces -------------------------------------------------------------------
+
+    /// Creates an address space with the default working-set maximum.
+    pub fn create_address_space(&self) -> AsId {
+        self.op(|m| {
+            let id = m.new_space_id();
+            let max = m.config.working_set_max;
+            m.spaces.insert(id, AddressSpace::new(id, max));
+            tracing::debug!(?id, "address space created");
+            id
+        })
+    }
+
+    /// Deletes an address space as process exit does: every view unmapped, private memory
+    /// released (nt_internals §6.4).
+    pub fn delete_address_space(&self, asid: AsId) -> Result<()> {
+        self.op(|m| m.delete_space(asid))
+    }
+
+    /// Changes a working set's maximum (at least 2 pages), trimming it down to the new size.
+    pub fn set_working_set_max(&self, asid: AsId, pages: u64) -> Result<()> {
+        if pages < 2 {
+            return Err(VmmError::InvalidParameter("working set maximum must be at least 2"));
+        }
+        self.op(|m| {
+            m.space_mut(asid)?.ws.set_max(pages);
+            let over = m.space(asid)?.ws.len().saturating_sub(pages);
+            m.trim_working_set(asid, Some(over))?;
+            Ok(())
+        })
+    }
+
+    /// The live address spaces.
+    pub fn address_spaces(&self) -> Vec<AsId> {
+        self.machine.lock().spaces.keys().copied().collect()
+    }
+
+    // ---- backing stores -------------------------------------------------------------------
+
+    /// Registers a backing store (a file's data).
+    pub fn add_store(&self, store: Box<dyn BackingStore>) -> StoreId {
+        self.op(|m| m.add_store(store))
+    }
+
+    /// Unregisters a store no segment uses and hands it back.
+    pub fn remove_store(&self, id: StoreId) -> Result<Box<dyn BackingStore>> {
+        self.op(|m| m.remove_store(id))
+    }
+
+    /// Runs `f` on a store — what is on disk, not what the cache holds.
+    pub fn with_store<R>(&self, id: StoreId, f: impl FnOnce(&mut dyn BackingStore) -> R) -> Result<R> {
+        let mut m = self.machine.lock();
+        let s = m.stores.get_mut(&id).ok_or(VmmError::UnknownStore(id))?;
+        Ok(f(s.as_mut()))
+    }
+
+    // ---- segments -------------------------------------------------------------------------
+
+    /// Creates a pagefile-backed segment of `pages` pages; unless `reserve`, every page is
+    /// committed and charged now (nt_internals §1.9).
+    pub fn create_pagefile_segment(&self, pages: PageCount, protection: Protection, reserve: bool) -> Result<SegmentId> {
+        self.op(|m| m.create_pagefile_segment(pages.raw(), protection, reserve))
+    }
+
+    /// Creates a file-backed segment of `pages` pages over a store.
+    pub fn create_file_segment(&self, store: StoreId, pages: PageCount) -> Result<SegmentId> {
+        self.op(|m| m.create_file_segment(store, pages.raw()))
+    }
+
+    /// Grows a file-backed segment.
+    pub fn extend_segment(&self, id: SegmentId, pages: PageCount) -> Result<()> {
+        self.op(|m| m.extend_segment(id, pages.raw()))
+    }
+
+    /// Commits prototype PTEs `[first, first + count)` of a pagefile segment that are not yet
+    /// committed; returns the pages charged.
+    pub fn commit_segment(&self, id: SegmentId, first: u64, count: PageCount) -> Result<PageCount> {
+        self.op(|m| m.commit_segment(id, first, count.raw()).map(PageCount::new))
+    }
+
+    /// Parks (the owner has let go) or revives a segment; see [`Vmm::take_segments_to_delete`].
+    pub fn set_segment_parked(&self, id: SegmentId, parked: bool) -> Result<()> {
+        self.op(|m| m.set_parked(id, parked))
+    }
+
+    /// Parked segments that no longer hold any page or view: their owner should delete them.
+    pub fn take_segments_to_delete(&self) -> Vec<SegmentId> {
+        self.op(|m| m.take_deletion_queue())
+    }
+
+    /// Writes a segment's modified pages and frees its resident frames.
+    pub fn purge_segment(&self, id: SegmentId) -> Result<()> {
+        self.op(|m| m.purge_segment(id))
+    }
+
+    /// Deletes an unmapped segment (a pagefile segment's contents are discarded).
+    pub fn delete_segment(&self, id: SegmentId) -> Result<()> {
+        self.op(|m| m.delete_segment(id))
+    }
+
+    /// Disables or re-enables writing a segment's modified pages.
+    pub fn set_no_modified_writing(&self, id: SegmentId, on: bool) -> Result<()> {
+        self.op(|m| m.set_no_modified_writing(id, on))
+    }
+
+    /// A segment's state.
+    pub fn segment_info(&self, id: SegmentId) -> Result<SegmentInfo> {
+        self.machine.lock().segment(id).map(|s| s.info())
+    }
+
+    /// The live segments.
+    pub fn segments(&self) -> Vec<SegmentId> {
+        self.machine.lock().segments.keys().copied().collect()
+    }
+
+    /// A prototype PTE.
+    pub fn proto_pte(&self, id: SegmentId, index: u64) -> Result<ProtoPte> {
+        let m = self.machine.lock();
+        let seg = m.segment(id)?;
+        if index >= seg.pages {
+            return Err(VmmError::BeyondSegment {
+                segment: id,
+                index,
+                pages: PageCount::new(seg.pages),
+            });
+        }
+        Ok(seg.get(index))
+    }
+
+    /// Reads segment bytes through its prototype PTEs (cached file I/O, nt_internals §8).
+    pub fn read_segment(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.op(|m| m.read_segment(id, offset, buf))
+    }
+
+    /// Writes segment bytes through its prototype PTEs; the pages become modified.
+    pub fn write_segment(&self, id: SegmentId, offset: u64, data: &[u8]) -> Result<()> {
+        self.op(|m| m.write_segment(id, offset, data))
+    }
+
+    /// Writes the modified resident pages of `[first, first + count)` of a file segment.
+    pub fn flush_segment(&self, id: SegmentId, first: u64, count: PageCount) -> Result<u64> {
+        self.op(|m| m.flush_segment(id, first, count.raw()))
+    }
+
+    // ---- regions --------------------------------------------------------------------------
+
+    /// Maps `pages` prototype PTEs of a segment from `first_index` into an address space.
+    pub fn map_segment(
+        &self,
+        asid: AsId,
+        segment: SegmentId,
+        first_index: u64,
+        pages: PageCount,
+        placement: Placement,
+        protection: Protection,
+    ) -> Result<Va> {
+        self.op(|m| m.map_segment(asid, segment, first_index, pages.raw(), placement, protection))
+    }
+
+    /// Reserves (and with `commit`, commits) a private region.
+    pub fn allocate_private(
+        &self,
+        asid: AsId,
+        pages: PageCount,
+        placement: Placement,
+        protection: Protection,
+        commit: bool,
+    ) -> Result<Va> {
+        self.op(|m| m.allocate_private(asid, pages.raw(), placement, protection, commit))
+    }
+
+    /// Commits pages of a private region; returns the pages newly charged.
+    pub fn commit_private(&self, asid: AsId, va: Va, pages: PageCount, protection: Protection) -> Result<PageCount> {
+        let va = user_va(va)?;
+        self.op(|m| m.commit_private(asid, va.vpn(), pages.raw(), protection).map(PageCount::new))
+    }
+
+    /// Decommits pages of a private region; returns the pages uncharged.
+    pub fn decommit_private(&self, asid: AsId, va: Va, pages: PageCount) -> Result<PageCount> {
+        let va = user_va(va)?;
+        self.op(|m| m.decommit_private(asid, va.vpn(), pages.raw()).map(PageCount::new))
+    }
+
+    /// Removes the region containing `va` (unmap a view or release private memory). Unmapping
+    /// captures dirty bits and never writes.
+    pub fn free_region(&self, asid: AsId, va: Va) -> Result<Vad> {
+        let va = user_va(va)?;
+        self.op(|m| m.free_region(asid, va))
+    }
+
+    /// Changes the protection of committed pages of one region; returns the first page's old
+    /// protection.
+    pub fn protect(&self, asid: AsId, va: Va, pages: PageCount, protection: Protection) -> Result<Protection> {
+        let va = user_va(va)?;
+        self.op(|m| m.protect(asid, va.vpn(), pages.raw(), protection))
+    }
+
+    /// The `MEMORY_BASIC_INFORMATION` record of `va`.
+    pub fn query(&self, asid: AsId, va: Va) -> Result<RegionInfo> {
+        self.machine.lock().query(asid, va)
+    }
+
+    /// The region containing `va`, if any.
+    pub fn region(&self, asid: AsId, va: Va) -> Result<Option<Vad>> {
+        Ok(self.machine.lock().space(asid)?.vads.find(va.vpn()).copied())
+    }
+
+    /// Every region of an address space, in address order.
+    pub fn regions(&self, asid: AsId) -> Result<Vec<Vad>> {
+        Ok(self.machine.lock().space(asid)?.vads.iter().copied().collect())
+    }
+
+    /// Moves the dirty bits of this address space's valid PTEs in the range into their frames
+    /// (the first step of a flush); returns how many pages were dirty.
+    pub fn harvest_dirty(&self, asid: AsId, va: Va, pages: PageCount) -> Result<u64> {
+        let va = user_va(va)?;
+        let end = va.vpn().checked_add(pages).ok_or(VmmError::RangeOverflow)?;
+        let range = PageRange::new(va.vpn(), end).ok_or(VmmError::RangeOverflow)?;
+        self.op(|m| m.harvest_dirty(asid, range))
+    }
+
+    // ---- memory access --------------------------------------------------------------------
+
+    /// Loads `buf.len()` bytes at `va`, page by page.
+    pub fn read(&self, asid: AsId, va: Va, buf: &mut [u8]) -> Result<()> {
+        self.op(|m| m.read(asid, va, buf))
+    }
+
+    /// Stores `data` at `va`, page by page; bytes stored before a faulting page stay stored.
+    pub fn write(&self, asid: AsId, va: Va, data: &[u8]) -> Result<()> {
+        self.op(|m| m.write(asid, va, data))
+    }
+
+    /// Touches the page of `va` for `access` (resolving faults) and returns its frame.
+    pub fn touch(&self, asid: AsId, va: Va, access: Access) -> Result<Pfn> {
+        Machine::check_user_range(va, 1)?;
+        self.op(|m| m.translate(asid, va, access))
+    }
+
+    /// Loads a byte.
+    pub fn read_u8(&self, asid: AsId, va: Va) -> Result<u8> {
+        self.op(|m| m.read_value::<1>(asid, va)).map(u8::from_le_bytes)
+    }
+    /// Loads a little-endian 16-bit value.
+    pub fn read_u16(&self, asid: AsId, va: Va) -> Result<u16> {
+        self.op(|m| m.read_value::<2>(asid, va)).map(u16::from_le_bytes)
+    }
+    /// Loads a little-endian 32-bit value.
+    pub fn read_u32(&self, asid: AsId, va: Va) -> Result<u32> {
+        self.op(|m| m.read_value::<4>(asid, va)).map(u32::from_le_bytes)
+    }
+    /// Loads a little-endian 64-bit value.
+    pub fn read_u64(&self, asid: AsId, va: Va) -> Result<u64> {
+        self.op(|m| m.read_value::<8>(asid, va)).map(u64::from_le_bytes)
+    }
+    /// Stores a byte.
+    pub fn write_u8(&self, asid: AsId, va: Va, v: u8) -> Result<()> {
+        self.op(|m| m.write_value(asid, va, v.to_le_bytes()))
+    }
+    /// Stores a little-endian 16-bit value (all or nothing, even across pages).
+    pub fn write_u16(&self, asid: AsId, va: Va, v: u16) -> Result<()> {
+        self.op(|m| m.write_value(asid, va, v.to_le_bytes()))
+    }
+    /// Stores a little-endian 32-bit value (all or nothing, even across pages).
+    pub fn write_u32(&self, asid: AsId, va: Va, v: u32) -> Result<()> {
+        self.op(|m| m.write_value(asid, va, v.to_le_bytes()))
+    }
+    /// Stores a little-endian 64-bit value (all or nothing, even across pages).
+    pub fn write_u64(&self, asid: AsId, va: Va, v: u64) -> Result<()> {
+        self.op(|m| m.write_value(asid, va, v.to_le_bytes()))
+    }
+
+    // ---- memory pressure ------------------------------------------------------------------
+
+    /// Trims the oldest `pages` pages (all if `None`) of a working set, as `EmptyWorkingSet`
+    /// does. Returns the pages trimmed.
+    pub fn trim(&self, asid: AsId, pages: Option<u64>) -> Result<u64> {
+        self.op(|m| m.trim_working_set(asid, pages))
+    }
+
+    /// Empties every working set.
+    pub fn trim_all(&self) -> u64 {
+        self.op(|m| {
+            let ids: Vec<AsId> = m.spaces.keys().copied().collect();
+            ids.into_iter()
+                .map(|id| m.trim_working_set(id, None).unwrap_or(0))
+                .sum()
+        })
+    }
+
+    /// Runs the mapped page writer and the modified page writer over the whole modified list.
+    pub fn run_writers(&self) -> WriterReport {
+        self.op(|m| m.run_writers_internal())
+    }
+
+    /// Runs the modified page writer only (pagefile-destined pages).
+    pub fn run_modified_page_writer(&self) -> WriterReport {
+        self.op(|m| m.run_modified_page_writer())
+    }
+
+    /// Runs the mapped page writer only (file pages).
+    pub fn run_mapped_page_writer(&self) -> WriterReport {
+        self.op(|m| m.run_mapped_page_writer())
+    }
+
+    /// Makes `pages` frames available (zeroed + free + standby), running the writers and
+    /// trimming working sets as memory pressure would.
+    pub fn make_available(&self, pages: u64) -> Result<()> {
+        self.op(|m| {
+            if pages > m.pfn.len() as u64 {
+                return Err(VmmError::InvalidParameter("more frames than the machine has"));
+            }
+            m.ensure_available(pages)
+        })
+    }
+
+    // ---- inspection -----------------------------------------------------------------------
+
+    /// The PTE of `va`.
+    pub fn pte(&self, asid: AsId, va: Va) -> Result<Pte> {
+        Ok(self.machine.lock().space(asid)?.page_table.get(va.vpn()))
+    }
+
+    /// A frame's PFN entry.
+    pub fn pfn_entry(&self, pfn: Pfn) -> Option<PfnEntry> {
+        self.machine.lock().pfn.get(pfn).cloned()
+    }
+
+    /// A frame's contents.
+    pub fn frame(&self, pfn: Pfn) -> Option<Box<PageBuf>> {
+        let m = self.machine.lock();
+        m.pfn.get(pfn)?;
+        Some(Box::new(*m.memory.frame(pfn)))
+    }
+
+    /// Frames per list.
+    pub fn list_counts(&self) -> ListCounts {
+        self.machine.lock().pfn.counts()
+    }
+
+    /// The frames of a list, head first.
+    pub fn list(&self, list: PageLocation) -> Vec<Pfn> {
+        self.machine.lock().pfn.list(list)
+    }
+
+    /// Fault counters of an address space.
+    pub fn fault_counters(&self, asid: AsId) -> Result<FaultCounters> {
+        Ok(self.machine.lock().space(asid)?.counters)
+    }
+
+    /// Machine-wide counters.
+    pub fn machine_counters(&self) -> MachineCounters {
+        self.machine.lock().counters
+    }
+
+    /// The pages of a working set, oldest first.
+    pub fn working_set(&self, asid: AsId) -> Result<Vec<Vpn>> {
+        Ok(self.machine.lock().space(asid)?.ws.pages())
+    }
+
+    /// The commit state.
+    pub fn commit(&self) -> CommitState {
+        self.machine.lock().commit
+    }
+
+    /// Pagefile slots in use.
+    pub fn pagefile_used(&self) -> u32 {
+        self.machine.lock().pagefile.used()
+    }
+
+    /// Checks every invariant of the machine (see [`crate::invariants`]).
+    pub fn check_invariants(&self) -> std::result::Result<(), InvariantViolation> {
+        self.machine.lock().check_invariants()
+    }
+}
+
+impl Machine {
+    /// The PFN database.
+    pub fn pfn_database(&self) -> &crate::pfn::PfnDatabase {
+        &self.pfn
+    }
+    /// An address space.
+    pub fn address_space(&self, id: AsId) -> Option<&AddressSpace> {
+        self.spaces.get(&id)
+    }
+    /// A segment's state.
+    pub fn segment_state(&self, id: SegmentId) -> Option<SegmentInfo> {
+        self.segments.get(&id).map(|s| s.info())
+    }
+    /// Physical memory.
+    pub fn physical_memory(&self) -> &crate::memory::PhysicalMemory {
+        &self.memory
+    }
+    /// The pagefile.
+    pub fn pagefile(&self) -> &crate::pagefile::Pagefile {
+        &self.pagefile
+    }
+}

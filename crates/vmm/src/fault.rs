@@ -1,0 +1,534 @@
+//! Fault dispatch and one resolver per PTE state (nt_internals §3).
+//!
+//! [`Machine::translate`] is the emulated MMU: a valid PTE that permits the access gives the
+//! frame at once (setting the accessed and dirty bits as x86 hardware does); anything else
+//! enters the dispatcher, which decodes the PTE in NT's order (§2.6) and calls the resolver for
+//! its state. Access checks are made against the known protection *before* any page is brought
+//! in (§3.8). Resolvers never choose a page list: they only attach frames and increment counts.
+
+use crate::addr::{Pfn, Va, Vpn};
+use crate::error::{Exception, ExceptionKind, Result, VmmError};
+use crate::id::AsId;
+use crate::machine::Machine;
+use crate::pfn::PageLocation;
+use crate::protection::{Access, Protection};
+use crate::pte::{HardwarePte, OriginalPte, ProtoPte, ProtoRef, Pte, PteRef};
+use crate::segment::SegmentKind;
+use crate::store::StoreError;
+use crate::vad::VadKind;
+
+/// Rounds of fault resolution one access may take before it is abandoned. A store to an
+/// untouched copy-on-write page takes three (first touch, copy, retry); more only happen when
+/// memory pressure trims the page again in between.
+const MAX_FAULT_ROUNDS: usize = 16;
+
+/// How a fault was resolved (the informational statuses of §3.9).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum FaultKind {
+    /// A zeroed frame was attached (`STATUS_PAGE_FAULT_DEMAND_ZERO`).
+    DemandZero,
+    /// The prototype PTE was already valid: the frame was shared.
+    Share,
+    /// The frame came back from the standby or modified list (`..._TRANSITION`).
+    Transition,
+    /// A private copy was made (`..._COPY_ON_WRITE`).
+    CopyOnWrite,
+    /// The page was read from its file.
+    HardFile,
+    /// The page was read from the pagefile (`..._PAGING_FILE`).
+    HardPagefile,
+}
+
+/// Why a prototype PTE could not be made resident.
+#[derive(Debug)]
+pub(crate) enum ProtoFailure {
+    /// The prototype PTE is not committed.
+    NotCommitted,
+    /// The page read failed.
+    Io(StoreError),
+    /// Another machine error.
+    Other(VmmError),
+}
+
+impl From<VmmError> for ProtoFailure {
+    fn from(e: VmmError) -> Self {
+        ProtoFailure::Other(e)
+    }
+}
+
+enum Step {
+    CopyOnWrite,
+    Violation,
+    Fault,
+}
+
+impl Machine {
+    /// Translates `va` for `access`, resolving faults, and returns the frame. The PTE is valid,
+    /// accessed, and (for a store) dirty when this returns.
+    pub(crate) fn translate(&mut self, asid: AsId, va: Va, access: Access) -> Result<Pfn> {
+        let vpn = va.vpn();
+        for _ in 0..MAX_FAULT_ROUNDS {
+            let space = self.space_mut(asid)?;
+            let step = match space.page_table.get_mut(vpn) {
+                Some(Pte::Valid(h)) => {
+                    if access == Access::Read || h.write {
+                        h.accessed = true;
+                        h.dirty |= access == Access::Write;
+                        return Ok(h.pfn);
+                    }
+                    if h.copy_on_write {
+                        Step::CopyOnWrite
+                    } else {
+                        Step::Violation
+                    }
+                }
+                _ => Step::Fault,
+            };
+            match step {
+                Step::CopyOnWrite => self.copy_on_write_fault(asid, vpn)?,
+                // §3.8: valid PTE, store, neither writable nor copy-on-write.
+                Step::Violation => {
+                    return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
+                }
+                Step::Fault => self.dispatch_fault(asid, va, access)?,
+            }
+        }
+        tracing::error!(?asid, %va, "fault did not converge");
+        Err(VmmError::NoFreeFrame)
+    }
+
+    /// Records and returns an exception.
+    pub(crate) fn raise(&mut self, asid: AsId, va: Va, access: Access, kind: ExceptionKind) -> VmmError {
+        if let Ok(space) = self.space_mut(asid) {
+            match kind {
+                ExceptionKind::AccessViolation => space.counters.access_violation += 1,
+                ExceptionKind::InPageError(_) => space.counters.in_page_error += 1,
+                ExceptionKind::GuardPage => space.counters.guard_page += 1,
+            }
+        }
+        let e = Exception {
+            kind,
+            address: va,
+            access,
+        };
+        tracing::debug!(?asid, exception = %e, "exception raised");
+        VmmError::Exception(e)
+    }
+
+    /// `MmAccessFault` + `MiDispatchFault` for a non-valid PTE.
+    fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access) -> Result<()> {
+        self.ensure_available(1)?;
+        let vpn = va.vpn();
+        let space = self.space(asid)?;
+        let pte = space.page_table.get(vpn);
+        tracing::trace!(?asid, %va, ?access, ?pte, "page fault");
+        match pte {
+            Pte::Valid(_) => Ok(()),
+            Pte::Zero => {
+                // MiCheckVirtualAddress: the VAD decides.
+                let Some(vad) = space.vads.find(vpn).copied() else {
+                    return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
+                };
+                match vad.kind {
+                    VadKind::Private { committed: true } => {
+                        self.private_demand_zero(asid, va, access, vad.protection)
+                    }
+                    VadKind::Private { committed: false } => {
+                        Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
+                    }
+                    VadKind::Mapped {
+                        segment,
+                        first_index,
+                    } => {
+                        let protection = vad.protection;
+                        if !protection.is_accessible() {
+                            return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
+                        }
+                        // §3.1 step 3: prototype, lookup needed, with the view protection.
+                        self.space_mut(asid)?
+                            .page_table
+                            .set(vpn, Pte::PrototypeLookup { protection });
+                        let proto = ProtoRef {
+                            segment,
+                            index: first_index + (vpn.raw() - vad.start.raw()),
+                        };
+                        self.proto_fault(asid, va, access, proto, protection)
+                    }
+                }
+            }
+            Pte::PrototypeLookup { protection } => match self.proto_of(asid, vpn) {
+                Some(proto) => self.proto_fault(asid, va, access, proto, protection),
+                None => Err(self.raise(asid, va, access, ExceptionKind::AccessViolation)),
+            },
+            Pte::Prototype { proto, read_only } => {
+                let protection = if read_only {
+                    Protection::READONLY
+                } else {
+                    self.proto_protection(proto)
+                };
+                self.proto_fault(asid, va, access, proto, protection)
+            }
+            Pte::Transition { pfn, protection } => {
+                self.check_access(asid, va, access, protection)?;
+                self.private_soft_fault(asid, vpn, pfn, protection)
+            }
+            Pte::Pagefile { slot, protection } => {
+                self.check_access(asid, va, access, protection)?;
+                self.private_pagefile_fault(asid, va, access, slot, protection)
+            }
+            Pte::DemandZero { protection } => self.private_demand_zero(asid, va, access, protection),
+        }
+    }
+
+    /// The prototype PTE behind a view page, found through the VAD (`MiCheckVirtualAddress`).
+    pub(crate) fn proto_of(&self, asid: AsId, vpn: Vpn) -> Option<ProtoRef> {
+        let vad = self.spaces.get(&asid)?.vads.find(vpn)?;
+        match vad.kind {
+            VadKind::Mapped {
+                segment,
+                first_index,
+            } => Some(ProtoRef {
+                segment,
+                index: first_index + (vpn.raw() - vad.start.raw()),
+            }),
+            VadKind::Private { .. } => None,
+        }
+    }
+
+    /// The protection a prototype PTE carries (for a valid one, its frame's original PTE).
+    pub(crate) fn proto_protection(&self, proto: ProtoRef) -> Protection {
+        let Some(seg) = self.segments.get(&proto.segment) else {
+            return Protection::ZERO;
+        };
+        if proto.index >= seg.pages {
+            return Protection::ZERO;
+        }
+        match seg.get(proto.index) {
+            ProtoPte::Zero => Protection::ZERO,
+            ProtoPte::Valid { pfn } => self.pfn.entry(pfn).original.protection(),
+            ProtoPte::DemandZero { protection }
+            | ProtoPte::Transition { protection, .. }
+            | ProtoPte::Pagefile { protection, .. }
+            | ProtoPte::Subsection { protection } => protection,
+        }
+    }
+
+    /// `MiAccessCheck`, guard pages first: a guard page raises once and loses its guard.
+    fn check_access(&mut self, asid: AsId, va: Va, access: Access, protection: Protection) -> Result<()> {
+        if protection.is_guard() {
+            self.set_invalid_protection(asid, va.vpn(), protection.without_guard());
+            return Err(self.raise(asid, va, access, ExceptionKind::GuardPage));
+        }
+        if !protection.allows(access) {
+            return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
+        }
+        Ok(())
+    }
+
+    /// Rewrites the protection of a non-valid PTE in place (keeping a private transition
+    /// frame's original PTE in step). A zero PTE becomes the explicit form for its region.
+    pub(crate) fn set_invalid_protection(&mut self, asid: AsId, vpn: Vpn, protection: Protection) {
+        let Some(space) = self.spaces.get_mut(&asid) else {
+            return;
+        };
+        let pte = space.page_table.get(vpn);
+        let mapped = matches!(
+            space.vads.find(vpn).map(|v| v.kind),
+            Some(VadKind::Mapped { .. })
+        );
+        let new = match pte {
+            Pte::Valid(_) => return,
+            Pte::Zero | Pte::Prototype { .. } | Pte::PrototypeLookup { .. } if mapped => {
+                Pte::PrototypeLookup { protection }
+            }
+            Pte::Zero | Pte::Prototype { .. } | Pte::PrototypeLookup { .. } | Pte::DemandZero { .. } => {
+                Pte::DemandZero { protection }
+            }
+            Pte::Transition { pfn, .. } => {
+                let e = self.pfn.entry_mut(pfn);
+                e.original = match e.original {
+                    OriginalPte::Pagefile { slot, .. } => OriginalPte::Pagefile { slot, protection },
+                    _ => OriginalPte::DemandZero { protection },
+                };
+                Pte::Transition { pfn, protection }
+            }
+            Pte::Pagefile { slot, .. } => Pte::Pagefile { slot, protection },
+        };
+        space.page_table.set(vpn, new);
+    }
+
+    /// Installs a valid PTE and its working-set entry.
+    fn install_valid(&mut self, asid: AsId, vpn: Vpn, pfn: Pfn, protection: Protection, prototype: bool, dirty: bool) {
+        if let Some(space) = self.spaces.get_mut(&asid) {
+            space.page_table.set(
+                vpn,
+                Pte::Valid(HardwarePte {
+                    pfn,
+                    write: protection.is_writable(),
+                    dirty,
+                    accessed: true,
+                    copy_on_write: protection.is_copy_on_write(),
+                    prototype,
+                    no_execute: !protection.is_executable(),
+                }),
+            );
+            space.ws.insert(vpn, protection);
+        }
+    }
+
+    fn count(&mut self, asid: AsId, kind: FaultKind, va: Va, pfn: Pfn) {
+        if let Some(space) = self.spaces.get_mut(&asid) {
+            let c = &mut space.counters;
+            match kind {
+                FaultKind::DemandZero => c.demand_zero += 1,
+                FaultKind::Share => c.share += 1,
+                FaultKind::Transition => c.transition += 1,
+                FaultKind::CopyOnWrite => c.copy_on_write += 1,
+                FaultKind::HardFile => c.hard_file += 1,
+                FaultKind::HardPagefile => c.hard_pagefile += 1,
+            }
+        }
+        tracing::debug!(?asid, %va, ?kind, pfn = pfn.raw(), "fault resolved");
+    }
+
+    /// Demand-zero for a private page (§3.6).
+    fn private_demand_zero(&mut self, asid: AsId, va: Va, access: Access, protection: Protection) -> Result<()> {
+        self.check_access(asid, va, access, protection)?;
+        self.install_private_zero(asid, va, protection)
+    }
+
+    /// Attaches a zeroed private frame, born modified, to the process PTE.
+    fn install_private_zero(&mut self, asid: AsId, va: Va, protection: Protection) -> Result<()> {
+        let vpn = va.vpn();
+        self.make_room(asid);
+        let frame = self.take_frame(true)?;
+        let pfn = self.attach_frame(
+            frame,
+            PteRef::Process { space: asid, vpn },
+            OriginalPte::DemandZero { protection },
+            true,
+        );
+        self.install_valid(asid, vpn, pfn, protection, false, protection.is_writable());
+        self.count(asid, FaultKind::DemandZero, va, pfn);
+        Ok(())
+    }
+
+    /// A fault through a prototype PTE (§3.1), with the effective protection already known.
+    fn proto_fault(&mut self, asid: AsId, va: Va, access: Access, proto: ProtoRef, protection: Protection) -> Result<()> {
+        self.check_access(asid, va, access, protection)?;
+        let beyond = self
+            .segments
+            .get(&proto.segment)
+            .is_none_or(|s| proto.index >= s.pages);
+        if beyond {
+            return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
+        }
+        let current = self.segment(proto.segment)?.get(proto.index);
+        if matches!(current, ProtoPte::DemandZero { .. })
+            && protection.is_copy_on_write()
+            && access == Access::Write
+        {
+            // §3.1 step 5: a store to an untouched demand-zero page of a copy-on-write view
+            // skips the shared page and makes a private demand-zero page at once.
+            return self.install_private_zero(asid, va, protection.without_copy());
+        }
+        let (pfn, kind) = match self.make_proto_resident(proto) {
+            Ok(r) => r,
+            Err(ProtoFailure::NotCommitted) => {
+                return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
+            }
+            Err(ProtoFailure::Io(e)) => {
+                return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)))
+            }
+            Err(ProtoFailure::Other(e)) => return Err(e),
+        };
+        self.count(asid, kind, va, pfn);
+        // MiCompleteProtoPteFault: a store to a writable page marks the frame modified now.
+        let dirty = access == Access::Write && protection.is_writable();
+        if dirty {
+            self.mark_modified(pfn);
+        }
+        self.make_room(asid);
+        self.install_valid(asid, va.vpn(), pfn, protection, true, dirty);
+        Ok(())
+    }
+
+    /// `MiResolveProtoPteFault` minus the process PTE: makes the prototype PTE valid and takes
+    /// one share reference on its frame for the caller.
+    pub(crate) fn make_proto_resident(&mut self, proto: ProtoRef) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
+        let seg = self.segment(proto.segment)?;
+        let kind = seg.kind;
+        match seg.get(proto.index) {
+            ProtoPte::Zero => Err(ProtoFailure::NotCommitted),
+            ProtoPte::Valid { pfn } => {
+                self.pfn.entry_mut(pfn).share_count += 1;
+                Ok((pfn, FaultKind::Share))
+            }
+            ProtoPte::Transition { pfn, .. } => {
+                if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
+                    self.pfn.set_in_use_location(pfn, PageLocation::Active);
+                }
+                let e = self.pfn.entry_mut(pfn);
+                e.reference_count += 1;
+                e.share_count = 1;
+                self.segment_mut(proto.segment)?
+                    .set(proto.index, ProtoPte::Valid { pfn });
+                Ok((pfn, FaultKind::Transition))
+            }
+            ProtoPte::DemandZero { protection } => {
+                let frame = self.take_frame(true)?;
+                let pfn = self.attach_frame(
+                    frame,
+                    PteRef::Proto(proto),
+                    OriginalPte::DemandZero { protection },
+                    true,
+                );
+                self.proto_now_valid(proto, pfn)?;
+                Ok((pfn, FaultKind::DemandZero))
+            }
+            ProtoPte::Pagefile { slot, protection } => {
+                let frame = self.take_frame(false)?;
+                self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
+                let read = self.pagefile.read(slot, self.memory.frame_mut(frame.pfn()));
+                if let Err(e) = read {
+                    self.counters.io_errors += 1;
+                    self.give_back(frame);
+                    return Err(ProtoFailure::Io(e));
+                }
+                self.counters.pagefile_reads += 1;
+                let pfn = self.attach_frame(
+                    frame,
+                    PteRef::Proto(proto),
+                    OriginalPte::Pagefile { slot, protection },
+                    false,
+                );
+                self.proto_now_valid(proto, pfn)?;
+                Ok((pfn, FaultKind::HardPagefile))
+            }
+            ProtoPte::Subsection { protection } => {
+                let SegmentKind::File { store } = kind else {
+                    return Err(ProtoFailure::NotCommitted);
+                };
+                let frame = self.take_frame(false)?;
+                self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
+                let Some(s) = self.stores.get_mut(&store) else {
+                    self.give_back(frame);
+                    return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
+                };
+                let read = s.read_page(proto.index, self.memory.frame_mut(frame.pfn()));
+                tracing::trace!(?store, page = proto.index, ok = read.is_ok(), "file page read");
+                if let Err(e) = read {
+                    self.counters.io_errors += 1;
+                    self.give_back(frame);
+                    return Err(ProtoFailure::Io(e));
+                }
+                self.counters.file_reads += 1;
+                let pfn = self.attach_frame(
+                    frame,
+                    PteRef::Proto(proto),
+                    OriginalPte::Subsection { protection },
+                    false,
+                );
+                self.proto_now_valid(proto, pfn)?;
+                Ok((pfn, FaultKind::HardFile))
+            }
+        }
+    }
+
+    fn proto_now_valid(&mut self, proto: ProtoRef, pfn: Pfn) -> Result<()> {
+        let seg = self.segment_mut(proto.segment)?;
+        seg.set(proto.index, ProtoPte::Valid { pfn });
+        seg.pfn_references += 1;
+        Ok(())
+    }
+
+    /// A store to a valid copy-on-write PTE (§3.7, `MiCopyOnWrite`).
+    fn copy_on_write_fault(&mut self, asid: AsId, vpn: Vpn) -> Result<()> {
+        self.ensure_available(1)?;
+        let space = self.space(asid)?;
+        let Pte::Valid(h) = space.page_table.get(vpn) else {
+            return Ok(()); // trimmed while making room: the next round faults afresh
+        };
+        if !h.copy_on_write {
+            return Ok(());
+        }
+        let protection = space
+            .ws
+            .get(vpn)
+            .map_or(Protection::WRITECOPY, |e| e.protection)
+            .without_copy();
+        let old = h.pfn;
+        let frame = self.take_frame(false)?;
+        self.memory.copy(old, frame.pfn());
+        if h.dirty {
+            self.mark_modified(old);
+        }
+        let new = self.attach_frame(
+            frame,
+            PteRef::Process { space: asid, vpn },
+            OriginalPte::DemandZero { protection },
+            true,
+        );
+        let space = self.space_mut(asid)?;
+        space.page_table.set(
+            vpn,
+            Pte::Valid(HardwarePte {
+                pfn: new,
+                write: true,
+                dirty: true,
+                accessed: true,
+                copy_on_write: false,
+                prototype: false,
+                no_execute: h.no_execute,
+            }),
+        );
+        space.ws.set_protection(vpn, protection);
+        self.decrement_share_count(old);
+        self.count(asid, FaultKind::CopyOnWrite, vpn.base(), new);
+        Ok(())
+    }
+
+    /// A private page back from the standby or modified list (§3.3).
+    fn private_soft_fault(&mut self, asid: AsId, vpn: Vpn, pfn: Pfn, protection: Protection) -> Result<()> {
+        self.make_room(asid);
+        if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
+            self.pfn.set_in_use_location(pfn, PageLocation::Active);
+        }
+        let e = self.pfn.entry_mut(pfn);
+        e.reference_count += 1;
+        e.share_count = 1;
+        self.install_valid(asid, vpn, pfn, protection, false, false);
+        self.count(asid, FaultKind::Transition, vpn.base(), pfn);
+        Ok(())
+    }
+
+    /// A private page read back from the pagefile (§3.5). It stays clean and keeps its slot.
+    fn private_pagefile_fault(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        slot: crate::addr::Slot,
+        protection: Protection,
+    ) -> Result<()> {
+        let vpn = va.vpn();
+        self.make_room(asid);
+        let frame = self.take_frame(false)?;
+        self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
+        if let Err(e) = self.pagefile.read(slot, self.memory.frame_mut(frame.pfn())) {
+            self.counters.io_errors += 1;
+            self.give_back(frame);
+            return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)));
+        }
+        self.counters.pagefile_reads += 1;
+        let pfn = self.attach_frame(
+            frame,
+            PteRef::Process { space: asid, vpn },
+            OriginalPte::Pagefile { slot, protection },
+            false,
+        );
+        self.install_valid(asid, vpn, pfn, protection, false, false);
+        self.count(asid, FaultKind::HardPagefile, va, pfn);
+        Ok(())
+    }
+}

@@ -1,0 +1,211 @@
+//! Frame allocation and the share/reference count decrements (nt_internals §4.2–§4.3, §4.7).
+//!
+//! Together with the list primitives of [`crate::pfn`], these are the only routines that move a
+//! frame between lists.
+
+use crate::addr::Pfn;
+use crate::error::{Result, VmmError};
+use crate::machine::Machine;
+use crate::pfn::PageLocation;
+use crate::pte::{OriginalPte, ProtoPte, PteRef};
+
+/// A frame taken off a list and not yet attached to a PTE: a move-only token, so a frame can
+/// neither be attached twice nor forgotten without being given back.
+///
+/// ```compile_fail
+/// fn dup(t: ntmm_vmm::frames::TakenFrame) -> (ntmm_vmm::frames::TakenFrame, ntmm_vmm::frames::TakenFrame) {
+///     (t.clone(), t)
+/// }
+/// ```
+#[derive(Debug)]
+#[must_use = "a taken frame must be attached to a PTE or given back"]
+pub struct TakenFrame(Pfn);
+
+impl TakenFrame {
+    /// The frame.
+    pub fn pfn(&self) -> Pfn {
+        self.0
+    }
+}
+
+impl Machine {
+    /// Takes a frame: `MiRemoveZeroPage` (zeroed, then free zeroed on demand, then standby)
+    /// when `zeroed`, else `MiRemoveAnyPage` (free, zeroed, then standby). A standby frame is
+    /// repurposed: its original PTE is written back first (§4.7). Callers make room first with
+    /// `ensure_available`.
+    pub(crate) fn take_frame(&mut self, zeroed: bool) -> Result<TakenFrame> {
+        let order = if zeroed {
+            [PageLocation::Zeroed, PageLocation::Free, PageLocation::Standby]
+        } else {
+            [PageLocation::Free, PageLocation::Zeroed, PageLocation::Standby]
+        };
+        let (pfn, from) = order
+            .iter()
+            .find_map(|&l| self.pfn.head(l).map(|p| (p, l)))
+            .ok_or(VmmError::NoFreeFrame)?;
+        if from == PageLocation::Standby {
+            self.restore_transition_pte(pfn);
+        }
+        self.pfn.unlink(pfn, PageLocation::Active);
+        let e = self.pfn.entry_mut(pfn);
+        e.share_count = 0;
+        e.reference_count = 0;
+        e.modified = false;
+        e.deleted = false;
+        e.read_in_progress = false;
+        e.write_in_progress = false;
+        e.pte = None;
+        if zeroed && from != PageLocation::Zeroed {
+            self.memory.zero(pfn);
+        }
+        tracing::trace!(pfn = pfn.raw(), ?from, zeroed, "frame taken");
+        Ok(TakenFrame(pfn))
+    }
+
+    /// Gives back a frame that was taken but could not be used (e.g. its read failed).
+    pub(crate) fn give_back(&mut self, frame: TakenFrame) {
+        let pfn = frame.0;
+        self.pfn.entry_mut(pfn).read_in_progress = false;
+        self.pfn.insert_tail(PageLocation::Free, pfn);
+    }
+
+    /// Attaches a taken frame to `pte` (`MiInitializePfn`): share 1, reference 1, active.
+    pub(crate) fn attach_frame(
+        &mut self,
+        frame: TakenFrame,
+        pte: PteRef,
+        original: OriginalPte,
+        modified: bool,
+    ) -> Pfn {
+        let pfn = frame.0;
+        let e = self.pfn.entry_mut(pfn);
+        e.share_count = 1;
+        e.reference_count = 1;
+        e.modified = modified;
+        e.read_in_progress = false;
+        e.pte = Some(pte);
+        e.original = original;
+        pfn
+    }
+
+    /// `MiRestoreTransitionPte`: the frame is being reused, so its PTE (process or prototype)
+    /// gets the original PTE back; a prototype PTE's segment loses a PFN reference.
+    fn restore_transition_pte(&mut self, pfn: Pfn) {
+        let e = self.pfn.entry(pfn);
+        let (pte, original) = (e.pte, e.original);
+        match pte {
+            Some(PteRef::Proto(r)) => {
+                if let Some(seg) = self.segments.get_mut(&r.segment) {
+                    debug_assert_eq!(seg.get(r.index).pfn(), Some(pfn));
+                    seg.set(r.index, original.to_proto());
+                    seg.pfn_references -= 1;
+                    if seg.parked && seg.pfn_references == 0 && seg.mapped == 0 {
+                        self.deletion_queue.push(r.segment);
+                    }
+                }
+            }
+            Some(PteRef::Process { space, vpn }) => {
+                if let Some(s) = self.spaces.get_mut(&space) {
+                    s.page_table.set(vpn, original.to_process());
+                }
+            }
+            None => {}
+        }
+        self.counters.repurposed += 1;
+        tracing::trace!(pfn = pfn.raw(), ?pte, ?original, "standby frame repurposed");
+    }
+
+    /// Marks a frame modified (`MI_CAPTURE_DIRTY_BIT_TO_PFN`); a pagefile copy is now stale and
+    /// its slot is released.
+    pub(crate) fn mark_modified(&mut self, pfn: Pfn) {
+        let e = self.pfn.entry_mut(pfn);
+        e.modified = true;
+        if let OriginalPte::Pagefile { slot, protection } = e.original {
+            e.original = OriginalPte::DemandZero { protection };
+            self.pagefile.release(slot);
+        }
+    }
+
+    /// `MiDecrementShareCount`: one valid PTE less maps the frame. At zero, a prototype PTE goes
+    /// to transition and the share reference is dropped.
+    pub(crate) fn decrement_share_count(&mut self, pfn: Pfn) {
+        let e = self.pfn.entry_mut(pfn);
+        debug_assert!(e.share_count > 0, "share count underflow on {pfn:?}");
+        e.share_count -= 1;
+        if e.share_count > 0 {
+            return;
+        }
+        let (pte, original, deleted) = (e.pte, e.original, e.deleted);
+        if let (Some(PteRef::Proto(r)), false) = (pte, deleted) {
+            if let Some(seg) = self.segments.get_mut(&r.segment) {
+                seg.set(
+                    r.index,
+                    ProtoPte::Transition {
+                        pfn,
+                        protection: original.protection(),
+                    },
+                );
+            }
+        }
+        self.pfn.set_in_use_location(pfn, PageLocation::Transition);
+        self.decrement_reference_count(pfn);
+    }
+
+    /// `MiDecrementReferenceCount`: at zero the frame goes to the free list (PTE gone), the
+    /// modified list (modified), or the standby list.
+    pub(crate) fn decrement_reference_count(&mut self, pfn: Pfn) {
+        let e = self.pfn.entry_mut(pfn);
+        debug_assert!(e.reference_count > 0, "reference count underflow on {pfn:?}");
+        e.reference_count -= 1;
+        if e.reference_count > 0 {
+            return;
+        }
+        let (deleted, modified, pte, original) = (e.deleted, e.modified, e.pte, e.original);
+        if deleted {
+            self.free_deleted(pfn);
+            return;
+        }
+        let list = if !modified {
+            PageLocation::Standby
+        } else if self.no_modified_writing(pte) {
+            PageLocation::ModifiedNoWrite
+        } else {
+            PageLocation::Modified
+        };
+        self.pfn.insert_tail(list, pfn);
+        tracing::debug!(pfn = pfn.raw(), ?list, ?original, "frame left the working sets");
+    }
+
+    fn no_modified_writing(&self, pte: Option<PteRef>) -> bool {
+        match pte {
+            Some(PteRef::Proto(r)) => self
+                .segments
+                .get(&r.segment)
+                .is_some_and(|s| s.no_modified_writing),
+            _ => false,
+        }
+    }
+
+    /// Frees a frame whose PTE is gone: releases its pagefile slot and puts it on the free list.
+    /// If it is on a list it is unlinked first. A frame still referenced (I/O) is only marked
+    /// deleted; the last reference frees it.
+    pub(crate) fn free_deleted(&mut self, pfn: Pfn) {
+        let e = self.pfn.entry_mut(pfn);
+        e.deleted = true;
+        if e.reference_count > 0 {
+            return;
+        }
+        let slot = e.original.slot();
+        e.pte = None;
+        e.modified = false;
+        e.original = OriginalPte::DemandZero {
+            protection: crate::protection::Protection::ZERO,
+        };
+        if let Some(slot) = slot {
+            self.pagefile.release(slot);
+        }
+        self.pfn.unlink(pfn, PageLocation::Transition);
+        self.pfn.insert_tail(PageLocation::Free, pfn);
+        tracing::trace!(pfn = pfn.raw(), "frame freed");
+    }
+}

@@ -1,0 +1,165 @@
+//! The machine: every piece of state of the simulated VMM, behind one lock.
+//!
+//! # Locking
+//! [`Vmm`] is `Send + Sync`. All machine state sits behind one `parking_lot::Mutex`, which plays
+//! the part of NT's PFN lock and working-set locks together; backing-store I/O is done while it is
+//! held (synchronous I/O, nt_internals §9.2). Upper layers take their own locks first, in this
+//! order: object manager → section layer → this machine lock. Nothing here calls back up, so
+//! no lock order can be inverted. Single-threaded use is deterministic: no wall clock, no
+//! randomness, and every iteration is over ordered maps.
+
+use crate::address_space::AddressSpace;
+use crate::commit::CommitState;
+use crate::counters::MachineCounters;
+use crate::error::{Result, VmmError};
+use crate::id::{AsId, SegmentId, StoreId};
+use crate::memory::PhysicalMemory;
+use crate::pagefile::Pagefile;
+use crate::pfn::PfnDatabase;
+use crate::segment::Segment;
+use crate::store::{BackingStore, MemoryStore};
+use std::collections::BTreeMap;
+
+/// When the mapped page writer writes file pages (nt_internals §4.6 [design]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Default)]
+pub enum WriterPolicy {
+    /// A file page is written as soon as it reaches the modified list (at the end of the
+    /// operation that put it there), like NT's mapped-writer timer firing at once.
+    Eager,
+    /// Modified pages wait for memory pressure or an explicit writer run.
+    #[default]
+    Lazy,
+}
+
+/// Machine configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmmConfig {
+    /// Physical frames (4 KiB each). At least 4, at most 2^24.
+    pub frames: u32,
+    /// Pagefile size in pages, slot 0 included (it is never used). At least 1.
+    pub pagefile_pages: u32,
+    /// Default working-set maximum, in pages, of a new address space. At least 2.
+    pub working_set_max: u64,
+    /// The mapped page writer's policy.
+    pub writer: WriterPolicy,
+}
+
+impl Default for VmmConfig {
+    fn default() -> Self {
+        VmmConfig {
+            frames: 4096,
+            pagefile_pages: 16384,
+            working_set_max: 1024,
+            writer: WriterPolicy::Lazy,
+        }
+    }
+}
+
+impl VmmConfig {
+    /// Checks the bounds documented on each field.
+    pub fn validate(&self) -> Result<()> {
+        if !(4..=1 << 24).contains(&self.frames) {
+            return Err(VmmError::InvalidParameter("frames must be in 4..=16777216"));
+        }
+        if self.pagefile_pages == 0 {
+            return Err(VmmError::InvalidParameter("pagefile must have at least one page"));
+        }
+        if self.working_set_max < 2 {
+            return Err(VmmError::InvalidParameter("working set maximum must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+/// All state of the machine. Reached through [`Vmm`], which holds it behind the machine lock.
+#[derive(Debug)]
+pub struct Machine {
+    pub(crate) config: VmmConfig,
+    pub(crate) memory: PhysicalMemory,
+    pub(crate) pfn: PfnDatabase,
+    pub(crate) spaces: BTreeMap<AsId, AddressSpace>,
+    pub(crate) segments: BTreeMap<SegmentId, Segment>,
+    pub(crate) stores: BTreeMap<StoreId, Box<dyn BackingStore>>,
+    pub(crate) pagefile: Pagefile,
+    pub(crate) commit: CommitState,
+    pub(crate) counters: MachineCounters,
+    /// Parked segments whose last resident page has gone: the owner deletes them
+    /// (NT's segment dereference thread queue, nt_internals §6.2).
+    pub(crate) deletion_queue: Vec<SegmentId>,
+    next_space: u32,
+    next_segment: u32,
+    next_store: u32,
+}
+
+impl Machine {
+    pub(crate) fn new(config: VmmConfig, pagefile_store: Box<dyn BackingStore>) -> Result<Self> {
+        config.validate()?;
+        let pagefile = Pagefile::new(pagefile_store, config.pagefile_pages)?;
+        let limit = u64::from(config.frames) + u64::from(pagefile.usable());
+        Ok(Machine {
+            config,
+            memory: PhysicalMemory::new(config.frames),
+            pfn: PfnDatabase::new(config.frames),
+            spaces: BTreeMap::new(),
+            segments: BTreeMap::new(),
+            stores: BTreeMap::new(),
+            pagefile,
+            commit: CommitState::new(limit),
+            counters: MachineCounters::default(),
+            deletion_queue: Vec::new(),
+            next_space: 1,
+            next_segment: 1,
+            next_store: 1,
+        })
+    }
+
+    pub(crate) fn space(&self, id: AsId) -> Result<&AddressSpace> {
+        self.spaces.get(&id).ok_or(VmmError::UnknownAddressSpace(id))
+    }
+    pub(crate) fn space_mut(&mut self, id: AsId) -> Result<&mut AddressSpace> {
+        self.spaces
+            .get_mut(&id)
+            .ok_or(VmmError::UnknownAddressSpace(id))
+    }
+    pub(crate) fn segment(&self, id: SegmentId) -> Result<&Segment> {
+        self.segments.get(&id).ok_or(VmmError::UnknownSegment(id))
+    }
+    pub(crate) fn segment_mut(&mut self, id: SegmentId) -> Result<&mut Segment> {
+        self.segments
+            .get_mut(&id)
+            .ok_or(VmmError::UnknownSegment(id))
+    }
+
+    pub(crate) fn new_space_id(&mut self) -> AsId {
+        let id = AsId::new(self.next_space);
+        self.next_space += 1;
+        id
+    }
+    pub(crate) fn new_segment_id(&mut self) -> SegmentId {
+        let id = SegmentId::new(self.next_segment);
+        self.next_segment += 1;
+        id
+    }
+    pub(crate) fn new_store_id(&mut self) -> StoreId {
+        let id = StoreId::new(self.next_store);
+        self.next_store += 1;
+        id
+    }
+
+    /// Work done at the end of every public operation: the eager mapped page writer.
+    pub(crate) fn after_op(&mut self) {
+        if self.config.writer == WriterPolicy::Eager
+            && self.pfn.list_len(crate::pfn::PageLocation::Modified) > 0
+        {
+            let report = self.run_mapped_page_writer();
+            if !report.errors.is_empty() {
+                tracing::warn!(errors = report.errors.len(), "eager mapped writes failed");
+            }
+        }
+    }
+}
+
+/// A fresh in-memory pagefile store.
+pub(crate) fn default_pagefile_store() -> Box<dyn BackingStore> {
+    Box::new(MemoryStore::new())
+}

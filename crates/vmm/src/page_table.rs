@@ -1,0 +1,136 @@
+//! A process page table: leaves of 512 PTEs allocated on first use (a sparse two-level table).
+//!
+//! NT's four-level tables, page-table-page share counts and paging of page tables are a stated
+//! simplification (nt_internals §9.2): they change kernel bookkeeping, not what user mode sees.
+
+use crate::addr::{PageRange, Vpn};
+use crate::pte::Pte;
+use std::collections::BTreeMap;
+
+const LEAF: u64 = 512;
+
+#[derive(Debug)]
+struct Leaf {
+    ptes: [Pte; LEAF as usize],
+    /// Non-zero entries (`UsedPageTableEntries`); the leaf is freed when it reaches 0.
+    used: u32,
+}
+
+/// The page table of one address space.
+///
+/// # Invariants
+/// Each leaf's `used` equals its number of non-`Zero` entries, and is never 0.
+#[derive(Debug, Default)]
+pub struct PageTable {
+    leaves: BTreeMap<u64, Box<Leaf>>,
+}
+
+impl PageTable {
+    /// The PTE of `vpn`.
+    pub fn get(&self, vpn: Vpn) -> Pte {
+        match self.leaves.get(&(vpn.raw() / LEAF)) {
+            Some(l) => l.ptes[(vpn.raw() % LEAF) as usize],
+            None => Pte::Zero,
+        }
+    }
+
+    /// Sets the PTE of `vpn`.
+    pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
+        let key = vpn.raw() / LEAF;
+        let slot = (vpn.raw() % LEAF) as usize;
+        if pte == Pte::Zero {
+            if let Some(l) = self.leaves.get_mut(&key) {
+                if l.ptes[slot] != Pte::Zero {
+                    l.ptes[slot] = Pte::Zero;
+                    l.used -= 1;
+                    if l.used == 0 {
+                        self.leaves.remove(&key);
+                    }
+                }
+            }
+            return;
+        }
+        let l = self.leaves.entry(key).or_insert_with(|| {
+            Box::new(Leaf {
+                ptes: [Pte::Zero; LEAF as usize],
+                used: 0,
+            })
+        });
+        if l.ptes[slot] == Pte::Zero {
+            l.used += 1;
+        }
+        l.ptes[slot] = pte;
+    }
+
+    /// A mutable reference to a valid or other non-zero PTE, if present.
+    pub(crate) fn get_mut(&mut self, vpn: Vpn) -> Option<&mut Pte> {
+        let l = self.leaves.get_mut(&(vpn.raw() / LEAF))?;
+        let p = &mut l.ptes[(vpn.raw() % LEAF) as usize];
+        (*p != Pte::Zero).then_some(p)
+    }
+
+    /// The non-zero PTEs in `range`, in address order.
+    pub fn non_zero(&self, range: PageRange) -> Vec<(Vpn, Pte)> {
+        let (s, e) = (range.start().raw(), range.end().raw());
+        if s >= e {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (&k, leaf) in self.leaves.range(s / LEAF..=(e - 1) / LEAF) {
+            for (j, pte) in leaf.ptes.iter().enumerate() {
+                let v = k * LEAF + j as u64;
+                if v >= s && v < e && *pte != Pte::Zero {
+                    out.push((Vpn::new(v), *pte));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every non-zero PTE, in address order.
+    pub fn all(&self) -> Vec<(Vpn, Pte)> {
+        let mut out = Vec::new();
+        for (&k, leaf) in &self.leaves {
+            for (j, pte) in leaf.ptes.iter().enumerate() {
+                if *pte != Pte::Zero {
+                    out.push((Vpn::new(k * LEAF + j as u64), *pte));
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks that the `used` counts are right.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for (k, leaf) in &self.leaves {
+            let n = leaf.ptes.iter().filter(|p| **p != Pte::Zero).count() as u32;
+            if n != leaf.used || n == 0 {
+                return Err(format!("page table leaf {k}: used {} but {n} entries", leaf.used));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protection::Protection;
+
+    #[test]
+    fn test_leaves_appear_and_vanish_with_entries() {
+        let mut t = PageTable::default();
+        let p = Pte::DemandZero {
+            protection: Protection::READWRITE,
+        };
+        t.set(Vpn::new(0x7_0000_0001), p);
+        assert_eq!(t.get(Vpn::new(0x7_0000_0001)), p);
+        assert_eq!(t.get(Vpn::new(0x7_0000_0002)), Pte::Zero);
+        assert_eq!(t.leaves.len(), 1);
+        t.check().unwrap();
+        t.set(Vpn::new(0x7_0000_0001), Pte::Zero);
+        assert!(t.leaves.is_empty());
+        let r = PageRange::new(Vpn::new(0), Vpn::new(1 << 40)).unwrap();
+        assert!(t.non_zero(r).is_empty());
+    }
+}

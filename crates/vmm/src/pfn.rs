@@ -1,0 +1,411 @@
+//! The PFN database: one entry per physical frame, and the page lists (nt_internals §4).
+//!
+//! ```text
+//!                 remove_page (zeroed/free first, then standby after restoring its PTE)
+//!  Zeroed, Free ─────────────────────────────────────────────────────────► Active
+//!  Standby ──(repurposed: OriginalPte written back into its PTE)─────────► Active
+//!  Standby, Modified ──(soft fault)──────────────────────────────────────► Active
+//!  Active ──share→0──► Transition ──ref→0──► Modified   if the frame is modified
+//!                                       └──► Standby    otherwise
+//!                                       └──► Free       if the PTE is gone (deleted)
+//!  Modified ──(writer: ref+1, Modified:=0)──► Transition ──(write done, ref→0)──► Standby
+//! ```
+//!
+//! Only the list operations of this module and the share/reference decrements
+//! ([`crate::Machine`]'s `decrement_share_count` / `decrement_reference_count`, in
+//! `frames.rs`) move frames between lists; fault resolvers never choose a list (§10.3).
+
+use crate::addr::Pfn;
+use crate::pte::{OriginalPte, PteRef};
+use crate::protection::Protection;
+
+const NIL: u32 = u32::MAX;
+
+/// Where a frame is (`MMLISTS` plus the two in-use states, nt_internals §4.2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum PageLocation {
+    /// Free and zero-filled.
+    Zeroed,
+    /// Free, contents of no value.
+    Free,
+    /// Clean, reclaimable, still named by a transition PTE.
+    Standby,
+    /// Dirty, must be written before reuse, named by a transition PTE.
+    Modified,
+    /// Dirty pages of segments whose modified writing is disabled.
+    ModifiedNoWrite,
+    /// Mapped by at least one valid PTE.
+    Active,
+    /// Share count 0 but still referenced (I/O in flight).
+    Transition,
+}
+
+impl PageLocation {
+    /// The lists, in the order of [`ListCounts`].
+    pub const LISTS: [PageLocation; 5] = [
+        PageLocation::Zeroed,
+        PageLocation::Free,
+        PageLocation::Standby,
+        PageLocation::Modified,
+        PageLocation::ModifiedNoWrite,
+    ];
+
+    fn list_index(self) -> Option<usize> {
+        match self {
+            PageLocation::Zeroed => Some(0),
+            PageLocation::Free => Some(1),
+            PageLocation::Standby => Some(2),
+            PageLocation::Modified => Some(3),
+            PageLocation::ModifiedNoWrite => Some(4),
+            PageLocation::Active | PageLocation::Transition => None,
+        }
+    }
+
+    /// Whether this location is one of the page lists.
+    pub fn is_list(self) -> bool {
+        self.list_index().is_some()
+    }
+}
+
+/// One frame's entry (`MMPFN`, nt_internals §4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PfnEntry {
+    location: PageLocation,
+    flink: u32,
+    blink: u32,
+    pub(crate) share_count: u32,
+    pub(crate) reference_count: u32,
+    pub(crate) modified: bool,
+    pub(crate) read_in_progress: bool,
+    pub(crate) write_in_progress: bool,
+    pub(crate) deleted: bool,
+    pub(crate) pte: Option<PteRef>,
+    pub(crate) original: OriginalPte,
+}
+
+impl PfnEntry {
+    fn new() -> Self {
+        PfnEntry {
+            // Not on a list until `PfnDatabase::new` links it.
+            location: PageLocation::Active,
+            flink: NIL,
+            blink: NIL,
+            share_count: 0,
+            reference_count: 0,
+            modified: false,
+            read_in_progress: false,
+            write_in_progress: false,
+            deleted: false,
+            pte: None,
+            original: OriginalPte::DemandZero {
+                protection: Protection::ZERO,
+            },
+        }
+    }
+    /// The frame's location.
+    pub fn location(&self) -> PageLocation {
+        self.location
+    }
+    /// Number of valid PTEs that map the frame.
+    pub fn share_count(&self) -> u32 {
+        self.share_count
+    }
+    /// 1 while the share count is non-zero, plus one per I/O or lock in flight.
+    pub fn reference_count(&self) -> u32 {
+        self.reference_count
+    }
+    /// Whether the frame must be written before it can be reused.
+    pub fn modified(&self) -> bool {
+        self.modified
+    }
+    /// Whether a page read into the frame is in flight.
+    pub fn read_in_progress(&self) -> bool {
+        self.read_in_progress
+    }
+    /// Whether a write of the frame is in flight.
+    pub fn write_in_progress(&self) -> bool {
+        self.write_in_progress
+    }
+    /// Whether no PTE refers back any more (free the frame when the last reference goes).
+    pub fn deleted(&self) -> bool {
+        self.deleted
+    }
+    /// The PTE that maps this frame (`PteAddress`), if the frame is in use.
+    pub fn pte(&self) -> Option<PteRef> {
+        self.pte
+    }
+    /// The invalid PTE to restore when the frame is reused (`OriginalPte`).
+    pub fn original(&self) -> OriginalPte {
+        self.original
+    }
+    /// Whether the frame is referenced through a prototype PTE (`PrototypePte`).
+    pub fn is_prototype(&self) -> bool {
+        matches!(self.pte, Some(PteRef::Proto(_)))
+    }
+}
+
+/// How many frames each list holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListCounts {
+    /// Zeroed list.
+    pub zeroed: u64,
+    /// Free list.
+    pub free: u64,
+    /// Standby list.
+    pub standby: u64,
+    /// Modified list.
+    pub modified: u64,
+    /// Modified-no-write list.
+    pub modified_no_write: u64,
+    /// Frames in use (active or transition).
+    pub in_use: u64,
+}
+
+impl ListCounts {
+    /// Frames available without I/O: zeroed + free + standby.
+    pub fn available(&self) -> u64 {
+        self.zeroed + self.free + self.standby
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ListHead {
+    head: u32,
+    tail: u32,
+    count: u64,
+}
+
+/// The PFN database: entries and doubly linked page lists threaded through them (FIFO).
+///
+/// # Invariants
+/// 1. A frame is on list L iff its location is L; each list's count equals its length.
+/// 2. A frame on a list has share count 0 and reference count 0.
+/// 3. Standby frames are clean; modified frames are modified.
+///
+/// The machine-wide checker (`check_invariants`) verifies these and the cross-structure rules.
+#[derive(Debug)]
+pub struct PfnDatabase {
+    entries: Vec<PfnEntry>,
+    lists: [ListHead; 5],
+}
+
+impl PfnDatabase {
+    /// `frames` frames, all on the zeroed list in frame order.
+    pub(crate) fn new(frames: u32) -> Self {
+        let mut db = PfnDatabase {
+            entries: (0..frames).map(|_| PfnEntry::new()).collect(),
+            lists: [ListHead {
+                head: NIL,
+                tail: NIL,
+                count: 0,
+            }; 5],
+        };
+        for i in 0..frames {
+            db.insert_tail(PageLocation::Zeroed, Pfn::new(i));
+        }
+        db
+    }
+
+    /// Number of frames.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// Whether there are no frames.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// The entry of `pfn`, if it exists.
+    pub fn get(&self, pfn: Pfn) -> Option<&PfnEntry> {
+        self.entries.get(pfn.index())
+    }
+    pub(crate) fn entry(&self, pfn: Pfn) -> &PfnEntry {
+        &self.entries[pfn.index()]
+    }
+    pub(crate) fn entry_mut(&mut self, pfn: Pfn) -> &mut PfnEntry {
+        &mut self.entries[pfn.index()]
+    }
+
+    /// Frames per list.
+    pub fn counts(&self) -> ListCounts {
+        let c = |l: PageLocation| self.lists[l.list_index().unwrap_or(0)].count;
+        let zeroed = c(PageLocation::Zeroed);
+        let free = c(PageLocation::Free);
+        let standby = c(PageLocation::Standby);
+        let modified = c(PageLocation::Modified);
+        let modified_no_write = c(PageLocation::ModifiedNoWrite);
+        ListCounts {
+            zeroed,
+            free,
+            standby,
+            modified,
+            modified_no_write,
+            in_use: self.entries.len() as u64
+                - zeroed
+                - free
+                - standby
+                - modified
+                - modified_no_write,
+        }
+    }
+
+    /// Frames available without I/O.
+    pub fn available(&self) -> u64 {
+        self.lists[0].count + self.lists[1].count + self.lists[2].count
+    }
+
+    /// Number of frames on `list`.
+    pub fn list_len(&self, list: PageLocation) -> u64 {
+        list.list_index().map_or(0, |i| self.lists[i].count)
+    }
+
+    /// The frames of `list`, head first.
+    pub fn list(&self, list: PageLocation) -> Vec<Pfn> {
+        let Some(i) = list.list_index() else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(self.lists[i].count as usize);
+        let mut cur = self.lists[i].head;
+        while cur != NIL {
+            out.push(Pfn::new(cur));
+            cur = self.entries[cur as usize].flink;
+        }
+        out
+    }
+
+    /// The first frame of `list`.
+    pub(crate) fn head(&self, list: PageLocation) -> Option<Pfn> {
+        let i = list.list_index()?;
+        let h = self.lists[i].head;
+        (h != NIL).then(|| Pfn::new(h))
+    }
+
+    /// Appends `pfn` to `list` and sets its location. The frame must not be on a list.
+    pub(crate) fn insert_tail(&mut self, list: PageLocation, pfn: Pfn) {
+        let i = list.list_index().expect("insert_tail needs a list");
+        debug_assert!(!self.entries[pfn.index()].location.is_list());
+        let tail = self.lists[i].tail;
+        {
+            let e = &mut self.entries[pfn.index()];
+            e.location = list;
+            e.flink = NIL;
+            e.blink = tail;
+        }
+        if tail == NIL {
+            self.lists[i].head = pfn.raw();
+        } else {
+            self.entries[tail as usize].flink = pfn.raw();
+        }
+        self.lists[i].tail = pfn.raw();
+        self.lists[i].count += 1;
+        tracing::trace!(pfn = pfn.raw(), ?list, "frame inserted in list");
+    }
+
+    /// Removes `pfn` from whatever list it is on and gives it the location `to` (`Active` or
+    /// `Transition`). Returns the list it was on, or `None` if it was on none (then nothing
+    /// changes).
+    pub(crate) fn unlink(&mut self, pfn: Pfn, to: PageLocation) -> Option<PageLocation> {
+        debug_assert!(!to.is_list());
+        let from = self.entries[pfn.index()].location;
+        let i = from.list_index()?;
+        let (flink, blink) = {
+            let e = &self.entries[pfn.index()];
+            (e.flink, e.blink)
+        };
+        if blink == NIL {
+            self.lists[i].head = flink;
+        } else {
+            self.entries[blink as usize].flink = flink;
+        }
+        if flink == NIL {
+            self.lists[i].tail = blink;
+        } else {
+            self.entries[flink as usize].blink = blink;
+        }
+        self.lists[i].count -= 1;
+        let e = &mut self.entries[pfn.index()];
+        e.flink = NIL;
+        e.blink = NIL;
+        e.location = to;
+        tracing::trace!(pfn = pfn.raw(), ?from, ?to, "frame unlinked from list");
+        Some(from)
+    }
+
+    /// Sets the location of a frame that is on no list.
+    pub(crate) fn set_in_use_location(&mut self, pfn: Pfn, to: PageLocation) {
+        debug_assert!(!to.is_list() && !self.entries[pfn.index()].location.is_list());
+        self.entries[pfn.index()].location = to;
+    }
+
+    /// Checks the list structure (invariant 1): links, counts and locations agree.
+    pub(crate) fn check_lists(&self) -> Result<(), String> {
+        let mut seen = vec![false; self.entries.len()];
+        for list in PageLocation::LISTS {
+            let i = list.list_index().unwrap_or(0);
+            let mut prev = NIL;
+            let mut cur = self.lists[i].head;
+            let mut n = 0u64;
+            while cur != NIL {
+                let e = self
+                    .entries
+                    .get(cur as usize)
+                    .ok_or_else(|| format!("{list:?} links to missing frame {cur}"))?;
+                if seen[cur as usize] {
+                    return Err(format!("frame {cur} linked twice"));
+                }
+                seen[cur as usize] = true;
+                if e.location != list {
+                    return Err(format!("frame {cur} on {list:?} has location {:?}", e.location));
+                }
+                if e.blink != prev {
+                    return Err(format!("frame {cur} has a wrong back link"));
+                }
+                prev = cur;
+                cur = e.flink;
+                n += 1;
+            }
+            if prev != self.lists[i].tail {
+                return Err(format!("{list:?} tail is wrong"));
+            }
+            if n != self.lists[i].count {
+                return Err(format!("{list:?} count {} but {n} linked", self.lists[i].count));
+            }
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.location.is_list() && !seen[i] {
+                return Err(format!("frame {i} says {:?} but is not linked", e.location));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_new_database_has_all_frames_zeroed_in_order() {
+        let db = PfnDatabase::new(4);
+        assert_eq!(db.list(PageLocation::Zeroed), (0..4).map(Pfn::new).collect::<Vec<_>>());
+        assert_eq!(db.counts().available(), 4);
+        db.check_lists().unwrap();
+    }
+
+    #[test]
+    fn test_unlink_middle_and_reinsert_keeps_fifo_order() {
+        let mut db = PfnDatabase::new(4);
+        assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), Some(PageLocation::Zeroed));
+        assert_eq!(db.list(PageLocation::Zeroed), vec![Pfn::new(0), Pfn::new(2), Pfn::new(3)]);
+        db.insert_tail(PageLocation::Standby, Pfn::new(1));
+        db.unlink(Pfn::new(3), PageLocation::Active);
+        db.insert_tail(PageLocation::Standby, Pfn::new(3));
+        assert_eq!(db.list(PageLocation::Standby), vec![Pfn::new(1), Pfn::new(3)]);
+        assert_eq!(db.head(PageLocation::Standby), Some(Pfn::new(1)));
+        assert_eq!(db.counts().in_use, 0);
+        db.check_lists().unwrap();
+        assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), Some(PageLocation::Standby));
+        assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), None);
+        assert_eq!(db.counts().in_use, 1);
+        db.check_lists().unwrap();
+    }
+}

@@ -1,0 +1,192 @@
+//! Segments: the prototype PTE table of one backing object (nt_internals §1.4–§1.5).
+//!
+//! A segment is either pagefile-backed (anonymous shared memory) or file-backed (a data file's
+//! pages, read from and written to a [`crate::store::BackingStore`]). Its prototype PTEs are
+//! kept in chunks of 512 allocated on first write: an entry of an unallocated chunk has the
+//! segment's template value (demand-zero or not-committed for pagefile segments, subsection
+//! form for files), so a 1 TiB segment costs almost nothing until touched. NT allocates a
+//! pagefile segment's array whole and a file's per subsection; the lazy chunks are a stated
+//! simplification (nt_internals §9.2) invisible to user mode.
+
+use crate::addr::PageCount;
+use crate::id::{SegmentId, StoreId};
+use crate::protection::Protection;
+use crate::pte::ProtoPte;
+use std::collections::BTreeMap;
+
+/// Prototype PTEs per chunk.
+pub const CHUNK_PTES: usize = 512;
+
+type Chunk = [ProtoPte; CHUNK_PTES];
+
+/// What backs a segment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum SegmentKind {
+    /// Pagefile-backed: evicted pages go to the pagefile; contents die with the segment.
+    Pagefile,
+    /// File-backed: page `i` is at byte `i × 4096` of the store.
+    File {
+        /// The file's store.
+        store: StoreId,
+    },
+}
+
+/// A segment.
+///
+/// # Invariants
+/// * `pfn_references` = number of prototype PTEs that are valid or in transition.
+/// * `mapped` = number of mapped regions (VADs, in every address space) that reference it.
+/// * `committed` pages of commit are charged to it (pagefile segments only).
+#[derive(Debug)]
+pub struct Segment {
+    pub(crate) id: SegmentId,
+    pub(crate) kind: SegmentKind,
+    pub(crate) pages: u64,
+    pub(crate) protection: Protection,
+    pub(crate) template: ProtoPte,
+    chunks: BTreeMap<u64, Box<Chunk>>,
+    pub(crate) committed: u64,
+    pub(crate) pfn_references: u64,
+    pub(crate) mapped: u64,
+    pub(crate) parked: bool,
+    pub(crate) no_modified_writing: bool,
+}
+
+impl Segment {
+    pub(crate) fn new(
+        id: SegmentId,
+        kind: SegmentKind,
+        pages: u64,
+        protection: Protection,
+        template: ProtoPte,
+    ) -> Self {
+        Segment {
+            id,
+            kind,
+            pages,
+            protection,
+            template,
+            chunks: BTreeMap::new(),
+            committed: 0,
+            pfn_references: 0,
+            mapped: 0,
+            parked: false,
+            no_modified_writing: false,
+        }
+    }
+
+    /// The prototype PTE at `index` (the template past the allocated chunks). `index` must be
+    /// below `pages`.
+    pub(crate) fn get(&self, index: u64) -> ProtoPte {
+        match self.chunks.get(&(index / CHUNK_PTES as u64)) {
+            Some(c) => c[(index % CHUNK_PTES as u64) as usize],
+            None => self.template,
+        }
+    }
+
+    /// Sets the prototype PTE at `index`, allocating its chunk if needed.
+    pub(crate) fn set(&mut self, index: u64, pte: ProtoPte) {
+        let template = self.template;
+        let chunk = self
+            .chunks
+            .entry(index / CHUNK_PTES as u64)
+            .or_insert_with(|| Box::new([template; CHUNK_PTES]));
+        chunk[(index % CHUNK_PTES as u64) as usize] = pte;
+    }
+
+    /// The prototype PTEs in `[first, first + count)` that differ from the template, in order.
+    pub(crate) fn non_template(&self, first: u64, count: u64) -> Vec<(u64, ProtoPte)> {
+        let end = first.saturating_add(count).min(self.pages);
+        let mut out = Vec::new();
+        let c = CHUNK_PTES as u64;
+        for (&ci, chunk) in self.chunks.range(first / c..end.div_ceil(c)) {
+            for (j, pte) in chunk.iter().enumerate() {
+                let index = ci * c + j as u64;
+                if index >= first && index < end && *pte != self.template {
+                    out.push((index, *pte));
+                }
+            }
+        }
+        out
+    }
+
+    /// Indexes in `[first, first + count)` whose prototype PTE holds a frame.
+    pub(crate) fn resident(&self, first: u64, count: u64) -> Vec<(u64, ProtoPte)> {
+        self.non_template(first, count)
+            .into_iter()
+            .filter(|(_, p)| p.pfn().is_some())
+            .collect()
+    }
+
+    /// Grows the segment to `pages` (new entries get the template).
+    pub(crate) fn extend(&mut self, pages: u64) {
+        self.pages = self.pages.max(pages);
+    }
+
+    /// Bytes of prototype-PTE storage currently allocated (chunk payloads only).
+    pub fn chunk_bytes(&self) -> usize {
+        self.chunks.len() * std::mem::size_of::<Chunk>()
+    }
+}
+
+/// A snapshot of a segment's state, for inspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// The segment.
+    pub id: SegmentId,
+    /// What backs it.
+    pub kind: SegmentKind,
+    /// Number of prototype PTEs.
+    pub pages: PageCount,
+    /// The protection given at creation.
+    pub protection: Protection,
+    /// Commit charged to it.
+    pub committed: PageCount,
+    /// Prototype PTEs valid or in transition (`NumberOfPfnReferences`).
+    pub pfn_references: u64,
+    /// Mapped regions referencing it.
+    pub mapped: u64,
+    /// Whether its owner has let go of it (it is deleted once no page is resident).
+    pub parked: bool,
+    /// Whether its modified pages go to the modified-no-write list instead of being written.
+    pub no_modified_writing: bool,
+    /// Bytes of prototype PTE chunks allocated.
+    pub chunk_bytes: usize,
+}
+
+impl Segment {
+    pub(crate) fn info(&self) -> SegmentInfo {
+        SegmentInfo {
+            id: self.id,
+            kind: self.kind,
+            pages: PageCount::new(self.pages),
+            protection: self.protection,
+            committed: PageCount::new(self.committed),
+            pfn_references: self.pfn_references,
+            mapped: self.mapped,
+            parked: self.parked,
+            no_modified_writing: self.no_modified_writing,
+            chunk_bytes: self.chunk_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_untouched_entries_read_as_template_and_cost_nothing() {
+        let dz = ProtoPte::DemandZero {
+            protection: Protection::READWRITE,
+        };
+        let mut s = Segment::new(SegmentId::new(1), SegmentKind::Pagefile, 1 << 28, Protection::READWRITE, dz);
+        assert_eq!(s.get((1 << 28) - 1), dz);
+        assert_eq!(s.chunk_bytes(), 0);
+        s.set(1 << 27, ProtoPte::Zero);
+        assert_eq!(s.get(1 << 27), ProtoPte::Zero);
+        assert_eq!(s.get((1 << 27) + 1), dz);
+        assert_eq!(s.non_template(0, 1 << 28), vec![(1 << 27, ProtoPte::Zero)]);
+        assert_eq!(s.chunk_bytes(), std::mem::size_of::<Chunk>());
+    }
+}

@@ -1,0 +1,251 @@
+//! Segment lifecycle: creation, extension, commit through views, purge and deletion
+//! (nt_internals §1.8–§1.9, §6.2–§6.3).
+
+use crate::addr::{PageCount, PAGE_SIZE};
+use crate::error::{Result, VmmError};
+use crate::id::{SegmentId, StoreId};
+use crate::machine::Machine;
+use crate::pfn::PageLocation;
+use crate::protection::Protection;
+use crate::pte::ProtoPte;
+use crate::segment::{Segment, SegmentKind};
+
+/// The protection NT gives every prototype PTE of a data file (§1.8: the view governs access).
+pub const FILE_PROTO_PROTECTION: Protection = Protection::EXECUTE_READWRITE;
+
+/// The largest segment, in pages: its byte size must fit in 64 bits.
+pub const MAX_SEGMENT_PAGES: u64 = u64::MAX / PAGE_SIZE;
+
+impl Machine {
+    fn check_segment_size(pages: u64) -> Result<()> {
+        if pages == 0 {
+            return Err(VmmError::InvalidParameter("a segment needs at least one page"));
+        }
+        if pages > MAX_SEGMENT_PAGES {
+            return Err(VmmError::RangeOverflow);
+        }
+        Ok(())
+    }
+
+    /// A pagefile-backed segment (`MiCreatePagingFileMap`). Unless `reserve`, every page is
+    /// committed now (demand-zero with the protection) and charged (§1.9); with `reserve` the
+    /// prototype PTEs are zero (not committed) and nothing is charged.
+    pub(crate) fn create_pagefile_segment(&mut self, pages: u64, protection: Protection, reserve: bool) -> Result<SegmentId> {
+        Self::check_segment_size(pages)?;
+        if !protection.is_accessible() || protection.is_guard() {
+            return Err(VmmError::InvalidProtection);
+        }
+        let charge = if reserve { 0 } else { pages };
+        self.commit.charge(charge)?;
+        let id = self.new_segment_id();
+        let template = if reserve {
+            ProtoPte::Zero
+        } else {
+            ProtoPte::DemandZero { protection }
+        };
+        let mut seg = Segment::new(id, SegmentKind::Pagefile, pages, protection, template);
+        seg.committed = charge;
+        self.segments.insert(id, seg);
+        tracing::debug!(?id, pages, ?protection, reserve, "pagefile segment created");
+        Ok(id)
+    }
+
+    /// A file-backed segment over `store` (`MiCreateDataFileMap`): every prototype PTE is in
+    /// subsection form; nothing is charged.
+    pub(crate) fn create_file_segment(&mut self, store: StoreId, pages: u64) -> Result<SegmentId> {
+        Self::check_segment_size(pages)?;
+        if !self.stores.contains_key(&store) {
+            return Err(VmmError::UnknownStore(store));
+        }
+        let id = self.new_segment_id();
+        let seg = Segment::new(
+            id,
+            SegmentKind::File { store },
+            pages,
+            FILE_PROTO_PROTECTION,
+            ProtoPte::Subsection {
+                protection: FILE_PROTO_PROTECTION,
+            },
+        );
+        self.segments.insert(id, seg);
+        tracing::debug!(?id, ?store, pages, "file segment created");
+        Ok(id)
+    }
+
+    /// Grows a file segment to `pages` (`NtExtendSection`); pagefile segments cannot grow.
+    pub(crate) fn extend_segment(&mut self, id: SegmentId, pages: u64) -> Result<()> {
+        Self::check_segment_size(pages)?;
+        let seg = self.segment_mut(id)?;
+        if seg.kind == SegmentKind::Pagefile {
+            return Err(VmmError::InvalidParameter("pagefile-backed segments cannot be extended"));
+        }
+        seg.extend(pages);
+        Ok(())
+    }
+
+    /// Commits the not-yet-committed prototype PTEs of `[first, first + count)` of a pagefile
+    /// segment (SEC_RESERVE pages committed through a view, §1.9). Returns the pages charged.
+    pub(crate) fn commit_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
+        let seg = self.segment(id)?;
+        let end = first.checked_add(count).ok_or(VmmError::RangeOverflow)?;
+        if end > seg.pages {
+            return Err(VmmError::BeyondSegment {
+                segment: id,
+                index: end.saturating_sub(1),
+                pages: PageCount::new(seg.pages),
+            });
+        }
+        if seg.kind != SegmentKind::Pagefile {
+            return Ok(0);
+        }
+        let fresh: Vec<u64> = if seg.template == ProtoPte::Zero {
+            let set: std::collections::BTreeSet<u64> = seg
+                .non_template(first, count)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            (first..end).filter(|i| !set.contains(i)).collect()
+        } else {
+            seg.non_template(first, count)
+                .into_iter()
+                .filter(|(_, p)| *p == ProtoPte::Zero)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.commit.charge(fresh.len() as u64)?;
+        let seg = self.segment_mut(id)?;
+        let protection = seg.protection;
+        for &i in &fresh {
+            seg.set(i, ProtoPte::DemandZero { protection });
+        }
+        seg.committed += fresh.len() as u64;
+        Ok(fresh.len() as u64)
+    }
+
+    /// Marks a segment as let go by its owner (no section and no view refer to it any more),
+    /// or revives it. A parked segment with no resident page is queued for deletion.
+    pub(crate) fn set_parked(&mut self, id: SegmentId, parked: bool) -> Result<()> {
+        let seg = self.segment_mut(id)?;
+        seg.parked = parked;
+        if parked && seg.mapped == 0 && seg.pfn_references == 0 {
+            self.deletion_queue.push(id);
+        }
+        Ok(())
+    }
+
+    /// Drains the queue of parked segments whose last page has left memory.
+    pub(crate) fn take_deletion_queue(&mut self) -> Vec<SegmentId> {
+        let mut q = std::mem::take(&mut self.deletion_queue);
+        q.sort();
+        q.dedup();
+        q.retain(|id| {
+            self.segments
+                .get(id)
+                .is_some_and(|s| s.parked && s.mapped == 0 && s.pfn_references == 0)
+        });
+        q
+    }
+
+    /// `MiCleanSection` for a file segment: writes its modified pages, then frees every
+    /// resident frame (restoring the subsection-form prototype PTEs). Fails, changing nothing
+    /// more, if a page is still mapped or a write fails.
+    pub(crate) fn purge_segment(&mut self, id: SegmentId) -> Result<()> {
+        let seg = self.segment(id)?;
+        let pages = seg.pages;
+        if seg.mapped > 0 {
+            return Err(VmmError::SegmentInUse(id));
+        }
+        if let SegmentKind::File { .. } = seg.kind {
+            self.flush_segment(id, 0, pages)?;
+        }
+        for (index, pte) in self.segment(id)?.resident(0, pages) {
+            let ProtoPte::Transition { pfn, .. } = pte else {
+                return Err(VmmError::SegmentInUse(id));
+            };
+            let e = self.pfn.entry(pfn);
+            if e.modified {
+                // Only pagefile segments get here with modified pages: their contents die.
+                debug_assert_eq!(self.segment(id)?.kind, SegmentKind::Pagefile);
+            }
+            let original = e.original;
+            let seg = self.segment_mut(id)?;
+            seg.set(index, original.to_proto());
+            seg.pfn_references -= 1;
+            self.free_deleted(pfn);
+        }
+        Ok(())
+    }
+
+    /// Deletes a segment (`MiSegmentDelete`). It must not be mapped. A pagefile segment's
+    /// resident pages and pagefile slots are discarded and its commit returned; a file segment
+    /// must have no resident page (purge it first).
+    pub(crate) fn delete_segment(&mut self, id: SegmentId) -> Result<()> {
+        let seg = self.segment(id)?;
+        if seg.mapped > 0 {
+            return Err(VmmError::SegmentInUse(id));
+        }
+        match seg.kind {
+            SegmentKind::Pagefile => {
+                let pages = seg.pages;
+                for (index, pte) in seg.non_template(0, pages) {
+                    match pte {
+                        ProtoPte::Transition { pfn, .. } => {
+                            self.segment_mut(id)?.pfn_references -= 1;
+                            self.free_deleted(pfn);
+                        }
+                        ProtoPte::Pagefile { slot, .. } => self.pagefile.release(slot),
+                        ProtoPte::Valid { .. } => return Err(VmmError::SegmentInUse(id)),
+                        _ => {}
+                    }
+                    let _ = index;
+                }
+            }
+            SegmentKind::File { .. } => {
+                if seg.pfn_references > 0 {
+                    return Err(VmmError::SegmentInUse(id));
+                }
+            }
+        }
+        let seg = self.segments.remove(&id).ok_or(VmmError::UnknownSegment(id))?;
+        self.commit.release(seg.committed);
+        self.deletion_queue.retain(|s| *s != id);
+        tracing::debug!(?id, "segment deleted");
+        Ok(())
+    }
+
+    /// Registers a backing store.
+    pub(crate) fn add_store(&mut self, store: Box<dyn crate::store::BackingStore>) -> StoreId {
+        let id = self.new_store_id();
+        self.stores.insert(id, store);
+        id
+    }
+
+    /// Removes a backing store no segment uses.
+    pub(crate) fn remove_store(&mut self, id: StoreId) -> Result<Box<dyn crate::store::BackingStore>> {
+        if self
+            .segments
+            .values()
+            .any(|s| s.kind == SegmentKind::File { store: id })
+        {
+            return Err(VmmError::StoreInUse(id));
+        }
+        self.stores.remove(&id).ok_or(VmmError::UnknownStore(id))
+    }
+
+    /// Frames on the modified-no-write list are moved back to the modified list (modified
+    /// writing re-enabled) or the flag set.
+    pub(crate) fn set_no_modified_writing(&mut self, id: SegmentId, on: bool) -> Result<()> {
+        self.segment_mut(id)?.no_modified_writing = on;
+        if !on {
+            for pfn in self.pfn.list(PageLocation::ModifiedNoWrite) {
+                if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte {
+                    if r.segment == id {
+                        self.pfn.unlink(pfn, PageLocation::Transition);
+                        self.pfn.insert_tail(PageLocation::Modified, pfn);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

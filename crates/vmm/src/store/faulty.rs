@@ -1,0 +1,169 @@
+//! A fault-injecting wrapper: fail the k-th read or write, or all I/O until cleared.
+
+use super::{BackingStore, PageBuf, StoreError, StoreOp};
+use crate::addr::ByteCount;
+use crate::status::NtStatus;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+#[derive(Debug, Default)]
+struct PlanState {
+    reads: u64,
+    writes: u64,
+    fail_read_at: Option<u64>,
+    fail_write_at: Option<u64>,
+    fail_all: bool,
+    status: Option<NtStatus>,
+    injected: u64,
+}
+
+/// The control handle of a [`FaultyStore`]: keep a clone to change the plan after the store
+/// has been handed to the machine.
+#[derive(Debug, Clone, Default)]
+pub struct FaultPlan(Arc<Mutex<PlanState>>);
+
+impl FaultPlan {
+    /// A plan that fails nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Fails the `k`-th read from now (1 = the next one).
+    pub fn fail_nth_read(&self, k: u64) {
+        let mut s = self.0.lock();
+        s.fail_read_at = Some(s.reads + k);
+    }
+    /// Fails the `k`-th write from now (1 = the next one).
+    pub fn fail_nth_write(&self, k: u64) {
+        let mut s = self.0.lock();
+        s.fail_write_at = Some(s.writes + k);
+    }
+    /// Fails every operation until [`FaultPlan::clear`].
+    pub fn fail_all(&self) {
+        self.0.lock().fail_all = true;
+    }
+    /// The status injected failures complete with (default `STATUS_DEVICE_DATA_ERROR`).
+    pub fn set_status(&self, status: NtStatus) {
+        self.0.lock().status = Some(status);
+    }
+    /// Stops failing.
+    pub fn clear(&self) {
+        let mut s = self.0.lock();
+        s.fail_all = false;
+        s.fail_read_at = None;
+        s.fail_write_at = None;
+    }
+    /// How many failures have been injected so far.
+    pub fn injected(&self) -> u64 {
+        self.0.lock().injected
+    }
+
+    fn check(&self, op: StoreOp, page: u64) -> Result<(), StoreError> {
+        let mut s = self.0.lock();
+        let hit = match op {
+            StoreOp::Read => {
+                s.reads += 1;
+                s.fail_read_at == Some(s.reads)
+            }
+            StoreOp::Write => {
+                s.writes += 1;
+                s.fail_write_at == Some(s.writes)
+            }
+            StoreOp::Resize | StoreOp::Flush => false,
+        };
+        if hit || s.fail_all {
+            s.injected += 1;
+            let status = s.status.unwrap_or(NtStatus::STATUS_DEVICE_DATA_ERROR);
+            tracing::debug!(?op, page, %status, "injected store failure");
+            return Err(StoreError::new(op, page, status));
+        }
+        Ok(())
+    }
+}
+
+/// Wraps a store and fails operations as its [`FaultPlan`] says. A failed operation does not
+/// reach the inner store.
+#[derive(Debug)]
+pub struct FaultyStore<S> {
+    inner: S,
+    plan: FaultPlan,
+}
+
+impl<S: BackingStore> FaultyStore<S> {
+    /// Wraps `inner`; returns the store and its control handle.
+    pub fn new(inner: S) -> (Self, FaultPlan) {
+        let plan = FaultPlan::new();
+        (
+            FaultyStore {
+                inner,
+                plan: plan.clone(),
+            },
+            plan,
+        )
+    }
+}
+
+impl<S: BackingStore> BackingStore for FaultyStore<S> {
+    fn size(&self) -> ByteCount {
+        self.inner.size()
+    }
+    fn set_size(&mut self, size: ByteCount) -> Result<(), StoreError> {
+        self.plan.check(StoreOp::Resize, 0)?;
+        self.inner.set_size(size)
+    }
+    fn read_page(&mut self, page: u64, buf: &mut PageBuf) -> Result<(), StoreError> {
+        self.plan.check(StoreOp::Read, page)?;
+        self.inner.read_page(page, buf)
+    }
+    fn write_page(&mut self, page: u64, buf: &PageBuf) -> Result<(), StoreError> {
+        self.plan.check(StoreOp::Write, page)?;
+        self.inner.write_page(page, buf)
+    }
+    fn flush(&mut self) -> Result<(), StoreError> {
+        self.plan.check(StoreOp::Flush, 0)?;
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn test_faulty_store_conformance_when_not_failing() {
+        super::super::conformance::check_store_conformance(|| FaultyStore::new(MemoryStore::new()).0);
+    }
+
+    #[test]
+    fn test_fail_nth_write_then_recover() {
+        let (mut s, plan) = FaultyStore::new(MemoryStore::new());
+        s.set_size(ByteCount::new(8192)).unwrap();
+        plan.fail_nth_write(2);
+        let page = [5u8; crate::addr::PAGE_BYTES];
+        s.write_page(0, &page).unwrap();
+        let err = s.write_page(1, &page).unwrap_err();
+        assert_eq!(err.status, NtStatus::STATUS_DEVICE_DATA_ERROR);
+        assert_eq!(err.op, StoreOp::Write);
+        let mut buf = [0u8; crate::addr::PAGE_BYTES];
+        s.read_page(1, &mut buf).unwrap();
+        assert_eq!(buf, [0u8; crate::addr::PAGE_BYTES], "the failed write changed nothing");
+        s.write_page(1, &page).unwrap();
+        assert_eq!(plan.injected(), 1);
+    }
+
+    #[test]
+    fn test_fail_all_until_cleared() {
+        let (mut s, plan) = FaultyStore::new(MemoryStore::new());
+        plan.fail_all();
+        plan.set_status(NtStatus::STATUS_UNEXPECTED_IO_ERROR);
+        let mut buf = [0u8; crate::addr::PAGE_BYTES];
+        assert_eq!(
+            s.read_page(0, &mut buf).unwrap_err().status,
+            NtStatus::STATUS_UNEXPECTED_IO_ERROR
+        );
+        assert!(s.flush().is_err());
+        plan.clear();
+        s.read_page(0, &mut buf).unwrap();
+        s.flush().unwrap();
+    }
+}
