@@ -160,30 +160,20 @@ impl Machine {
         if e.reference_count > 0 {
             return;
         }
-        let (deleted, modified, pte, original) = (e.deleted, e.modified, e.pte, e.original);
+        let (deleted, modified, original) = (e.deleted, e.modified, e.original);
         if deleted {
             self.free_deleted(pfn);
             return;
         }
-        let list = if !modified {
-            PageLocation::Standby
-        } else if self.no_modified_writing(pte) {
-            PageLocation::ModifiedNoWrite
-        } else {
+        // A modified page of a no-write segment still goes to the modified list; the mapped
+        // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
+        let list = if modified {
             PageLocation::Modified
+        } else {
+            PageLocation::Standby
         };
         self.pfn.insert_tail(list, pfn);
         tracing::debug!(pfn = pfn.raw(), ?list, ?original, "frame left the working sets");
-    }
-
-    fn no_modified_writing(&self, pte: Option<PteRef>) -> bool {
-        match pte {
-            Some(PteRef::Proto(r)) => self
-                .segments
-                .get(&r.segment)
-                .is_some_and(|s| s.no_modified_writing),
-            _ => false,
-        }
     }
 
     /// Frees a frame whose PTE is gone: releases its pagefile slot and puts it on the free list.
