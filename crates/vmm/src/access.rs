@@ -74,7 +74,13 @@ impl Machine {
 
     /// Translates every page of a value access of `len` (1..=8) bytes, so that all of them are
     /// valid at once. Returns the frames of the first and (if it crosses) second page.
-    fn translate_value(&mut self, asid: AsId, va: Va, len: usize, access: Access) -> Result<(Pfn, Option<Pfn>)> {
+    fn translate_value(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        len: usize,
+        access: Access,
+    ) -> Result<(Pfn, Option<Pfn>)> {
         self.space(asid)?;
         Self::check_user_range(va, len as u64)?;
         let crosses = va.page_offset() + len > PAGE_BYTES;
@@ -113,7 +119,12 @@ impl Machine {
     }
 
     /// Stores a little-endian value of `N` bytes (1, 2, 4 or 8).
-    pub(crate) fn write_value<const N: usize>(&mut self, asid: AsId, va: Va, bytes: [u8; N]) -> Result<()> {
+    pub(crate) fn write_value<const N: usize>(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        bytes: [u8; N],
+    ) -> Result<()> {
         let (a, b) = self.translate_value(asid, va, N, Access::Write)?;
         let off = va.page_offset();
         let first = (PAGE_BYTES - off).min(N);

@@ -304,7 +304,10 @@ mod tests {
     fn test_page_range_covering_rounds_out() {
         let r = PageRange::covering(Va::new(0x1fff), ByteCount::new(2)).unwrap();
         assert_eq!((r.start(), r.end()), (Vpn::new(1), Vpn::new(3)));
-        assert_eq!(PageRange::covering(Va::new(u64::MAX), ByteCount::new(2)), None);
+        assert_eq!(
+            PageRange::covering(Va::new(u64::MAX), ByteCount::new(2)),
+            None
+        );
         assert!(PageRange::new(Vpn::new(2), Vpn::new(1)).is_none());
     }
 

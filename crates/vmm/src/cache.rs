@@ -18,7 +18,9 @@ use crate::segment::SegmentKind;
 impl Machine {
     fn check_segment_bytes(&self, id: SegmentId, offset: u64, len: usize) -> Result<()> {
         let seg = self.segment(id)?;
-        let end = offset.checked_add(len as u64).ok_or(VmmError::RangeOverflow)?;
+        let end = offset
+            .checked_add(len as u64)
+            .ok_or(VmmError::RangeOverflow)?;
         let bytes = seg.pages.saturating_mul(PAGE_SIZE);
         if end > bytes {
             return Err(VmmError::BeyondSegment {
@@ -31,13 +33,21 @@ impl Machine {
     }
 
     /// Copies one page's bytes through the prototype PTE: `f` gets the frame's bytes.
-    fn with_segment_page(&mut self, id: SegmentId, index: u64, write: bool, f: impl FnOnce(&mut [u8; PAGE_BYTES])) -> Result<()> {
+    fn with_segment_page(
+        &mut self,
+        id: SegmentId,
+        index: u64,
+        write: bool,
+        f: impl FnOnce(&mut [u8; PAGE_BYTES]),
+    ) -> Result<()> {
         self.ensure_available(1)?;
         let proto = ProtoRef { segment: id, index };
         let (pfn, _) = match self.make_proto_resident(proto) {
             Ok(r) => r,
             Err(ProtoFailure::NotCommitted) => {
-                return Err(VmmError::NotCommitted(crate::addr::Va::new(index * PAGE_SIZE)))
+                return Err(VmmError::NotCommitted(crate::addr::Va::new(
+                    index * PAGE_SIZE,
+                )))
             }
             Err(ProtoFailure::Io(e)) => return Err(VmmError::Store(e)),
             Err(ProtoFailure::Other(e)) => return Err(e),
@@ -52,7 +62,12 @@ impl Machine {
     }
 
     /// Reads `buf.len()` bytes of a segment at byte `offset`.
-    pub(crate) fn read_segment(&mut self, id: SegmentId, offset: u64, buf: &mut [u8]) -> Result<()> {
+    pub(crate) fn read_segment(
+        &mut self,
+        id: SegmentId,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<()> {
         self.check_segment_bytes(id, offset, buf.len())?;
         let mut done = 0usize;
         while done < buf.len() {
@@ -93,7 +108,9 @@ impl Machine {
     pub(crate) fn flush_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
         let seg = self.segment(id)?;
         let SegmentKind::File { store } = seg.kind else {
-            return Err(VmmError::InvalidParameter("only file segments are flushed to a file"));
+            return Err(VmmError::InvalidParameter(
+                "only file segments are flushed to a file",
+            ));
         };
         let mut written = 0;
         for (index, pte) in seg.resident(first, count) {

@@ -294,7 +294,10 @@ mod tests {
                 no_execute: f[5],
             })),
             (0u32..0xFFF, 0u64..1 << 32, any::<bool>()).prop_map(|(s, i, ro)| Pte::Prototype {
-                proto: ProtoRef { segment: SegmentId::new(s), index: i },
+                proto: ProtoRef {
+                    segment: SegmentId::new(s),
+                    index: i
+                },
                 read_only: ro,
             }),
             (0u8..0x20).prop_map(|b| Pte::PrototypeLookup {

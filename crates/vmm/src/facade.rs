@@ -107,7 +107,9 @@ impl Vmm {
     /// Changes a working set's maximum (at least 2 pages), trimming it down to the new size.
     pub fn set_working_set_max(&self, asid: AsId, pages: u64) -> Result<()> {
         if pages < 2 {
-            return Err(VmmError::InvalidParameter("working set maximum must be at least 2"));
+            return Err(VmmError::InvalidParameter(
+                "working set maximum must be at least 2",
+            ));
         }
         self.op(|m| {
             m.space_mut(asid)?.ws.set_max(pages);
@@ -135,7 +137,11 @@ impl Vmm {
     }
 
     /// Runs `f` on a store — what is on disk, not what the cache holds.
-    pub fn with_store<R>(&self, id: StoreId, f: impl FnOnce(&mut dyn BackingStore) -> R) -> Result<R> {
+    pub fn with_store<R>(
+        &self,
+        id: StoreId,
+        f: impl FnOnce(&mut dyn BackingStore) -> R,
+    ) -> Result<R> {
         let mut m = self.machine.lock();
         let s = m.stores.get_mut(&id).ok_or(VmmError::UnknownStore(id))?;
         Ok(f(s.as_mut()))
@@ -145,7 +151,12 @@ impl Vmm {
 
     /// Creates a pagefile-backed segment of `pages` pages; unless `reserve`, every page is
     /// committed and charged now (nt_internals §1.9).
-    pub fn create_pagefile_segment(&self, pages: PageCount, protection: Protection, reserve: bool) -> Result<SegmentId> {
+    pub fn create_pagefile_segment(
+        &self,
+        pages: PageCount,
+        protection: Protection,
+        reserve: bool,
+    ) -> Result<SegmentId> {
         self.op(|m| m.create_pagefile_segment(pages.raw(), protection, reserve))
     }
 
@@ -241,7 +252,16 @@ impl Vmm {
         placement: Placement,
         protection: Protection,
     ) -> Result<Va> {
-        self.op(|m| m.map_segment(asid, segment, first_index, pages.raw(), placement, protection))
+        self.op(|m| {
+            m.map_segment(
+                asid,
+                segment,
+                first_index,
+                pages.raw(),
+                placement,
+                protection,
+            )
+        })
     }
 
     /// Reserves (and with `commit`, commits) a private region.
@@ -257,15 +277,27 @@ impl Vmm {
     }
 
     /// Commits pages of a private region; returns the pages newly charged.
-    pub fn commit_private(&self, asid: AsId, va: Va, pages: PageCount, protection: Protection) -> Result<PageCount> {
+    pub fn commit_private(
+        &self,
+        asid: AsId,
+        va: Va,
+        pages: PageCount,
+        protection: Protection,
+    ) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| m.commit_private(asid, va.vpn(), pages.raw(), protection).map(PageCount::new))
+        self.op(|m| {
+            m.commit_private(asid, va.vpn(), pages.raw(), protection)
+                .map(PageCount::new)
+        })
     }
 
     /// Decommits pages of a private region; returns the pages uncharged.
     pub fn decommit_private(&self, asid: AsId, va: Va, pages: PageCount) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| m.decommit_private(asid, va.vpn(), pages.raw()).map(PageCount::new))
+        self.op(|m| {
+            m.decommit_private(asid, va.vpn(), pages.raw())
+                .map(PageCount::new)
+        })
     }
 
     /// Removes the region containing `va` (unmap a view or release private memory). Unmapping
@@ -277,7 +309,13 @@ impl Vmm {
 
     /// Changes the protection of committed pages of one region; returns the first page's old
     /// protection.
-    pub fn protect(&self, asid: AsId, va: Va, pages: PageCount, protection: Protection) -> Result<Protection> {
+    pub fn protect(
+        &self,
+        asid: AsId,
+        va: Va,
+        pages: PageCount,
+        protection: Protection,
+    ) -> Result<Protection> {
         let va = user_va(va)?;
         self.op(|m| m.protect(asid, va.vpn(), pages.raw(), protection))
     }
@@ -289,12 +327,25 @@ impl Vmm {
 
     /// The region containing `va`, if any.
     pub fn region(&self, asid: AsId, va: Va) -> Result<Option<Vad>> {
-        Ok(self.machine.lock().space(asid)?.vads.find(va.vpn()).copied())
+        Ok(self
+            .machine
+            .lock()
+            .space(asid)?
+            .vads
+            .find(va.vpn())
+            .copied())
     }
 
     /// Every region of an address space, in address order.
     pub fn regions(&self, asid: AsId) -> Result<Vec<Vad>> {
-        Ok(self.machine.lock().space(asid)?.vads.iter().copied().collect())
+        Ok(self
+            .machine
+            .lock()
+            .space(asid)?
+            .vads
+            .iter()
+            .copied()
+            .collect())
     }
 
     /// Moves the dirty bits of this address space's valid PTEs in the range into their frames
@@ -326,19 +377,23 @@ impl Vmm {
 
     /// Loads a byte.
     pub fn read_u8(&self, asid: AsId, va: Va) -> Result<u8> {
-        self.op(|m| m.read_value::<1>(asid, va)).map(u8::from_le_bytes)
+        self.op(|m| m.read_value::<1>(asid, va))
+            .map(u8::from_le_bytes)
     }
     /// Loads a little-endian 16-bit value.
     pub fn read_u16(&self, asid: AsId, va: Va) -> Result<u16> {
-        self.op(|m| m.read_value::<2>(asid, va)).map(u16::from_le_bytes)
+        self.op(|m| m.read_value::<2>(asid, va))
+            .map(u16::from_le_bytes)
     }
     /// Loads a little-endian 32-bit value.
     pub fn read_u32(&self, asid: AsId, va: Va) -> Result<u32> {
-        self.op(|m| m.read_value::<4>(asid, va)).map(u32::from_le_bytes)
+        self.op(|m| m.read_value::<4>(asid, va))
+            .map(u32::from_le_bytes)
     }
     /// Loads a little-endian 64-bit value.
     pub fn read_u64(&self, asid: AsId, va: Va) -> Result<u64> {
-        self.op(|m| m.read_value::<8>(asid, va)).map(u64::from_le_bytes)
+        self.op(|m| m.read_value::<8>(asid, va))
+            .map(u64::from_le_bytes)
     }
     /// Stores a byte.
     pub fn write_u8(&self, asid: AsId, va: Va, v: u8) -> Result<()> {
@@ -395,7 +450,9 @@ impl Vmm {
     pub fn make_available(&self, pages: u64) -> Result<()> {
         self.op(|m| {
             if pages > m.pfn.len() as u64 {
-                return Err(VmmError::InvalidParameter("more frames than the machine has"));
+                return Err(VmmError::InvalidParameter(
+                    "more frames than the machine has",
+                ));
             }
             m.ensure_available(pages)
         })

@@ -1,6 +1,6 @@
 //! Fault dispatch and one resolver per PTE state (nt_internals §3).
 //!
-//! [`Machine::translate`] is the emulated MMU: a valid PTE that permits the access gives the
+//! `Machine::translate` is the emulated MMU: a valid PTE that permits the access gives the
 //! frame at once (setting the accessed and dirty bits as x86 hardware does); anything else
 //! enters the dispatcher, which decodes the PTE in NT's order (§2.6) and calls the resolver for
 //! its state. Access checks are made against the known protection *before* any page is brought
@@ -98,7 +98,13 @@ impl Machine {
     }
 
     /// Records and returns an exception.
-    pub(crate) fn raise(&mut self, asid: AsId, va: Va, access: Access, kind: ExceptionKind) -> VmmError {
+    pub(crate) fn raise(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        kind: ExceptionKind,
+    ) -> VmmError {
         if let Ok(space) = self.space_mut(asid) {
             match kind {
                 ExceptionKind::AccessViolation => space.counters.access_violation += 1,
@@ -142,7 +148,12 @@ impl Machine {
                     } => {
                         let protection = vad.protection;
                         if !protection.is_accessible() {
-                            return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
+                            return Err(self.raise(
+                                asid,
+                                va,
+                                access,
+                                ExceptionKind::AccessViolation,
+                            ));
                         }
                         // §3.1 step 3: prototype, lookup needed, with the view protection.
                         self.space_mut(asid)?
@@ -176,7 +187,9 @@ impl Machine {
                 self.check_access(asid, va, access, protection)?;
                 self.private_pagefile_fault(asid, va, access, slot, protection)
             }
-            Pte::DemandZero { protection } => self.private_demand_zero(asid, va, access, protection),
+            Pte::DemandZero { protection } => {
+                self.private_demand_zero(asid, va, access, protection)
+            }
         }
     }
 
@@ -214,7 +227,13 @@ impl Machine {
     }
 
     /// `MiAccessCheck`, guard pages first: a guard page raises once and loses its guard.
-    fn check_access(&mut self, asid: AsId, va: Va, access: Access, protection: Protection) -> Result<()> {
+    fn check_access(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        protection: Protection,
+    ) -> Result<()> {
         if protection.is_guard() {
             self.set_invalid_protection(asid, va.vpn(), protection.without_guard());
             return Err(self.raise(asid, va, access, ExceptionKind::GuardPage));
@@ -241,13 +260,16 @@ impl Machine {
             Pte::Zero | Pte::Prototype { .. } | Pte::PrototypeLookup { .. } if mapped => {
                 Pte::PrototypeLookup { protection }
             }
-            Pte::Zero | Pte::Prototype { .. } | Pte::PrototypeLookup { .. } | Pte::DemandZero { .. } => {
-                Pte::DemandZero { protection }
-            }
+            Pte::Zero
+            | Pte::Prototype { .. }
+            | Pte::PrototypeLookup { .. }
+            | Pte::DemandZero { .. } => Pte::DemandZero { protection },
             Pte::Transition { pfn, .. } => {
                 let e = self.pfn.entry_mut(pfn);
                 e.original = match e.original {
-                    OriginalPte::Pagefile { slot, .. } => OriginalPte::Pagefile { slot, protection },
+                    OriginalPte::Pagefile { slot, .. } => {
+                        OriginalPte::Pagefile { slot, protection }
+                    }
                     _ => OriginalPte::DemandZero { protection },
                 };
                 Pte::Transition { pfn, protection }
@@ -258,7 +280,15 @@ impl Machine {
     }
 
     /// Installs a valid PTE and its working-set entry.
-    fn install_valid(&mut self, asid: AsId, vpn: Vpn, pfn: Pfn, protection: Protection, prototype: bool, dirty: bool) {
+    fn install_valid(
+        &mut self,
+        asid: AsId,
+        vpn: Vpn,
+        pfn: Pfn,
+        protection: Protection,
+        prototype: bool,
+        dirty: bool,
+    ) {
         if let Some(space) = self.spaces.get_mut(&asid) {
             space.page_table.set(
                 vpn,
@@ -292,7 +322,13 @@ impl Machine {
     }
 
     /// Demand-zero for a private page (§3.6).
-    fn private_demand_zero(&mut self, asid: AsId, va: Va, access: Access, protection: Protection) -> Result<()> {
+    fn private_demand_zero(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        protection: Protection,
+    ) -> Result<()> {
         self.check_access(asid, va, access, protection)?;
         self.install_private_zero(asid, va, protection)
     }
@@ -314,7 +350,14 @@ impl Machine {
     }
 
     /// A fault through a prototype PTE (§3.1), with the effective protection already known.
-    fn proto_fault(&mut self, asid: AsId, va: Va, access: Access, proto: ProtoRef, protection: Protection) -> Result<()> {
+    fn proto_fault(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        proto: ProtoRef,
+        protection: Protection,
+    ) -> Result<()> {
         self.check_access(asid, va, access, protection)?;
         let beyond = self
             .segments
@@ -355,7 +398,10 @@ impl Machine {
 
     /// `MiResolveProtoPteFault` minus the process PTE: makes the prototype PTE valid and takes
     /// one share reference on its frame for the caller.
-    pub(crate) fn make_proto_resident(&mut self, proto: ProtoRef) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
+    pub(crate) fn make_proto_resident(
+        &mut self,
+        proto: ProtoRef,
+    ) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
         let seg = self.segment(proto.segment)?;
         let kind = seg.kind;
         match seg.get(proto.index) {
@@ -416,7 +462,12 @@ impl Machine {
                     return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
                 };
                 let read = s.read_page(proto.index, self.memory.frame_mut(frame.pfn()));
-                tracing::trace!(?store, page = proto.index, ok = read.is_ok(), "file page read");
+                tracing::trace!(
+                    ?store,
+                    page = proto.index,
+                    ok = read.is_ok(),
+                    "file page read"
+                );
                 if let Err(e) = read {
                     self.counters.io_errors += 1;
                     self.give_back(frame);
@@ -489,7 +540,13 @@ impl Machine {
     }
 
     /// A private page back from the standby or modified list (§3.3).
-    fn private_soft_fault(&mut self, asid: AsId, vpn: Vpn, pfn: Pfn, protection: Protection) -> Result<()> {
+    fn private_soft_fault(
+        &mut self,
+        asid: AsId,
+        vpn: Vpn,
+        pfn: Pfn,
+        protection: Protection,
+    ) -> Result<()> {
         self.make_room(asid);
         if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
             self.pfn.set_in_use_location(pfn, PageLocation::Active);

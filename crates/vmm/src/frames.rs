@@ -35,9 +35,17 @@ impl Machine {
     /// `ensure_available`.
     pub(crate) fn take_frame(&mut self, zeroed: bool) -> Result<TakenFrame> {
         let order = if zeroed {
-            [PageLocation::Zeroed, PageLocation::Free, PageLocation::Standby]
+            [
+                PageLocation::Zeroed,
+                PageLocation::Free,
+                PageLocation::Standby,
+            ]
         } else {
-            [PageLocation::Free, PageLocation::Zeroed, PageLocation::Standby]
+            [
+                PageLocation::Free,
+                PageLocation::Zeroed,
+                PageLocation::Standby,
+            ]
         };
         let (pfn, from) = order
             .iter()
@@ -155,7 +163,10 @@ impl Machine {
     /// modified list (modified), or the standby list.
     pub(crate) fn decrement_reference_count(&mut self, pfn: Pfn) {
         let e = self.pfn.entry_mut(pfn);
-        debug_assert!(e.reference_count > 0, "reference count underflow on {pfn:?}");
+        debug_assert!(
+            e.reference_count > 0,
+            "reference count underflow on {pfn:?}"
+        );
         e.reference_count -= 1;
         if e.reference_count > 0 {
             return;
@@ -173,7 +184,12 @@ impl Machine {
             PageLocation::Standby
         };
         self.pfn.insert_tail(list, pfn);
-        tracing::debug!(pfn = pfn.raw(), ?list, ?original, "frame left the working sets");
+        tracing::debug!(
+            pfn = pfn.raw(),
+            ?list,
+            ?original,
+            "frame left the working sets"
+        );
     }
 
     /// Frees a frame whose PTE is gone: releases its pagefile slot and puts it on the free list.

@@ -65,7 +65,10 @@ impl Machine {
             let mut valid = 0u64;
             for (vpn, pte) in space.page_table.all() {
                 let Some(vad) = space.vads.find(vpn) else {
-                    return fail(7, format!("{:?} {vpn:?} has {pte:?} outside any region", space.id));
+                    return fail(
+                        7,
+                        format!("{:?} {vpn:?} has {pte:?} outside any region", space.id),
+                    );
                 };
                 match pte {
                     Pte::Valid(h) => {
@@ -75,7 +78,10 @@ impl Machine {
                         };
                         valid_maps[h.pfn.index()] += 1;
                         if e.location() != PageLocation::Active {
-                            return fail(3, format!("{vpn:?} maps {:?} which is {:?}", h.pfn, e.location()));
+                            return fail(
+                                3,
+                                format!("{vpn:?} maps {:?} which is {:?}", h.pfn, e.location()),
+                            );
                         }
                         let Some(ws) = space.ws.get(vpn) else {
                             return fail(7, format!("valid {vpn:?} is not in the working set"));
@@ -83,16 +89,32 @@ impl Machine {
                         match e.pte() {
                             Some(PteRef::Proto(r)) => {
                                 let VadKind::Mapped { .. } = vad.kind else {
-                                    return fail(6, format!("shared frame in private region at {vpn:?}"));
+                                    return fail(
+                                        6,
+                                        format!("shared frame in private region at {vpn:?}"),
+                                    );
                                 };
                                 let _ = r;
                             }
                             Some(PteRef::Process { space: s, vpn: v }) => {
                                 if s != space.id || v != vpn {
-                                    return fail(6, format!("{:?} back-points to {s:?}/{v:?}, not {vpn:?}", h.pfn));
+                                    return fail(
+                                        6,
+                                        format!(
+                                            "{:?} back-points to {s:?}/{v:?}, not {vpn:?}",
+                                            h.pfn
+                                        ),
+                                    );
                                 }
                                 if e.original().protection() != ws.protection {
-                                    return fail(7, format!("{vpn:?}: frame protection {:?} vs working set {:?}", e.original().protection(), ws.protection));
+                                    return fail(
+                                        7,
+                                        format!(
+                                            "{vpn:?}: frame protection {:?} vs working set {:?}",
+                                            e.original().protection(),
+                                            ws.protection
+                                        ),
+                                    );
                                 }
                             }
                             None => return fail(6, format!("active {:?} has no PTE", h.pfn)),
@@ -102,25 +124,67 @@ impl Machine {
                         let Some(e) = self.pfn.get(pfn) else {
                             return fail(6, format!("{vpn:?} in transition on missing {pfn:?}"));
                         };
-                        if e.pte() != Some(PteRef::Process { space: space.id, vpn }) {
-                            return fail(6, format!("transition {vpn:?} names {pfn:?} whose PTE is {:?}", e.pte()));
+                        if e.pte()
+                            != Some(PteRef::Process {
+                                space: space.id,
+                                vpn,
+                            })
+                        {
+                            return fail(
+                                6,
+                                format!(
+                                    "transition {vpn:?} names {pfn:?} whose PTE is {:?}",
+                                    e.pte()
+                                ),
+                            );
                         }
-                        if !matches!(e.location(), PageLocation::Standby | PageLocation::Modified | PageLocation::ModifiedNoWrite) {
-                            return fail(6, format!("transition {vpn:?}: {pfn:?} is {:?}", e.location()));
+                        if !matches!(
+                            e.location(),
+                            PageLocation::Standby
+                                | PageLocation::Modified
+                                | PageLocation::ModifiedNoWrite
+                        ) {
+                            return fail(
+                                6,
+                                format!("transition {vpn:?}: {pfn:?} is {:?}", e.location()),
+                            );
                         }
                         if e.original().protection() != protection {
-                            return fail(6, format!("transition {vpn:?}: protection {protection:?} vs frame {:?}", e.original().protection()));
+                            return fail(
+                                6,
+                                format!(
+                                    "transition {vpn:?}: protection {protection:?} vs frame {:?}",
+                                    e.original().protection()
+                                ),
+                            );
                         }
                     }
-                    Pte::Pagefile { slot, .. } => claim(slot.raw(), format!("{:?} {vpn:?}", space.id))?,
+                    Pte::Pagefile { slot, .. } => {
+                        claim(slot.raw(), format!("{:?} {vpn:?}", space.id))?
+                    }
                     _ => {}
                 }
             }
             if valid != space.ws.len() {
-                return fail(7, format!("{:?}: {valid} valid PTEs, working set {}", space.id, space.ws.len()));
+                return fail(
+                    7,
+                    format!(
+                        "{:?}: {valid} valid PTEs, working set {}",
+                        space.id,
+                        space.ws.len()
+                    ),
+                );
             }
             if space.ws.len() > space.ws.max() {
-                return fail(7, format!("{:?}: working set {} over its maximum {}", space.id, space.ws.len(), space.ws.max()));
+                return fail(
+                    7,
+                    format!(
+                        "{:?}: working set {} over its maximum {}",
+                        space.id,
+                        space.ws.len(),
+                        space.ws.max()
+                    ),
+                );
             }
         }
 
@@ -144,7 +208,14 @@ impl Machine {
                         return fail(2, format!("{pfn:?} on {:?} has counts {e:?}", e.location()));
                     }
                     if (e.location() == PageLocation::Standby) == e.modified() {
-                        return fail(2, format!("{pfn:?} on {:?} has modified={}", e.location(), e.modified()));
+                        return fail(
+                            2,
+                            format!(
+                                "{pfn:?} on {:?} has modified={}",
+                                e.location(),
+                                e.modified()
+                            ),
+                        );
                     }
                     if e.pte().is_none() {
                         return fail(2, format!("{pfn:?} on {:?} has no PTE", e.location()));
@@ -160,10 +231,16 @@ impl Machine {
                 }
             }
             if e.share_count() != maps {
-                return fail(4, format!("{pfn:?} share {} but {maps} valid PTEs", e.share_count()));
+                return fail(
+                    4,
+                    format!("{pfn:?} share {} but {maps} valid PTEs", e.share_count()),
+                );
             }
             if e.modified() && e.original().slot().is_some() {
-                return fail(9, format!("modified {pfn:?} still holds {:?}", e.original().slot()));
+                return fail(
+                    9,
+                    format!("modified {pfn:?} still holds {:?}", e.original().slot()),
+                );
             }
             if let (Some(slot), Some(_)) = (e.original().slot(), e.pte()) {
                 claim(slot.raw(), format!("{pfn:?}"))?;
@@ -176,10 +253,16 @@ impl Machine {
                     let want = if e.location() == PageLocation::Active {
                         ProtoPte::Valid { pfn }
                     } else {
-                        ProtoPte::Transition { pfn, protection: e.original().protection() }
+                        ProtoPte::Transition {
+                            pfn,
+                            protection: e.original().protection(),
+                        }
                     };
                     if r.index >= seg.pages || seg.get(r.index) != want {
-                        return fail(5, format!("{pfn:?} at {r:?}: prototype PTE is not {want:?}"));
+                        return fail(
+                            5,
+                            format!("{pfn:?} at {r:?}: prototype PTE is not {want:?}"),
+                        );
                     }
                 }
                 Some(PteRef::Process { space, vpn }) => {
@@ -187,7 +270,10 @@ impl Machine {
                         return fail(6, format!("{pfn:?} names missing {space:?}"));
                     };
                     if s.page_table.get(vpn).pfn() != Some(pfn) {
-                        return fail(6, format!("{pfn:?} names {space:?}/{vpn:?} which does not map it"));
+                        return fail(
+                            6,
+                            format!("{pfn:?} names {space:?}/{vpn:?} which does not map it"),
+                        );
                     }
                 }
                 None => {}
@@ -199,7 +285,11 @@ impl Machine {
         for space in self.spaces.values() {
             for vad in space.vads.iter() {
                 region_commit += vad.commit_charge.raw();
-                if let VadKind::Mapped { segment, first_index } = vad.kind {
+                if let VadKind::Mapped {
+                    segment,
+                    first_index,
+                } = vad.kind
+                {
                     *mapped.entry(segment).or_default() += 1;
                     let Some(seg) = self.segments.get(&segment) else {
                         return fail(8, format!("region maps missing {segment:?}"));
@@ -214,11 +304,21 @@ impl Machine {
         for (id, seg) in &self.segments {
             segment_commit += seg.committed;
             if mapped.get(id).copied().unwrap_or(0) != seg.mapped {
-                return fail(8, format!("{id:?} mapped {} but {} regions", seg.mapped, mapped.get(id).copied().unwrap_or(0)));
+                return fail(
+                    8,
+                    format!(
+                        "{id:?} mapped {} but {} regions",
+                        seg.mapped,
+                        mapped.get(id).copied().unwrap_or(0)
+                    ),
+                );
             }
             let mut resident = 0;
             for (index, pte) in seg.non_template(0, seg.pages) {
-                let r = ProtoRef { segment: *id, index };
+                let r = ProtoRef {
+                    segment: *id,
+                    index,
+                };
                 match pte {
                     ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => {
                         resident += 1;
@@ -226,11 +326,17 @@ impl Machine {
                             return fail(5, format!("{r:?} names missing {pfn:?}"));
                         };
                         if e.pte() != Some(PteRef::Proto(r)) {
-                            return fail(5, format!("{r:?} names {pfn:?} whose PTE is {:?}", e.pte()));
+                            return fail(
+                                5,
+                                format!("{r:?} names {pfn:?} whose PTE is {:?}", e.pte()),
+                            );
                         }
                         let active = e.location() == PageLocation::Active;
                         if matches!(pte, ProtoPte::Valid { .. }) != active {
-                            return fail(5, format!("{r:?} is {pte:?} but {pfn:?} is {:?}", e.location()));
+                            return fail(
+                                5,
+                                format!("{r:?} is {pte:?} but {pfn:?} is {:?}", e.location()),
+                            );
                         }
                     }
                     ProtoPte::Pagefile { slot, .. } => claim(slot.raw(), format!("{r:?}"))?,
@@ -238,19 +344,34 @@ impl Machine {
                 }
             }
             if resident != seg.pfn_references {
-                return fail(8, format!("{id:?} has {resident} resident pages but {} PFN references", seg.pfn_references));
+                return fail(
+                    8,
+                    format!(
+                        "{id:?} has {resident} resident pages but {} PFN references",
+                        seg.pfn_references
+                    ),
+                );
             }
         }
 
         let allocated: Vec<u32> = self.pagefile.allocated().iter().map(|s| s.raw()).collect();
         let claimed: Vec<u32> = slots.keys().copied().collect();
         if allocated != claimed {
-            return fail(9, format!("pagefile slots allocated {allocated:?} but claimed {claimed:?}"));
+            return fail(
+                9,
+                format!("pagefile slots allocated {allocated:?} but claimed {claimed:?}"),
+            );
         }
 
         let total = segment_commit + region_commit;
         if total != self.commit.charged().raw() {
-            return fail(10, format!("commit charged {:?} but objects hold {total}", self.commit.charged()));
+            return fail(
+                10,
+                format!(
+                    "commit charged {:?} but objects hold {total}",
+                    self.commit.charged()
+                ),
+            );
         }
         if self.commit.charged() > self.commit.limit() {
             return fail(10, "commit over the limit");

@@ -11,12 +11,12 @@
 //! Start at [`Vmm`].
 #![forbid(unsafe_code)]
 
+/// Memory access by the emulated CPU.
+mod access;
 /// Units: addresses, page and frame numbers, counts (newtypes).
 pub mod addr;
 /// Address spaces: page table, VADs, working set, counters.
 pub mod address_space;
-/// Memory access by the emulated CPU.
-mod access;
 /// Cached access to segments, and flush.
 mod cache;
 /// The amd64 PTE bit layout, for teaching.
@@ -73,8 +73,8 @@ pub mod working_set;
 pub mod writer;
 
 pub use addr::{
-    ByteCount, PageCount, PageRange, Pfn, Slot, Va, Vpn, ALLOCATION_GRANULARITY, PAGE_SIZE, USER_END,
-    USER_MAX, USER_MIN,
+    ByteCount, PageCount, PageRange, Pfn, Slot, Va, Vpn, ALLOCATION_GRANULARITY, PAGE_SIZE,
+    USER_END, USER_MAX, USER_MIN,
 };
 pub use commit::CommitState;
 pub use counters::{FaultCounters, MachineCounters};
@@ -92,6 +92,8 @@ pub use region::Placement;
 pub use segment::{SegmentInfo, SegmentKind};
 pub use segment_ops::{FILE_PROTO_PROTECTION, MAX_SEGMENT_PAGES};
 pub use status::NtStatus;
-pub use store::{BackingStore, FaultPlan, FaultyStore, HostFileStore, MemoryStore, StoreError, StoreOp};
+pub use store::{
+    BackingStore, FaultPlan, FaultyStore, HostFileStore, MemoryStore, StoreError, StoreOp,
+};
 pub use vad::{Vad, VadKind};
 pub use writer::WriterReport;

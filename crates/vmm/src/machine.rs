@@ -1,7 +1,7 @@
 //! The machine: every piece of state of the simulated VMM, behind one lock.
 //!
 //! # Locking
-//! [`Vmm`] is `Send + Sync`. All machine state sits behind one `parking_lot::Mutex`, which plays
+//! [`crate::Vmm`] is `Send + Sync`. All machine state sits behind one `parking_lot::Mutex`, which plays
 //! the part of NT's PFN lock and working-set locks together; backing-store I/O is done while it is
 //! held (synchronous I/O, nt_internals §9.2). Upper layers take their own locks first, in this
 //! order: object manager → section layer → this machine lock. Nothing here calls back up, so
@@ -20,7 +20,7 @@ use crate::segment::Segment;
 use crate::store::{BackingStore, MemoryStore};
 use std::collections::BTreeMap;
 
-/// When the mapped page writer writes file pages (nt_internals §4.6 [design]).
+/// When the mapped page writer writes file pages (nt_internals §4.6 \[design\]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Default)]
 pub enum WriterPolicy {
     /// A file page is written as soon as it reaches the modified list (at the end of the
@@ -62,16 +62,20 @@ impl VmmConfig {
             return Err(VmmError::InvalidParameter("frames must be in 4..=16777216"));
         }
         if self.pagefile_pages == 0 {
-            return Err(VmmError::InvalidParameter("pagefile must have at least one page"));
+            return Err(VmmError::InvalidParameter(
+                "pagefile must have at least one page",
+            ));
         }
         if self.working_set_max < 2 {
-            return Err(VmmError::InvalidParameter("working set maximum must be at least 2"));
+            return Err(VmmError::InvalidParameter(
+                "working set maximum must be at least 2",
+            ));
         }
         Ok(())
     }
 }
 
-/// All state of the machine. Reached through [`Vmm`], which holds it behind the machine lock.
+/// All state of the machine. Reached through [`crate::Vmm`], which holds it behind the machine lock.
 #[derive(Debug)]
 pub struct Machine {
     pub(crate) config: VmmConfig,
@@ -114,7 +118,9 @@ impl Machine {
     }
 
     pub(crate) fn space(&self, id: AsId) -> Result<&AddressSpace> {
-        self.spaces.get(&id).ok_or(VmmError::UnknownAddressSpace(id))
+        self.spaces
+            .get(&id)
+            .ok_or(VmmError::UnknownAddressSpace(id))
     }
     pub(crate) fn space_mut(&mut self, id: AsId) -> Result<&mut AddressSpace> {
         self.spaces

@@ -38,7 +38,8 @@ impl PhysicalMemory {
     }
     /// Copies one frame onto another.
     pub(crate) fn copy(&mut self, from: Pfn, to: Pfn) {
-        self.bytes.copy_within(Self::range(from), to.index() * PAGE_BYTES);
+        self.bytes
+            .copy_within(Self::range(from), to.index() * PAGE_BYTES);
     }
     /// Whether a frame is all zeros.
     pub fn is_zero(&self, pfn: Pfn) -> bool {

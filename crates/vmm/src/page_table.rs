@@ -105,7 +105,10 @@ impl PageTable {
         for (k, leaf) in &self.leaves {
             let n = leaf.ptes.iter().filter(|p| **p != Pte::Zero).count() as u32;
             if n != leaf.used || n == 0 {
-                return Err(format!("page table leaf {k}: used {} but {n} entries", leaf.used));
+                return Err(format!(
+                    "page table leaf {k}: used {} but {n} entries",
+                    leaf.used
+                ));
             }
         }
         Ok(())

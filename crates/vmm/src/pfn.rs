@@ -16,8 +16,8 @@
 //! `frames.rs`) move frames between lists; fault resolvers never choose a list (§10.3).
 
 use crate::addr::Pfn;
-use crate::pte::{OriginalPte, PteRef};
 use crate::protection::Protection;
+use crate::pte::{OriginalPte, PteRef};
 
 const NIL: u32 = u32::MAX;
 
@@ -354,7 +354,10 @@ impl PfnDatabase {
                 }
                 seen[cur as usize] = true;
                 if e.location != list {
-                    return Err(format!("frame {cur} on {list:?} has location {:?}", e.location));
+                    return Err(format!(
+                        "frame {cur} on {list:?} has location {:?}",
+                        e.location
+                    ));
                 }
                 if e.blink != prev {
                     return Err(format!("frame {cur} has a wrong back link"));
@@ -367,7 +370,10 @@ impl PfnDatabase {
                 return Err(format!("{list:?} tail is wrong"));
             }
             if n != self.lists[i].count {
-                return Err(format!("{list:?} count {} but {n} linked", self.lists[i].count));
+                return Err(format!(
+                    "{list:?} count {} but {n} linked",
+                    self.lists[i].count
+                ));
             }
         }
         for (i, e) in self.entries.iter().enumerate() {
@@ -386,7 +392,10 @@ mod tests {
     #[test]
     fn test_new_database_has_all_frames_zeroed_in_order() {
         let db = PfnDatabase::new(4);
-        assert_eq!(db.list(PageLocation::Zeroed), (0..4).map(Pfn::new).collect::<Vec<_>>());
+        assert_eq!(
+            db.list(PageLocation::Zeroed),
+            (0..4).map(Pfn::new).collect::<Vec<_>>()
+        );
         assert_eq!(db.counts().available(), 4);
         db.check_lists().unwrap();
     }
@@ -394,16 +403,28 @@ mod tests {
     #[test]
     fn test_unlink_middle_and_reinsert_keeps_fifo_order() {
         let mut db = PfnDatabase::new(4);
-        assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), Some(PageLocation::Zeroed));
-        assert_eq!(db.list(PageLocation::Zeroed), vec![Pfn::new(0), Pfn::new(2), Pfn::new(3)]);
+        assert_eq!(
+            db.unlink(Pfn::new(1), PageLocation::Active),
+            Some(PageLocation::Zeroed)
+        );
+        assert_eq!(
+            db.list(PageLocation::Zeroed),
+            vec![Pfn::new(0), Pfn::new(2), Pfn::new(3)]
+        );
         db.insert_tail(PageLocation::Standby, Pfn::new(1));
         db.unlink(Pfn::new(3), PageLocation::Active);
         db.insert_tail(PageLocation::Standby, Pfn::new(3));
-        assert_eq!(db.list(PageLocation::Standby), vec![Pfn::new(1), Pfn::new(3)]);
+        assert_eq!(
+            db.list(PageLocation::Standby),
+            vec![Pfn::new(1), Pfn::new(3)]
+        );
         assert_eq!(db.head(PageLocation::Standby), Some(Pfn::new(1)));
         assert_eq!(db.counts().in_use, 0);
         db.check_lists().unwrap();
-        assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), Some(PageLocation::Standby));
+        assert_eq!(
+            db.unlink(Pfn::new(1), PageLocation::Active),
+            Some(PageLocation::Standby)
+        );
         assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), None);
         assert_eq!(db.counts().in_use, 1);
         db.check_lists().unwrap();

@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(Protection::from_win32(0), None);
         assert_eq!(Protection::from_win32(PAGE_READONLY | PAGE_READWRITE), None);
         assert_eq!(Protection::from_win32(PAGE_NOACCESS | PAGE_GUARD), None);
-        assert_eq!(Protection::from_win32(PAGE_READWRITE | PAGE_GUARD | PAGE_NOCACHE), None);
+        assert_eq!(
+            Protection::from_win32(PAGE_READWRITE | PAGE_GUARD | PAGE_NOCACHE),
+            None
+        );
         assert_eq!(Protection::from_win32(0x800 | PAGE_READWRITE), None);
     }
 
@@ -284,7 +287,10 @@ mod tests {
     fn test_copy_on_write_minus_copy() {
         // nt_internals §2.5: write-copy → read-write, execute-write-copy → execute-read-write.
         assert_eq!(Protection::WRITECOPY.without_copy(), Protection::READWRITE);
-        assert_eq!(Protection::EXECUTE_WRITECOPY.without_copy(), Protection::EXECUTE_READWRITE);
+        assert_eq!(
+            Protection::EXECUTE_WRITECOPY.without_copy(),
+            Protection::EXECUTE_READWRITE
+        );
         assert_eq!(Protection::READONLY.without_copy(), Protection::READONLY);
         assert!(Protection::WRITECOPY.is_copy_on_write());
         assert!(!Protection::READWRITE.is_copy_on_write());

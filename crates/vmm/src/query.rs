@@ -133,7 +133,12 @@ impl Machine {
         let mut end = vpn.raw() + 1;
         while end < vad.end.raw() {
             let s = if special.contains(&end) {
-                self.state_in(asid, &vad, Vpn::new(end), space.page_table.get(Vpn::new(end)))
+                self.state_in(
+                    asid,
+                    &vad,
+                    Vpn::new(end),
+                    space.page_table.get(Vpn::new(end)),
+                )
             } else {
                 match default_state {
                     Some(d) if d == first => {

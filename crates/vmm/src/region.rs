@@ -25,9 +25,13 @@ impl Machine {
     /// Chooses and checks the pages of a new region.
     fn place(&self, asid: AsId, pages: u64, placement: Placement) -> Result<PageRange> {
         if pages == 0 {
-            return Err(VmmError::InvalidParameter("a region needs at least one page"));
+            return Err(VmmError::InvalidParameter(
+                "a region needs at least one page",
+            ));
         }
-        let bytes = PageCount::new(pages).bytes().ok_or(VmmError::RangeOverflow)?;
+        let bytes = PageCount::new(pages)
+            .bytes()
+            .ok_or(VmmError::RangeOverflow)?;
         let space = self.space(asid)?;
         let start = match placement {
             Placement::At(base) => {
@@ -70,11 +74,16 @@ impl Machine {
         placement: Placement,
         protection: Protection,
     ) -> Result<Va> {
-        if protection == Protection::DECOMMIT || protection.is_guard() || protection == Protection::ZERO {
+        if protection == Protection::DECOMMIT
+            || protection.is_guard()
+            || protection == Protection::ZERO
+        {
             return Err(VmmError::InvalidProtection);
         }
         let seg_pages = self.segment(segment)?.pages;
-        let end = first_index.checked_add(pages).ok_or(VmmError::RangeOverflow)?;
+        let end = first_index
+            .checked_add(pages)
+            .ok_or(VmmError::RangeOverflow)?;
         if end > seg_pages {
             return Err(VmmError::BeyondSegment {
                 segment,
@@ -83,7 +92,11 @@ impl Machine {
             });
         }
         let range = self.place(asid, pages, placement)?;
-        let charge = if protection.is_copy_on_write() { pages } else { 0 };
+        let charge = if protection.is_copy_on_write() {
+            pages
+        } else {
+            0
+        };
         self.commit.charge(charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
             start: range.start(),
@@ -150,7 +163,10 @@ impl Machine {
                 end: end.base(),
             });
         }
-        Ok((vad, PageRange::new(start, end).ok_or(VmmError::RangeOverflow)?))
+        Ok((
+            vad,
+            PageRange::new(start, end).ok_or(VmmError::RangeOverflow)?,
+        ))
     }
 
     /// Whether a page of a region is committed.
@@ -158,7 +174,13 @@ impl Machine {
         match (vad.kind, pte) {
             (VadKind::Private { committed }, Pte::Zero) => committed,
             (_, Pte::DemandZero { protection }) => protection != Protection::DECOMMIT,
-            (VadKind::Mapped { segment, first_index }, Pte::Zero | Pte::PrototypeLookup { .. }) => {
+            (
+                VadKind::Mapped {
+                    segment,
+                    first_index,
+                },
+                Pte::Zero | Pte::PrototypeLookup { .. },
+            ) => {
                 let index = first_index + (vpn.raw() - vad.start.raw());
                 self.segments
                     .get(&segment)
@@ -175,7 +197,13 @@ impl Machine {
 
     /// Commits pages of a private region (pages already committed get the new protection, as
     /// NT's `NtAllocateVirtualMemory` does). Returns the pages newly committed and charged.
-    pub(crate) fn commit_private(&mut self, asid: AsId, start: Vpn, pages: u64, protection: Protection) -> Result<u64> {
+    pub(crate) fn commit_private(
+        &mut self,
+        asid: AsId,
+        start: Vpn,
+        pages: u64,
+        protection: Protection,
+    ) -> Result<u64> {
         Self::check_private_protection(protection)?;
         let (vad, range) = self.region_for(asid, start, pages)?;
         if !matches!(vad.kind, VadKind::Private { .. }) {
@@ -297,7 +325,13 @@ impl Machine {
     /// Changes the protection of pages of one region (nt_internals §7.5) and returns the first
     /// page's old protection. Every page must be committed. The caller has checked the
     /// compatibility rules of the section layer.
-    pub(crate) fn protect(&mut self, asid: AsId, start: Vpn, pages: u64, protection: Protection) -> Result<Protection> {
+    pub(crate) fn protect(
+        &mut self,
+        asid: AsId,
+        start: Vpn,
+        pages: u64,
+        protection: Protection,
+    ) -> Result<Protection> {
         if protection == Protection::DECOMMIT || protection == Protection::ZERO {
             return Err(VmmError::InvalidProtection);
         }

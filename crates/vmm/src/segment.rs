@@ -180,7 +180,13 @@ mod tests {
         let dz = ProtoPte::DemandZero {
             protection: Protection::READWRITE,
         };
-        let mut s = Segment::new(SegmentId::new(1), SegmentKind::Pagefile, 1 << 28, Protection::READWRITE, dz);
+        let mut s = Segment::new(
+            SegmentId::new(1),
+            SegmentKind::Pagefile,
+            1 << 28,
+            Protection::READWRITE,
+            dz,
+        );
         assert_eq!(s.get((1 << 28) - 1), dz);
         assert_eq!(s.chunk_bytes(), 0);
         s.set(1 << 27, ProtoPte::Zero);

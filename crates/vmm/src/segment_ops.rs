@@ -19,7 +19,9 @@ pub const MAX_SEGMENT_PAGES: u64 = u64::MAX / PAGE_SIZE;
 impl Machine {
     fn check_segment_size(pages: u64) -> Result<()> {
         if pages == 0 {
-            return Err(VmmError::InvalidParameter("a segment needs at least one page"));
+            return Err(VmmError::InvalidParameter(
+                "a segment needs at least one page",
+            ));
         }
         if pages > MAX_SEGMENT_PAGES {
             return Err(VmmError::RangeOverflow);
@@ -30,7 +32,12 @@ impl Machine {
     /// A pagefile-backed segment (`MiCreatePagingFileMap`). Unless `reserve`, every page is
     /// committed now (demand-zero with the protection) and charged (§1.9); with `reserve` the
     /// prototype PTEs are zero (not committed) and nothing is charged.
-    pub(crate) fn create_pagefile_segment(&mut self, pages: u64, protection: Protection, reserve: bool) -> Result<SegmentId> {
+    pub(crate) fn create_pagefile_segment(
+        &mut self,
+        pages: u64,
+        protection: Protection,
+        reserve: bool,
+    ) -> Result<SegmentId> {
         Self::check_segment_size(pages)?;
         if !protection.is_accessible() || protection.is_guard() {
             return Err(VmmError::InvalidProtection);
@@ -77,7 +84,9 @@ impl Machine {
         Self::check_segment_size(pages)?;
         let seg = self.segment_mut(id)?;
         if seg.kind == SegmentKind::Pagefile {
-            return Err(VmmError::InvalidParameter("pagefile-backed segments cannot be extended"));
+            return Err(VmmError::InvalidParameter(
+                "pagefile-backed segments cannot be extended",
+            ));
         }
         seg.extend(pages);
         Ok(())
@@ -206,7 +215,10 @@ impl Machine {
                 }
             }
         }
-        let seg = self.segments.remove(&id).ok_or(VmmError::UnknownSegment(id))?;
+        let seg = self
+            .segments
+            .remove(&id)
+            .ok_or(VmmError::UnknownSegment(id))?;
         self.commit.release(seg.committed);
         self.deletion_queue.retain(|s| *s != id);
         tracing::debug!(?id, "segment deleted");
@@ -221,7 +233,10 @@ impl Machine {
     }
 
     /// Removes a backing store no segment uses.
-    pub(crate) fn remove_store(&mut self, id: StoreId) -> Result<Box<dyn crate::store::BackingStore>> {
+    pub(crate) fn remove_store(
+        &mut self,
+        id: StoreId,
+    ) -> Result<Box<dyn crate::store::BackingStore>> {
         if self
             .segments
             .values()

@@ -155,6 +155,9 @@ mod tests {
             assert!(seen.insert(s.raw()), "duplicate value {s:?}");
             assert!(s.name().unwrap().starts_with("STATUS_"));
         }
-        assert_eq!(format!("{:?}", NtStatus::new(0xC0DE_0000)), "NTSTATUS(0xc0de0000)");
+        assert_eq!(
+            format!("{:?}", NtStatus::new(0xC0DE_0000)),
+            "NTSTATUS(0xc0de0000)"
+        );
     }
 }

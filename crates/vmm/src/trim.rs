@@ -50,7 +50,13 @@ impl Machine {
         }
         self.decrement_share_count(h.pfn);
         self.counters.trims += 1;
-        tracing::debug!(?asid, ?vpn, pfn = h.pfn.raw(), ?new, "working-set entry trimmed");
+        tracing::debug!(
+            ?asid,
+            ?vpn,
+            pfn = h.pfn.raw(),
+            ?new,
+            "working-set entry trimmed"
+        );
         true
     }
 

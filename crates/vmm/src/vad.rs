@@ -1,6 +1,8 @@
 //! Virtual address descriptors: the regions of an address space (nt_internals §7.1, §7.3).
 
-use crate::addr::{PageCount, PageRange, Vpn, ALLOCATION_GRANULARITY, PAGE_SHIFT, USER_END, USER_MIN};
+use crate::addr::{
+    PageCount, PageRange, Vpn, ALLOCATION_GRANULARITY, PAGE_SHIFT, USER_END, USER_MIN,
+};
 use crate::id::SegmentId;
 use crate::protection::Protection;
 use std::collections::BTreeMap;
@@ -125,7 +127,7 @@ impl VadTree {
     }
 
     /// Finds a free range of `pages` pages starting on a 64 KiB boundary: bottom-up first fit
-    /// from `USER_MIN` (the documented deterministic policy of nt_internals §7.3 [design]), or
+    /// from `USER_MIN` (the documented deterministic policy of nt_internals §7.3 \[design\]), or
     /// top-down from the top of user space.
     pub fn find_free(&self, pages: u64, top_down: bool) -> Option<Vpn> {
         let lo = USER_MIN >> PAGE_SHIFT;

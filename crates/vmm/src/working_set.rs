@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(ws.oldest(), Some(Vpn::new(1)));
         ws.insert(Vpn::new(1), Protection::READONLY);
         assert_eq!(ws.pages(), vec![Vpn::new(2), Vpn::new(3), Vpn::new(1)]);
-        assert_eq!(ws.get(Vpn::new(1)).unwrap().protection, Protection::READONLY);
+        assert_eq!(
+            ws.get(Vpn::new(1)).unwrap().protection,
+            Protection::READONLY
+        );
         assert!(ws.remove(Vpn::new(3)).is_some());
         assert_eq!(ws.len(), 2);
         ws.check().unwrap();

@@ -1,5 +1,5 @@
 //! The modified page writer (to the pagefile) and the mapped page writer (to files),
-//! run deterministically (nt_internals §4.6 [design]).
+//! run deterministically (nt_internals §4.6 \[design\]).
 
 use crate::addr::{Pfn, Slot};
 use crate::id::StoreId;
@@ -58,7 +58,11 @@ impl Machine {
                 Err(e) => report.errors.push(e),
             }
         }
-        tracing::debug!(written = report.pagefile_pages, errors = report.errors.len(), "modified page writer ran");
+        tracing::debug!(
+            written = report.pagefile_pages,
+            errors = report.errors.len(),
+            "modified page writer ran"
+        );
         report
     }
 
@@ -99,7 +103,11 @@ impl Machine {
                 Err(e) => report.errors.push(e),
             }
         }
-        tracing::debug!(written = report.file_pages, errors = report.errors.len(), "mapped page writer ran");
+        tracing::debug!(
+            written = report.file_pages,
+            errors = report.errors.len(),
+            "mapped page writer ran"
+        );
         report
     }
 
@@ -152,7 +160,12 @@ impl Machine {
     }
 
     /// Writes the modified frame `pfn` of a file segment to `store` page `page` (a flush).
-    pub(crate) fn write_file_frame(&mut self, pfn: Pfn, store: StoreId, page: u64) -> Result<(), StoreError> {
+    pub(crate) fn write_file_frame(
+        &mut self,
+        pfn: Pfn,
+        store: StoreId,
+        page: u64,
+    ) -> Result<(), StoreError> {
         self.write_frame(pfn, Target::File { store, page })
     }
 }

@@ -61,7 +61,8 @@ fn test_two_threads_fault_the_same_shared_pages() {
     let mut buf = [0u8; 8];
     for pg in 0..8u64 {
         for lane in 0..2u64 {
-            vmm.read_segment(seg, pg * 4096 + lane * 8 + (399 % 16) * 16, &mut buf).unwrap();
+            vmm.read_segment(seg, pg * 4096 + lane * 8 + (399 % 16) * 16, &mut buf)
+                .unwrap();
             assert_eq!(u64::from_le_bytes(buf), 399 * 100 + pg);
         }
     }

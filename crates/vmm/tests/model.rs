@@ -26,21 +26,65 @@ enum ViewProt {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Map { space: usize, seg: usize, first: u64, pages: u64, prot: ViewProt },
-    AllocPrivate { space: usize, pages: u64 },
-    Unmap { view: usize },
-    Read { view: usize, offset: u64, len: usize },
-    Write { view: usize, offset: u64, len: usize, byte: u8 },
-    Write64 { view: usize, offset: u64, value: u64 },
-    Trim { space: usize },
+    Map {
+        space: usize,
+        seg: usize,
+        first: u64,
+        pages: u64,
+        prot: ViewProt,
+    },
+    AllocPrivate {
+        space: usize,
+        pages: u64,
+    },
+    Unmap {
+        view: usize,
+    },
+    Read {
+        view: usize,
+        offset: u64,
+        len: usize,
+    },
+    Write {
+        view: usize,
+        offset: u64,
+        len: usize,
+        byte: u8,
+    },
+    Write64 {
+        view: usize,
+        offset: u64,
+        value: u64,
+    },
+    Trim {
+        space: usize,
+    },
     TrimAll,
     Writers,
-    Flush { view: usize },
-    SegRead { seg: usize, offset: u64, len: usize },
-    SegWrite { seg: usize, offset: u64, len: usize, byte: u8 },
-    Protect { view: usize, page: u64, read_only: bool },
+    Flush {
+        view: usize,
+    },
+    SegRead {
+        seg: usize,
+        offset: u64,
+        len: usize,
+    },
+    SegWrite {
+        seg: usize,
+        offset: u64,
+        len: usize,
+        byte: u8,
+    },
+    Protect {
+        view: usize,
+        page: u64,
+        read_only: bool,
+    },
     /// Changes a segment behind the model's back (never generated: proves the runner can fail).
-    Sabotage { seg: usize, offset: u64 },
+    Sabotage {
+        seg: usize,
+        offset: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -125,8 +169,11 @@ impl Model {
     fn store_page(&mut self, vi: usize, pos: u64, bytes: &[u8]) {
         let pg = pos / PAGE_SIZE;
         let in_page = (pos % PAGE_SIZE) as usize;
-        if self.views[vi].prot == ViewProt::CopyOnWrite && !self.views[vi].copies.contains_key(&pg) {
-            let copy: Vec<u8> = (0..PAGE_SIZE).map(|i| self.byte(&self.views[vi], pg * PAGE_SIZE + i)).collect();
+        if self.views[vi].prot == ViewProt::CopyOnWrite && !self.views[vi].copies.contains_key(&pg)
+        {
+            let copy: Vec<u8> = (0..PAGE_SIZE)
+                .map(|i| self.byte(&self.views[vi], pg * PAGE_SIZE + i))
+                .collect();
             self.views[vi].copies.insert(pg, copy);
         }
         let v = &mut self.views[vi];
@@ -139,43 +186,105 @@ impl Model {
                 let at = (v.first * PAGE_SIZE + pos) as usize;
                 self.segs[*s][at..at + bytes.len()].copy_from_slice(bytes);
             }
-            Backing::Private(b) => b[pos as usize..pos as usize + bytes.len()].copy_from_slice(bytes),
+            Backing::Private(b) => {
+                b[pos as usize..pos as usize + bytes.len()].copy_from_slice(bytes)
+            }
         }
     }
 }
 
 fn initial_file() -> Vec<u8> {
-    (0..SEG_PAGES * PAGE_SIZE).map(|i| (i * 7 % 251) as u8).collect()
+    (0..SEG_PAGES * PAGE_SIZE)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect()
 }
 
 fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
-    let vmm = Vmm::new(VmmConfig { frames, pagefile_pages: 512, working_set_max: 12, writer: WriterPolicy::Lazy }).unwrap();
+    let vmm = Vmm::new(VmmConfig {
+        frames,
+        pagefile_pages: 512,
+        working_set_max: 12,
+        writer: WriterPolicy::Lazy,
+    })
+    .unwrap();
     let spaces = [vmm.create_address_space(), vmm.create_address_space()];
     let file = initial_file();
     let store = vmm.add_store(Box::new(MemoryStore::with_contents(&file)));
     let segs = [
-        vmm.create_pagefile_segment(pages(SEG_PAGES), Protection::READWRITE, false).unwrap(),
-        vmm.create_pagefile_segment(pages(SEG_PAGES), Protection::READWRITE, false).unwrap(),
+        vmm.create_pagefile_segment(pages(SEG_PAGES), Protection::READWRITE, false)
+            .unwrap(),
+        vmm.create_pagefile_segment(pages(SEG_PAGES), Protection::READWRITE, false)
+            .unwrap(),
         vmm.create_file_segment(store, pages(SEG_PAGES)).unwrap(),
     ];
-    let mut m = Model { segs: vec![vec![0; SEG_PAGES as usize * PS], vec![0; SEG_PAGES as usize * PS], file], views: Vec::new() };
+    let mut m = Model {
+        segs: vec![
+            vec![0; SEG_PAGES as usize * PS],
+            vec![0; SEG_PAGES as usize * PS],
+            file,
+        ],
+        views: Vec::new(),
+    };
     let pick = |m: &Model, i: usize| (!m.views.is_empty()).then(|| i % m.views.len());
 
     for op in ops {
         match op {
-            Op::Map { space, seg, first, pages: n, prot } => {
-                if n == 0 { continue; }
+            Op::Map {
+                space,
+                seg,
+                first,
+                pages: n,
+                prot,
+            } => {
+                if n == 0 {
+                    continue;
+                }
                 let p = match prot {
                     ViewProt::ReadWrite => Protection::READWRITE,
                     ViewProt::ReadOnly => Protection::READONLY,
                     ViewProt::CopyOnWrite => Protection::WRITECOPY,
                 };
-                let base = vmm.map_segment(spaces[space], segs[seg], first, pages(n), Placement::BottomUp, p).unwrap();
-                m.views.push(View { space, base, pages: n, first, backing: Backing::Seg(seg), prot, read_only_pages: vec![false; n as usize], copies: BTreeMap::new() });
+                let base = vmm
+                    .map_segment(
+                        spaces[space],
+                        segs[seg],
+                        first,
+                        pages(n),
+                        Placement::BottomUp,
+                        p,
+                    )
+                    .unwrap();
+                m.views.push(View {
+                    space,
+                    base,
+                    pages: n,
+                    first,
+                    backing: Backing::Seg(seg),
+                    prot,
+                    read_only_pages: vec![false; n as usize],
+                    copies: BTreeMap::new(),
+                });
             }
             Op::AllocPrivate { space, pages: n } => {
-                let base = vmm.allocate_private(spaces[space], pages(n), Placement::TopDown, Protection::READWRITE, true).unwrap();
-                m.views.push(View { space, base, pages: n, first: 0, backing: Backing::Private(vec![0; n as usize * PS]), prot: ViewProt::ReadWrite, read_only_pages: vec![false; n as usize], copies: BTreeMap::new() });
+                let base = vmm
+                    .allocate_private(
+                        spaces[space],
+                        pages(n),
+                        Placement::TopDown,
+                        Protection::READWRITE,
+                        true,
+                    )
+                    .unwrap();
+                m.views.push(View {
+                    space,
+                    base,
+                    pages: n,
+                    first: 0,
+                    backing: Backing::Private(vec![0; n as usize * PS]),
+                    prot: ViewProt::ReadWrite,
+                    read_only_pages: vec![false; n as usize],
+                    copies: BTreeMap::new(),
+                });
             }
             Op::Unmap { view } => {
                 if let Some(i) = pick(&m, view) {
@@ -190,14 +299,24 @@ fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     let off = offset % size;
                     let len = len.min((size - off) as usize);
                     let mut got = vec![0u8; len];
-                    vmm.read(spaces[v.space], Va::new(v.base.raw() + off), &mut got).unwrap();
+                    vmm.read(spaces[v.space], Va::new(v.base.raw() + off), &mut got)
+                        .unwrap();
                     let want: Vec<u8> = (0..len as u64).map(|k| m.byte(v, off + k)).collect();
                     prop_assert!(got == want, "read of view {i} at {off:#x}+{len} differs");
                 }
             }
-            Op::Write { view, offset, len, byte } => {
+            Op::Write {
+                view,
+                offset,
+                len,
+                byte,
+            } => {
                 if let Some(i) = pick(&m, view) {
-                    let (space, base, size) = (m.views[i].space, m.views[i].base, m.views[i].pages * PAGE_SIZE);
+                    let (space, base, size) = (
+                        m.views[i].space,
+                        m.views[i].base,
+                        m.views[i].pages * PAGE_SIZE,
+                    );
                     let off = offset % size;
                     let data = vec![byte; len.min((size - off) as usize)];
                     let real = vmm.write(spaces[space], Va::new(base.raw() + off), &data);
@@ -205,7 +324,9 @@ fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                         None => prop_assert!(real.is_ok(), "write failed: {real:?}"),
                         Some(at) => {
                             let Err(VmmError::Exception(e)) = real else {
-                                return Err(TestCaseError::fail(format!("expected an access violation, got {real:?}")));
+                                return Err(TestCaseError::fail(format!(
+                                    "expected an access violation, got {real:?}"
+                                )));
                             };
                             prop_assert_eq!(e.kind, ExceptionKind::AccessViolation);
                             prop_assert_eq!(e.address, Va::new(base.raw() + at));
@@ -213,26 +334,42 @@ fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     }
                 }
             }
-            Op::Write64 { view, offset, value } => {
+            Op::Write64 {
+                view,
+                offset,
+                value,
+            } => {
                 if let Some(i) = pick(&m, view) {
-                    let (space, base, size) = (m.views[i].space, m.views[i].base, m.views[i].pages * PAGE_SIZE);
+                    let (space, base, size) = (
+                        m.views[i].space,
+                        m.views[i].base,
+                        m.views[i].pages * PAGE_SIZE,
+                    );
                     let off = (offset % size).min(size - 8);
                     let real = vmm.write_u64(spaces[space], Va::new(base.raw() + off), value);
-                    let allowed = (off / PAGE_SIZE..=(off + 7) / PAGE_SIZE).all(|pg| Model::writable(&m.views[i], pg));
+                    let allowed = (off / PAGE_SIZE..=(off + 7) / PAGE_SIZE)
+                        .all(|pg| Model::writable(&m.views[i], pg));
                     prop_assert_eq!(real.is_ok(), allowed, "value store {:?}", real);
                     if allowed {
                         prop_assert!(m.store(i, off, &value.to_le_bytes()).is_none());
                     }
                 }
             }
-            Op::Trim { space } => { vmm.trim(spaces[space], None).unwrap(); }
-            Op::TrimAll => { vmm.trim_all(); }
-            Op::Writers => { prop_assert!(vmm.run_writers().errors.is_empty()); }
+            Op::Trim { space } => {
+                vmm.trim(spaces[space], None).unwrap();
+            }
+            Op::TrimAll => {
+                vmm.trim_all();
+            }
+            Op::Writers => {
+                prop_assert!(vmm.run_writers().errors.is_empty());
+            }
             Op::Flush { view } => {
                 if let Some(i) = pick(&m, view) {
                     let v = &m.views[i];
                     if let Backing::Seg(2) = v.backing {
-                        vmm.harvest_dirty(spaces[v.space], v.base, pages(v.pages)).unwrap();
+                        vmm.harvest_dirty(spaces[v.space], v.base, pages(v.pages))
+                            .unwrap();
                         vmm.flush_segment(segs[2], v.first, pages(v.pages)).unwrap();
                     }
                 }
@@ -241,26 +378,45 @@ fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                 let len = len.min((SEG_PAGES * PAGE_SIZE - offset) as usize);
                 let mut got = vec![0u8; len];
                 vmm.read_segment(segs[seg], offset, &mut got).unwrap();
-                prop_assert!(got[..] == m.segs[seg][offset as usize..offset as usize + len], "cached read of seg {seg} differs");
+                prop_assert!(
+                    got[..] == m.segs[seg][offset as usize..offset as usize + len],
+                    "cached read of seg {seg} differs"
+                );
             }
-            Op::SegWrite { seg, offset, len, byte } => {
+            Op::SegWrite {
+                seg,
+                offset,
+                len,
+                byte,
+            } => {
                 let len = len.min((SEG_PAGES * PAGE_SIZE - offset) as usize);
-                vmm.write_segment(segs[seg], offset, &vec![byte; len]).unwrap();
+                vmm.write_segment(segs[seg], offset, &vec![byte; len])
+                    .unwrap();
                 m.segs[seg][offset as usize..offset as usize + len].fill(byte);
             }
-            Op::Protect { view, page: pg, read_only } => {
+            Op::Protect {
+                view,
+                page: pg,
+                read_only,
+            } => {
                 if let Some(i) = pick(&m, view) {
                     let v = &mut m.views[i];
                     let pg = pg % v.pages;
                     if v.prot == ViewProt::ReadWrite {
-                        let p = if read_only { Protection::READONLY } else { Protection::READWRITE };
-                        vmm.protect(spaces[v.space], page(v.base, pg), pages(1), p).unwrap();
+                        let p = if read_only {
+                            Protection::READONLY
+                        } else {
+                            Protection::READWRITE
+                        };
+                        vmm.protect(spaces[v.space], page(v.base, pg), pages(1), p)
+                            .unwrap();
                         v.read_only_pages[pg as usize] = read_only;
                     }
                 }
             }
             Op::Sabotage { seg, offset } => {
-                vmm.write_segment(segs[seg], offset, &[!m.segs[seg][offset as usize]]).unwrap();
+                vmm.write_segment(segs[seg], offset, &[!m.segs[seg][offset as usize]])
+                    .unwrap();
             }
         }
         if let Err(v) = vmm.check_invariants() {
@@ -281,7 +437,10 @@ fn run(frames: u32, ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
     }
     prop_assert!(vmm.run_writers().errors.is_empty());
     let on_disk = disk(&vmm, store, 0, (SEG_PAGES * PAGE_SIZE) as usize);
-    prop_assert!(on_disk == m.segs[2], "the file on disk differs from the model");
+    prop_assert!(
+        on_disk == m.segs[2],
+        "the file on disk differs from the model"
+    );
     for (s, want) in segs.iter().zip(&m.segs) {
         let mut got = vec![0u8; want.len()];
         vmm.read_segment(*s, 0, &mut got).unwrap();
@@ -305,12 +464,30 @@ proptest! {
 #[test]
 fn test_model_runner_detects_a_machine_that_disagrees() {
     let ops = vec![
-        Op::Map { space: 0, seg: 0, first: 0, pages: 1, prot: ViewProt::ReadWrite },
-        Op::Write { view: 0, offset: 0, len: 4, byte: 9 },
-        Op::Read { view: 0, offset: 0, len: 4 },
+        Op::Map {
+            space: 0,
+            seg: 0,
+            first: 0,
+            pages: 1,
+            prot: ViewProt::ReadWrite,
+        },
+        Op::Write {
+            view: 0,
+            offset: 0,
+            len: 4,
+            byte: 9,
+        },
+        Op::Read {
+            view: 0,
+            offset: 0,
+            len: 4,
+        },
     ];
     assert!(run(8, ops.clone()).is_ok());
     let mut broken = ops;
     broken.insert(2, Op::Sabotage { seg: 0, offset: 1 });
-    assert!(run(8, broken).is_err(), "a byte changed behind the model's back must be caught");
+    assert!(
+        run(8, broken).is_err(),
+        "a byte changed behind the model's back must be caught"
+    );
 }

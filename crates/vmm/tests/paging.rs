@@ -14,7 +14,14 @@ fn test_trim_shared_page_returns_pte_to_prototype_form_s4_5() {
     let a = vmm.create_address_space();
     let rw = map_rw(&vmm, a, seg);
     let ro = vmm
-        .map_segment(a, seg, 0, pages(2), Placement::BottomUp, Protection::READONLY)
+        .map_segment(
+            a,
+            seg,
+            0,
+            pages(2),
+            Placement::BottomUp,
+            Protection::READONLY,
+        )
         .unwrap();
     vmm.write_u8(a, rw, 1).unwrap();
     vmm.read_u8(a, ro).unwrap();
@@ -25,15 +32,32 @@ fn test_trim_shared_page_returns_pte_to_prototype_form_s4_5() {
     // the lookup form carrying it.
     assert_eq!(
         vmm.pte(a, rw).unwrap(),
-        Pte::Prototype { proto: ProtoRef { segment: seg, index: 0 }, read_only: false }
+        Pte::Prototype {
+            proto: ProtoRef {
+                segment: seg,
+                index: 0
+            },
+            read_only: false
+        }
     );
-    assert_eq!(vmm.pte(a, ro).unwrap(), Pte::PrototypeLookup { protection: Protection::READONLY });
-    assert_eq!(vmm.pfn_entry(pfn).unwrap().location(), PageLocation::Modified);
+    assert_eq!(
+        vmm.pte(a, ro).unwrap(),
+        Pte::PrototypeLookup {
+            protection: Protection::READONLY
+        }
+    );
+    assert_eq!(
+        vmm.pfn_entry(pfn).unwrap().location(),
+        PageLocation::Modified
+    );
     // Both forms fault back in by soft fault to the same frame.
     assert_eq!(vmm.read_u8(a, rw).unwrap(), 1);
     assert_eq!(vmm.read_u8(a, ro).unwrap(), 1);
     assert_eq!(frame_of(&vmm, a, ro), pfn);
-    assert_eq!(exception(vmm.write_u8(a, ro, 2)).kind, ExceptionKind::AccessViolation);
+    assert_eq!(
+        exception(vmm.write_u8(a, ro, 2)).kind,
+        ExceptionKind::AccessViolation
+    );
     ok(&vmm);
 }
 
@@ -42,16 +66,34 @@ fn test_trim_private_page_goes_to_transition_then_pagefile() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
     let p = vmm
-        .allocate_private(a, pages(1), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(1),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     vmm.write_u64(a, p, 0xDEAD_BEEF).unwrap();
     let pfn = frame_of(&vmm, a, p);
     vmm.trim(a, None).unwrap();
-    assert_eq!(vmm.pte(a, p).unwrap(), Pte::Transition { pfn, protection: Protection::READWRITE });
-    assert_eq!(vmm.pfn_entry(pfn).unwrap().location(), PageLocation::Modified);
+    assert_eq!(
+        vmm.pte(a, p).unwrap(),
+        Pte::Transition {
+            pfn,
+            protection: Protection::READWRITE
+        }
+    );
+    assert_eq!(
+        vmm.pfn_entry(pfn).unwrap().location(),
+        PageLocation::Modified
+    );
     let r = vmm.run_writers();
     assert_eq!((r.pagefile_pages, r.file_pages), (1, 0));
-    assert_eq!(vmm.pfn_entry(pfn).unwrap().location(), PageLocation::Standby);
+    assert_eq!(
+        vmm.pfn_entry(pfn).unwrap().location(),
+        PageLocation::Standby
+    );
     // Soft fault back: still clean, keeps its slot.
     assert_eq!(vmm.read_u64(a, p).unwrap(), 0xDEAD_BEEF);
     assert!(vmm.pfn_entry(pfn).unwrap().original().slot().is_some());
@@ -69,7 +111,13 @@ fn test_working_set_is_bounded_and_replaces_oldest() {
     let a = vmm.create_address_space();
     vmm.set_working_set_max(a, 4).unwrap();
     let p = vmm
-        .allocate_private(a, pages(10), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(10),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..10 {
         vmm.write_u8(a, page(p, i), i as u8).unwrap();
@@ -89,17 +137,26 @@ fn test_memory_pressure_with_eight_frames_keeps_every_byte() {
     let a = vmm.create_address_space();
     let n = 40;
     let p = vmm
-        .allocate_private(a, pages(n), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(n),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..n {
-        vmm.write_u64(a, page(p, i) , 0x1000 + i).unwrap();
+        vmm.write_u64(a, page(p, i), 0x1000 + i).unwrap();
         ok(&vmm);
     }
     for i in 0..n {
         assert_eq!(vmm.read_u64(a, page(p, i)).unwrap(), 0x1000 + i, "page {i}");
     }
     let c = vmm.machine_counters();
-    assert!(c.pagefile_writes >= n - 8 && c.pagefile_reads > 0 && c.trims > 0, "{c:?}");
+    assert!(
+        c.pagefile_writes >= n - 8 && c.pagefile_reads > 0 && c.trims > 0,
+        "{c:?}"
+    );
     ok(&vmm);
 }
 
@@ -118,12 +175,25 @@ fn test_standby_reuse_order_free_first_then_standby_fifo() {
     assert_eq!(vmm.list_counts().standby, 4);
     let b = vmm.create_address_space();
     let q = vmm
-        .allocate_private(b, pages(1), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            b,
+            pages(1),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     vmm.write_u8(b, q, 1).unwrap();
-    assert_eq!(frame_of(&vmm, b, q), first, "the oldest standby frame is repurposed");
+    assert_eq!(
+        frame_of(&vmm, b, q),
+        first,
+        "the oldest standby frame is repurposed"
+    );
     // Its prototype PTE went back to subsection form and the segment lost a PFN reference.
-    assert!(matches!(vmm.proto_pte(seg, 0).unwrap(), ProtoPte::Subsection { .. }));
+    assert!(matches!(
+        vmm.proto_pte(seg, 0).unwrap(),
+        ProtoPte::Subsection { .. }
+    ));
     assert_eq!(vmm.segment_info(seg).unwrap().pfn_references, 3);
     assert_eq!(vmm.machine_counters().repurposed, 1);
     ok(&vmm);
@@ -160,12 +230,22 @@ fn test_eager_writer_policy_writes_at_end_of_operation() {
     let a = vmm.create_address_space();
     let p = map_rw(&vmm, a, seg);
     vmm.write(a, p, b"now").unwrap();
-    assert_eq!(disk(&vmm, store, 0, 3), [0; 3], "still mapped: nothing on the modified list");
+    assert_eq!(
+        disk(&vmm, store, 0, 3),
+        [0; 3],
+        "still mapped: nothing on the modified list"
+    );
     vmm.free_region(a, p).unwrap();
     assert_eq!(disk(&vmm, store, 0, 3), b"now");
     // Private pages are not written eagerly (only the mapped writer is eager).
     let q = vmm
-        .allocate_private(a, pages(1), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(1),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     vmm.write_u8(a, q, 1).unwrap();
     vmm.trim(a, None).unwrap();
@@ -199,7 +279,10 @@ fn test_worked_example_s5_4_step_by_step() {
     assert_eq!(flush(b, pb), 1);
     assert_eq!(disk(&vmm, store, 0, 2), b"A3");
     assert!(!vmm.pfn_entry(f0).unwrap().modified());
-    assert!(matches!(vmm.pte(a, pa).unwrap(), Pte::Valid(h) if h.dirty), "A's PTE still dirty");
+    assert!(
+        matches!(vmm.pte(a, pa).unwrap(), Pte::Valid(h) if h.dirty),
+        "A's PTE still dirty"
+    );
     // 5. A writes again (PTE already dirty: no fault, frame stays clean).
     vmm.write(a, pa, b"A5").unwrap();
     assert!(!vmm.pfn_entry(f0).unwrap().modified());
@@ -214,8 +297,14 @@ fn test_worked_example_s5_4_step_by_step() {
     // 8. B unmaps: share → 0, proto to transition, frame on the modified list; the mapped
     // writer writes it; then it sits on standby.
     vmm.free_region(b, pb).unwrap();
-    assert_eq!(vmm.pfn_entry(f0).unwrap().location(), PageLocation::Modified);
-    assert!(matches!(vmm.proto_pte(seg, 0).unwrap(), ProtoPte::Transition { .. }));
+    assert_eq!(
+        vmm.pfn_entry(f0).unwrap().location(),
+        PageLocation::Modified
+    );
+    assert!(matches!(
+        vmm.proto_pte(seg, 0).unwrap(),
+        ProtoPte::Transition { .. }
+    ));
     vmm.run_mapped_page_writer();
     assert_eq!(disk(&vmm, store, 0, 2), b"A5");
     assert_eq!(vmm.pfn_entry(f0).unwrap().location(), PageLocation::Standby);
@@ -234,7 +323,11 @@ fn test_flush_only_harvests_own_dirty_bits_s5_2() {
     vmm.read_u8(b, pb).unwrap();
     vmm.write(a, pa, b"only-A").unwrap(); // valid clean PTE: only A's dirty bit is set
     vmm.harvest_dirty(b, pb, pages(1)).unwrap();
-    assert_eq!(vmm.flush_segment(seg, 0, pages(1)).unwrap(), 0, "B's flush misses A's dirty bit");
+    assert_eq!(
+        vmm.flush_segment(seg, 0, pages(1)).unwrap(),
+        0,
+        "B's flush misses A's dirty bit"
+    );
     vmm.harvest_dirty(a, pa, pages(1)).unwrap();
     assert_eq!(vmm.flush_segment(seg, 0, pages(1)).unwrap(), 1);
     assert_eq!(disk(&vmm, store, 0, 6), b"only-A");
@@ -253,7 +346,8 @@ fn test_last_partial_page_is_clipped_to_the_file_size() {
     vmm.write(a, Va::new(p.raw() + 3), b"ab-past-eof").unwrap();
     vmm.free_region(a, p).unwrap();
     vmm.run_writers();
-    vmm.with_store(store, |s| assert_eq!(s.size(), ByteCount::new(5))).unwrap();
+    vmm.with_store(store, |s| assert_eq!(s.size(), ByteCount::new(5)))
+        .unwrap();
     assert_eq!(disk(&vmm, store, 0, 5), b"123ab");
     ok(&vmm);
 }
@@ -268,9 +362,15 @@ fn test_in_page_error_on_failed_file_read_then_retry_succeeds() {
     let p = map_rw(&vmm, a, seg);
     plan.fail_nth_read(1);
     let e = exception(vmm.read_u8(a, p));
-    assert_eq!(e.kind, ExceptionKind::InPageError(NtStatus::STATUS_DEVICE_DATA_ERROR));
+    assert_eq!(
+        e.kind,
+        ExceptionKind::InPageError(NtStatus::STATUS_DEVICE_DATA_ERROR)
+    );
     assert_eq!(e.code(), NtStatus::STATUS_IN_PAGE_ERROR);
-    assert!(matches!(vmm.proto_pte(seg, 0).unwrap(), ProtoPte::Subsection { .. }));
+    assert!(matches!(
+        vmm.proto_pte(seg, 0).unwrap(),
+        ProtoPte::Subsection { .. }
+    ));
     ok(&vmm);
     assert_eq!(vmm.read_u8(a, p).unwrap(), b'p');
     assert_eq!(vmm.fault_counters(a).unwrap().in_page_error, 1);
@@ -322,13 +422,24 @@ fn test_failed_flush_reports_error_and_keeps_page_modified() {
 fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
     let (pf, plan) = FaultyStore::new(MemoryStore::new());
     let vmm = Vmm::with_pagefile_store(
-        VmmConfig { frames: 8, pagefile_pages: 32, working_set_max: 8, writer: WriterPolicy::Lazy },
+        VmmConfig {
+            frames: 8,
+            pagefile_pages: 32,
+            working_set_max: 8,
+            writer: WriterPolicy::Lazy,
+        },
         Box::new(pf),
     )
     .unwrap();
     let a = vmm.create_address_space();
     let p = vmm
-        .allocate_private(a, pages(1), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(1),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     vmm.write_u32(a, p, 77).unwrap();
     vmm.trim(a, None).unwrap();
@@ -347,20 +458,34 @@ fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
 fn test_failed_pagefile_read_is_in_page_error() {
     let (pf, plan) = FaultyStore::new(MemoryStore::new());
     let vmm = Vmm::with_pagefile_store(
-        VmmConfig { frames: 4, pagefile_pages: 32, working_set_max: 4, writer: WriterPolicy::Lazy },
+        VmmConfig {
+            frames: 4,
+            pagefile_pages: 32,
+            working_set_max: 4,
+            writer: WriterPolicy::Lazy,
+        },
         Box::new(pf),
     )
     .unwrap();
     let a = vmm.create_address_space();
     let p = vmm
-        .allocate_private(a, pages(8), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(8),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..8 {
         vmm.write_u8(a, page(p, i), 10 + i as u8).unwrap();
     }
     assert!(matches!(vmm.pte(a, p).unwrap(), Pte::Pagefile { .. }));
     plan.fail_nth_read(1);
-    assert!(matches!(exception(vmm.read_u8(a, p)).kind, ExceptionKind::InPageError(_)));
+    assert!(matches!(
+        exception(vmm.read_u8(a, p)).kind,
+        ExceptionKind::InPageError(_)
+    ));
     ok(&vmm);
     assert_eq!(vmm.read_u8(a, p).unwrap(), 10);
     ok(&vmm);
@@ -368,10 +493,22 @@ fn test_failed_pagefile_read_is_in_page_error() {
 
 #[test]
 fn test_pagefile_full_leaves_pages_modified() {
-    let vmm = Vmm::new(VmmConfig { frames: 8, pagefile_pages: 2, working_set_max: 8, writer: WriterPolicy::Lazy }).unwrap();
+    let vmm = Vmm::new(VmmConfig {
+        frames: 8,
+        pagefile_pages: 2,
+        working_set_max: 8,
+        writer: WriterPolicy::Lazy,
+    })
+    .unwrap();
     let a = vmm.create_address_space();
     let p = vmm
-        .allocate_private(a, pages(3), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(3),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..3 {
         vmm.write_u8(a, page(p, i), 1).unwrap();
@@ -399,11 +536,20 @@ fn test_cached_io_is_coherent_with_views_s8() {
     vmm.read_segment(seg, 0, &mut got).unwrap();
     assert_eq!(&got, b"01abXY6789", "ReadFile sees the view's store");
     assert_eq!(frame_of(&vmm, a, p), {
-        let ProtoPte::Valid { pfn } = vmm.proto_pte(seg, 0).unwrap() else { panic!() };
+        let ProtoPte::Valid { pfn } = vmm.proto_pte(seg, 0).unwrap() else {
+            panic!()
+        };
         pfn
     });
-    assert_eq!(disk(&vmm, store, 0, 10), b"0123456789", "nothing on disk yet");
-    assert!(vmm.read_segment(seg, 4090, &mut [0u8; 10]).is_err(), "past the segment");
+    assert_eq!(
+        disk(&vmm, store, 0, 10),
+        b"0123456789",
+        "nothing on disk yet"
+    );
+    assert!(
+        vmm.read_segment(seg, 4090, &mut [0u8; 10]).is_err(),
+        "past the segment"
+    );
     ok(&vmm);
 }
 
@@ -431,10 +577,19 @@ fn test_parked_file_segment_is_queued_when_its_last_page_leaves() {
     vmm.read_u8(a, p).unwrap();
     vmm.free_region(a, p).unwrap();
     vmm.set_segment_parked(seg, true).unwrap();
-    assert!(vmm.take_segments_to_delete().is_empty(), "a cached page keeps it alive (§6.2)");
+    assert!(
+        vmm.take_segments_to_delete().is_empty(),
+        "a cached page keeps it alive (§6.2)"
+    );
     // Memory pressure repurposes the standby frame: MiCheckForControlAreaDeletion.
     let q = vmm
-        .allocate_private(a, pages(4), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(4),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..4 {
         vmm.write_u8(a, page(q, i), 1).unwrap();
@@ -486,12 +641,22 @@ fn test_a13_address_space_deletion_unmaps_like_unmap() {
     vmm.read_u8(a, p).unwrap();
     vmm.write(a, p, b"exit").unwrap(); // dirty bit only in the PTE
     let q = vmm
-        .allocate_private(a, pages(2), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(2),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     vmm.write_u8(a, q, 1).unwrap();
     vmm.delete_address_space(a).unwrap();
     assert_eq!(vmm.segment_info(seg).unwrap().mapped, 0);
-    assert_eq!(vmm.list_counts().modified, 1, "dirty bit captured; page on the modified list");
+    assert_eq!(
+        vmm.list_counts().modified,
+        1,
+        "dirty bit captured; page on the modified list"
+    );
     assert_eq!(vmm.commit().charged(), PageCount::ZERO);
     assert_eq!(vmm.read_u8(a, q), Err(VmmError::UnknownAddressSpace(a)));
     vmm.run_writers();
@@ -504,7 +669,12 @@ fn test_host_file_store_backs_a_segment_and_the_pagefile() {
     let dir = tempfile::tempdir().unwrap();
     let pf = HostFileStore::create(dir.path().join("pagefile.sys"), ByteCount::new(0)).unwrap();
     let vmm = Vmm::with_pagefile_store(
-        VmmConfig { frames: 4, pagefile_pages: 64, working_set_max: 4, writer: WriterPolicy::Lazy },
+        VmmConfig {
+            frames: 4,
+            pagefile_pages: 64,
+            working_set_max: 4,
+            writer: WriterPolicy::Lazy,
+        },
         Box::new(pf),
     )
     .unwrap();
@@ -516,7 +686,13 @@ fn test_host_file_store_backs_a_segment_and_the_pagefile() {
     let p = map_rw(&vmm, a, seg);
     vmm.write(a, p, b"ON").unwrap();
     let q = vmm
-        .allocate_private(a, pages(8), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(8),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..8 {
         vmm.write_u8(a, page(q, i), i as u8).unwrap();
@@ -528,7 +704,9 @@ fn test_host_file_store_backs_a_segment_and_the_pagefile() {
     vmm.run_writers();
     assert_eq!(std::fs::read(&path).unwrap(), b"ON the host");
     assert_eq!(
-        std::fs::metadata(dir.path().join("pagefile.sys")).unwrap().len(),
+        std::fs::metadata(dir.path().join("pagefile.sys"))
+            .unwrap()
+            .len(),
         64 * 4096
     );
     ok(&vmm);

@@ -8,9 +8,23 @@ use proptest::prelude::*;
 
 #[test]
 fn test_invalid_configurations_are_rejected() {
-    for (frames, pf, ws) in [(0, 16, 8), (3, 16, 8), (1 << 25, 16, 8), (16, 0, 8), (16, 16, 1)] {
-        let r = Vmm::new(VmmConfig { frames, pagefile_pages: pf, working_set_max: ws, writer: WriterPolicy::Lazy });
-        assert!(matches!(r, Err(VmmError::InvalidParameter(_))), "{frames} {pf} {ws}");
+    for (frames, pf, ws) in [
+        (0, 16, 8),
+        (3, 16, 8),
+        (1 << 25, 16, 8),
+        (16, 0, 8),
+        (16, 16, 1),
+    ] {
+        let r = Vmm::new(VmmConfig {
+            frames,
+            pagefile_pages: pf,
+            working_set_max: ws,
+            writer: WriterPolicy::Lazy,
+        });
+        assert!(
+            matches!(r, Err(VmmError::InvalidParameter(_))),
+            "{frames} {pf} {ws}"
+        );
     }
 }
 
@@ -19,24 +33,49 @@ fn test_unknown_objects_are_errors() {
     let vmm = tiny(8);
     let ghost = AsId::new(999);
     let va = Va::new(USER_MIN);
-    assert_eq!(vmm.read_u8(ghost, va), Err(VmmError::UnknownAddressSpace(ghost)));
-    assert_eq!(vmm.write(ghost, va, b"x"), Err(VmmError::UnknownAddressSpace(ghost)));
-    assert_eq!(vmm.trim(ghost, None), Err(VmmError::UnknownAddressSpace(ghost)));
-    assert_eq!(vmm.delete_address_space(ghost), Err(VmmError::UnknownAddressSpace(ghost)));
+    assert_eq!(
+        vmm.read_u8(ghost, va),
+        Err(VmmError::UnknownAddressSpace(ghost))
+    );
+    assert_eq!(
+        vmm.write(ghost, va, b"x"),
+        Err(VmmError::UnknownAddressSpace(ghost))
+    );
+    assert_eq!(
+        vmm.trim(ghost, None),
+        Err(VmmError::UnknownAddressSpace(ghost))
+    );
+    assert_eq!(
+        vmm.delete_address_space(ghost),
+        Err(VmmError::UnknownAddressSpace(ghost))
+    );
     assert!(vmm.query(ghost, va).is_err());
     assert!(vmm.pte(ghost, va).is_err());
-    assert_eq!(vmm.fault_counters(ghost).unwrap_err().status(), NtStatus::STATUS_INVALID_HANDLE);
+    assert_eq!(
+        vmm.fault_counters(ghost).unwrap_err().status(),
+        NtStatus::STATUS_INVALID_HANDLE
+    );
     let seg = SegmentId::new(77);
     let a = vmm.create_address_space();
     assert_eq!(
-        vmm.map_segment(a, seg, 0, pages(1), Placement::BottomUp, Protection::READWRITE),
+        vmm.map_segment(
+            a,
+            seg,
+            0,
+            pages(1),
+            Placement::BottomUp,
+            Protection::READWRITE
+        ),
         Err(VmmError::UnknownSegment(seg))
     );
     assert_eq!(vmm.delete_segment(seg), Err(VmmError::UnknownSegment(seg)));
     assert!(vmm.read_segment(seg, 0, &mut [0u8; 1]).is_err());
     assert!(vmm.proto_pte(seg, 0).is_err());
     let store = StoreId::new(5);
-    assert_eq!(vmm.create_file_segment(store, pages(1)), Err(VmmError::UnknownStore(store)));
+    assert_eq!(
+        vmm.create_file_segment(store, pages(1)),
+        Err(VmmError::UnknownStore(store))
+    );
     assert!(vmm.with_store(store, |_| ()).is_err());
     assert!(vmm.remove_store(store).is_err());
     ok(&vmm);
@@ -47,48 +86,111 @@ fn test_address_and_size_edge_cases() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
     // Wrapping ranges.
-    assert_eq!(vmm.read(a, Va::new(u64::MAX - 2), &mut [0u8; 8]), Err(VmmError::RangeOverflow));
+    assert_eq!(
+        vmm.read(a, Va::new(u64::MAX - 2), &mut [0u8; 8]),
+        Err(VmmError::RangeOverflow)
+    );
     assert!(vmm.write_u64(a, Va::new(u64::MAX - 3), 1).is_err());
     // Ranges that leave user space.
-    let e = vmm.read(a, Va::new(USER_MAX - 1), &mut [0u8; 4]).unwrap_err();
+    let e = vmm
+        .read(a, Va::new(USER_MAX - 1), &mut [0u8; 4])
+        .unwrap_err();
     assert_eq!(e, VmmError::AddressOutOfRange(Va::new(USER_MAX + 2)));
     // Zero-length accesses touch nothing.
     vmm.read(a, Va::new(USER_MIN), &mut []).unwrap();
     // Regions: zero pages, overflowing sizes, misaligned or out-of-range bases.
     let p = Protection::READWRITE;
-    assert!(matches!(vmm.allocate_private(a, pages(0), Placement::BottomUp, p, true), Err(VmmError::InvalidParameter(_))));
-    assert_eq!(vmm.allocate_private(a, pages(u64::MAX), Placement::BottomUp, p, true), Err(VmmError::RangeOverflow));
+    assert!(matches!(
+        vmm.allocate_private(a, pages(0), Placement::BottomUp, p, true),
+        Err(VmmError::InvalidParameter(_))
+    ));
+    assert_eq!(
+        vmm.allocate_private(a, pages(u64::MAX), Placement::BottomUp, p, true),
+        Err(VmmError::RangeOverflow)
+    );
     assert!(matches!(
         vmm.allocate_private(a, pages(1 << 40), Placement::BottomUp, p, false),
         Err(VmmError::NoVirtualSpace(_))
     ));
-    assert!(matches!(vmm.allocate_private(a, pages(1), Placement::At(Va::new(0x1_1000)), p, true), Err(VmmError::Misaligned { .. })));
+    assert!(matches!(
+        vmm.allocate_private(a, pages(1), Placement::At(Va::new(0x1_1000)), p, true),
+        Err(VmmError::Misaligned { .. })
+    ));
     assert_eq!(
         vmm.allocate_private(a, pages(1), Placement::At(Va::new(0)), p, true),
         Err(VmmError::AddressOutOfRange(Va::new(0)))
     );
-    assert!(vmm.allocate_private(a, pages(32), Placement::At(Va::new(0x7FFF_FFFF_0000)), p, true).is_err());
+    assert!(vmm
+        .allocate_private(
+            a,
+            pages(32),
+            Placement::At(Va::new(0x7FFF_FFFF_0000)),
+            p,
+            true
+        )
+        .is_err());
     // Segments: zero and overflowing sizes, indexes past the end.
     assert!(vmm.create_pagefile_segment(pages(0), p, true).is_err());
-    assert_eq!(vmm.create_pagefile_segment(pages(u64::MAX), p, true), Err(VmmError::RangeOverflow));
+    assert_eq!(
+        vmm.create_pagefile_segment(pages(u64::MAX), p, true),
+        Err(VmmError::RangeOverflow)
+    );
     let seg = vmm.create_pagefile_segment(pages(4), p, false).unwrap();
-    assert!(matches!(vmm.map_segment(a, seg, 2, pages(3), Placement::BottomUp, p), Err(VmmError::BeyondSegment { .. })));
-    assert_eq!(vmm.map_segment(a, seg, u64::MAX, pages(2), Placement::BottomUp, p), Err(VmmError::RangeOverflow));
+    assert!(matches!(
+        vmm.map_segment(a, seg, 2, pages(3), Placement::BottomUp, p),
+        Err(VmmError::BeyondSegment { .. })
+    ));
+    assert_eq!(
+        vmm.map_segment(a, seg, u64::MAX, pages(2), Placement::BottomUp, p),
+        Err(VmmError::RangeOverflow)
+    );
     assert!(vmm.commit_segment(seg, u64::MAX, pages(2)).is_err());
     assert!(vmm.proto_pte(seg, 4).is_err());
     assert!(vmm.read_segment(seg, u64::MAX, &mut [0u8; 2]).is_err());
-    assert!(vmm.flush_segment(seg, 0, pages(1)).is_err(), "pagefile segments are not flushed to a file");
+    assert!(
+        vmm.flush_segment(seg, 0, pages(1)).is_err(),
+        "pagefile segments are not flushed to a file"
+    );
     assert!(vmm.extend_segment(seg, pages(8)).is_err());
     // Protections that make no sense where they are used.
-    assert_eq!(vmm.map_segment(a, seg, 0, pages(1), Placement::BottomUp, Protection::DECOMMIT), Err(VmmError::InvalidProtection));
-    assert_eq!(vmm.allocate_private(a, pages(1), Placement::BottomUp, Protection::WRITECOPY, true), Err(VmmError::InvalidProtection));
-    assert_eq!(vmm.create_pagefile_segment(pages(1), Protection::NOACCESS, false), Err(VmmError::InvalidProtection));
+    assert_eq!(
+        vmm.map_segment(
+            a,
+            seg,
+            0,
+            pages(1),
+            Placement::BottomUp,
+            Protection::DECOMMIT
+        ),
+        Err(VmmError::InvalidProtection)
+    );
+    assert_eq!(
+        vmm.allocate_private(
+            a,
+            pages(1),
+            Placement::BottomUp,
+            Protection::WRITECOPY,
+            true
+        ),
+        Err(VmmError::InvalidProtection)
+    );
+    assert_eq!(
+        vmm.create_pagefile_segment(pages(1), Protection::NOACCESS, false),
+        Err(VmmError::InvalidProtection)
+    );
     // Operations on addresses with no region.
-    assert_eq!(vmm.free_region(a, Va::new(0x40_0000)), Err(VmmError::NotAllocated(Va::new(0x40_0000))));
+    assert_eq!(
+        vmm.free_region(a, Va::new(0x40_0000)),
+        Err(VmmError::NotAllocated(Va::new(0x40_0000)))
+    );
     assert!(vmm.protect(a, Va::new(0x40_0000), pages(1), p).is_err());
-    assert!(vmm.protect(a, Va::new(0x40_0000), pages(u64::MAX), p).is_err());
+    assert!(vmm
+        .protect(a, Va::new(0x40_0000), pages(u64::MAX), p)
+        .is_err());
     assert!(vmm.commit_private(a, Va::new(0), pages(1), p).is_err());
-    assert!(vmm.harvest_dirty(a, Va::new(USER_MIN), pages(u64::MAX)).is_err());
+    assert!(vmm
+        .harvest_dirty(a, Va::new(USER_MIN), pages(u64::MAX))
+        .is_err());
     assert!(vmm.make_available(1 << 20).is_err());
     assert!(vmm.set_working_set_max(a, 1).is_err());
     ok(&vmm);
@@ -98,13 +200,24 @@ fn test_address_and_size_edge_cases() {
 fn test_all_io_failing_under_pressure_is_a_clear_error_and_loses_nothing() {
     let (pf, plan) = FaultyStore::new(MemoryStore::new());
     let vmm = Vmm::with_pagefile_store(
-        VmmConfig { frames: 4, pagefile_pages: 32, working_set_max: 4, writer: WriterPolicy::Lazy },
+        VmmConfig {
+            frames: 4,
+            pagefile_pages: 32,
+            working_set_max: 4,
+            writer: WriterPolicy::Lazy,
+        },
         Box::new(pf),
     )
     .unwrap();
     let a = vmm.create_address_space();
     let p = vmm
-        .allocate_private(a, pages(8), Placement::BottomUp, Protection::READWRITE, true)
+        .allocate_private(
+            a,
+            pages(8),
+            Placement::BottomUp,
+            Protection::READWRITE,
+            true,
+        )
         .unwrap();
     for i in 0..4 {
         vmm.write_u8(a, page(p, i), 1 + i as u8).unwrap();
@@ -156,8 +269,10 @@ fn count() -> impl Strategy<Value = u64> {
 
 fn wild() -> impl Strategy<Value = Wild> {
     prop_oneof![
-        (addr(), count(), any::<u32>(), any::<bool>()).prop_map(|(a, n, p, c)| Wild::Alloc(a, n, p, c)),
-        (0u32..6, count(), count(), addr(), any::<u32>()).prop_map(|(s, f, n, a, p)| Wild::Map(s, f, n, a, p)),
+        (addr(), count(), any::<u32>(), any::<bool>())
+            .prop_map(|(a, n, p, c)| Wild::Alloc(a, n, p, c)),
+        (0u32..6, count(), count(), addr(), any::<u32>())
+            .prop_map(|(s, f, n, a, p)| Wild::Map(s, f, n, a, p)),
         (addr(), 0usize..9000).prop_map(|(a, n)| Wild::Read(a, n)),
         (addr(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(a, d)| Wild::Write(a, d)),
         addr().prop_map(Wild::ReadValue),
@@ -176,7 +291,8 @@ fn wild() -> impl Strategy<Value = Wild> {
 }
 
 fn prot(bits: u32) -> Protection {
-    Protection::from_win32(bits & 0x7FF).unwrap_or(Protection::from_bits((bits % 32) as u8).unwrap_or_default())
+    Protection::from_win32(bits & 0x7FF)
+        .unwrap_or(Protection::from_bits((bits % 32) as u8).unwrap_or_default())
 }
 
 proptest! {

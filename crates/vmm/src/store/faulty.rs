@@ -131,7 +131,9 @@ mod tests {
 
     #[test]
     fn test_faulty_store_conformance_when_not_failing() {
-        super::super::conformance::check_store_conformance(|| FaultyStore::new(MemoryStore::new()).0);
+        super::super::conformance::check_store_conformance(|| {
+            FaultyStore::new(MemoryStore::new()).0
+        });
     }
 
     #[test]
@@ -146,7 +148,11 @@ mod tests {
         assert_eq!(err.op, StoreOp::Write);
         let mut buf = [0u8; crate::addr::PAGE_BYTES];
         s.read_page(1, &mut buf).unwrap();
-        assert_eq!(buf, [0u8; crate::addr::PAGE_BYTES], "the failed write changed nothing");
+        assert_eq!(
+            buf,
+            [0u8; crate::addr::PAGE_BYTES],
+            "the failed write changed nothing"
+        );
         s.write_page(1, &page).unwrap();
         assert_eq!(plan.injected(), 1);
     }

@@ -108,7 +108,9 @@ pub fn read_bytes(
     if offset >= size {
         return Ok(0);
     }
-    let want = buf.len().min(usize::try_from(size - offset).unwrap_or(usize::MAX));
+    let want = buf
+        .len()
+        .min(usize::try_from(size - offset).unwrap_or(usize::MAX));
     let mut page = [0u8; PAGE_BYTES];
     let mut done = 0;
     while done < want {
@@ -170,7 +172,10 @@ pub(crate) mod conformance {
         assert!(buf[10..].iter().all(|&b| b == 0));
         s.set_size(ByteCount::new(2 * PAGE_SIZE)).unwrap();
         s.read_page(1, &mut buf).unwrap();
-        assert!(buf[10..].iter().all(|&b| b == 0), "clipped bytes never reached the store");
+        assert!(
+            buf[10..].iter().all(|&b| b == 0),
+            "clipped bytes never reached the store"
+        );
 
         // Shrink then grow: the cut-off bytes are gone.
         s.set_size(ByteCount::new(5)).unwrap();

@@ -35,8 +35,10 @@ pub fn file_segment(vmm: &Vmm, bytes: &[u8]) -> (StoreId, SegmentId) {
 /// Reads the store's bytes (what is on disk).
 pub fn disk(vmm: &Vmm, store: StoreId, offset: u64, len: usize) -> Vec<u8> {
     let mut out = vec![0u8; len];
-    vmm.with_store(store, |s| ntmm_vmm::store::read_bytes(s, offset, &mut out).unwrap())
-        .unwrap();
+    vmm.with_store(store, |s| {
+        ntmm_vmm::store::read_bytes(s, offset, &mut out).unwrap()
+    })
+    .unwrap();
     out
 }
 
