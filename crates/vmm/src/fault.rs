@@ -8,6 +8,7 @@
 
 use crate::addr::{Pfn, Va, Vpn};
 use crate::error::{Exception, ExceptionKind, Result, VmmError};
+use crate::frames::TakenFrame;
 use crate::id::AsId;
 use crate::machine::Machine;
 use crate::pfn::PageLocation;
@@ -54,6 +55,16 @@ impl From<VmmError> for ProtoFailure {
     fn from(e: VmmError) -> Self {
         ProtoFailure::Other(e)
     }
+}
+
+/// Where a hard fault reads its page from.
+#[derive(Clone, Copy, Debug)]
+enum PageSource {
+    Pagefile(crate::addr::Slot),
+    File {
+        store: crate::id::StoreId,
+        page: u64,
+    },
 }
 
 enum Step {
@@ -433,15 +444,7 @@ impl Machine {
                 Ok((pfn, FaultKind::DemandZero))
             }
             ProtoPte::Pagefile { slot, protection } => {
-                let frame = self.take_frame(false)?;
-                self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
-                let read = self.pagefile.read(slot, self.memory.frame_mut(frame.pfn()));
-                if let Err(e) = read {
-                    self.counters.io_errors += 1;
-                    self.give_back(frame);
-                    return Err(ProtoFailure::Io(e));
-                }
-                self.counters.pagefile_reads += 1;
+                let frame = self.read_page_in(PageSource::Pagefile(slot))?;
                 let pfn = self.attach_frame(
                     frame,
                     PteRef::Proto(proto),
@@ -455,25 +458,10 @@ impl Machine {
                 let SegmentKind::File { store } = kind else {
                     return Err(ProtoFailure::NotCommitted);
                 };
-                let frame = self.take_frame(false)?;
-                self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
-                let Some(s) = self.stores.get_mut(&store) else {
-                    self.give_back(frame);
-                    return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
-                };
-                let read = s.read_page(proto.index, self.memory.frame_mut(frame.pfn()));
-                tracing::trace!(
-                    ?store,
-                    page = proto.index,
-                    ok = read.is_ok(),
-                    "file page read"
-                );
-                if let Err(e) = read {
-                    self.counters.io_errors += 1;
-                    self.give_back(frame);
-                    return Err(ProtoFailure::Io(e));
-                }
-                self.counters.file_reads += 1;
+                let frame = self.read_page_in(PageSource::File {
+                    store,
+                    page: proto.index,
+                })?;
                 let pfn = self.attach_frame(
                     frame,
                     PteRef::Proto(proto),
@@ -482,6 +470,42 @@ impl Machine {
                 );
                 self.proto_now_valid(proto, pfn)?;
                 Ok((pfn, FaultKind::HardFile))
+            }
+        }
+    }
+
+    /// Takes a frame and reads a page into it (a hard fault's paging I/O). On failure the frame
+    /// goes back to the free list and nothing else has changed.
+    fn read_page_in(
+        &mut self,
+        source: PageSource,
+    ) -> std::result::Result<TakenFrame, ProtoFailure> {
+        let frame = self.take_frame(false)?;
+        self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
+        let buf = self.memory.frame_mut(frame.pfn());
+        let read = match source {
+            PageSource::Pagefile(slot) => self.pagefile.read(slot, buf),
+            PageSource::File { store, page } => match self.stores.get_mut(&store) {
+                Some(s) => s.read_page(page, buf),
+                None => {
+                    self.give_back(frame);
+                    return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
+                }
+            },
+        };
+        tracing::trace!(?source, ok = read.is_ok(), "page read");
+        match read {
+            Ok(()) => {
+                match source {
+                    PageSource::Pagefile(_) => self.counters.pagefile_reads += 1,
+                    PageSource::File { .. } => self.counters.file_reads += 1,
+                }
+                Ok(frame)
+            }
+            Err(e) => {
+                self.counters.io_errors += 1;
+                self.give_back(frame);
+                Err(ProtoFailure::Io(e))
             }
         }
     }
@@ -570,14 +594,16 @@ impl Machine {
     ) -> Result<()> {
         let vpn = va.vpn();
         self.make_room(asid);
-        let frame = self.take_frame(false)?;
-        self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
-        if let Err(e) = self.pagefile.read(slot, self.memory.frame_mut(frame.pfn())) {
-            self.counters.io_errors += 1;
-            self.give_back(frame);
-            return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)));
-        }
-        self.counters.pagefile_reads += 1;
+        let frame = match self.read_page_in(PageSource::Pagefile(slot)) {
+            Ok(f) => f,
+            Err(ProtoFailure::Io(e)) => {
+                return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)))
+            }
+            Err(ProtoFailure::Other(e)) => return Err(e),
+            Err(ProtoFailure::NotCommitted) => {
+                return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
+            }
+        };
         let pfn = self.attach_frame(
             frame,
             PteRef::Process { space: asid, vpn },

@@ -34,9 +34,10 @@ pub enum WriterPolicy {
 /// Machine configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VmmConfig {
-    /// Physical frames (4 KiB each). At least 4, at most 2^24.
+    /// Physical frames (4 KiB each). At least 4, at most 2^20 (4 GiB of emulated memory).
     pub frames: u32,
-    /// Pagefile size in pages, slot 0 included (it is never used). At least 1.
+    /// Pagefile size in pages, slot 0 included (it is never used). At least 1, at most 2^26
+    /// (256 GiB).
     pub pagefile_pages: u32,
     /// Default working-set maximum, in pages, of a new address space. At least 2.
     pub working_set_max: u64,

@@ -81,11 +81,15 @@ impl Pagefile {
     }
     /// Reads a slot.
     pub(crate) fn read(&mut self, slot: Slot, buf: &mut PageBuf) -> Result<(), StoreError> {
-        self.store.read_page(u64::from(slot.raw()), buf)
+        let r = self.store.read_page(u64::from(slot.raw()), buf);
+        tracing::trace!(slot = slot.raw(), ok = r.is_ok(), "pagefile read");
+        r
     }
     /// Writes a slot.
     pub(crate) fn write(&mut self, slot: Slot, buf: &PageBuf) -> Result<(), StoreError> {
-        self.store.write_page(u64::from(slot.raw()), buf)
+        let r = self.store.write_page(u64::from(slot.raw()), buf);
+        tracing::trace!(slot = slot.raw(), ok = r.is_ok(), "pagefile write");
+        r
     }
     /// The allocated slots, in order.
     pub fn allocated(&self) -> Vec<Slot> {

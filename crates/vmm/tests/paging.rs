@@ -355,9 +355,7 @@ fn test_last_partial_page_is_clipped_to_the_file_size() {
 #[test]
 fn test_in_page_error_on_failed_file_read_then_retry_succeeds() {
     let vmm = tiny(16);
-    let (faulty, plan) = FaultyStore::new(MemoryStore::with_contents(b"payload"));
-    let store = vmm.add_store(Box::new(faulty));
-    let seg = vmm.create_file_segment(store, pages(1)).unwrap();
+    let (_store, seg, plan) = faulty_file_segment(&vmm, b"payload");
     let a = vmm.create_address_space();
     let p = map_rw(&vmm, a, seg);
     plan.fail_nth_read(1);
@@ -380,9 +378,7 @@ fn test_in_page_error_on_failed_file_read_then_retry_succeeds() {
 #[test]
 fn test_failed_mapped_write_loses_nothing_and_is_retried() {
     let vmm = tiny(16);
-    let (faulty, plan) = FaultyStore::new(MemoryStore::with_contents(&[0u8; 4096]));
-    let store = vmm.add_store(Box::new(faulty));
-    let seg = vmm.create_file_segment(store, pages(1)).unwrap();
+    let (store, seg, plan) = faulty_file_segment(&vmm, &[0u8; 4096]);
     let a = vmm.create_address_space();
     let p = map_rw(&vmm, a, seg);
     vmm.write(a, p, b"keep").unwrap();
@@ -402,9 +398,7 @@ fn test_failed_mapped_write_loses_nothing_and_is_retried() {
 #[test]
 fn test_failed_flush_reports_error_and_keeps_page_modified() {
     let vmm = tiny(16);
-    let (faulty, plan) = FaultyStore::new(MemoryStore::with_contents(&[0u8; 4096]));
-    let store = vmm.add_store(Box::new(faulty));
-    let seg = vmm.create_file_segment(store, pages(1)).unwrap();
+    let (store, seg, plan) = faulty_file_segment(&vmm, &[0u8; 4096]);
     let a = vmm.create_address_space();
     let p = map_rw(&vmm, a, seg);
     vmm.write(a, p, b"x").unwrap();
@@ -420,17 +414,7 @@ fn test_failed_flush_reports_error_and_keeps_page_modified() {
 
 #[test]
 fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
-    let (pf, plan) = FaultyStore::new(MemoryStore::new());
-    let vmm = Vmm::with_pagefile_store(
-        VmmConfig {
-            frames: 8,
-            pagefile_pages: 32,
-            working_set_max: 8,
-            writer: WriterPolicy::Lazy,
-        },
-        Box::new(pf),
-    )
-    .unwrap();
+    let (vmm, plan) = with_faulty_pagefile(8, 32, 8);
     let a = vmm.create_address_space();
     let p = vmm
         .allocate_private(
@@ -456,17 +440,7 @@ fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
 
 #[test]
 fn test_failed_pagefile_read_is_in_page_error() {
-    let (pf, plan) = FaultyStore::new(MemoryStore::new());
-    let vmm = Vmm::with_pagefile_store(
-        VmmConfig {
-            frames: 4,
-            pagefile_pages: 32,
-            working_set_max: 4,
-            writer: WriterPolicy::Lazy,
-        },
-        Box::new(pf),
-    )
-    .unwrap();
+    let (vmm, plan) = with_faulty_pagefile(4, 32, 4);
     let a = vmm.create_address_space();
     let p = vmm
         .allocate_private(

@@ -198,17 +198,7 @@ fn test_address_and_size_edge_cases() {
 
 #[test]
 fn test_all_io_failing_under_pressure_is_a_clear_error_and_loses_nothing() {
-    let (pf, plan) = FaultyStore::new(MemoryStore::new());
-    let vmm = Vmm::with_pagefile_store(
-        VmmConfig {
-            frames: 4,
-            pagefile_pages: 32,
-            working_set_max: 4,
-            writer: WriterPolicy::Lazy,
-        },
-        Box::new(pf),
-    )
-    .unwrap();
+    let (vmm, plan) = with_faulty_pagefile(4, 32, 4);
     let a = vmm.create_address_space();
     let p = vmm
         .allocate_private(

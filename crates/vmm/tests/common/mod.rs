@@ -71,3 +71,32 @@ pub fn frame_of(vmm: &Vmm, asid: AsId, va: Va) -> Pfn {
         other => panic!("PTE of {va} is {other:?}, not valid"),
     }
 }
+
+/// A machine whose pagefile fails as the returned plan says.
+pub fn with_faulty_pagefile(
+    frames: u32,
+    pagefile_pages: u32,
+    working_set_max: u64,
+) -> (Vmm, FaultPlan) {
+    let (pf, plan) = FaultyStore::new(MemoryStore::new());
+    let vmm = Vmm::with_pagefile_store(
+        VmmConfig {
+            frames,
+            pagefile_pages,
+            working_set_max,
+            writer: WriterPolicy::Lazy,
+        },
+        Box::new(pf),
+    )
+    .unwrap();
+    (vmm, plan)
+}
+
+/// A file segment over a store holding `bytes` that fails as the returned plan says.
+pub fn faulty_file_segment(vmm: &Vmm, bytes: &[u8]) -> (StoreId, SegmentId, FaultPlan) {
+    let (faulty, plan) = FaultyStore::new(MemoryStore::with_contents(bytes));
+    let store = vmm.add_store(Box::new(faulty));
+    let n = (bytes.len() as u64).div_ceil(PAGE_SIZE).max(1);
+    let seg = vmm.create_file_segment(store, pages(n)).unwrap();
+    (store, seg, plan)
+}
