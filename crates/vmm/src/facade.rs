@@ -170,6 +170,12 @@ impl Vmm {
         self.op(|m| m.extend_segment(id, pages.raw()))
     }
 
+    /// Shrinks a file-backed segment (its file was truncated); pages past the end must not be
+    /// mapped, and their cached frames are discarded.
+    pub fn truncate_segment(&self, id: SegmentId, pages: PageCount) -> Result<()> {
+        self.op(|m| m.truncate_segment(id, pages.raw()))
+    }
+
     /// Commits prototype PTEs `[first, first + count)` of a pagefile segment that are not yet
     /// committed; returns the pages charged.
     pub fn commit_segment(&self, id: SegmentId, first: u64, count: PageCount) -> Result<PageCount> {

@@ -74,10 +74,8 @@ impl Machine {
         placement: Placement,
         protection: Protection,
     ) -> Result<Va> {
-        if protection == Protection::DECOMMIT
-            || protection.is_guard()
-            || protection == Protection::ZERO
-        {
+        // A guard view is legal (F53): each page raises once on first touch.
+        if protection == Protection::DECOMMIT || protection == Protection::ZERO {
             return Err(VmmError::InvalidProtection);
         }
         let seg_pages = self.segment(segment)?.pages;

@@ -123,6 +123,19 @@ impl Segment {
         self.pages = self.pages.max(pages);
     }
 
+    /// Shrinks the segment to `pages`; entries past it are dropped.
+    pub(crate) fn truncate(&mut self, pages: u64) {
+        let c = CHUNK_PTES as u64;
+        self.chunks.split_off(&pages.div_ceil(c));
+        let template = self.template;
+        if let Some(last) = self.chunks.get_mut(&(pages / c)) {
+            for e in last.iter_mut().skip((pages % c) as usize) {
+                *e = template;
+            }
+        }
+        self.pages = pages.min(self.pages);
+    }
+
     /// Bytes of prototype-PTE storage currently allocated (chunk payloads only).
     pub fn chunk_bytes(&self) -> usize {
         self.chunks.len() * std::mem::size_of::<Chunk>()

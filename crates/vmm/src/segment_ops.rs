@@ -92,6 +92,39 @@ impl Machine {
         Ok(())
     }
 
+    /// Shrinks a file segment to `pages` (the file was truncated). Pages past the new end must
+    /// not be mapped; their cached frames are discarded (they are past the end of the file, so
+    /// there is nothing to write).
+    pub(crate) fn truncate_segment(&mut self, id: SegmentId, pages: u64) -> Result<()> {
+        Self::check_segment_size(pages)?;
+        let seg = self.segment(id)?;
+        if seg.kind == SegmentKind::Pagefile {
+            return Err(VmmError::InvalidParameter(
+                "pagefile-backed segments cannot be truncated",
+            ));
+        }
+        if pages >= seg.pages {
+            return Ok(());
+        }
+        let tail = seg.pages - pages;
+        for (index, pte) in seg.resident(pages, tail) {
+            let ProtoPte::Transition { pfn, .. } = pte else {
+                return Err(VmmError::SegmentInUse(id));
+            };
+            let seg = self.segment_mut(id)?;
+            seg.set(
+                index,
+                ProtoPte::Subsection {
+                    protection: FILE_PROTO_PROTECTION,
+                },
+            );
+            seg.pfn_references -= 1;
+            self.free_deleted(pfn);
+        }
+        self.segment_mut(id)?.truncate(pages);
+        Ok(())
+    }
+
     /// Commits the not-yet-committed prototype PTEs of `[first, first + count)` of a pagefile
     /// segment (SEC_RESERVE pages committed through a view, §1.9). Returns the pages charged.
     pub(crate) fn commit_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {

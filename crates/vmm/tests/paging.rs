@@ -685,3 +685,43 @@ fn test_host_file_store_backs_a_segment_and_the_pagefile() {
     );
     ok(&vmm);
 }
+
+#[test]
+fn test_truncate_segment_discards_cached_tail_pages() {
+    let vmm = tiny(16);
+    let (_store, seg) = file_segment(&vmm, &[3u8; 3 * 4096]);
+    vmm.write_segment(seg, 2 * 4096, b"tail").unwrap();
+    vmm.read_segment(seg, 4096, &mut [0u8; 1]).unwrap();
+    assert_eq!(vmm.segment_info(seg).unwrap().pfn_references, 2);
+    vmm.truncate_segment(seg, pages(1)).unwrap();
+    let info = vmm.segment_info(seg).unwrap();
+    assert_eq!((info.pages, info.pfn_references), (pages(1), 0));
+    assert_eq!(vmm.list_counts().modified + vmm.list_counts().standby, 0);
+    vmm.extend_segment(seg, pages(3)).unwrap();
+    assert!(matches!(
+        vmm.proto_pte(seg, 2).unwrap(),
+        ProtoPte::Subsection { .. }
+    ));
+    ok(&vmm);
+}
+
+#[test]
+fn test_guard_view_raises_once_per_page_f53() {
+    let vmm = tiny(16);
+    let seg = vmm
+        .create_pagefile_segment(pages(2), Protection::READWRITE, false)
+        .unwrap();
+    let a = vmm.create_address_space();
+    let guard = Protection::from_win32(0x104).unwrap();
+    let p = vmm
+        .map_segment(a, seg, 0, pages(2), Placement::BottomUp, guard)
+        .unwrap();
+    assert_eq!(exception(vmm.read_u8(a, p)).kind, ExceptionKind::GuardPage);
+    assert_eq!(vmm.read_u8(a, p).unwrap(), 0);
+    assert_eq!(
+        exception(vmm.write_u8(a, page(p, 1), 1)).kind,
+        ExceptionKind::GuardPage
+    );
+    vmm.write_u8(a, page(p, 1), 1).unwrap();
+    ok(&vmm);
+}
