@@ -1,0 +1,263 @@
+//! Files: the per-stream state of the file system (`SECTION_OBJECT_POINTERS`), file sizing,
+//! and cached file I/O through the data control area's prototype PTEs (nt_internals §1.6, §8).
+
+use crate::error::{Result, SectionError};
+use crate::executive::State;
+use crate::ids::{ControlAreaId, StreamId};
+use ntmm_vmm::{ByteCount, PageCount, ProtoPte, StoreId, Vmm, PAGE_SIZE};
+
+/// A file stream: its data on a backing store, its data control area, and whether the cache
+/// manager holds it cached (its own section reference).
+///
+/// # Invariants
+/// `data_ca` names a live control area whose stream is this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stream {
+    pub(crate) store: StoreId,
+    pub(crate) data_ca: Option<ControlAreaId>,
+    pub(crate) cached: bool,
+}
+
+impl State {
+    /// The file's size in bytes.
+    pub(crate) fn file_size(&self, vmm: &Vmm, id: StreamId) -> Result<u64> {
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?;
+        Ok(vmm.with_store(s.store, |st| st.size().raw())?)
+    }
+
+    /// The data control area, with the cache manager's section reference taken on first use
+    /// (`CcInitializeCacheMap` creates its own section on the file, §8).
+    fn cache_control_area(&mut self, vmm: &Vmm, id: StreamId) -> Result<ControlAreaId> {
+        let ca = self.data_control_area(vmm, id)?;
+        let s = self
+            .streams
+            .get_mut(&id)
+            .ok_or(SectionError::UnknownStream(id))?;
+        if !s.cached {
+            s.cached = true;
+            if let Some(c) = self.control_areas.get_mut(&ca) {
+                c.section_references += 1;
+            }
+        }
+        Ok(ca)
+    }
+
+    fn segment_of(&self, ca: ControlAreaId) -> Result<ntmm_vmm::SegmentId> {
+        self.control_areas
+            .get(&ca)
+            .map(|c| c.segment)
+            .ok_or(SectionError::NotSupported("lost control area"))
+    }
+
+    /// Zeroes the cached bytes `[from, to)` of the page holding `from` if that page is
+    /// resident (bytes past end-of-file in the last page must read as zero).
+    fn zero_cached_tail(&mut self, vmm: &Vmm, id: StreamId, from: u64, to: u64) -> Result<()> {
+        let Some(ca) = self.streams.get(&id).and_then(|s| s.data_ca) else {
+            return Ok(());
+        };
+        let seg = self.segment_of(ca)?;
+        let page_end = from.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        let end = to.min(page_end);
+        if from >= end || from / PAGE_SIZE >= vmm.segment_info(seg)?.pages.raw() {
+            return Ok(());
+        }
+        if matches!(
+            vmm.proto_pte(seg, from / PAGE_SIZE)?,
+            ProtoPte::Valid { .. } | ProtoPte::Transition { .. }
+        ) {
+            vmm.write_segment(seg, from, &vec![0u8; (end - from) as usize])?;
+        }
+        Ok(())
+    }
+
+    /// Grows the file to `size` bytes (zero-filled), extending its segment.
+    pub(crate) fn grow_file(&mut self, vmm: &Vmm, id: StreamId, size: u64) -> Result<()> {
+        let old = self.file_size(vmm, id)?;
+        if size <= old {
+            return Ok(());
+        }
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?
+            .clone();
+        vmm.with_store(s.store, |st| st.set_size(ByteCount::new(size)))?
+            .map_err(ntmm_vmm::VmmError::from)?;
+        if let Some(ca) = s.data_ca {
+            let seg = self.segment_of(ca)?;
+            let pages = size.div_ceil(PAGE_SIZE);
+            if vmm.segment_info(seg)?.pages.raw() < pages {
+                vmm.extend_segment(seg, PageCount::new(pages))?;
+            }
+            self.zero_cached_tail(vmm, id, old, size)?;
+        }
+        Ok(())
+    }
+
+    /// `SetEndOfFile`: grows, or shrinks when no user section or view holds the file
+    /// (`MmCanFileBeTruncated`, §8: else `STATUS_USER_MAPPED_FILE`). Cached pages past the new
+    /// end are discarded.
+    pub(crate) fn set_file_size(&mut self, vmm: &Vmm, id: StreamId, size: u64) -> Result<()> {
+        let old = self.file_size(vmm, id)?;
+        if size >= crate::consts::MAX_SECTION_SIZE {
+            return Err(SectionError::param(0, "file size"));
+        }
+        if size >= old {
+            return self.grow_file(vmm, id, size);
+        }
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?
+            .clone();
+        if let Some(ca) = s.data_ca {
+            let c = self
+                .control_areas
+                .get(&ca)
+                .ok_or(SectionError::UnknownStream(id))?;
+            if c.user_references > 0 {
+                return Err(SectionError::UserMappedFile);
+            }
+            vmm.truncate_segment(c.segment, PageCount::new(size.div_ceil(PAGE_SIZE).max(1)))?;
+        }
+        vmm.with_store(s.store, |st| st.set_size(ByteCount::new(size)))?
+            .map_err(ntmm_vmm::VmmError::from)?;
+        self.zero_cached_tail(vmm, id, size, u64::MAX)?;
+        // The truncation may have freed the last cached page of a parked control area.
+        if let Some(ca) = s.data_ca {
+            let c = self.control_areas.get(&ca).cloned();
+            if let Some(c) = c {
+                if c.parked && vmm.segment_info(c.segment)?.pfn_references == 0 {
+                    self.delete_file_control_area(vmm, ca)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cached read (`CcCopyRead`): returns the bytes read (short at end of file).
+    pub(crate) fn read_file(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize> {
+        let size = self.file_size(vmm, id)?;
+        if offset >= size || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(size - offset).unwrap_or(usize::MAX));
+        let ca = self.cache_control_area(vmm, id)?;
+        vmm.read_segment(self.segment_of(ca)?, offset, &mut buf[..n])?;
+        Ok(n)
+    }
+
+    /// Cached write (`CcCopyWrite`): extends the file if needed; the pages become modified and
+    /// reach the disk when the writers run or the file is flushed.
+    pub(crate) fn write_file(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<usize> {
+        if data.is_empty() {
+            self.streams
+                .get(&id)
+                .ok_or(SectionError::UnknownStream(id))?;
+            return Ok(0);
+        }
+        let end = offset
+            .checked_add(data.len() as u64)
+            .filter(|e| *e < crate::consts::MAX_SECTION_SIZE)
+            .ok_or(SectionError::param(0, "write past the largest file"))?;
+        if end > self.file_size(vmm, id)? {
+            self.grow_file(vmm, id, end)?;
+        }
+        let ca = self.cache_control_area(vmm, id)?;
+        vmm.write_segment(self.segment_of(ca)?, offset, data)?;
+        Ok(data.len())
+    }
+
+    /// `FlushFileBuffers`: every modified cached page of the file is written, then the store is
+    /// flushed.
+    pub(crate) fn flush_file(&mut self, vmm: &Vmm, id: StreamId) -> Result<()> {
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?
+            .clone();
+        if let Some(ca) = s.data_ca {
+            let seg = self.segment_of(ca)?;
+            let pages = vmm.segment_info(seg)?.pages;
+            vmm.flush_segment(seg, 0, pages)?;
+        }
+        vmm.with_store(s.store, |st| st.flush())?
+            .map_err(ntmm_vmm::VmmError::from)?;
+        Ok(())
+    }
+
+    /// `CcUninitializeCacheMap`: the cache manager drops its section reference (at the last
+    /// close of the file).
+    pub(crate) fn release_file_cache(&mut self, vmm: &Vmm, id: StreamId) -> Result<()> {
+        let s = self
+            .streams
+            .get_mut(&id)
+            .ok_or(SectionError::UnknownStream(id))?;
+        if !s.cached {
+            return Ok(());
+        }
+        s.cached = false;
+        let Some(ca) = s.data_ca else {
+            return Ok(());
+        };
+        if let Some(c) = self.control_areas.get_mut(&ca) {
+            c.section_references -= 1;
+        }
+        self.check_control_area(vmm, ca)
+    }
+
+    /// Whether user sections or views hold the file (a truncating open must then fail with
+    /// `STATUS_USER_MAPPED_FILE`, F120).
+    pub(crate) fn is_user_mapped(&self, id: StreamId) -> Result<bool> {
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?;
+        Ok(s.data_ca
+            .and_then(|ca| self.control_areas.get(&ca))
+            .is_some_and(|c| c.user_references > 0))
+    }
+
+    /// Removes a file stream that no user section or view holds; its cached pages are written
+    /// and dropped.
+    pub(crate) fn delete_stream(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+    ) -> Result<Box<dyn ntmm_vmm::BackingStore>> {
+        if self.is_user_mapped(id)? {
+            return Err(SectionError::UserMappedFile);
+        }
+        self.release_file_cache(vmm, id)?;
+        let s = self
+            .streams
+            .get(&id)
+            .ok_or(SectionError::UnknownStream(id))?
+            .clone();
+        if let Some(ca) = s.data_ca {
+            let seg = self.segment_of(ca)?;
+            vmm.purge_segment(seg)?;
+            self.delete_file_control_area(vmm, ca)?;
+        }
+        let store = vmm.remove_store(s.store)?;
+        self.streams.remove(&id);
+        Ok(store)
+    }
+}

@@ -1,0 +1,321 @@
+//! Views: `NtMapViewOfSection`, `NtUnmapViewOfSection`, `NtFlushVirtualMemory`
+//! (nt_internals §4.4, §5.2, §7.2–§7.3; facts F2, F47–F67, F112–F114, F129–F130).
+
+use crate::consts::*;
+use crate::error::{Result, SectionError};
+use crate::executive::State;
+use crate::ids::{ControlAreaId, SectionId};
+use ntmm_vmm::{
+    AsId, PageCount, PageRange, Placement, Protection, Va, VadKind, Vmm, VmmError,
+    ALLOCATION_GRANULARITY, PAGE_SIZE, USER_MAX,
+};
+
+/// The arguments of `NtMapViewOfSection` that matter to the model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapView {
+    /// `*BaseAddress`: `None` lets the system choose (64 KiB-aligned, F2).
+    pub base: Option<Va>,
+    /// `ZeroBits`: only 0 is modelled.
+    pub zero_bits: u64,
+    /// `CommitSize`: pages of a `SEC_RESERVE` pagefile section to commit now.
+    pub commit_size: u64,
+    /// `SectionOffset`: a multiple of 64 KiB.
+    pub offset: u64,
+    /// `ViewSize`: 0 means to the end of the section.
+    pub view_size: u64,
+    /// `AllocationType`: `MEM_TOP_DOWN`, or `MEM_RESERVE` for file sections.
+    pub allocation_type: u32,
+    /// `Win32Protect`: the view's `PAGE_*` protection.
+    pub protection: u32,
+}
+
+/// A mapped view's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewRecord {
+    pub(crate) control_area: ControlAreaId,
+    pub(crate) first_index: u64,
+    pub(crate) pages: u64,
+}
+
+/// The access set of a protection for the ceiling rule (facts §K): NOACCESS {}, READONLY and
+/// WRITECOPY {R}, READWRITE {R,W}, EXECUTE/EXECUTE_READ/EXECUTE_WRITECOPY {R,X},
+/// EXECUTE_READWRITE {R,W,X}. Modifiers are ignored.
+pub(crate) fn access_set(p: Protection) -> u8 {
+    const R: u8 = 1;
+    const W: u8 = 2;
+    const X: u8 = 4;
+    match p.operation() {
+        0 => 0,
+        1 | 5 => R,
+        4 => R | W,
+        2 | 3 | 7 => R | X,
+        _ => R | W | X,
+    }
+}
+
+/// `MiIsProtectionCompatible`: may `new` be used under the ceiling `ceiling`?
+pub(crate) fn compatible(new: Protection, ceiling: Protection) -> bool {
+    access_set(new) & !access_set(ceiling) == 0
+}
+
+/// Adds the no-cache modifier for views of `SEC_NOCACHE` sections (F76).
+pub(crate) fn with_nocache(p: Protection, nocache: bool) -> Protection {
+    if nocache && p.is_accessible() && p.bits() & 0x18 == 0 {
+        Protection::from_bits(p.bits() | Protection::NOCACHE_BIT).unwrap_or(p)
+    } else {
+        p
+    }
+}
+
+impl State {
+    pub(crate) fn check_process(&self, asid: AsId) -> Result<()> {
+        if self.processes.contains(&asid) {
+            Ok(())
+        } else {
+            Err(SectionError::UnknownProcess(asid))
+        }
+    }
+
+    /// `NtMapViewOfSection`. Returns the base and the page-rounded view size.
+    pub(crate) fn map_view(
+        &mut self,
+        vmm: &Vmm,
+        asid: AsId,
+        section: SectionId,
+        p: MapView,
+    ) -> Result<(Va, u64)> {
+        self.check_process(asid)?;
+        let s = self
+            .sections
+            .get(&section)
+            .ok_or(SectionError::UnknownSection(section))?
+            .clone();
+        let ca = self
+            .control_areas
+            .get(&s.control_area)
+            .ok_or(SectionError::UnknownSection(section))?
+            .clone();
+        let file = ca.stream.is_some();
+        // F51: an invalid Win32Protect.
+        let protection = Protection::from_win32(p.protection)
+            .ok_or(SectionError::InvalidPageProtection(p.protection))?;
+        if p.zero_bits != 0 {
+            return Err(SectionError::NotSupported(
+                "zero bits (NtMapViewOfSection ZeroBits)",
+            ));
+        }
+        let at = p.allocation_type;
+        if at & AT_ROUND_TO_PAGE != 0 || at & !(MEM_TOP_DOWN | MEM_RESERVE | MEM_COMMIT) != 0 {
+            return Err(SectionError::param(9, "allocation type")); // F64
+        }
+        if (!file && at & (MEM_RESERVE | MEM_COMMIT) != 0) || (file && at & MEM_COMMIT != 0) {
+            return Err(SectionError::param(9, "allocation type")); // F62
+        }
+        if file && p.commit_size != 0 && at & MEM_RESERVE == 0 {
+            return Err(SectionError::param(5, "commit size of a file view")); // F62
+        }
+        if p.view_size == u64::MAX {
+            return Err(SectionError::param(3, "view size")); // F58
+        }
+        if let Some(b) = p.base {
+            if b.raw() > USER_MAX {
+                return Err(SectionError::param(3, "base above the user range"));
+                // F58
+            }
+            if !b.is_aligned(ALLOCATION_GRANULARITY) {
+                return Err(SectionError::MappedAlignment(b.raw())); // F56
+            }
+        }
+        if p.offset % ALLOCATION_GRANULARITY != 0 {
+            return Err(SectionError::MappedAlignment(p.offset)); // F54
+        }
+        // F50: the view protection must be compatible with the section's.
+        if !compatible(protection, s.protection) {
+            return Err(SectionError::SectionProtection);
+        }
+        // §7.2 / facts §3.5: the size check is exact, not page-rounded.
+        if p.offset >= s.size {
+            return Err(SectionError::InvalidViewSize);
+        }
+        let size = if p.view_size == 0 {
+            s.size - p.offset
+        } else {
+            p.view_size
+        };
+        if p.offset.checked_add(size).is_none_or(|end| end > s.size) {
+            return Err(SectionError::InvalidViewSize);
+        }
+        if !file && p.commit_size > size {
+            return Err(SectionError::param(5, "commit size")); // F62
+        }
+        let pages = size.div_ceil(PAGE_SIZE);
+        let first_index = p.offset / PAGE_SIZE;
+        let placement = match p.base {
+            Some(b) => Placement::At(b),
+            None if at & MEM_TOP_DOWN != 0 => Placement::TopDown,
+            None => Placement::BottomUp,
+        };
+        let protection = with_nocache(protection, ca.nocache);
+        let base = vmm
+            .map_segment(
+                asid,
+                ca.segment,
+                first_index,
+                PageCount::new(pages),
+                placement,
+                protection,
+            )
+            .map_err(|e| match e {
+                VmmError::ConflictingAddresses { .. } => SectionError::ConflictingAddresses,
+                VmmError::AddressOutOfRange(_) => {
+                    SectionError::param(3, "view past the user range")
+                }
+                other => SectionError::Vmm(other),
+            })?;
+        if !file && p.commit_size > 0 {
+            let commit = p.commit_size.div_ceil(PAGE_SIZE);
+            if let Err(e) = vmm.commit_segment(ca.segment, first_index, PageCount::new(commit)) {
+                vmm.free_region(asid, base)?;
+                return Err(e.into());
+            }
+        }
+        self.views.insert(
+            (asid, base.raw()),
+            ViewRecord {
+                control_area: ca.id,
+                first_index,
+                pages,
+            },
+        );
+        if let Some(c) = self.control_areas.get_mut(&ca.id) {
+            c.mapped_views += 1;
+            c.user_references += 1;
+        }
+        tracing::debug!(?asid, ?section, %base, pages, ?protection, "view mapped");
+        Ok((base, pages * PAGE_SIZE))
+    }
+
+    /// The view containing `va`: its base and record.
+    pub(crate) fn view_at(
+        &self,
+        vmm: &Vmm,
+        asid: AsId,
+        va: Va,
+    ) -> Result<(Va, ViewRecord, ntmm_vmm::Vad)> {
+        let vad = vmm
+            .region(asid, va)?
+            .filter(|v| matches!(v.kind, VadKind::Mapped { .. }))
+            .ok_or(SectionError::NotMappedView(va))?;
+        let base = vad.start.base();
+        let rec = *self
+            .views
+            .get(&(asid, base.raw()))
+            .ok_or(SectionError::NotMappedView(va))?;
+        Ok((base, rec, vad))
+    }
+
+    /// `NtUnmapViewOfSection`: any address inside the view (F112). Dirty bits are captured,
+    /// share counts dropped, nothing is written (§4.4, §5.3).
+    pub(crate) fn unmap_view(&mut self, vmm: &Vmm, asid: AsId, va: Va) -> Result<()> {
+        self.check_process(asid)?;
+        if !va.is_user() {
+            return Err(SectionError::NotMappedView(va));
+        }
+        let (base, rec, _) = self.view_at(vmm, asid, va)?;
+        vmm.free_region(asid, base)?;
+        self.views.remove(&(asid, base.raw()));
+        if let Some(c) = self.control_areas.get_mut(&rec.control_area) {
+            c.mapped_views -= 1;
+            c.user_references -= 1;
+        }
+        tracing::debug!(?asid, %base, "view unmapped");
+        self.check_control_area(vmm, rec.control_area)
+    }
+
+    /// `NtFlushVirtualMemory` (§5.2): harvest this process's dirty bits in the range, then write
+    /// the range's modified pages. Size 0 means to the end of the view. Returns the rounded
+    /// range.
+    pub(crate) fn flush_view(
+        &mut self,
+        vmm: &Vmm,
+        asid: AsId,
+        va: Va,
+        size: u64,
+    ) -> Result<(Va, u64)> {
+        self.check_process(asid)?;
+        if !va.is_user() {
+            return Err(SectionError::NotMappedView(va));
+        }
+        let vad = vmm
+            .region(asid, va)?
+            .ok_or(SectionError::NotMappedView(va))?;
+        if !matches!(vad.kind, VadKind::Mapped { .. }) {
+            return Err(SectionError::NotMappedView(va));
+        }
+        let start = va.vpn();
+        let end = if size == 0 {
+            vad.end
+        } else {
+            PageRange::covering(va, ntmm_vmm::ByteCount::new(size))
+                .ok_or(SectionError::NotMappedView(va))?
+                .end()
+        };
+        if end > vad.end {
+            return Err(SectionError::NotMappedView(va));
+        }
+        let (_, rec, _) = self.view_at(vmm, asid, va)?;
+        let ca = self
+            .control_areas
+            .get(&rec.control_area)
+            .ok_or(SectionError::NotMappedView(va))?;
+        if ca.stream.is_none() {
+            return Err(SectionError::NotMappedData(va));
+        }
+        let pages = end.raw() - start.raw();
+        vmm.harvest_dirty(asid, start.base(), PageCount::new(pages))?;
+        let first = rec.first_index + (start.raw() - vad.start.raw());
+        vmm.flush_segment(ca.segment, first, PageCount::new(pages))?;
+        Ok((start.base(), pages * PAGE_SIZE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_ceiling_rule_table_facts_k() {
+        let p = |w| Protection::from_win32(w).unwrap();
+        assert!(
+            compatible(p(PAGE_WRITECOPY), p(PAGE_READONLY)),
+            "F50: WRITECOPY view of a READONLY section"
+        );
+        assert!(compatible(p(PAGE_NOACCESS), p(PAGE_READONLY)));
+        assert!(!compatible(p(PAGE_READWRITE), p(PAGE_READONLY)));
+        assert!(!compatible(p(PAGE_EXECUTE_READ), p(PAGE_READONLY)));
+        assert!(
+            !compatible(p(PAGE_EXECUTE_READWRITE), p(PAGE_READWRITE)),
+            "F50"
+        );
+        assert!(
+            !compatible(p(PAGE_EXECUTE_WRITECOPY), p(PAGE_READWRITE)),
+            "F50"
+        );
+        assert!(compatible(p(PAGE_EXECUTE), p(PAGE_EXECUTE_READ)));
+        for w in [
+            PAGE_NOACCESS,
+            PAGE_READONLY,
+            PAGE_READWRITE,
+            PAGE_WRITECOPY,
+            PAGE_EXECUTE,
+            PAGE_EXECUTE_READ,
+            PAGE_EXECUTE_READWRITE,
+            PAGE_EXECUTE_WRITECOPY,
+        ] {
+            assert!(
+                compatible(p(w), p(PAGE_EXECUTE_READWRITE)),
+                "F85: every single protection under ERW"
+            );
+        }
+    }
+}
