@@ -237,7 +237,7 @@ impl State {
                 private_protection(protection)?;
             }
             VadKind::Mapped { .. } => {
-                if p.bits() & Protection::NOCACHE_BIT != 0 {
+                if p.is_accessible() && p.bits() & Protection::NOCACHE_BIT != 0 {
                     return Err(SectionError::InvalidPageProtection(protection));
                     // §7.5
                 }
