@@ -1,5 +1,5 @@
 //! Fixtures for the section-layer tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub use ntmm_section::consts::*;
 pub use ntmm_section::*;
