@@ -394,7 +394,7 @@ fn test_parked_file_control_area_dies_when_its_last_page_is_reused_s4_7() {
 }
 
 #[test]
-fn test_unreferenced_file_control_area_without_pages_is_deleted_at_once() {
+fn test_unreferenced_file_control_area_without_pages_is_deleted_at_once_s6_2() {
     let ex = exec(32);
     let f = file(&ex, &[5u8; 0x1000]);
     let s = file_section(&ex, f, FileAccess::ALL, 0, PAGE_READONLY).unwrap();
@@ -428,7 +428,7 @@ fn test_f106_f108_view_writes_visible_to_read_file_at_once() {
 }
 
 #[test]
-fn test_cached_write_extends_file_and_reaches_disk_on_flush() {
+fn test_cached_write_extends_file_and_reaches_disk_on_flush_s8() {
     let ex = exec(32);
     let f = file(&ex, b"abc");
     assert_eq!(ex.write_file(f, 0x1800, b"far").unwrap(), 3);
@@ -470,7 +470,7 @@ fn test_truncation_refused_while_user_mapped_allowed_when_only_cached_s8() {
 }
 
 #[test]
-fn test_bytes_past_eof_in_the_last_page_read_as_zero_after_growth() {
+fn test_bytes_past_eof_in_the_last_page_read_as_zero_after_growth_s8() {
     let ex = exec(32);
     let f = file(&ex, b"12345");
     let s = file_section(&ex, f, FileAccess::ALL, 0, PAGE_READWRITE).unwrap();
@@ -492,7 +492,7 @@ fn test_bytes_past_eof_in_the_last_page_read_as_zero_after_growth() {
 }
 
 #[test]
-fn test_cache_reference_keeps_control_area_until_released() {
+fn test_cache_reference_keeps_control_area_until_released_s8() {
     let ex = exec(32);
     let f = file(&ex, &[1u8; 0x1000]);
     ex.read_file(f, 0, &mut [0u8; 4]).unwrap();
@@ -510,7 +510,7 @@ fn test_cache_reference_keeps_control_area_until_released() {
 }
 
 #[test]
-fn test_delete_stream_refused_while_user_mapped() {
+fn test_delete_stream_refused_while_user_mapped_s8() {
     let ex = exec(32);
     let f = file(&ex, &[1u8; 0x1000]);
     let s = file_section(&ex, f, FileAccess::ALL, 0, PAGE_READONLY).unwrap();

@@ -188,7 +188,7 @@ fn test_read_only_section_larger_than_file_is_section_too_big_s1_7() {
 }
 
 #[test]
-fn test_file_section_keeps_its_exact_byte_size() {
+fn test_file_section_keeps_its_exact_byte_size_s1_7() {
     let ex = exec(32);
     let f = file(&ex, &[7u8; 0x3452]);
     let s = file_section(&ex, f, FileAccess::ALL, 0, PAGE_READWRITE).unwrap();
@@ -403,7 +403,7 @@ fn test_sec_commit_charges_commit_at_creation_s1_9() {
 }
 
 #[test]
-fn test_extend_section_grows_file_section_only() {
+fn test_extend_section_grows_file_section_only_f13() {
     let ex = exec(32);
     let f = file(&ex, &[1u8; 0x1000]);
     let s = file_section(&ex, f, FileAccess::ALL, 0, PAGE_READWRITE).unwrap();
@@ -423,7 +423,7 @@ fn test_extend_section_grows_file_section_only() {
 }
 
 #[test]
-fn test_unknown_objects_are_invalid_handle() {
+fn test_f65_unknown_objects_are_invalid_handle() {
     let ex = exec(16);
     let p = ex.create_process();
     let ghost = SectionId::new(999);

@@ -214,7 +214,7 @@ fn test_f58_unusable_bases_and_sizes_are_parameter_3() {
 }
 
 #[test]
-fn test_view_size_limits_are_exact_not_page_rounded() {
+fn test_view_size_limits_are_exact_not_page_rounded_s7_2() {
     // facts §3.5 / §7.2: a 0x3452-byte section rejects a 0x3453-byte view.
     let ex = exec(32);
     let p = ex.create_process();
@@ -371,7 +371,7 @@ fn test_f64_at_round_to_page_rejected_on_64_bit() {
 }
 
 #[test]
-fn test_zero_bits_are_not_modelled() {
+fn test_f63_zero_bits_are_not_modelled() {
     let ex = exec(32);
     let p = ex.create_process();
     let s = anon(&ex, 0x2000, PAGE_READWRITE, 0).unwrap();
@@ -389,7 +389,7 @@ fn test_zero_bits_are_not_modelled() {
 }
 
 #[test]
-fn test_top_down_mapping() {
+fn test_top_down_mapping_s7_3() {
     let ex = exec(32);
     let p = ex.create_process();
     let s = anon(&ex, 0x2000, PAGE_READWRITE, 0).unwrap();
@@ -573,7 +573,7 @@ fn test_flush_rules_s5_2_f129_f130() {
 }
 
 #[test]
-fn test_flush_io_error_is_reported_and_nothing_is_lost() {
+fn test_flush_io_error_is_reported_and_nothing_is_lost_s5_2() {
     let ex = exec(32);
     let p = ex.create_process();
     let (store, plan) = ntmm_vmm::FaultyStore::new(MemoryStore::with_contents(&[0u8; 0x1000]));
@@ -899,7 +899,7 @@ fn test_f141_private_memory_baseline() {
 }
 
 #[test]
-fn test_private_commit_decommit_cycle() {
+fn test_f10_f141_private_commit_decommit_cycle() {
     let ex = exec(32);
     let p = ex.create_process();
     let (b, _) = ex
