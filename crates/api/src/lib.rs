@@ -1,7 +1,44 @@
-//! # ntmm-api — the Win32 facade (skeleton)
+//! # ntmm-api — the Win32 facade
 //!
-//! The object manager, processes, handles, names, files and the Win32 functions with
-//! Windows-exact results will be built here (issue 3/6), on top of `ntmm-section`.
+//! What programs call: the native layer (`nt_*` functions returning NTSTATUS, as ntdll) and the
+//! Win32 layer on top of it (as kernel32 sits on ntdll), each result and last-error value what
+//! Windows gives (windows_facts.md). Under the Win32 names is an idiomatic Rust API: every
+//! function returns `Result<T, Win32Error>` and sets the calling process's last error exactly as
+//! Windows does. Start at [`System`].
+//!
+//! Not modelled (a clear error where they would be used): image sections (`SEC_IMAGE`), based
+//! sections, `SEC_NO_CHANGE`, placeholders and `MapViewOfFile3`/`VirtualAlloc2`,
+//! `NtMapViewOfSectionEx` and zero bits, large pages, `AT_ROUND_TO_PAGE` (rejected as on x64),
+//! security descriptors (every open is granted what it asks), sessions other than one.
 #![forbid(unsafe_code)]
+// The Win32 and native functions keep the argument lists Windows gives them.
+#![allow(clippy::too_many_arguments)]
 
+/// Access rights and the protection/rights tables.
+pub mod access;
+/// Every constant the scenario language names.
+pub mod constants;
+/// Files and the volume.
+pub mod files;
+/// Sections and views.
+pub mod mapping;
+/// Virtual memory.
+pub mod memory;
+/// The object manager.
+pub mod object;
+/// The system: processes, handles, events, memory access.
+pub mod system;
+/// Win32 error codes and the NTSTATUS translation.
+pub mod win32;
+
+pub use access::*;
+pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
+pub use files::*;
+pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};
 pub use ntmm_section as section;
+pub use ntmm_section::consts::*;
+pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};
+pub use ntmm_vmm::{AsId, NtStatus, Va};
+pub use object::Handle;
+pub use system::{System, SystemConfig, SystemInfo, Volume};
+pub use win32::*;

@@ -134,7 +134,8 @@ impl SectionError {
         }
     }
 
-    pub(crate) fn param(index: u8, what: &'static str) -> Self {
+    /// A `STATUS_INVALID_PARAMETER_n` error (`index` 0 for the plain status).
+    pub fn param(index: u8, what: &'static str) -> Self {
         SectionError::InvalidParameter { index, what }
     }
 }

@@ -1,0 +1,500 @@
+//! Files: the volume's directory, `CreateFile` with access, sharing and the five dispositions,
+//! `ReadFile`, `WriteFile`, `SetFilePointer`, `SetEndOfFile`, `GetFileSize`,
+//! `FlushFileBuffers`, `DeleteFile` (facts §Q).
+//!
+//! File names are case-insensitive (as NTFS's are); `\` and `/` both separate components; a
+//! leading drive (`C:`) or `\` is ignored.
+
+use crate::access::*;
+use crate::object::*;
+use crate::system::{Fail, System, Volume, R};
+use crate::win32::*;
+use ntmm_section::StreamId;
+use ntmm_vmm::{AsId, BackingStore, HostFileStore, MemoryStore, NtStatus};
+
+/// `CREATE_NEW`.
+pub const CREATE_NEW: u32 = 1;
+/// `CREATE_ALWAYS`.
+pub const CREATE_ALWAYS: u32 = 2;
+/// `OPEN_EXISTING`.
+pub const OPEN_EXISTING: u32 = 3;
+/// `OPEN_ALWAYS`.
+pub const OPEN_ALWAYS: u32 = 4;
+/// `TRUNCATE_EXISTING`.
+pub const TRUNCATE_EXISTING: u32 = 5;
+/// `FILE_ATTRIBUTE_NORMAL`.
+pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
+/// `FILE_BEGIN`.
+pub const FILE_BEGIN: u32 = 0;
+/// `FILE_CURRENT`.
+pub const FILE_CURRENT: u32 = 1;
+/// `FILE_END`.
+pub const FILE_END: u32 = 2;
+/// `INVALID_SET_FILE_POINTER`.
+pub const INVALID_SET_FILE_POINTER: u32 = 0xFFFF_FFFF;
+/// `INVALID_FILE_SIZE`.
+pub const INVALID_FILE_SIZE: u32 = 0xFFFF_FFFF;
+
+const READ_BITS: u32 = FILE_READ_DATA | FILE_EXECUTE;
+const WRITE_BITS: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
+
+/// The directory key of a path.
+pub(crate) fn file_key(path: &str) -> R<String> {
+    let p = path.replace('/', "\\");
+    let p = p
+        .strip_prefix("C:")
+        .or_else(|| p.strip_prefix("c:"))
+        .unwrap_or(&p);
+    let p = p.trim_start_matches('\\');
+    if p.is_empty() || p.ends_with('\\') {
+        return Err(Fail::Win32(ERROR_PATH_NOT_FOUND));
+    }
+    if p.chars()
+        .any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') || (c as u32) < 32)
+    {
+        return Err(Fail::Win32(ERROR_INVALID_NAME));
+    }
+    Ok(p.to_lowercase())
+}
+
+impl System {
+    fn new_store(&self, key: &str, existing_on_host: bool) -> R<Box<dyn BackingStore>> {
+        Ok(match &self.volume {
+            Volume::Memory => Box::new(MemoryStore::new()),
+            Volume::HostDirectory(dir) => {
+                let path = dir.join(key.replace('\\', "/"));
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|_| Fail::Win32(ERROR_PATH_NOT_FOUND))?;
+                }
+                let s = if existing_on_host {
+                    HostFileStore::open(&path)
+                } else {
+                    HostFileStore::create(&path, ntmm_vmm::ByteCount::new(0))
+                };
+                Box::new(s.map_err(|_| Fail::Win32(ERROR_ACCESS_DENIED))?)
+            }
+        })
+    }
+
+    /// The stream of an existing file (a host volume also finds files already on disk).
+    fn lookup_file(&self, om: &mut ObjectManager, key: &str) -> R<Option<DirectoryEntry>> {
+        if let Some(e) = om.files.get(key) {
+            return Ok(Some(e.clone()));
+        }
+        if let Volume::HostDirectory(dir) = &self.volume {
+            if dir.join(key.replace('\\', "/")).is_file() {
+                let stream = self.ex.create_stream(self.new_store(key, true)?);
+                let e = DirectoryEntry {
+                    stream,
+                    delete_pending: false,
+                };
+                om.files.insert(key.to_string(), e.clone());
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Creates a file in the volume (the scenario's `file` directive and tests).
+    pub fn create_volume_file(&self, path: &str, contents: &[u8]) -> Result<(), Win32Error> {
+        let mut om = self.om.lock();
+        let key = file_key(path).map_err(|f| f.win32())?;
+        if let Some(old) = om.files.get(&key).cloned() {
+            if self.ex.is_user_mapped(old.stream).unwrap_or(true)
+                || !om.open_files(old.stream, None).is_empty()
+            {
+                return Err(Win32Error(ERROR_SHARING_VIOLATION));
+            }
+            om.files.remove(&key);
+            self.remove_stream(old.stream, &key)
+                .map_err(|f| f.win32())?;
+        }
+        let mut store = self.new_store(&key, false).map_err(|f| f.win32())?;
+        store
+            .set_size(ntmm_vmm::ByteCount::new(contents.len() as u64))
+            .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
+        for (i, chunk) in contents.chunks(4096).enumerate() {
+            let mut page = [0u8; 4096];
+            page[..chunk.len()].copy_from_slice(chunk);
+            store
+                .write_page(i as u64, &page)
+                .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
+        }
+        let stream = self.ex.create_stream(store);
+        om.files.insert(
+            key,
+            DirectoryEntry {
+                stream,
+                delete_pending: false,
+            },
+        );
+        Ok(())
+    }
+
+    /// What the file holds on disk (the backing store, not the cache): `expect disk`.
+    pub fn read_disk(&self, path: &str) -> Result<Vec<u8>, Win32Error> {
+        let mut om = self.om.lock();
+        let key = file_key(path).map_err(|f| f.win32())?;
+        let e = self
+            .lookup_file(&mut om, &key)
+            .map_err(|f| f.win32())?
+            .ok_or(Win32Error(ERROR_FILE_NOT_FOUND))?;
+        let size = self
+            .ex
+            .file_size(e.stream)
+            .map_err(|e| Win32Error(section_error(&e)))?;
+        let mut buf =
+            vec![0u8; usize::try_from(size).map_err(|_| Win32Error(ERROR_NOT_ENOUGH_MEMORY))?];
+        let n = self
+            .ex
+            .read_disk(e.stream, 0, &mut buf)
+            .map_err(|e| Win32Error(section_error(&e)))?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    pub(crate) fn remove_stream(&self, stream: StreamId, key: &str) -> R<()> {
+        self.ex.delete_stream(stream)?;
+        if let Volume::HostDirectory(dir) = &self.volume {
+            let _ = std::fs::remove_file(dir.join(key.replace('\\', "/")));
+        }
+        Ok(())
+    }
+
+    /// Writable user sections on a stream (`MmDoesFileHaveUserWritableReferences`).
+    fn writable_sections(om: &ObjectManager, stream: StreamId) -> bool {
+        om.objects
+            .values()
+            .any(|o| matches!(&o.body, Body::Section(s) if s.stream == Some(stream) && s.writable))
+    }
+
+    /// `IoCheckShareAccess` against the open file objects, plus the restriction of writable
+    /// mappings (F119).
+    fn check_sharing(om: &ObjectManager, stream: StreamId, access: u32, share: u32) -> R<()> {
+        if Self::writable_sections(om, stream) && share & FILE_SHARE_WRITE == 0 {
+            return Err(NtStatus::STATUS_SHARING_VIOLATION.into()); // F119
+        }
+        let (r, w, d) = (
+            access & READ_BITS != 0,
+            access & WRITE_BITS != 0,
+            access & DELETE != 0,
+        );
+        if !(r || w || d) {
+            return Ok(());
+        }
+        for (_, f) in om.open_files(stream, None) {
+            let (fr, fw, fd) = (
+                f.access & READ_BITS != 0,
+                f.access & WRITE_BITS != 0,
+                f.access & DELETE != 0,
+            );
+            if !(fr || fw || fd) {
+                continue;
+            }
+            let conflict = (r && f.share & FILE_SHARE_READ == 0)
+                || (w && f.share & FILE_SHARE_WRITE == 0)
+                || (d && f.share & FILE_SHARE_DELETE == 0)
+                || (fr && share & FILE_SHARE_READ == 0)
+                || (fw && share & FILE_SHARE_WRITE == 0)
+                || (fd && share & FILE_SHARE_DELETE == 0);
+            if conflict {
+                return Err(NtStatus::STATUS_SHARING_VIOLATION.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn open_file(
+        &self,
+        pid: AsId,
+        path: &str,
+        access: u32,
+        share: u32,
+        inherit: bool,
+        disposition: u32,
+    ) -> R<(Handle, bool)> {
+        let mut om = self.om.lock();
+        om.processes
+            .get(&pid)
+            .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
+        if !(CREATE_NEW..=TRUNCATE_EXISTING).contains(&disposition) || share & !7 != 0 {
+            return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
+        }
+        let key = file_key(path)?;
+        let access = map_generic(ObjectType::File, access);
+        let existing = self.lookup_file(&mut om, &key)?;
+        let (stream, existed) = match existing {
+            Some(e) => {
+                if e.delete_pending {
+                    return Err(Fail::Win32(ERROR_ACCESS_DENIED));
+                }
+                if disposition == CREATE_NEW {
+                    return Err(Fail::Win32(ERROR_FILE_EXISTS));
+                }
+                Self::check_sharing(&om, e.stream, access, share)?;
+                if disposition == TRUNCATE_EXISTING && access & FILE_WRITE_DATA == 0 {
+                    return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
+                }
+                if matches!(disposition, CREATE_ALWAYS | TRUNCATE_EXISTING) {
+                    // F120: a truncating open of a user-mapped file.
+                    if self.ex.is_user_mapped(e.stream)? {
+                        return Err(NtStatus::STATUS_USER_MAPPED_FILE.into());
+                    }
+                    self.ex.set_file_size(e.stream, 0)?;
+                }
+                (e.stream, true)
+            }
+            None => {
+                if matches!(disposition, OPEN_EXISTING | TRUNCATE_EXISTING) {
+                    return Err(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND.into());
+                }
+                let stream = self.ex.create_stream(self.new_store(&key, false)?);
+                om.files.insert(
+                    key.clone(),
+                    DirectoryEntry {
+                        stream,
+                        delete_pending: false,
+                    },
+                );
+                (stream, false)
+            }
+        };
+        let id = om.add_object(
+            Body::File(FileObject {
+                stream,
+                key,
+                access,
+                share,
+                position: 0,
+            }),
+            0,
+        );
+        Ok((om.insert_handle(pid, id, access, inherit)?, existed))
+    }
+
+    /// `CreateFile`: on success the last error is `ERROR_ALREADY_EXISTS` when `OPEN_ALWAYS` or
+    /// `CREATE_ALWAYS` found the file, else `ERROR_SUCCESS`.
+    pub fn create_file(
+        &self,
+        pid: AsId,
+        path: &str,
+        access: u32,
+        share: u32,
+        inherit: bool,
+        disposition: u32,
+        _flags: u32,
+    ) -> Result<Handle, Win32Error> {
+        let r = self.open_file(pid, path, access, share, inherit, disposition);
+        let (h, existed) = self.win32(pid, r)?;
+        let always = matches!(disposition, OPEN_ALWAYS | CREATE_ALWAYS);
+        self.set_last_error(
+            pid,
+            if existed && always {
+                ERROR_ALREADY_EXISTS
+            } else {
+                ERROR_SUCCESS
+            },
+        );
+        Ok(h)
+    }
+
+    fn file_of(om: &ObjectManager, pid: AsId, h: Handle) -> R<(HandleEntry, FileObject)> {
+        let (e, o) = om.typed(pid, h, ObjectType::File)?;
+        match &o.body {
+            Body::File(f) => Ok((e, f.clone())),
+            _ => Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into()),
+        }
+    }
+
+    fn set_position(om: &mut ObjectManager, pid: AsId, h: Handle, pos: u64) -> R<()> {
+        let e = om.entry(pid, h)?;
+        if let Some(Object {
+            body: Body::File(f),
+            ..
+        }) = om.objects.get_mut(&e.object)
+        {
+            f.position = pos;
+        }
+        Ok(())
+    }
+
+    /// `ReadFile` at the file pointer: returns the bytes read (fewer at end of file).
+    pub fn read_file(&self, pid: AsId, h: Handle, len: usize) -> Result<Vec<u8>, Win32Error> {
+        let r = (|| {
+            let mut om = self.om.lock();
+            let (e, f) = Self::file_of(&om, pid, h)?;
+            if e.access & FILE_READ_DATA == 0 {
+                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+            }
+            let mut buf = vec![0u8; len];
+            let n = self.ex.read_file(f.stream, f.position, &mut buf)?;
+            buf.truncate(n);
+            Self::set_position(&mut om, pid, h, f.position + n as u64)?;
+            Ok(buf)
+        })();
+        self.win32(pid, r)
+    }
+
+    /// `WriteFile` at the file pointer (at the end for append-only handles): returns the bytes
+    /// written.
+    pub fn write_file(&self, pid: AsId, h: Handle, data: &[u8]) -> Result<u32, Win32Error> {
+        let r = (|| {
+            let mut om = self.om.lock();
+            let (e, f) = Self::file_of(&om, pid, h)?;
+            if e.access & WRITE_BITS == 0 {
+                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+            }
+            let at = if e.access & FILE_WRITE_DATA == 0 {
+                self.ex.file_size(f.stream)?
+            } else {
+                f.position
+            };
+            let n = self.ex.write_file(f.stream, at, data)?;
+            Self::set_position(&mut om, pid, h, at + n as u64)?;
+            u32::try_from(n).map_err(|_| Fail::Win32(ERROR_INVALID_PARAMETER))
+        })();
+        self.win32(pid, r)
+    }
+
+    /// `SetFilePointer`: returns the low 32 bits of the new position and, if `high` was
+    /// given, the high 32 bits. Sets `ERROR_SUCCESS` when the low part looks like
+    /// `INVALID_SET_FILE_POINTER`, so callers can tell.
+    pub fn set_file_pointer(
+        &self,
+        pid: AsId,
+        h: Handle,
+        distance: i32,
+        high: Option<i32>,
+        method: u32,
+    ) -> Result<(u32, Option<i32>), Win32Error> {
+        let r = (|| {
+            let mut om = self.om.lock();
+            let (_, f) = Self::file_of(&om, pid, h)?;
+            let offset = match high {
+                Some(hi) => (i64::from(hi) << 32) | i64::from(distance as u32),
+                None => i64::from(distance),
+            };
+            let base = match method {
+                FILE_BEGIN => 0,
+                FILE_CURRENT => f.position as i64,
+                FILE_END => self.ex.file_size(f.stream)? as i64,
+                _ => return Err(Fail::Win32(ERROR_INVALID_PARAMETER)),
+            };
+            let new = base
+                .checked_add(offset)
+                .ok_or(Fail::Win32(ERROR_INVALID_PARAMETER))?;
+            if new < 0 {
+                return Err(Fail::Win32(ERROR_NEGATIVE_SEEK));
+            }
+            if high.is_none() && new > i64::from(u32::MAX) {
+                return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
+            }
+            Self::set_position(&mut om, pid, h, new as u64)?;
+            Ok((
+                (new as u64 & 0xFFFF_FFFF) as u32,
+                high.map(|_| (new >> 32) as i32),
+            ))
+        })();
+        let (low, hi) = self.win32(pid, r)?;
+        if low == INVALID_SET_FILE_POINTER {
+            self.set_last_error(pid, ERROR_SUCCESS);
+        }
+        Ok((low, hi))
+    }
+
+    /// `SetEndOfFile`: the file ends at the file pointer. Shrinking a user-mapped file is
+    /// `ERROR_USER_MAPPED_FILE` (§8).
+    pub fn set_end_of_file(&self, pid: AsId, h: Handle) -> Result<(), Win32Error> {
+        let r = (|| {
+            let om = self.om.lock();
+            let (e, f) = Self::file_of(&om, pid, h)?;
+            if e.access & FILE_WRITE_DATA == 0 {
+                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+            }
+            Ok(self.ex.set_file_size(f.stream, f.position)?)
+        })();
+        self.win32(pid, r)
+    }
+
+    /// `GetFileSize` (the full 64-bit size). Sets `ERROR_SUCCESS` when the low part equals
+    /// `INVALID_FILE_SIZE`.
+    pub fn get_file_size(&self, pid: AsId, h: Handle) -> Result<u64, Win32Error> {
+        let r = (|| {
+            let om = self.om.lock();
+            let (_, f) = Self::file_of(&om, pid, h)?;
+            Ok(self.ex.file_size(f.stream)?)
+        })();
+        let size = self.win32(pid, r)?;
+        if size & 0xFFFF_FFFF == u64::from(INVALID_FILE_SIZE) {
+            self.set_last_error(pid, ERROR_SUCCESS);
+        }
+        Ok(size)
+    }
+
+    /// `FlushFileBuffers`: every modified cached page of the file reaches the disk.
+    pub fn flush_file_buffers(&self, pid: AsId, h: Handle) -> Result<(), Win32Error> {
+        let r = (|| {
+            let om = self.om.lock();
+            let (e, f) = Self::file_of(&om, pid, h)?;
+            if e.access & WRITE_BITS == 0 {
+                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+            }
+            Ok(self.ex.flush_file(f.stream)?)
+        })();
+        self.win32(pid, r)
+    }
+
+    /// `DeleteFile`: refused while a data section exists (F124: `STATUS_CANNOT_DELETE`) or while
+    /// an open handle does not share delete; with other handles open (sharing delete) the file
+    /// goes when the last one closes.
+    pub fn delete_file(&self, pid: AsId, path: &str) -> Result<(), Win32Error> {
+        let r = (|| {
+            let mut om = self.om.lock();
+            om.processes
+                .get(&pid)
+                .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
+            let key = file_key(path)?;
+            let e = self
+                .lookup_file(&mut om, &key)?
+                .ok_or(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND)?;
+            if e.delete_pending {
+                return Err(Fail::Win32(ERROR_ACCESS_DENIED));
+            }
+            let open = om.open_files(e.stream, None);
+            if open.iter().any(|(_, f)| f.share & FILE_SHARE_DELETE == 0) {
+                return Err(NtStatus::STATUS_SHARING_VIOLATION.into());
+            }
+            if self.ex.is_user_mapped(e.stream)? {
+                return Err(NtStatus::STATUS_CANNOT_DELETE.into());
+            }
+            if open.is_empty() {
+                om.files.remove(&key);
+                self.remove_stream(e.stream, &key)?;
+            } else if let Some(d) = om.files.get_mut(&key) {
+                d.delete_pending = true;
+            }
+            Ok(())
+        })();
+        self.win32(pid, r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_file_keys_normalise_separators_case_and_drive() {
+        assert_eq!(file_key("C:\\Dir/File.BIN").unwrap(), "dir\\file.bin");
+        assert_eq!(file_key("/data.bin").unwrap(), "data.bin");
+        assert!(matches!(
+            file_key(""),
+            Err(Fail::Win32(ERROR_PATH_NOT_FOUND))
+        ));
+        assert!(matches!(
+            file_key("a*b"),
+            Err(Fail::Win32(ERROR_INVALID_NAME))
+        ));
+    }
+}

@@ -1,0 +1,608 @@
+//! [`System`]: the emulated machine as programs see it — processes, handles, names, and the
+//! native (`nt_*`, NTSTATUS) and Win32 (`Result<T, Win32Error>`, last error) functions.
+//!
+//! Lock order: the object manager, then the section layer, then the machine.
+
+use crate::access::*;
+use crate::object::*;
+use crate::win32::*;
+use ntmm_section::{Executive, SectionError};
+use ntmm_vmm::{AsId, NtStatus, Va, VmmConfig, VmmError};
+use parking_lot::Mutex;
+use std::path::PathBuf;
+
+/// Where files live.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Volume {
+    /// In memory (the default; deterministic).
+    #[default]
+    Memory,
+    /// Real files under a host directory.
+    HostDirectory(PathBuf),
+}
+
+/// System configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SystemConfig {
+    /// The machine.
+    pub vmm: VmmConfig,
+    /// The volume.
+    pub volume: Volume,
+}
+
+/// `SYSTEM_INFO` (the fields the model fills).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SystemInfo {
+    /// `dwPageSize` (F1).
+    pub page_size: u32,
+    /// `dwAllocationGranularity` (F1).
+    pub allocation_granularity: u32,
+    /// `lpMinimumApplicationAddress`.
+    pub minimum_application_address: u64,
+    /// `lpMaximumApplicationAddress`.
+    pub maximum_application_address: u64,
+    /// `dwNumberOfProcessors`.
+    pub number_of_processors: u32,
+}
+
+/// Why a call failed, before translation to the caller's vocabulary.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Status(NtStatus),
+    Section(SectionError),
+    Win32(u32),
+}
+
+impl From<NtStatus> for Fail {
+    fn from(s: NtStatus) -> Self {
+        Fail::Status(s)
+    }
+}
+impl From<SectionError> for Fail {
+    fn from(e: SectionError) -> Self {
+        Fail::Section(e)
+    }
+}
+impl From<VmmError> for Fail {
+    fn from(e: VmmError) -> Self {
+        Fail::Section(SectionError::Vmm(e))
+    }
+}
+
+impl Fail {
+    pub(crate) fn status(&self) -> NtStatus {
+        match self {
+            Fail::Status(s) => *s,
+            Fail::Section(e) => e.status(),
+            Fail::Win32(_) => NtStatus::STATUS_INVALID_PARAMETER,
+        }
+    }
+    pub(crate) fn win32(&self) -> Win32Error {
+        Win32Error(match self {
+            Fail::Status(s) => dos_error(*s),
+            Fail::Section(e) => section_error(e),
+            Fail::Win32(c) => *c,
+        })
+    }
+}
+
+pub(crate) type R<T> = Result<T, Fail>;
+
+/// The emulated system.
+///
+/// ```
+/// use ntmm_api::*;
+/// let sys = System::new(SystemConfig::default()).unwrap();
+/// let a = sys.create_process(None, false).unwrap();
+/// let h = sys.create_file_mapping(a, Handle::INVALID, false, PAGE_READWRITE, 0, 0x1000, Some("Local\\Demo")).unwrap();
+/// assert_eq!(sys.get_last_error(a), ERROR_SUCCESS);
+/// let p = sys.map_view_of_file(a, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
+/// sys.write_memory(a, p, b"hi").unwrap();
+/// let b = sys.create_process(None, false).unwrap();
+/// let hb = sys.open_file_mapping(b, FILE_MAP_READ, false, "Foo").unwrap_err();
+/// assert_eq!(hb, Win32Error(ERROR_FILE_NOT_FOUND));
+/// let hb = sys.open_file_mapping(b, FILE_MAP_READ, false, "Demo").unwrap();
+/// let q = sys.map_view_of_file(b, hb, FILE_MAP_READ, 0, 0, 0).unwrap();
+/// assert_eq!(sys.read_memory(b, q, 2).unwrap(), b"hi");
+/// sys.check_invariants().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct System {
+    pub(crate) ex: Executive,
+    pub(crate) om: Mutex<ObjectManager>,
+    pub(crate) volume: Volume,
+}
+
+impl System {
+    /// A system over a new machine.
+    pub fn new(config: SystemConfig) -> Result<Self, Win32Error> {
+        let ex = Executive::new(config.vmm).map_err(|e| Win32Error(section_error(&e)))?;
+        if let Volume::HostDirectory(dir) = &config.volume {
+            std::fs::create_dir_all(dir).map_err(|_| Win32Error(ERROR_PATH_NOT_FOUND))?;
+        }
+        Ok(System {
+            ex,
+            om: Mutex::new(ObjectManager::default()),
+            volume: config.volume,
+        })
+    }
+
+    /// The executive layer below (sections, control areas, the machine).
+    pub fn executive(&self) -> &Executive {
+        &self.ex
+    }
+
+    /// Records a Win32 result in the caller's last error: failures always set it.
+    pub(crate) fn win32<T>(&self, pid: AsId, r: R<T>) -> Result<T, Win32Error> {
+        r.map_err(|f| {
+            let e = f.win32();
+            self.set_last_error(pid, e.0);
+            e
+        })
+    }
+
+    /// A native result.
+    pub(crate) fn native<T>(r: R<T>) -> Result<T, NtStatus> {
+        r.map_err(|f| f.status())
+    }
+
+    // ---- processes ------------------------------------------------------------------------
+
+    /// Creates a process; with `inherit`, it receives the parent's inheritable handles at the
+    /// same values.
+    pub fn create_process(&self, parent: Option<AsId>, inherit: bool) -> Result<AsId, Win32Error> {
+        let mut om = self.om.lock();
+        let inherited: Vec<(usize, HandleEntry)> = match parent {
+            Some(pp) => {
+                let p = om
+                    .processes
+                    .get(&pp)
+                    .ok_or(Win32Error(ERROR_INVALID_HANDLE))?;
+                if inherit {
+                    p.handles
+                        .iter()
+                        .filter(|(_, e)| e.inherit)
+                        .map(|(k, e)| (k, *e))
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
+        let pid = self.ex.create_process();
+        let object = om.add_object(Body::Process(pid), 1);
+        for (_, e) in &inherited {
+            if let Some(o) = om.objects.get_mut(&e.object) {
+                o.handles += 1;
+                o.pointers += 1;
+            }
+        }
+        om.processes.insert(
+            pid,
+            ProcessState {
+                object,
+                handles: inherited.into_iter().collect(),
+                last_error: 0,
+            },
+        );
+        tracing::debug!(?pid, ?parent, inherit, "process created");
+        Ok(pid)
+    }
+
+    /// Terminates a process: its views are unmapped and private memory released (§6.4), then its
+    /// handles are closed.
+    pub fn exit_process(&self, pid: AsId) -> Result<(), Win32Error> {
+        let mut om = self.om.lock();
+        if !om.processes.contains_key(&pid) {
+            return Err(Win32Error(ERROR_INVALID_HANDLE));
+        }
+        self.ex
+            .terminate_process(pid)
+            .map_err(|e| Win32Error(section_error(&e)))?;
+        let slots: Vec<usize> = om.processes[&pid].handles.iter().map(|(k, _)| k).collect();
+        for s in slots {
+            let h = Handle((s as u64 + 1) * 4);
+            let _ = self.close_in(&mut om, pid, h);
+        }
+        let p = om.processes.remove(&pid);
+        if let Some(p) = p {
+            if om.drop_pointer(p.object) {
+                om.objects.remove(&p.object);
+            }
+        }
+        tracing::debug!(?pid, "process exited");
+        Ok(())
+    }
+
+    /// The live processes.
+    pub fn processes(&self) -> Vec<AsId> {
+        self.om.lock().processes.keys().copied().collect()
+    }
+
+    /// Opens a handle in `caller` to process `target` with `PROCESS_ALL_ACCESS` (what a
+    /// scenario's process name stands for).
+    pub fn open_process(&self, caller: AsId, target: AsId) -> Result<Handle, Win32Error> {
+        let mut om = self.om.lock();
+        let obj = om
+            .processes
+            .get(&target)
+            .map(|p| p.object)
+            .ok_or(Win32Error(ERROR_INVALID_PARAMETER))?;
+        let r = om
+            .insert_handle(caller, obj, PROCESS_ALL_ACCESS, false)
+            .map_err(Fail::from);
+        drop(om);
+        self.win32(caller, r)
+    }
+
+    /// `GetLastError`.
+    pub fn get_last_error(&self, pid: AsId) -> u32 {
+        self.om
+            .lock()
+            .processes
+            .get(&pid)
+            .map_or(ERROR_INVALID_HANDLE, |p| p.last_error)
+    }
+
+    /// `SetLastError`.
+    pub fn set_last_error(&self, pid: AsId, value: u32) {
+        if let Some(p) = self.om.lock().processes.get_mut(&pid) {
+            p.last_error = value;
+        }
+    }
+
+    /// `GetSystemInfo`.
+    pub fn get_system_info(&self) -> SystemInfo {
+        SystemInfo {
+            page_size: 4096,
+            allocation_granularity: 65536,
+            minimum_application_address: ntmm_vmm::USER_MIN,
+            maximum_application_address: ntmm_vmm::USER_MAX,
+            number_of_processors: 1,
+        }
+    }
+
+    // ---- handles --------------------------------------------------------------------------
+
+    /// Closes a handle and deletes the object if that was its last reference.
+    pub(crate) fn close_in(&self, om: &mut ObjectManager, pid: AsId, h: Handle) -> R<()> {
+        if h == Handle::INVALID {
+            return Ok(()); // the current-process pseudo handle
+        }
+        let (object, last_pointer, last_handle) = om.remove_handle(pid, h)?;
+        if last_handle {
+            self.cleanup(om, object)?;
+        }
+        if last_pointer {
+            self.delete_object(om, object)?;
+        }
+        Ok(())
+    }
+
+    /// `IRP_MJ_CLEANUP`: the last handle of a file object went — its share access is released,
+    /// the cache manager lets go when no other handle is open on the file, and a pending delete
+    /// happens.
+    fn cleanup(&self, om: &mut ObjectManager, object: ObjectId) -> R<()> {
+        let Some(Body::File(f)) = om.objects.get(&object).map(|o| o.body.clone()) else {
+            return Ok(());
+        };
+        if om.open_files(f.stream, Some(object)).is_empty() {
+            self.ex.release_file_cache(f.stream)?;
+            let pending = om
+                .files
+                .get(&f.key)
+                .is_some_and(|d| d.delete_pending && d.stream == f.stream);
+            if pending && !self.ex.is_user_mapped(f.stream)? {
+                om.files.remove(&f.key);
+                self.remove_stream(f.stream, &f.key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The object's last pointer went: its type's delete routine.
+    fn delete_object(&self, om: &mut ObjectManager, object: ObjectId) -> R<()> {
+        let Some(o) = om.objects.remove(&object) else {
+            return Ok(());
+        };
+        if let Body::Section(s) = o.body {
+            self.ex.close_section(s.id)?;
+        }
+        Ok(())
+    }
+
+    /// `NtClose`.
+    pub fn nt_close(&self, pid: AsId, h: Handle) -> Result<(), NtStatus> {
+        let mut om = self.om.lock();
+        Self::native(self.close_in(&mut om, pid, h))
+    }
+
+    /// `CloseHandle`.
+    pub fn close_handle(&self, pid: AsId, h: Handle) -> Result<(), Win32Error> {
+        let r = {
+            let mut om = self.om.lock();
+            self.close_in(&mut om, pid, h)
+        };
+        self.win32(pid, r)
+    }
+
+    fn duplicate(
+        &self,
+        pid: AsId,
+        src_proc: Handle,
+        src: Handle,
+        tgt_proc: Handle,
+        access: u32,
+        inherit: bool,
+        options: u32,
+    ) -> R<Handle> {
+        const DUPLICATE_CLOSE_SOURCE: u32 = 1;
+        const DUPLICATE_SAME_ACCESS: u32 = 2;
+        let mut om = self.om.lock();
+        let sp = om.process_of(pid, src_proc)?;
+        let tp = om.process_of(pid, tgt_proc);
+        let (object, granted) = if src == Handle::INVALID {
+            let obj = om
+                .processes
+                .get(&sp)
+                .map(|p| p.object)
+                .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
+            (obj, PROCESS_ALL_ACCESS)
+        } else {
+            let e = om.entry(sp, src)?;
+            (e.object, e.access)
+        };
+        let kind = om
+            .objects
+            .get(&object)
+            .map(|o| o.body.kind())
+            .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
+        let access = if options & DUPLICATE_SAME_ACCESS != 0 {
+            granted
+        } else {
+            map_generic(kind, access)
+        };
+        let result = tp
+            .map_err(Fail::from)
+            .and_then(|tp| Ok(om.insert_handle(tp, object, access, inherit)?));
+        if options & DUPLICATE_CLOSE_SOURCE != 0 && src != Handle::INVALID {
+            // The source is closed whatever the outcome.
+            self.close_in(&mut om, sp, src)?;
+        }
+        result
+    }
+
+    /// `NtDuplicateObject`.
+    pub fn nt_duplicate_object(
+        &self,
+        pid: AsId,
+        src_proc: Handle,
+        src: Handle,
+        tgt_proc: Handle,
+        access: u32,
+        inherit: bool,
+        options: u32,
+    ) -> Result<Handle, NtStatus> {
+        Self::native(self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options))
+    }
+
+    /// `DuplicateHandle`.
+    pub fn duplicate_handle(
+        &self,
+        pid: AsId,
+        src_proc: Handle,
+        src: Handle,
+        tgt_proc: Handle,
+        access: u32,
+        inherit: bool,
+        options: u32,
+    ) -> Result<Handle, Win32Error> {
+        let r = self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options);
+        self.win32(pid, r)
+    }
+
+    /// The access a handle grants (for inspection and tests).
+    pub fn handle_access(&self, pid: AsId, h: Handle) -> Result<u32, Win32Error> {
+        self.om
+            .lock()
+            .entry(pid, h)
+            .map(|e| e.access)
+            .map_err(|s| Win32Error(dos_error(s)))
+    }
+
+    /// The handle and pointer counts of the object behind a handle.
+    pub fn object_counts(&self, pid: AsId, h: Handle) -> Result<(u32, u32), Win32Error> {
+        let om = self.om.lock();
+        let e = om.entry(pid, h).map_err(|s| Win32Error(dos_error(s)))?;
+        let o = om
+            .objects
+            .get(&e.object)
+            .ok_or(Win32Error(ERROR_INVALID_HANDLE))?;
+        Ok((o.handles, o.pointers))
+    }
+
+    // ---- named objects --------------------------------------------------------------------
+
+    /// Creates a named object or, if the name exists with the same type, opens it
+    /// (`OBJ_OPENIF`): returns the handle and whether it existed. A name held by another type is
+    /// `STATUS_OBJECT_TYPE_MISMATCH`.
+    pub(crate) fn create_or_open(
+        &self,
+        om: &mut ObjectManager,
+        pid: AsId,
+        name: Option<&str>,
+        kind: ObjectType,
+        access: u32,
+        inherit: bool,
+        make: impl FnOnce(&System) -> R<Body>,
+    ) -> R<(Handle, bool)> {
+        om.processes
+            .get(&pid)
+            .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
+        let path = object_path(name)?;
+        if let Some(p) = &path {
+            if let Some(&id) = om.names.get(p) {
+                let existing = om.objects.get(&id).map(|o| o.body.kind());
+                if existing != Some(kind) {
+                    return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
+                }
+                return Ok((om.insert_handle(pid, id, access, inherit)?, true));
+            }
+        }
+        let body = make(self)?;
+        let id = om.add_object(body, 0);
+        if let Some(p) = path {
+            om.set_name(id, p);
+        }
+        Ok((om.insert_handle(pid, id, access, inherit)?, false))
+    }
+
+    /// Opens a named object of type `kind`.
+    pub(crate) fn open_named(
+        &self,
+        om: &mut ObjectManager,
+        pid: AsId,
+        name: &str,
+        kind: ObjectType,
+        access: u32,
+        inherit: bool,
+    ) -> R<Handle> {
+        let path = object_path(Some(name))?.ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
+        let id = *om
+            .names
+            .get(&path)
+            .ok_or(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND)?;
+        if om.objects.get(&id).map(|o| o.body.kind()) != Some(kind) {
+            return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
+        }
+        Ok(om.insert_handle(pid, id, access, inherit)?)
+    }
+
+    // ---- events ---------------------------------------------------------------------------
+
+    /// `CreateEvent`: sets `ERROR_ALREADY_EXISTS` or `ERROR_SUCCESS` on success.
+    pub fn create_event(
+        &self,
+        pid: AsId,
+        inherit: bool,
+        manual_reset: bool,
+        initial: bool,
+        name: Option<&str>,
+    ) -> Result<Handle, Win32Error> {
+        let r = {
+            let mut om = self.om.lock();
+            self.create_or_open(
+                &mut om,
+                pid,
+                name,
+                ObjectType::Event,
+                EVENT_ALL_ACCESS,
+                inherit,
+                |_| {
+                    Ok(Body::Event(EventObject {
+                        manual_reset,
+                        signaled: initial,
+                    }))
+                },
+            )
+        };
+        let (h, existed) = self.win32(pid, r)?;
+        self.set_last_error(
+            pid,
+            if existed {
+                ERROR_ALREADY_EXISTS
+            } else {
+                ERROR_SUCCESS
+            },
+        );
+        Ok(h)
+    }
+
+    /// `OpenEvent`.
+    pub fn open_event(
+        &self,
+        pid: AsId,
+        access: u32,
+        inherit: bool,
+        name: &str,
+    ) -> Result<Handle, Win32Error> {
+        let r = {
+            let mut om = self.om.lock();
+            let access = map_generic(ObjectType::Event, access);
+            self.open_named(&mut om, pid, name, ObjectType::Event, access, inherit)
+        };
+        self.win32(pid, r)
+    }
+
+    // ---- memory access --------------------------------------------------------------------
+
+    fn check_pid(&self, pid: AsId) -> ntmm_vmm::Result<()> {
+        if self.om.lock().processes.contains_key(&pid) {
+            Ok(())
+        } else {
+            Err(VmmError::UnknownAddressSpace(pid))
+        }
+    }
+
+    /// Loads `len` bytes of a process's memory; an exception comes back as
+    /// `VmmError::Exception` with its code and address.
+    pub fn read_memory(&self, pid: AsId, va: Va, len: usize) -> ntmm_vmm::Result<Vec<u8>> {
+        self.check_pid(pid)?;
+        let mut buf = vec![0u8; len];
+        self.ex.vmm().read(pid, va, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Stores bytes into a process's memory (page by page).
+    pub fn write_memory(&self, pid: AsId, va: Va, data: &[u8]) -> ntmm_vmm::Result<()> {
+        self.check_pid(pid)?;
+        self.ex.vmm().write(pid, va, data)
+    }
+
+    /// Loads a little-endian value of 1, 2, 4 or 8 bytes.
+    pub fn read_value(&self, pid: AsId, va: Va, size: usize) -> ntmm_vmm::Result<u64> {
+        self.check_pid(pid)?;
+        let v = self.ex.vmm();
+        match size {
+            1 => v.read_u8(pid, va).map(u64::from),
+            2 => v.read_u16(pid, va).map(u64::from),
+            4 => v.read_u32(pid, va).map(u64::from),
+            8 => v.read_u64(pid, va),
+            _ => Err(VmmError::InvalidParameter(
+                "value size must be 1, 2, 4 or 8",
+            )),
+        }
+    }
+
+    /// Stores a little-endian value of 1, 2, 4 or 8 bytes (all or nothing).
+    pub fn write_value(&self, pid: AsId, va: Va, size: usize, value: u64) -> ntmm_vmm::Result<()> {
+        self.check_pid(pid)?;
+        let v = self.ex.vmm();
+        match size {
+            1 => v.write_u8(pid, va, value as u8),
+            2 => v.write_u16(pid, va, value as u16),
+            4 => v.write_u32(pid, va, value as u32),
+            8 => v.write_u64(pid, va, value),
+            _ => Err(VmmError::InvalidParameter(
+                "value size must be 1, 2, 4 or 8",
+            )),
+        }
+    }
+
+    // ---- invariants -----------------------------------------------------------------------
+
+    /// Checks the machine, the control areas and the object manager.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let om = self.om.lock();
+        om.check()?;
+        for (id, o) in &om.objects {
+            if let Body::Section(s) = &o.body {
+                self.ex
+                    .query_section(s.id)
+                    .map_err(|e| format!("object {id}: section gone: {e}"))?;
+            }
+        }
+        self.ex.check_invariants().map_err(|v| v.to_string())
+    }
+}

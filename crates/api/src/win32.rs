@@ -1,0 +1,350 @@
+//! Win32 error codes and the NTSTATUS → Win32 translation (`RtlNtStatusToDosError`, the table
+//! of windows_facts.md §1), done in one exhaustive function over the lower layers' error enums.
+
+use ntmm_section::SectionError;
+use ntmm_vmm::{NtStatus, VmmError};
+use std::fmt;
+
+macro_rules! errors {
+    ($($name:ident = $value:expr;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($name), "` (", stringify!($value), ").")]
+            pub const $name: u32 = $value;
+        )*
+        /// The symbolic name of a Win32 error code this crate knows.
+        pub fn error_name(code: u32) -> Option<&'static str> {
+            match code {
+                $($value => Some(stringify!($name)),)*
+                _ => None,
+            }
+        }
+        /// Every Win32 error code this crate names.
+        pub const ALL_ERRORS: &[(&str, u32)] = &[$((stringify!($name), $value)),*];
+    };
+}
+
+errors! {
+    ERROR_SUCCESS = 0;
+    ERROR_INVALID_FUNCTION = 1;
+    ERROR_FILE_NOT_FOUND = 2;
+    ERROR_PATH_NOT_FOUND = 3;
+    ERROR_ACCESS_DENIED = 5;
+    ERROR_INVALID_HANDLE = 6;
+    ERROR_NOT_ENOUGH_MEMORY = 8;
+    ERROR_OUTOFMEMORY = 14;
+    ERROR_BAD_LENGTH = 24;
+    ERROR_SHARING_VIOLATION = 32;
+    ERROR_HANDLE_EOF = 38;
+    ERROR_NOT_SUPPORTED = 50;
+    ERROR_FILE_EXISTS = 80;
+    ERROR_INVALID_PARAMETER = 87;
+    ERROR_NEGATIVE_SEEK = 131;
+    ERROR_INVALID_NAME = 123;
+    ERROR_ALREADY_EXISTS = 183;
+    ERROR_BAD_EXE_FORMAT = 193;
+    ERROR_PARTIAL_COPY = 299;
+    ERROR_MR_MID_NOT_FOUND = 317;
+    ERROR_INVALID_ADDRESS = 487;
+    ERROR_OBJECT_NAME_EXISTS = 698;
+    ERROR_NOACCESS = 998;
+    ERROR_FILE_INVALID = 1006;
+    ERROR_MAPPED_ALIGNMENT = 1132;
+    ERROR_USER_MAPPED_FILE = 1224;
+    ERROR_NO_SYSTEM_RESOURCES = 1450;
+    ERROR_COMMITMENT_LIMIT = 1455;
+    ERROR_CRC = 23;
+    ERROR_IO_DEVICE = 1117;
+    ERROR_DIR_NOT_EMPTY = 145;
+}
+
+/// A Win32 error code (what `GetLastError` returns).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Win32Error(pub u32);
+
+impl Win32Error {
+    /// The raw code.
+    pub const fn code(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Win32Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match error_name(self.0) {
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "Win32Error({})", self.0),
+        }
+    }
+}
+impl fmt::Display for Win32Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+impl std::error::Error for Win32Error {}
+
+/// `RtlNtStatusToDosError` for the statuses of windows_facts.md §1; a status it does not know
+/// gives `ERROR_MR_MID_NOT_FOUND`, as NT's own table does for unknown codes.
+pub fn dos_error(status: NtStatus) -> u32 {
+    const TABLE: &[(NtStatus, u32)] = &[
+        (NtStatus::STATUS_SUCCESS, ERROR_SUCCESS),
+        (NtStatus::STATUS_INVALID_VIEW_SIZE, ERROR_ACCESS_DENIED),
+        (NtStatus::STATUS_ALREADY_COMMITTED, ERROR_ACCESS_DENIED),
+        (NtStatus::STATUS_ACCESS_DENIED, ERROR_ACCESS_DENIED),
+        (NtStatus::STATUS_CANNOT_DELETE, ERROR_ACCESS_DENIED),
+        (
+            NtStatus::STATUS_CONFLICTING_ADDRESSES,
+            ERROR_INVALID_ADDRESS,
+        ),
+        (NtStatus::STATUS_NOT_MAPPED_VIEW, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_NOT_MAPPED_DATA, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_NOT_COMMITTED, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_FREE_VM_NOT_AT_BASE, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_MEMORY_NOT_ALLOCATED, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_INVALID_ADDRESS, ERROR_INVALID_ADDRESS),
+        (NtStatus::STATUS_UNABLE_TO_FREE_VM, ERROR_INVALID_PARAMETER),
+        (
+            NtStatus::STATUS_UNABLE_TO_DELETE_SECTION,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (NtStatus::STATUS_SECTION_PROTECTION, ERROR_INVALID_PARAMETER),
+        (
+            NtStatus::STATUS_INVALID_PAGE_PROTECTION,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (NtStatus::STATUS_SECTION_NOT_IMAGE, ERROR_INVALID_PARAMETER),
+        (
+            NtStatus::STATUS_INCOMPATIBLE_FILE_MAP,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (NtStatus::STATUS_INVALID_PARAMETER, ERROR_INVALID_PARAMETER),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_1,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_2,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_3,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_4,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_5,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_6,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_7,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_8,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_9,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_10,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_11,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (
+            NtStatus::STATUS_INVALID_PARAMETER_12,
+            ERROR_INVALID_PARAMETER,
+        ),
+        (NtStatus::STATUS_INVALID_INFO_CLASS, ERROR_INVALID_PARAMETER),
+        (NtStatus::STATUS_SECTION_TOO_BIG, ERROR_NOT_ENOUGH_MEMORY),
+        (NtStatus::STATUS_NO_MEMORY, ERROR_NOT_ENOUGH_MEMORY),
+        (NtStatus::STATUS_SECTION_NOT_EXTENDED, ERROR_OUTOFMEMORY),
+        (NtStatus::STATUS_COMMITMENT_LIMIT, ERROR_COMMITMENT_LIMIT),
+        (
+            NtStatus::STATUS_INSUFFICIENT_RESOURCES,
+            ERROR_NO_SYSTEM_RESOURCES,
+        ),
+        (NtStatus::STATUS_MAPPED_FILE_SIZE_ZERO, ERROR_FILE_INVALID),
+        (
+            NtStatus::STATUS_INVALID_FILE_FOR_SECTION,
+            ERROR_BAD_EXE_FORMAT,
+        ),
+        (NtStatus::STATUS_INVALID_IMAGE_NOT_MZ, ERROR_BAD_EXE_FORMAT),
+        (NtStatus::STATUS_OBJECT_TYPE_MISMATCH, ERROR_INVALID_HANDLE),
+        (NtStatus::STATUS_INVALID_HANDLE, ERROR_INVALID_HANDLE),
+        (NtStatus::STATUS_OBJECT_NAME_NOT_FOUND, ERROR_FILE_NOT_FOUND),
+        (NtStatus::STATUS_OBJECT_PATH_NOT_FOUND, ERROR_PATH_NOT_FOUND),
+        (
+            NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD,
+            ERROR_BAD_PATHNAME_DOS,
+        ),
+        (NtStatus::STATUS_OBJECT_NAME_COLLISION, ERROR_ALREADY_EXISTS),
+        (NtStatus::STATUS_OBJECT_NAME_INVALID, ERROR_INVALID_NAME),
+        (NtStatus::STATUS_SHARING_VIOLATION, ERROR_SHARING_VIOLATION),
+        (NtStatus::STATUS_ACCESS_VIOLATION, ERROR_NOACCESS),
+        (NtStatus::STATUS_INFO_LENGTH_MISMATCH, ERROR_BAD_LENGTH),
+        (NtStatus::STATUS_MAPPED_ALIGNMENT, ERROR_MAPPED_ALIGNMENT),
+        (NtStatus::STATUS_USER_MAPPED_FILE, ERROR_USER_MAPPED_FILE),
+        (NtStatus::STATUS_NOT_SUPPORTED, ERROR_NOT_SUPPORTED),
+        (NtStatus::STATUS_IN_PAGE_ERROR, ERROR_IO_DEVICE),
+        (NtStatus::STATUS_DEVICE_DATA_ERROR, ERROR_CRC),
+        (NtStatus::STATUS_UNEXPECTED_IO_ERROR, ERROR_IO_DEVICE),
+        (NtStatus::STATUS_PROCESS_IS_TERMINATING, ERROR_ACCESS_DENIED),
+        (NtStatus::STATUS_DATATYPE_MISALIGNMENT, ERROR_NOACCESS),
+        (NtStatus::STATUS_PARTIAL_COPY, ERROR_PARTIAL_COPY),
+    ];
+    TABLE
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or(ERROR_MR_MID_NOT_FOUND, |(_, e)| *e)
+}
+
+/// `ERROR_BAD_PATHNAME` (161), what `STATUS_OBJECT_PATH_SYNTAX_BAD` becomes.
+pub const ERROR_BAD_PATHNAME_DOS: u32 = 161;
+
+/// The Win32 error of a machine error: one arm per variant, no wildcard, so a new variant
+/// fails to compile until it is mapped (style anchor L8).
+pub fn vmm_error(e: &VmmError) -> u32 {
+    match e {
+        VmmError::Exception(_) => ERROR_NOACCESS,
+        VmmError::AddressOutOfRange(_)
+        | VmmError::RangeOverflow
+        | VmmError::Misaligned { .. }
+        | VmmError::InvalidParameter(_)
+        | VmmError::UnknownSegment(_)
+        | VmmError::UnknownStore(_)
+        | VmmError::BeyondSegment { .. } => ERROR_INVALID_PARAMETER,
+        VmmError::InvalidProtection => ERROR_INVALID_PARAMETER,
+        VmmError::UnknownAddressSpace(_) => ERROR_INVALID_HANDLE,
+        VmmError::ConflictingAddresses { .. }
+        | VmmError::NotAllocated(_)
+        | VmmError::WrongRegionKind(_)
+        | VmmError::NotCommitted(_) => ERROR_INVALID_ADDRESS,
+        VmmError::NoVirtualSpace(_) | VmmError::NoFreeFrame => ERROR_NOT_ENOUGH_MEMORY,
+        VmmError::CommitmentLimit { .. } => ERROR_COMMITMENT_LIMIT,
+        VmmError::SegmentInUse(_) | VmmError::StoreInUse(_) => ERROR_INVALID_PARAMETER,
+        VmmError::Store(s) => dos_error(s.status),
+    }
+}
+
+/// The Win32 error of a section-layer error: one arm per variant, no wildcard.
+pub fn section_error(e: &SectionError) -> u32 {
+    match e {
+        SectionError::InvalidPageProtection(_)
+        | SectionError::InvalidParameter { .. }
+        | SectionError::SectionProtection
+        | SectionError::UnableToDeleteSection
+        | SectionError::UnableToFreeVm => ERROR_INVALID_PARAMETER,
+        SectionError::NotAnImage { .. } => ERROR_BAD_EXE_FORMAT,
+        SectionError::MappedFileSizeZero => ERROR_FILE_INVALID,
+        SectionError::SectionTooBig => ERROR_NOT_ENOUGH_MEMORY,
+        SectionError::InsufficientResources => ERROR_NO_SYSTEM_RESOURCES,
+        SectionError::AccessDenied
+        | SectionError::InvalidViewSize
+        | SectionError::AlreadyCommitted => ERROR_ACCESS_DENIED,
+        SectionError::MappedAlignment(_) => ERROR_MAPPED_ALIGNMENT,
+        SectionError::NotMappedView(_)
+        | SectionError::NotMappedData(_)
+        | SectionError::FreeVmNotAtBase
+        | SectionError::MemoryNotAllocated(_)
+        | SectionError::ConflictingAddresses
+        | SectionError::NotCommitted => ERROR_INVALID_ADDRESS,
+        SectionError::SectionNotExtended => ERROR_OUTOFMEMORY,
+        SectionError::UserMappedFile => ERROR_USER_MAPPED_FILE,
+        SectionError::UnknownSection(_)
+        | SectionError::UnknownStream(_)
+        | SectionError::UnknownProcess(_) => ERROR_INVALID_HANDLE,
+        SectionError::NotSupported(_) => ERROR_NOT_SUPPORTED,
+        SectionError::Vmm(v) => vmm_error(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntmm_vmm::Va;
+
+    #[test]
+    fn test_status_table_of_the_facts_file() {
+        // windows_facts.md §1 "NTSTATUS → Win32 error", row by row.
+        let rows = [
+            (NtStatus::STATUS_INVALID_VIEW_SIZE, 5),
+            (NtStatus::STATUS_ALREADY_COMMITTED, 5),
+            (NtStatus::STATUS_CONFLICTING_ADDRESSES, 487),
+            (NtStatus::STATUS_NOT_MAPPED_DATA, 487),
+            (NtStatus::STATUS_UNABLE_TO_DELETE_SECTION, 87),
+            (NtStatus::STATUS_SECTION_PROTECTION, 87),
+            (NtStatus::STATUS_INVALID_PARAMETER_9, 87),
+            (NtStatus::STATUS_SECTION_TOO_BIG, 8),
+            (NtStatus::STATUS_SECTION_NOT_EXTENDED, 14),
+            (NtStatus::STATUS_COMMITMENT_LIMIT, 1455),
+            (NtStatus::STATUS_INSUFFICIENT_RESOURCES, 1450),
+            (NtStatus::STATUS_MAPPED_FILE_SIZE_ZERO, 1006),
+            (NtStatus::STATUS_INVALID_IMAGE_NOT_MZ, 193),
+            (NtStatus::STATUS_OBJECT_TYPE_MISMATCH, 6),
+            (NtStatus::STATUS_OBJECT_NAME_NOT_FOUND, 2),
+            (NtStatus::STATUS_OBJECT_PATH_NOT_FOUND, 3),
+            (NtStatus::STATUS_OBJECT_NAME_COLLISION, 183),
+            (NtStatus::STATUS_OBJECT_NAME_INVALID, 123),
+            (NtStatus::STATUS_SHARING_VIOLATION, 32),
+            (NtStatus::STATUS_ACCESS_VIOLATION, 998),
+            (NtStatus::STATUS_INFO_LENGTH_MISMATCH, 24),
+            (NtStatus::STATUS_MAPPED_ALIGNMENT, 1132),
+            (NtStatus::STATUS_USER_MAPPED_FILE, 1224),
+        ];
+        for (s, e) in rows {
+            assert_eq!(dos_error(s), e, "{s:?}");
+        }
+        assert_eq!(
+            dos_error(NtStatus::new(0xC0DE_0001)),
+            ERROR_MR_MID_NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn test_enum_mapping_agrees_with_the_status_table() {
+        let samples = [
+            SectionError::InvalidPageProtection(0),
+            SectionError::param(3, "x"),
+            SectionError::NotAnImage { file: true },
+            SectionError::MappedFileSizeZero,
+            SectionError::SectionTooBig,
+            SectionError::InsufficientResources,
+            SectionError::AccessDenied,
+            SectionError::MappedAlignment(1),
+            SectionError::InvalidViewSize,
+            SectionError::SectionProtection,
+            SectionError::NotMappedView(Va::new(0)),
+            SectionError::NotMappedData(Va::new(0)),
+            SectionError::UnableToDeleteSection,
+            SectionError::UnableToFreeVm,
+            SectionError::FreeVmNotAtBase,
+            SectionError::MemoryNotAllocated(Va::new(0)),
+            SectionError::ConflictingAddresses,
+            SectionError::NotCommitted,
+            SectionError::AlreadyCommitted,
+            SectionError::SectionNotExtended,
+            SectionError::UserMappedFile,
+            SectionError::NotSupported("x"),
+            SectionError::Vmm(VmmError::CommitmentLimit {
+                requested: ntmm_vmm::PageCount::new(1),
+                available: ntmm_vmm::PageCount::ZERO,
+            }),
+            SectionError::Vmm(VmmError::NoFreeFrame),
+        ];
+        for e in samples {
+            assert_eq!(section_error(&e), dos_error(e.status()), "{e:?}");
+        }
+    }
+}
