@@ -181,13 +181,14 @@ pub fn section_rights_for_protection(protection: u32) -> u32 {
     }
 }
 
-/// `OpenFileMapping`'s access translation (§6.5, F40): `FILE_MAP_COPY` opens as
-/// `SECTION_MAP_READ`, `FILE_MAP_EXECUTE` as `SECTION_MAP_EXECUTE`.
+/// `OpenFileMapping`'s access translation (§6.5, F40, F41): a request of exactly
+/// `FILE_MAP_COPY` opens as `SECTION_MAP_READ` (otherwise bit 0 is `SECTION_QUERY`, F41), and
+/// `FILE_MAP_EXECUTE` becomes `SECTION_MAP_EXECUTE`.
 pub fn open_mapping_rights(access: u32) -> u32 {
-    let mut a = access & !(FILE_MAP_COPY | FILE_MAP_EXECUTE);
-    if access & FILE_MAP_COPY != 0 {
-        a |= SECTION_MAP_READ;
+    if access == FILE_MAP_COPY {
+        return SECTION_MAP_READ;
     }
+    let mut a = access & !FILE_MAP_EXECUTE;
     if access & FILE_MAP_EXECUTE != 0 {
         a |= SECTION_MAP_EXECUTE;
     }
@@ -303,5 +304,6 @@ mod tests {
         assert_eq!(open_mapping_rights(FILE_MAP_READ), SECTION_MAP_READ);
         assert_eq!(open_mapping_rights(FILE_MAP_EXECUTE), SECTION_MAP_EXECUTE);
         assert_eq!(open_mapping_rights(FILE_MAP_COPY), SECTION_MAP_READ);
+        assert_eq!(open_mapping_rights(FILE_MAP_READ | SECTION_QUERY), SECTION_MAP_READ | SECTION_QUERY, "F41");
     }
 }
