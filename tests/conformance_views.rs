@@ -45,32 +45,72 @@ f47_rows! {
 fn f48_write_only_handle_cannot_map_a_read_write_view() {
     let (s, p) = one();
     anon(&s, p, PAGE_READWRITE, 0x1000, Some("f48")).unwrap();
-    let w = s.open_file_mapping(p, FILE_MAP_WRITE, false, "f48").unwrap();
-    assert_eq!(err(&s, p, s.map_view_of_file(p, w, FILE_MAP_WRITE, 0, 0, 0)), ERROR_ACCESS_DENIED);
-    assert_eq!(err(&s, p, s.map_view_of_file(p, w, 0, 0, 0, 0)), ERROR_ACCESS_DENIED, "NOACCESS still needs MAP_READ");
+    let w = s
+        .open_file_mapping(p, FILE_MAP_WRITE, false, "f48")
+        .unwrap();
+    assert_eq!(
+        err(&s, p, s.map_view_of_file(p, w, FILE_MAP_WRITE, 0, 0, 0)),
+        ERROR_ACCESS_DENIED
+    );
+    assert_eq!(
+        err(&s, p, s.map_view_of_file(p, w, 0, 0, 0, 0)),
+        ERROR_ACCESS_DENIED,
+        "NOACCESS still needs MAP_READ"
+    );
 }
 
 #[test]
 fn f50_nt_level_protection_beyond_section_is_section_protection() {
     let (s, p) = one();
-    let (h, _) = s.nt_create_section(p, NtCreateSectionArgs { access: SECTION_ALL_ACCESS, maximum_size: 0x1000, protection: PAGE_READWRITE, attributes: SEC_COMMIT, ..Default::default() }).unwrap();
-    let args = NtMapViewArgs { inherit: VIEW_SHARE, protection: PAGE_EXECUTE_READWRITE, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap_err(), NtStatus::STATUS_SECTION_PROTECTION);
+    let (h, _) = s
+        .nt_create_section(
+            p,
+            NtCreateSectionArgs {
+                access: SECTION_ALL_ACCESS,
+                maximum_size: 0x1000,
+                protection: PAGE_READWRITE,
+                attributes: SEC_COMMIT,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let args = NtMapViewArgs {
+        inherit: VIEW_SHARE,
+        protection: PAGE_EXECUTE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+            .unwrap_err(),
+        NtStatus::STATUS_SECTION_PROTECTION
+    );
 }
 
 #[test]
 fn f51_invalid_win32_protect_at_nt_level() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
-    let args = NtMapViewArgs { inherit: VIEW_SHARE, protection: PAGE_READWRITE | PAGE_READONLY, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap_err(), NtStatus::STATUS_INVALID_PAGE_PROTECTION);
+    let args = NtMapViewArgs {
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE | PAGE_READONLY,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PAGE_PROTECTION
+    );
 }
 
 #[test]
 fn f52_views_of_one_section_with_different_protections() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
-    for (access, prot) in [(FILE_MAP_READ, PAGE_READONLY), (FILE_MAP_COPY, PAGE_WRITECOPY), (FILE_MAP_WRITE, PAGE_READWRITE)] {
+    for (access, prot) in [
+        (FILE_MAP_READ, PAGE_READONLY),
+        (FILE_MAP_COPY, PAGE_WRITECOPY),
+        (FILE_MAP_WRITE, PAGE_READWRITE),
+    ] {
         let v = s.map_view_of_file(p, h, access, 0, 0, 0).unwrap();
         assert_eq!(vq(&s, p, v).allocation_protect, prot);
     }
@@ -80,8 +120,14 @@ fn f52_views_of_one_section_with_different_protections() {
 fn f53_guard_view_at_nt_level() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
-    let args = NtMapViewArgs { inherit: VIEW_SHARE, protection: PAGE_GUARD | PAGE_READWRITE, ..NtMapViewArgs::default() };
-    let (v, _) = s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap();
+    let args = NtMapViewArgs {
+        inherit: VIEW_SHARE,
+        protection: PAGE_GUARD | PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    let (v, _) = s
+        .nt_map_view_of_section(p, h, Handle::INVALID, args)
+        .unwrap();
     assert_eq!(raised(s.read_memory(p, v, 1)), ExceptionKind::GuardPage);
     assert!(s.read_memory(p, v, 1).is_ok());
 }
@@ -91,13 +137,26 @@ fn f54_a10_offset_must_be_64k_aligned() {
     let (s, p) = one();
     let h = rw(&s, p, 0x40000);
     for off in [4096u32, 8192, 16384, 32768, 69632] {
-        assert_eq!(err(&s, p, s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, off, 0)), ERROR_MAPPED_ALIGNMENT, "{off}");
+        assert_eq!(
+            err(&s, p, s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, off, 0)),
+            ERROR_MAPPED_ALIGNMENT,
+            "{off}"
+        );
     }
     for off in [0u32, 65536] {
         s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, off, 0).unwrap();
     }
-    let args = NtMapViewArgs { inherit: VIEW_SHARE, offset: 1, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap_err(), NtStatus::STATUS_MAPPED_ALIGNMENT);
+    let args = NtMapViewArgs {
+        inherit: VIEW_SHARE,
+        offset: 1,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+            .unwrap_err(),
+        NtStatus::STATUS_MAPPED_ALIGNMENT
+    );
 }
 
 #[test]
@@ -107,7 +166,9 @@ fn f55_offset_applies_and_base_is_exact() {
     let whole = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.write_memory(p, at(whole, 0x10000), b"offset").unwrap();
     let base = Va::new(0x4008_0000);
-    let v = s.map_view_of_file_ex(p, h, FILE_MAP_READ, 0, 0x10000, 0, Some(base)).unwrap();
+    let v = s
+        .map_view_of_file_ex(p, h, FILE_MAP_READ, 0, 0x10000, 0, Some(base))
+        .unwrap();
     assert_eq!(v, base);
     assert_eq!(s.read_memory(p, v, 6).unwrap(), b"offset");
 }
@@ -117,7 +178,14 @@ fn f56_misaligned_base_is_mapped_alignment() {
     let (s, p) = one();
     let h = rw(&s, p, 0x2000);
     for b in [0x3000_1000u64, 0x0056_7A20] {
-        assert_eq!(err(&s, p, s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(Va::new(b)))), ERROR_MAPPED_ALIGNMENT);
+        assert_eq!(
+            err(
+                &s,
+                p,
+                s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(Va::new(b)))
+            ),
+            ERROR_MAPPED_ALIGNMENT
+        );
     }
 }
 
@@ -126,18 +194,53 @@ fn f57_overlapping_base_is_invalid_address() {
     let (s, p) = one();
     let h = rw(&s, p, 0x2000);
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    assert_eq!(err(&s, p, s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(v))), ERROR_INVALID_ADDRESS);
-    let a = s.virtual_alloc(p, None, 0x1000, MEM_RESERVE, PAGE_READWRITE).unwrap();
-    assert_eq!(err(&s, p, s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(a))), ERROR_INVALID_ADDRESS);
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(v))
+        ),
+        ERROR_INVALID_ADDRESS
+    );
+    let a = s
+        .virtual_alloc(p, None, 0x1000, MEM_RESERVE, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0, Some(a))
+        ),
+        ERROR_INVALID_ADDRESS
+    );
 }
 
 #[test]
 fn f58_unusable_bases() {
     let (s, p) = one();
     let h = rw(&s, p, 0x2000);
-    let args = |base, view_size| NtMapViewArgs { base, view_size, inherit: VIEW_SHARE, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args(Some(Va::new(0xFFFF_8000_0000_00C8)), 0)).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_3);
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args(None, u64::MAX)).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_3);
+    let args = |base, view_size| NtMapViewArgs {
+        base,
+        view_size,
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(
+            p,
+            h,
+            Handle::INVALID,
+            args(Some(Va::new(0xFFFF_8000_0000_00C8)), 0)
+        )
+        .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_3
+    );
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args(None, u64::MAX))
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_3
+    );
 }
 
 #[test]
@@ -152,27 +255,65 @@ fn f61_size_zero_maps_the_whole_section() {
 fn f62_commit_size_rules_at_nt_level() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
-    let args = |commit_size, allocation_type| NtMapViewArgs { commit_size, allocation_type, inherit: VIEW_SHARE, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    s.nt_map_view_of_section(p, h, Handle::INVALID, args(500, 0)).unwrap();
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args(0x1000_0000, 0)).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_5);
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_RESERVE)).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_9);
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_COMMIT)).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_9);
+    let args = |commit_size, allocation_type| NtMapViewArgs {
+        commit_size,
+        allocation_type,
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    s.nt_map_view_of_section(p, h, Handle::INVALID, args(500, 0))
+        .unwrap();
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0x1000_0000, 0))
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_5
+    );
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_RESERVE))
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_9
+    );
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_COMMIT))
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_9
+    );
 }
 
 #[test]
 fn f63_zero_bits_are_not_modelled() {
     let (s, p) = one();
     let h = rw(&s, p, 0x2000);
-    let args = NtMapViewArgs { zero_bits: 1, inherit: VIEW_SHARE, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap_err(), NtStatus::STATUS_NOT_SUPPORTED);
+    let args = NtMapViewArgs {
+        zero_bits: 1,
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+            .unwrap_err(),
+        NtStatus::STATUS_NOT_SUPPORTED
+    );
 }
 
 #[test]
 fn f64_at_round_to_page_on_64_bit() {
     let (s, p) = one();
     let h = rw(&s, p, 0x2000);
-    let args = NtMapViewArgs { base: Some(Va::new(0x5000_1000)), allocation_type: AT_ROUND_TO_PAGE, inherit: VIEW_SHARE, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    assert_eq!(s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap_err(), NtStatus::STATUS_INVALID_PARAMETER_9);
+    let args = NtMapViewArgs {
+        base: Some(Va::new(0x5000_1000)),
+        allocation_type: AT_ROUND_TO_PAGE,
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    assert_eq!(
+        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PARAMETER_9
+    );
 }
 
 #[test]
@@ -181,8 +322,20 @@ fn f73_virtual_query_on_a_committed_view() {
     let h = anon(&s, p, PAGE_EXECUTE_READWRITE, 0x3000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
     let m = vq(&s, p, at(v, 0x1800));
-    assert_eq!((m.base_address, m.allocation_base), (v.raw() + 0x1000, v.raw()));
-    assert_eq!((m.allocation_protect, m.protect, m.state, m.kind, m.region_size), (PAGE_READONLY, PAGE_READONLY, MEM_COMMIT, MEM_MAPPED, 0x2000));
+    assert_eq!(
+        (m.base_address, m.allocation_base),
+        (v.raw() + 0x1000, v.raw())
+    );
+    assert_eq!(
+        (
+            m.allocation_protect,
+            m.protect,
+            m.state,
+            m.kind,
+            m.region_size
+        ),
+        (PAGE_READONLY, PAGE_READONLY, MEM_COMMIT, MEM_MAPPED, 0x2000)
+    );
 }
 
 #[test]
@@ -191,7 +344,26 @@ fn f74_reserve_view_before_commit() {
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x10_0000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     let m = vq(&s, p, v);
-    assert_eq!((m.base_address, m.allocation_base, m.region_size, m.state, m.allocation_protect, m.protect, m.kind), (v.raw(), v.raw(), 0x10_0000, MEM_RESERVE, PAGE_READWRITE, 0, MEM_MAPPED));
+    assert_eq!(
+        (
+            m.base_address,
+            m.allocation_base,
+            m.region_size,
+            m.state,
+            m.allocation_protect,
+            m.protect,
+            m.kind
+        ),
+        (
+            v.raw(),
+            v.raw(),
+            0x10_0000,
+            MEM_RESERVE,
+            PAGE_READWRITE,
+            0,
+            MEM_MAPPED
+        )
+    );
 }
 
 #[test]
@@ -200,17 +372,40 @@ fn f75_commit_view_query() {
     let h = anon(&s, p, PAGE_READWRITE | SEC_COMMIT, 0x10_0000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     let m = vq(&s, p, v);
-    assert_eq!((m.region_size, m.state, m.allocation_protect, m.protect, m.kind), (0x10_0000, MEM_COMMIT, PAGE_READWRITE, PAGE_READWRITE, MEM_MAPPED));
+    assert_eq!(
+        (
+            m.region_size,
+            m.state,
+            m.allocation_protect,
+            m.protect,
+            m.kind
+        ),
+        (
+            0x10_0000,
+            MEM_COMMIT,
+            PAGE_READWRITE,
+            PAGE_READWRITE,
+            MEM_MAPPED
+        )
+    );
 }
 
 #[test]
 fn f76_nocache_views() {
     let (s, p) = one();
-    let h = anon(&s, p, PAGE_READWRITE | SEC_COMMIT | SEC_NOCACHE, 0x20000, None).unwrap();
+    let h = anon(
+        &s,
+        p,
+        PAGE_READWRITE | SEC_COMMIT | SEC_NOCACHE,
+        0x20000,
+        None,
+    )
+    .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     let m = vq(&s, p, v);
     assert_eq!((m.allocation_protect, m.protect), (0x204, 0x204));
-    s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, PAGE_READONLY).unwrap();
+    s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, PAGE_READONLY)
+        .unwrap();
     assert_eq!(vq(&s, p, v).protect, 0x202);
 }
 
@@ -221,9 +416,25 @@ fn f78_f114_unmapped_address_is_free_and_reusable() {
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.unmap_view_of_file(p, v).unwrap();
     let m = vq(&s, p, v);
-    assert_eq!((m.base_address, m.allocation_base, m.allocation_protect, m.state, m.protect, m.kind), (v.raw(), 0, 0, MEM_FREE, PAGE_NOACCESS, 0));
-    assert_eq!(raised(s.read_memory(p, v, 1)), ExceptionKind::AccessViolation);
-    assert_eq!(s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap(), v);
+    assert_eq!(
+        (
+            m.base_address,
+            m.allocation_base,
+            m.allocation_protect,
+            m.state,
+            m.protect,
+            m.kind
+        ),
+        (v.raw(), 0, 0, MEM_FREE, PAGE_NOACCESS, 0)
+    );
+    assert_eq!(
+        raised(s.read_memory(p, v, 1)),
+        ExceptionKind::AccessViolation
+    );
+    assert_eq!(
+        s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap(),
+        v
+    );
 }
 
 #[test]
@@ -248,8 +459,17 @@ fn f82_virtual_protect_ceiling_rule_for_a_read_write_view() {
         s.virtual_protect(p, v, 0x1000, prot).unwrap();
         assert_eq!(vq(&s, p, v).protect, prot);
     }
-    for prot in [PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY] {
-        assert_eq!(err(&s, p, s.virtual_protect(p, v, 0x1000, prot)), ERROR_INVALID_PARAMETER, "{prot:#x}");
+    for prot in [
+        PAGE_EXECUTE,
+        PAGE_EXECUTE_READ,
+        PAGE_EXECUTE_READWRITE,
+        PAGE_EXECUTE_WRITECOPY,
+    ] {
+        assert_eq!(
+            err(&s, p, s.virtual_protect(p, v, 0x1000, prot)),
+            ERROR_INVALID_PARAMETER,
+            "{prot:#x}"
+        );
     }
 }
 
@@ -257,12 +477,25 @@ fn f82_virtual_protect_ceiling_rule_for_a_read_write_view() {
 fn f84_a9_read_view_protect() {
     let (s, p) = one();
     let f = rw_file(&s, p, "f84.bin", &[0u8; 4096]);
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
     s.virtual_protect(p, v, 0x1000, PAGE_READONLY).unwrap();
     s.virtual_protect(p, v, 0x1000, PAGE_WRITECOPY).unwrap();
-    for prot in [PAGE_READWRITE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_NOACCESS | PAGE_READONLY] {
-        assert_eq!(err(&s, p, s.virtual_protect(p, v, 0x1000, prot)), ERROR_INVALID_PARAMETER, "{prot:#x}");
+    for prot in [
+        PAGE_READWRITE,
+        PAGE_EXECUTE,
+        PAGE_EXECUTE_READ,
+        PAGE_EXECUTE_READWRITE,
+        PAGE_EXECUTE_WRITECOPY,
+        PAGE_NOACCESS | PAGE_READONLY,
+    ] {
+        assert_eq!(
+            err(&s, p, s.virtual_protect(p, v, 0x1000, prot)),
+            ERROR_INVALID_PARAMETER,
+            "{prot:#x}"
+        );
     }
 }
 
@@ -270,27 +503,86 @@ fn f84_a9_read_view_protect() {
 fn f85_execute_read_write_view_accepts_every_single_protection() {
     let (s, p) = one();
     s.create_volume_file("f85.bin", &[0u8; 4096]).unwrap();
-    let f = s.create_file(p, "f85.bin", GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE, 7, false, OPEN_EXISTING, 0).unwrap();
-    let h = s.create_file_mapping(p, f, false, PAGE_EXECUTE_READWRITE, 0, 0, None).unwrap();
-    let v = s.map_view_of_file(p, h, FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE, 0, 0, 0).unwrap();
-    assert_eq!(s.virtual_protect(p, v, 0x1000, PAGE_NOACCESS).unwrap(), PAGE_EXECUTE_READWRITE);
+    let f = s
+        .create_file(
+            p,
+            "f85.bin",
+            GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE,
+            7,
+            false,
+            OPEN_EXISTING,
+            0,
+        )
+        .unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_EXECUTE_READWRITE, 0, 0, None)
+        .unwrap();
+    let v = s
+        .map_view_of_file(
+            p,
+            h,
+            FILE_MAP_READ | FILE_MAP_WRITE | FILE_MAP_EXECUTE,
+            0,
+            0,
+            0,
+        )
+        .unwrap();
+    assert_eq!(
+        s.virtual_protect(p, v, 0x1000, PAGE_NOACCESS).unwrap(),
+        PAGE_EXECUTE_READWRITE
+    );
     let m = vq(&s, p, v);
-    assert_eq!((m.protect, m.allocation_protect), (PAGE_NOACCESS, PAGE_EXECUTE_READWRITE));
+    assert_eq!(
+        (m.protect, m.allocation_protect),
+        (PAGE_NOACCESS, PAGE_EXECUTE_READWRITE)
+    );
     let mut old = PAGE_NOACCESS;
-    for prot in [PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY] {
+    for prot in [
+        PAGE_NOACCESS,
+        PAGE_READONLY,
+        PAGE_READWRITE,
+        PAGE_WRITECOPY,
+        PAGE_EXECUTE,
+        PAGE_EXECUTE_READ,
+        PAGE_EXECUTE_READWRITE,
+        PAGE_EXECUTE_WRITECOPY,
+    ] {
         assert_eq!(s.virtual_protect(p, v, 0x1000, prot).unwrap(), old);
         s.virtual_protect(p, v, 0x1000, PAGE_NOACCESS).unwrap();
         old = PAGE_NOACCESS;
     }
-    assert_eq!(err(&s, p, s.virtual_protect(p, v, 0x1000, PAGE_READONLY | PAGE_READWRITE)), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.virtual_protect(p, v, 0x1000, PAGE_READONLY | PAGE_READWRITE)
+        ),
+        ERROR_INVALID_PARAMETER
+    );
 }
 
 #[test]
 fn f89_private_memory_refuses_writecopy() {
     let (s, p) = one();
-    assert_eq!(err(&s, p, s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_WRITECOPY)), ERROR_INVALID_PARAMETER);
-    let a = s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
-    assert_eq!(err(&s, p, s.virtual_protect(p, a, 0x1000, PAGE_EXECUTE_WRITECOPY)), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_WRITECOPY)
+        ),
+        ERROR_INVALID_PARAMETER
+    );
+    let a = s
+        .virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.virtual_protect(p, a, 0x1000, PAGE_EXECUTE_WRITECOPY)
+        ),
+        ERROR_INVALID_PARAMETER
+    );
     let h = rw(&s, p, 0x1000);
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.virtual_protect(p, v, 0x1000, PAGE_WRITECOPY).unwrap();
@@ -299,8 +591,14 @@ fn f89_private_memory_refuses_writecopy() {
 #[test]
 fn f90_protection_zero() {
     let (s, p) = one();
-    let a = s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
-    assert_eq!(s.nt_protect_virtual_memory(p, Handle::INVALID, a, 0x1000, 0).unwrap_err(), NtStatus::STATUS_INVALID_PAGE_PROTECTION);
+    let a = s
+        .virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        s.nt_protect_virtual_memory(p, Handle::INVALID, a, 0x1000, 0)
+            .unwrap_err(),
+        NtStatus::STATUS_INVALID_PAGE_PROTECTION
+    );
 }
 
 #[test]
@@ -309,24 +607,43 @@ fn f92_noaccess_reserve_view() {
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x1000, None).unwrap();
     let v = s.map_view_of_file(p, h, 0, 0, 0, 0).unwrap();
     for prot in [PAGE_READWRITE, PAGE_READONLY] {
-        assert_eq!(s.nt_protect_virtual_memory(p, Handle::INVALID, v, 0x1000, prot).unwrap_err(), NtStatus::STATUS_SECTION_PROTECTION);
+        assert_eq!(
+            s.nt_protect_virtual_memory(p, Handle::INVALID, v, 0x1000, prot)
+                .unwrap_err(),
+            NtStatus::STATUS_SECTION_PROTECTION
+        );
     }
-    assert_eq!(raised(s.read_memory(p, v, 1)), ExceptionKind::AccessViolation);
+    assert_eq!(
+        raised(s.read_memory(p, v, 1)),
+        ExceptionKind::AccessViolation
+    );
 }
 
 #[test]
 fn f94_commit_through_one_view_shows_in_another() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
-    let args = NtMapViewArgs { commit_size: 0x1000, inherit: VIEW_SHARE, protection: PAGE_READWRITE, ..NtMapViewArgs::default() };
-    let (a, _) = s.nt_map_view_of_section(p, h, Handle::INVALID, args).unwrap();
+    let args = NtMapViewArgs {
+        commit_size: 0x1000,
+        inherit: VIEW_SHARE,
+        protection: PAGE_READWRITE,
+        ..NtMapViewArgs::default()
+    };
+    let (a, _) = s
+        .nt_map_view_of_section(p, h, Handle::INVALID, args)
+        .unwrap();
     s.write_memory(p, a, b"1").unwrap();
-    assert_eq!(raised(s.write_memory(p, at(a, 0x1000), b"2")), ExceptionKind::AccessViolation);
+    assert_eq!(
+        raised(s.write_memory(p, at(a, 0x1000), b"2")),
+        ExceptionKind::AccessViolation
+    );
     let b = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    s.virtual_alloc(p, Some(at(b, 0x1000)), 0x1000, MEM_COMMIT, PAGE_READONLY).unwrap();
+    s.virtual_alloc(p, Some(at(b, 0x1000)), 0x1000, MEM_COMMIT, PAGE_READONLY)
+        .unwrap();
     s.write_value(p, at(a, 0x1000), 4, 0xFEED).unwrap();
     assert_eq!(s.read_value(p, at(b, 0x1000), 4).unwrap(), 0xFEED);
-    s.virtual_alloc(p, Some(b), 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
+    s.virtual_alloc(p, Some(b), 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
 }
 
 #[test]
@@ -334,7 +651,8 @@ fn f95_commit_on_committed_view_sets_protection() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE | SEC_COMMIT, 0x20000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    s.virtual_alloc(p, Some(v), 0x10000, MEM_COMMIT, PAGE_READONLY).unwrap();
+    s.virtual_alloc(p, Some(v), 0x10000, MEM_COMMIT, PAGE_READONLY)
+        .unwrap();
     let m = vq(&s, p, v);
     assert_eq!((m.protect, m.region_size), (PAGE_READONLY, 0x10000));
 }
@@ -344,19 +662,38 @@ fn f96_commit_on_anonymous_view_follows_ceiling() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, PAGE_WRITECOPY).unwrap();
+    s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, PAGE_WRITECOPY)
+        .unwrap();
     assert_eq!(vq(&s, p, v).protect, PAGE_WRITECOPY);
-    assert_eq!(err(&s, p, s.virtual_alloc(p, Some(at(v, 0x1000)), 0x1000, MEM_COMMIT, PAGE_EXECUTE_READWRITE)), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        err(
+            &s,
+            p,
+            s.virtual_alloc(
+                p,
+                Some(at(v, 0x1000)),
+                0x1000,
+                MEM_COMMIT,
+                PAGE_EXECUTE_READWRITE
+            )
+        ),
+        ERROR_INVALID_PARAMETER
+    );
 }
 
 #[test]
 fn f97_commit_on_file_view_is_access_denied() {
     let (s, p) = one();
     let f = rw_file(&s, p, "f97.bin", &[0u8; 4096]);
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     for prot in [PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY] {
-        assert_eq!(err(&s, p, s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, prot)), ERROR_ACCESS_DENIED);
+        assert_eq!(
+            err(&s, p, s.virtual_alloc(p, Some(v), 0x1000, MEM_COMMIT, prot)),
+            ERROR_ACCESS_DENIED
+        );
     }
 }
 
@@ -366,7 +703,11 @@ fn f98_mem_reset_on_views() {
     for flags in [SEC_RESERVE, SEC_COMMIT] {
         let h = anon(&s, p, PAGE_READWRITE | flags, 0x10000, None).unwrap();
         let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-        assert_eq!(s.virtual_alloc(p, Some(v), 0x10000, MEM_RESET, PAGE_READONLY).unwrap(), v);
+        assert_eq!(
+            s.virtual_alloc(p, Some(v), 0x10000, MEM_RESET, PAGE_READONLY)
+                .unwrap(),
+            v
+        );
     }
 }
 
@@ -375,8 +716,15 @@ fn f100_virtual_free_on_a_view() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    assert_eq!(s.nt_free_virtual_memory(p, Handle::INVALID, v, 0, MEM_RELEASE).unwrap_err(), NtStatus::STATUS_UNABLE_TO_DELETE_SECTION);
-    assert_eq!(err(&s, p, s.virtual_free(p, v, 0, MEM_RELEASE)), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        s.nt_free_virtual_memory(p, Handle::INVALID, v, 0, MEM_RELEASE)
+            .unwrap_err(),
+        NtStatus::STATUS_UNABLE_TO_DELETE_SECTION
+    );
+    assert_eq!(
+        err(&s, p, s.virtual_free(p, v, 0, MEM_RELEASE)),
+        ERROR_INVALID_PARAMETER
+    );
 }
 
 #[test]
@@ -384,9 +732,35 @@ fn f101_granule_after_a_view() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    assert_eq!(s.nt_allocate_virtual_memory(p, Handle::INVALID, Some(v), 0x3000, MEM_COMMIT, PAGE_READWRITE).unwrap_err(), NtStatus::STATUS_CONFLICTING_ADDRESSES);
-    assert_eq!(s.nt_allocate_virtual_memory(p, Handle::INVALID, Some(at(v, 0x2000)), 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE).unwrap_err(), NtStatus::STATUS_CONFLICTING_ADDRESSES);
-    assert_eq!(s.virtual_alloc(p, Some(at(v, 0x10000)), 0x1000, MEM_RESERVE, PAGE_READWRITE).unwrap(), at(v, 0x10000));
+    assert_eq!(
+        s.nt_allocate_virtual_memory(
+            p,
+            Handle::INVALID,
+            Some(v),
+            0x3000,
+            MEM_COMMIT,
+            PAGE_READWRITE
+        )
+        .unwrap_err(),
+        NtStatus::STATUS_CONFLICTING_ADDRESSES
+    );
+    assert_eq!(
+        s.nt_allocate_virtual_memory(
+            p,
+            Handle::INVALID,
+            Some(at(v, 0x2000)),
+            0x1000,
+            MEM_RESERVE | MEM_COMMIT,
+            PAGE_READWRITE
+        )
+        .unwrap_err(),
+        NtStatus::STATUS_CONFLICTING_ADDRESSES
+    );
+    assert_eq!(
+        s.virtual_alloc(p, Some(at(v, 0x10000)), 0x1000, MEM_RESERVE, PAGE_READWRITE)
+            .unwrap(),
+        at(v, 0x10000)
+    );
 }
 
 #[test]
@@ -398,14 +772,20 @@ fn f104_f105_copy_on_write_views() {
         assert_eq!(vq(&s, p, v).protect, PAGE_WRITECOPY, "F104 {prot:#x}");
     }
     let wc = anon(&s, p, PAGE_WRITECOPY, 0x1000, None).unwrap();
-    assert_eq!(err(&s, p, s.map_view_of_file(p, wc, FILE_MAP_WRITE, 0, 0, 0)), ERROR_ACCESS_DENIED, "F105");
+    assert_eq!(
+        err(&s, p, s.map_view_of_file(p, wc, FILE_MAP_WRITE, 0, 0, 0)),
+        ERROR_ACCESS_DENIED,
+        "F105"
+    );
 }
 
 #[test]
 fn a7_f104_private_copies_leave_the_file_and_other_views_alone() {
     let (s, p) = one();
     let f = rw_file(&s, p, "cow.bin", b"original");
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let c = s.map_view_of_file(p, h, FILE_MAP_COPY, 0, 0, 0).unwrap();
     let r = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
     s.write_memory(p, c, b"PRIVATE").unwrap();
@@ -423,7 +803,9 @@ fn f106_views_of_one_section_share_pages() {
     let h = anon(&s, p, PAGE_READWRITE, 0x1000, Some("f106")).unwrap();
     let a = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     let b = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
-    let hq = s.open_file_mapping(q, FILE_MAP_READ, false, "f106").unwrap();
+    let hq = s
+        .open_file_mapping(q, FILE_MAP_READ, false, "f106")
+        .unwrap();
     let c = s.map_view_of_file(q, hq, FILE_MAP_READ, 0, 0, 0).unwrap();
     s.write_memory(p, a, b"seen").unwrap();
     assert_eq!(s.read_memory(p, b, 4).unwrap(), b"seen");
@@ -434,20 +816,31 @@ fn f106_views_of_one_section_share_pages() {
 fn f108_view_writes_appear_in_read_file_at_once() {
     let (s, p) = one();
     let f = rw_file(&s, p, "f108.bin", &[0u8; 4096]);
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.write_memory(p, at(v, 100), b"no flush needed").unwrap();
     s.set_file_pointer(p, f, 100, None, FILE_BEGIN).unwrap();
     assert_eq!(s.read_file(p, f, 15).unwrap(), b"no flush needed");
-    assert_eq!(&s.read_disk("f108.bin").unwrap()[100..103], [0u8; 3], "not yet on disk");
+    assert_eq!(
+        &s.read_disk("f108.bin").unwrap()[100..103],
+        [0u8; 3],
+        "not yet on disk"
+    );
 }
 
 #[test]
 fn f112_unmap_of_non_views() {
     let (s, p) = one();
-    let a = s.virtual_alloc(p, None, 0x10000, MEM_COMMIT, PAGE_READWRITE).unwrap();
+    let a = s
+        .virtual_alloc(p, None, 0x10000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
     for va in [a, at(a, 0x3000), Va::new(0xdead_beef)] {
-        assert_eq!(err(&s, p, s.unmap_view_of_file(p, va)), ERROR_INVALID_ADDRESS);
+        assert_eq!(
+            err(&s, p, s.unmap_view_of_file(p, va)),
+            ERROR_INVALID_ADDRESS
+        );
     }
 }
 
@@ -455,13 +848,20 @@ fn f112_unmap_of_non_views() {
 fn f129_flush_of_a_data_view_writes_the_file() {
     let (s, p) = one();
     let f = rw_file(&s, p, "f129.bin", &[0u8; 0x2000]);
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     for round in 0..3u8 {
         s.write_memory(p, at(v, 0x1000), &[round; 16]).unwrap();
-        let (base, size) = s.nt_flush_virtual_memory(p, Handle::INVALID, v, 0x2000).unwrap();
+        let (base, size) = s
+            .nt_flush_virtual_memory(p, Handle::INVALID, v, 0x2000)
+            .unwrap();
         assert_eq!((base, size), (v, 0x2000));
-        assert_eq!(&s.read_disk("f129.bin").unwrap()[0x1000..0x1010], &[round; 16]);
+        assert_eq!(
+            &s.read_disk("f129.bin").unwrap()[0x1000..0x1010],
+            &[round; 16]
+        );
     }
 }
 
@@ -469,14 +869,24 @@ fn f129_flush_of_a_data_view_writes_the_file() {
 fn f130_flush_size_zero_and_non_view_addresses() {
     let (s, p) = one();
     let f = rw_file(&s, p, "f130.bin", &[0u8; 0x3000]);
-    let h = s.create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None).unwrap();
+    let h = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.write_memory(p, at(v, 0x2FFF), b"z").unwrap();
     s.flush_view_of_file(p, at(v, 0x10), 0).unwrap();
     assert_eq!(s.read_disk("f130.bin").unwrap()[0x2FFF], b'z');
-    let a = s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
-    assert_eq!(err(&s, p, s.flush_view_of_file(p, a, 0)), ERROR_INVALID_ADDRESS);
-    assert_eq!(err(&s, p, s.flush_view_of_file(p, Va::new(0x6666_0000), 0)), ERROR_INVALID_ADDRESS);
+    let a = s
+        .virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        err(&s, p, s.flush_view_of_file(p, a, 0)),
+        ERROR_INVALID_ADDRESS
+    );
+    assert_eq!(
+        err(&s, p, s.flush_view_of_file(p, Va::new(0x6666_0000), 0)),
+        ERROR_INVALID_ADDRESS
+    );
 }
 
 #[test]
@@ -484,7 +894,11 @@ fn s5_2_flush_of_a_pagefile_view_is_success() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
     let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    assert_eq!(s.nt_flush_virtual_memory(p, Handle::INVALID, v, 0).unwrap_err(), NtStatus::STATUS_NOT_MAPPED_DATA);
+    assert_eq!(
+        s.nt_flush_virtual_memory(p, Handle::INVALID, v, 0)
+            .unwrap_err(),
+        NtStatus::STATUS_NOT_MAPPED_DATA
+    );
     s.flush_view_of_file(p, v, 0).unwrap();
 }
 
@@ -493,9 +907,15 @@ fn f137_noaccess_and_readonly_views_raise() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
     let n = s.map_view_of_file(p, h, 0, 0, 0, 0).unwrap();
-    assert_eq!(raised(s.read_memory(p, n, 1)), ExceptionKind::AccessViolation);
+    assert_eq!(
+        raised(s.read_memory(p, n, 1)),
+        ExceptionKind::AccessViolation
+    );
     let r = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
-    assert_eq!(raised(s.write_memory(p, r, b"x")), ExceptionKind::AccessViolation);
+    assert_eq!(
+        raised(s.write_memory(p, r, b"x")),
+        ExceptionKind::AccessViolation
+    );
 }
 
 #[test]
@@ -504,19 +924,28 @@ fn f138_uncommitted_reserve_pages_raise_until_committed() {
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
     let a = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     let b = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
-    assert_eq!(raised(s.read_memory(p, a, 1)), ExceptionKind::AccessViolation);
-    s.virtual_alloc(p, Some(b), 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
+    assert_eq!(
+        raised(s.read_memory(p, a, 1)),
+        ExceptionKind::AccessViolation
+    );
+    s.virtual_alloc(p, Some(b), 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
     assert_eq!(s.read_memory(p, a, 1).unwrap(), [0]);
 }
 
 #[test]
 fn f141_private_memory_baseline() {
     let (s, p) = one();
-    let a = s.virtual_alloc(p, None, 0x3000, MEM_RESERVE, PAGE_READWRITE).unwrap();
+    let a = s
+        .virtual_alloc(p, None, 0x3000, MEM_RESERVE, PAGE_READWRITE)
+        .unwrap();
     assert_eq!(a.raw() % 0x10000, 0);
     let m = vq(&s, p, a);
     assert_eq!((m.kind, m.state, m.protect), (MEM_PRIVATE, MEM_RESERVE, 0));
-    assert_eq!(err(&s, p, s.virtual_free(p, a, 0x1000, MEM_RELEASE)), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        err(&s, p, s.virtual_free(p, a, 0x1000, MEM_RELEASE)),
+        ERROR_INVALID_PARAMETER
+    );
     s.virtual_free(p, a, 0, MEM_RELEASE).unwrap();
     assert_eq!(vq(&s, p, a).state, MEM_FREE);
 }
@@ -524,7 +953,10 @@ fn f141_private_memory_baseline() {
 #[test]
 fn s7_4_virtual_query_above_user_space() {
     let (s, p) = one();
-    assert_eq!(err(&s, p, s.virtual_query(p, Va::new(0xFFFF_8000_0000_0000))), ERROR_INVALID_PARAMETER);
+    assert_eq!(
+        err(&s, p, s.virtual_query(p, Va::new(0xFFFF_8000_0000_0000))),
+        ERROR_INVALID_PARAMETER
+    );
 }
 
 #[test]
@@ -532,7 +964,8 @@ fn a11_two_page_view_leaves_the_rest_of_the_granule_free() {
     let (s, p) = one();
     let h = rw(&s, p, 0x20000);
     let base = Va::new(0x60_0000);
-    s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0x1400, Some(base)).unwrap();
+    s.map_view_of_file_ex(p, h, FILE_MAP_WRITE, 0, 0, 0x1400, Some(base))
+        .unwrap();
     assert_eq!(vq(&s, p, at(base, 0x2000)).state, MEM_FREE);
 }
 
@@ -553,6 +986,11 @@ fn f141_views_are_mem_mapped_private_memory_is_mem_private() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
     let v = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
-    let a = s.virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE).unwrap();
-    assert_eq!((vq(&s, p, v).kind, vq(&s, p, a).kind), (MEM_MAPPED, MEM_PRIVATE));
+    let a = s
+        .virtual_alloc(p, None, 0x1000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        (vq(&s, p, v).kind, vq(&s, p, a).kind),
+        (MEM_MAPPED, MEM_PRIVATE)
+    );
 }

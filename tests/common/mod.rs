@@ -7,7 +7,12 @@ pub use ntmm::vmm::{ExceptionKind, VmmConfig, VmmError, WriterPolicy};
 /// A system with a small machine.
 pub fn sys() -> System {
     System::new(SystemConfig {
-        vmm: VmmConfig { frames: 64, pagefile_pages: 4096, working_set_max: 64, writer: WriterPolicy::Lazy },
+        vmm: VmmConfig {
+            frames: 64,
+            pagefile_pages: 4096,
+            working_set_max: 64,
+            writer: WriterPolicy::Lazy,
+        },
         volume: Volume::Memory,
     })
     .unwrap()
@@ -23,23 +28,48 @@ pub fn one() -> (System, AsId) {
 /// The error of a Win32 result, checked against the process's last error.
 pub fn err<T: std::fmt::Debug>(s: &System, p: AsId, r: Result<T, Win32Error>) -> u32 {
     let e = r.expect_err("expected failure").0;
-    assert_eq!(s.get_last_error(p), e, "the last error must be the failure's code");
+    assert_eq!(
+        s.get_last_error(p),
+        e,
+        "the last error must be the failure's code"
+    );
     e
 }
 
 /// A pagefile-backed mapping.
-pub fn anon(s: &System, p: AsId, protect: u32, size: u32, name: Option<&str>) -> Result<Handle, Win32Error> {
+pub fn anon(
+    s: &System,
+    p: AsId,
+    protect: u32,
+    size: u32,
+    name: Option<&str>,
+) -> Result<Handle, Win32Error> {
     s.create_file_mapping(p, Handle::INVALID, false, protect, 0, size, name)
 }
 
 /// A file with contents, opened read/write (share read/write/delete).
 pub fn rw_file(s: &System, p: AsId, path: &str, contents: &[u8]) -> Handle {
     s.create_volume_file(path, contents).unwrap();
-    s.create_file(p, path, GENERIC_READ | GENERIC_WRITE, 7, false, OPEN_EXISTING, 0).unwrap()
+    s.create_file(
+        p,
+        path,
+        GENERIC_READ | GENERIC_WRITE,
+        7,
+        false,
+        OPEN_EXISTING,
+        0,
+    )
+    .unwrap()
 }
 
 /// Opens a file with the given access and sharing.
-pub fn open(s: &System, p: AsId, path: &str, access: u32, share: u32) -> Result<Handle, Win32Error> {
+pub fn open(
+    s: &System,
+    p: AsId,
+    path: &str,
+    access: u32,
+    share: u32,
+) -> Result<Handle, Win32Error> {
     s.create_file(p, path, access, share, false, OPEN_EXISTING, 0)
 }
 

@@ -304,6 +304,10 @@ mod tests {
         assert_eq!(open_mapping_rights(FILE_MAP_READ), SECTION_MAP_READ);
         assert_eq!(open_mapping_rights(FILE_MAP_EXECUTE), SECTION_MAP_EXECUTE);
         assert_eq!(open_mapping_rights(FILE_MAP_COPY), SECTION_MAP_READ);
-        assert_eq!(open_mapping_rights(FILE_MAP_READ | SECTION_QUERY), SECTION_MAP_READ | SECTION_QUERY, "F41");
+        assert_eq!(
+            open_mapping_rights(FILE_MAP_READ | SECTION_QUERY),
+            SECTION_MAP_READ | SECTION_QUERY,
+            "F41"
+        );
     }
 }

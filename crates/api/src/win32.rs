@@ -55,6 +55,7 @@ errors! {
     ERROR_CRC = 23;
     ERROR_IO_DEVICE = 1117;
     ERROR_DIR_NOT_EMPTY = 145;
+    ERROR_BAD_PATHNAME = 161;
 }
 
 /// A Win32 error code (what `GetLastError` returns).
@@ -185,10 +186,7 @@ pub fn dos_error(status: NtStatus) -> u32 {
         (NtStatus::STATUS_INVALID_HANDLE, ERROR_INVALID_HANDLE),
         (NtStatus::STATUS_OBJECT_NAME_NOT_FOUND, ERROR_FILE_NOT_FOUND),
         (NtStatus::STATUS_OBJECT_PATH_NOT_FOUND, ERROR_PATH_NOT_FOUND),
-        (
-            NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD,
-            ERROR_BAD_PATHNAME_DOS,
-        ),
+        (NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD, ERROR_BAD_PATHNAME),
         (NtStatus::STATUS_OBJECT_NAME_COLLISION, ERROR_ALREADY_EXISTS),
         (NtStatus::STATUS_OBJECT_NAME_INVALID, ERROR_INVALID_NAME),
         (NtStatus::STATUS_SHARING_VIOLATION, ERROR_SHARING_VIOLATION),
@@ -209,9 +207,6 @@ pub fn dos_error(status: NtStatus) -> u32 {
         .find(|(s, _)| *s == status)
         .map_or(ERROR_MR_MID_NOT_FOUND, |(_, e)| *e)
 }
-
-/// `ERROR_BAD_PATHNAME` (161), what `STATUS_OBJECT_PATH_SYNTAX_BAD` becomes.
-pub const ERROR_BAD_PATHNAME_DOS: u32 = 161;
 
 /// The Win32 error of a machine error: one arm per variant, no wildcard, so a new variant
 /// fails to compile until it is mapped (style anchor L8).

@@ -1,0 +1,173 @@
+//! Bad input: random and invalid arguments to every Win32 function — wild, closed and
+//! foreign-process handles of every type, wild and unaligned addresses, huge sizes, invalid
+//! flag combinations — 10,000 calls in all. Every failure is a Windows error recorded in the
+//! caller's last error; nothing panics; the invariants hold afterwards.
+#![allow(clippy::tests_outside_test_module)]
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Call {
+    CreateFileMapping(u8, u32, u32, u32, Option<u8>),
+    OpenFileMapping(u32, Option<u8>),
+    MapView(u8, u32, u32, u32, u64, Option<u64>),
+    Unmap(u64),
+    Flush(u64, u64),
+    Close(u8),
+    Duplicate(u8, u8, u32, u32),
+    VirtualAlloc(Option<u64>, u64, u32, u32),
+    VirtualFree(u64, u64, u32),
+    VirtualProtect(u64, u64, u32),
+    VirtualQuery(u64),
+    CreateFile(u8, u32, u32, u32),
+    ReadFile(u8, usize),
+    WriteFile(u8, usize),
+    SetFilePointer(u8, i32, Option<i32>, u32),
+    SetEndOfFile(u8),
+    GetFileSize(u8),
+    Flushfile(u8),
+    DeleteFile(u8),
+    CreateEvent(Option<u8>),
+    OpenEvent(u32, Option<u8>),
+    Memory(u64, usize, bool),
+}
+
+fn addr() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        0u64..0x100_0000,
+        (1u64..64).prop_map(|k| k << 16),
+        (1u64..64).prop_map(|k| (k << 16) + 0x1000),
+        Just(u64::MAX),
+        Just(0x7FFF_FFFE_FFFF)
+    ]
+}
+fn size() -> impl Strategy<Value = u64> {
+    prop_oneof![0u64..0x20000, Just(u64::MAX), any::<u64>()]
+}
+fn flags() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        any::<u32>(),
+        (0u32..32).prop_map(|k| 1 << k),
+        Just(0),
+        (0u32..0x100)
+    ]
+}
+
+fn call() -> impl Strategy<Value = Call> {
+    prop_oneof![
+        (
+            any::<u8>(),
+            flags(),
+            flags(),
+            flags(),
+            proptest::option::of(0u8..4)
+        )
+            .prop_map(|(h, p, hi, lo, n)| Call::CreateFileMapping(h, p, hi % 2, lo, n)),
+        (flags(), proptest::option::of(0u8..4)).prop_map(|(a, n)| Call::OpenFileMapping(a, n)),
+        (
+            any::<u8>(),
+            flags(),
+            flags(),
+            flags(),
+            size(),
+            proptest::option::of(addr())
+        )
+            .prop_map(|(h, a, hi, lo, s, b)| Call::MapView(h, a, hi % 2, lo, s, b)),
+        addr().prop_map(Call::Unmap),
+        (addr(), size()).prop_map(|(a, s)| Call::Flush(a, s)),
+        any::<u8>().prop_map(Call::Close),
+        (any::<u8>(), any::<u8>(), flags(), flags())
+            .prop_map(|(p, h, a, o)| Call::Duplicate(p, h, a, o)),
+        (proptest::option::of(addr()), size(), flags(), flags())
+            .prop_map(|(a, s, t, p)| Call::VirtualAlloc(a, s, t, p)),
+        (addr(), size(), flags()).prop_map(|(a, s, t)| Call::VirtualFree(a, s, t)),
+        (addr(), size(), flags()).prop_map(|(a, s, p)| Call::VirtualProtect(a, s, p)),
+        addr().prop_map(Call::VirtualQuery),
+        (0u8..4, flags(), flags(), 0u32..8).prop_map(|(n, a, sh, d)| Call::CreateFile(n, a, sh, d)),
+        (any::<u8>(), 0usize..9000).prop_map(|(h, n)| Call::ReadFile(h, n)),
+        (any::<u8>(), 0usize..9000).prop_map(|(h, n)| Call::WriteFile(h, n)),
+        (
+            any::<u8>(),
+            any::<i32>(),
+            proptest::option::of(any::<i32>()),
+            0u32..4
+        )
+            .prop_map(|(h, d, hi, m)| Call::SetFilePointer(h, d, hi, m)),
+        any::<u8>().prop_map(Call::SetEndOfFile),
+        any::<u8>().prop_map(Call::GetFileSize),
+        any::<u8>().prop_map(Call::Flushfile),
+        (0u8..5).prop_map(Call::DeleteFile),
+        proptest::option::of(0u8..4).prop_map(Call::CreateEvent),
+        (flags(), proptest::option::of(0u8..4)).prop_map(|(a, n)| Call::OpenEvent(a, n)),
+        (addr(), 0usize..9000, any::<bool>()).prop_map(|(a, n, w)| Call::Memory(a, n, w)),
+    ]
+}
+
+const NAMES: [&str; 4] = ["a", "Local\\b", "Global\\a", "Local\\x\\y"];
+const FILES: [&str; 5] = ["f0.bin", "f1.bin", "dir/f2.bin", "", "bad*name"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// 100 cases × 100 calls = 10,000 calls.
+    #[test]
+    fn prop_wild_win32_calls(calls in prop::collection::vec(call(), 100)) {
+        let s = System::new(SystemConfig { vmm: VmmConfig { frames: 16, pagefile_pages: 256, working_set_max: 8, writer: WriterPolicy::Lazy }, volume: Volume::Memory }).unwrap();
+        let me = s.create_process(None, false).unwrap();
+        let other = s.create_process(None, false).unwrap();
+        s.create_volume_file("f0.bin", b"file zero").unwrap();
+        // A pool of handles: live ones of every type in both processes, closed ones, wild ones.
+        let mut pool: Vec<Handle> = vec![Handle::NULL, Handle::INVALID, Handle(0x1235), Handle(0xFFFC)];
+        pool.push(anon(&s, me, PAGE_READWRITE, 0x2000, Some("a")).unwrap());
+        pool.push(s.create_file(me, "f0.bin", GENERIC_READ | GENERIC_WRITE, 7, false, OPEN_EXISTING, 0).unwrap());
+        pool.push(s.create_event(me, false, true, false, None).unwrap());
+        pool.push(s.open_process(me, other).unwrap());
+        pool.push(anon(&s, other, PAGE_READONLY, 0x1000, None).unwrap());
+        let closed = anon(&s, me, PAGE_READWRITE, 0x1000, None).unwrap();
+        s.close_handle(me, closed).unwrap();
+        pool.push(closed);
+        let h = |i: u8| pool[i as usize % pool.len()];
+        let name = |n: Option<u8>| n.map(|i| NAMES[i as usize % NAMES.len()]);
+        for c in calls {
+            s.set_last_error(me, 0xDEAD);
+            let failed: Option<u32> = match c {
+                Call::CreateFileMapping(f, p, hi, lo, n) => s.create_file_mapping(me, h(f), false, p, hi, lo % 0x10_0000, name(n)).err().map(|e| e.0),
+                Call::OpenFileMapping(a, n) => s.open_file_mapping(me, a, false, name(n).unwrap_or("")).err().map(|e| e.0),
+                Call::MapView(x, a, hi, lo, sz, b) => s.map_view_of_file_ex(me, h(x), a, hi, lo, sz, b.map(Va::new)).err().map(|e| e.0),
+                Call::Unmap(a) => s.unmap_view_of_file(me, Va::new(a)).err().map(|e| e.0),
+                Call::Flush(a, sz) => s.flush_view_of_file(me, Va::new(a), sz).err().map(|e| e.0),
+                Call::Close(x) => s.close_handle(me, h(x)).err().map(|e| e.0),
+                Call::Duplicate(p, x, a, o) => s.duplicate_handle(me, h(p), h(x), h(p.wrapping_add(1)), a, false, o).err().map(|e| e.0),
+                Call::VirtualAlloc(a, sz, t, p) => s.virtual_alloc(me, a.map(Va::new), sz % (1 << 40), t, p).err().map(|e| e.0),
+                Call::VirtualFree(a, sz, t) => s.virtual_free(me, Va::new(a), sz, t).err().map(|e| e.0),
+                Call::VirtualProtect(a, sz, p) => s.virtual_protect(me, Va::new(a), sz, p).err().map(|e| e.0),
+                Call::VirtualQuery(a) => s.virtual_query(me, Va::new(a)).err().map(|e| e.0),
+                Call::CreateFile(n, a, sh, d) => s.create_file(me, FILES[n as usize % FILES.len()], a, sh, false, d, 0).err().map(|e| e.0),
+                Call::ReadFile(x, n) => s.read_file(me, h(x), n).err().map(|e| e.0),
+                Call::WriteFile(x, n) => s.write_file(me, h(x), &vec![7u8; n]).err().map(|e| e.0),
+                Call::SetFilePointer(x, d, hi, m) => s.set_file_pointer(me, h(x), d, hi.map(|v| v % 4), m).err().map(|e| e.0),
+                Call::SetEndOfFile(x) => s.set_end_of_file(me, h(x)).err().map(|e| e.0),
+                Call::GetFileSize(x) => s.get_file_size(me, h(x)).err().map(|e| e.0),
+                Call::Flushfile(x) => s.flush_file_buffers(me, h(x)).err().map(|e| e.0),
+                Call::DeleteFile(n) => s.delete_file(me, FILES[n as usize % FILES.len()]).err().map(|e| e.0),
+                Call::CreateEvent(n) => s.create_event(me, false, false, false, name(n)).err().map(|e| e.0),
+                Call::OpenEvent(a, n) => s.open_event(me, a, false, name(n).unwrap_or("")).err().map(|e| e.0),
+                Call::Memory(a, n, w) => {
+                    if w { let _ = s.write_memory(me, Va::new(a), &vec![1u8; n]); } else { let _ = s.read_memory(me, Va::new(a), n); }
+                    None
+                }
+            };
+            if let Some(code) = failed {
+                prop_assert!(code != 0 && code != 0xDEAD, "a failure must set a Windows error");
+                prop_assert_eq!(s.get_last_error(me), code);
+                prop_assert!(error_name(code).is_some(), "unknown Win32 error {}", code);
+            }
+        }
+        if let Err(v) = s.check_invariants() {
+            return Err(TestCaseError::fail(v));
+        }
+    }
+}
