@@ -10,6 +10,9 @@ use std::alloc::System;
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const TIB_PAGES: u64 = 1 << 28;
+
+/// The allocator's counters are global: measurements must not overlap with another test's.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 const MIB: isize = 1 << 20;
 
 fn net(region: &Region<'_, System>) -> isize {
@@ -19,6 +22,7 @@ fn net(region: &Region<'_, System>) -> isize {
 
 #[test]
 fn test_one_tib_pagefile_segment_touched_once_costs_under_one_mib() {
+    let _serial = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let vmm = Vmm::new(VmmConfig {
         frames: 16,
         pagefile_pages: 16,
@@ -57,12 +61,16 @@ fn test_one_tib_pagefile_segment_touched_once_costs_under_one_mib() {
         used < MIB,
         "1 TiB segment + view + one touched page used {used} bytes"
     );
-    assert!(used > 0);
+    assert!(
+        used >= 4096,
+        "at least the prototype PTE chunk and the page table leaf: {used}"
+    );
     vmm.check_invariants().unwrap();
 }
 
 #[test]
 fn test_one_tib_file_segment_touched_once_costs_under_one_mib() {
+    let _serial = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let vmm = Vmm::new(VmmConfig {
         frames: 16,
         pagefile_pages: 16,
