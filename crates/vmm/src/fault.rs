@@ -128,7 +128,8 @@ impl Machine {
             address: va,
             access,
         };
-        tracing::debug!(?asid, exception = %e, "exception raised");
+        self.note = crate::machine::FaultNote::default();
+        tracing::debug!(asid = asid.raw(), va = va.raw(), exception = %e, "exception raised");
         VmmError::Exception(e)
     }
 
@@ -136,8 +137,12 @@ impl Machine {
     fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access) -> Result<()> {
         self.ensure_available(1)?;
         let vpn = va.vpn();
+        let pte = self.space(asid)?.page_table.get(vpn);
+        self.note = crate::machine::FaultNote {
+            pte: Some(pte),
+            ..Default::default()
+        };
         let space = self.space(asid)?;
-        let pte = space.page_table.get(vpn);
         tracing::trace!(?asid, %va, ?access, ?pte, "page fault");
         match pte {
             Pte::Valid(_) => Ok(()),
@@ -318,6 +323,7 @@ impl Machine {
     }
 
     fn count(&mut self, asid: AsId, kind: FaultKind, va: Va, pfn: Pfn) {
+        let note = std::mem::take(&mut self.note);
         if let Some(space) = self.spaces.get_mut(&asid) {
             let c = &mut space.counters;
             match kind {
@@ -329,7 +335,16 @@ impl Machine {
                 FaultKind::HardPagefile => c.hard_pagefile += 1,
             }
         }
-        tracing::debug!(?asid, %va, ?kind, pfn = pfn.raw(), "fault resolved");
+        tracing::debug!(
+            asid = asid.raw(),
+            va = va.raw(),
+            ?kind,
+            pfn = pfn.raw(),
+            pte_before = ?note.pte,
+            proto_before = ?note.proto,
+            from = ?note.from,
+            "fault resolved"
+        );
     }
 
     /// Demand-zero for a private page (§3.6).
@@ -378,6 +393,7 @@ impl Machine {
             return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
         }
         let current = self.segment(proto.segment)?.get(proto.index);
+        self.note.proto = Some(current);
         if matches!(current, ProtoPte::DemandZero { .. })
             && protection.is_copy_on_write()
             && access == Access::Write
@@ -533,6 +549,10 @@ impl Machine {
             .map_or(Protection::WRITECOPY, |e| e.protection)
             .without_copy();
         let old = h.pfn;
+        self.note = crate::machine::FaultNote {
+            pte: Some(Pte::Valid(h)),
+            ..Default::default()
+        };
         let frame = self.take_frame(false)?;
         self.memory.copy(old, frame.pfn());
         if h.dirty {

@@ -54,6 +54,7 @@ impl Machine {
         if from == PageLocation::Standby {
             self.restore_transition_pte(pfn);
         }
+        self.note.from = Some(from);
         self.pfn.unlink(pfn, PageLocation::Active);
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 0;

@@ -91,6 +91,8 @@ pub struct Machine {
     /// Parked segments whose last resident page has gone: the owner deletes them
     /// (NT's segment dereference thread queue, nt_internals §6.2).
     pub(crate) deletion_queue: Vec<SegmentId>,
+    /// What the fault being resolved found, for its trace event.
+    pub(crate) note: FaultNote,
     next_space: u32,
     next_segment: u32,
     next_store: u32,
@@ -112,6 +114,7 @@ impl Machine {
             commit: CommitState::new(limit),
             counters: MachineCounters::default(),
             deletion_queue: Vec::new(),
+            note: FaultNote::default(),
             next_space: 1,
             next_segment: 1,
             next_store: 1,
@@ -164,6 +167,15 @@ impl Machine {
             }
         }
     }
+}
+
+/// What a fault found on its way, reported with its trace event (`fault resolved`) so that a
+/// reader can explain it: the PTE before, the prototype PTE before, the list the frame came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FaultNote {
+    pub pte: Option<crate::pte::Pte>,
+    pub proto: Option<crate::pte::ProtoPte>,
+    pub from: Option<crate::pfn::PageLocation>,
 }
 
 /// A fresh in-memory pagefile store.
