@@ -8,12 +8,14 @@
 //! The layers, lowest first:
 //! * [`vmm`] — the simulated machine (frames, PFN database, PTEs, prototype PTEs, faults,
 //!   pagefile, writers, commit);
-//! * [`section`] — NT's executive objects (sections, control areas, views) — in progress;
-//! * [`api`] — the Win32 facade — in progress.
+//! * [`section`] — NT's executive objects (sections, control areas, views);
+//! * [`api`] — the Win32 facade;
+//! * [`scenario`] — the scenario language: parser, runner, trace, inspection, pictures.
 #![forbid(unsafe_code)]
 
 pub mod demo;
 
 pub use ntmm_api as api;
+pub use ntmm_scenario as scenario;
 pub use ntmm_section as section;
 pub use ntmm_vmm as vmm;

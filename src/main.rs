@@ -1,28 +1,333 @@
-//! The `ntmm` command line. For now: `ntmm demo` (the default) runs the narrated walkthrough of
-//! nt_internals §5.4 on the machine layer.
+//! The `ntmm` command line: run scenarios, explore interactively, tour the model, draw it.
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ntmm::api::Volume;
+use ntmm::scenario::{run_source, summary, Options, Runner};
+use ntmm::vmm::{VmmConfig, WriterPolicy};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("demo") => match ntmm::demo::run() {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("ntmm: demo failed: {e} ({})", e.status());
-                ExitCode::FAILURE
-            }
+/// ntmm — the Windows NT section/view memory model, emulated and made visible.
+#[derive(Parser, Debug)]
+#[command(name = "ntmm", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    machine: MachineArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Machine options (a scenario's `machine` line overrides them).
+#[derive(Args, Debug, Clone)]
+struct MachineArgs {
+    /// Physical frames (4 KiB pages).
+    #[arg(long, global = true, default_value_t = VmmConfig::default().frames)]
+    frames: u32,
+    /// Pagefile size in pages.
+    #[arg(long, global = true, default_value_t = VmmConfig::default().pagefile_pages)]
+    pagefile: u32,
+    /// Default working-set maximum in pages.
+    #[arg(long, global = true, default_value_t = VmmConfig::default().working_set_max)]
+    workingset: u64,
+    /// When the mapped page writer writes file pages.
+    #[arg(long, global = true, value_enum, default_value_t = Writer::Lazy)]
+    writer: Writer,
+    /// Keep files in this host directory instead of in memory.
+    #[arg(long, global = true)]
+    volume: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Writer {
+    /// Write a file page as soon as it reaches the modified list.
+    Eager,
+    /// Wait for memory pressure or `flush-modified`.
+    Lazy,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenario files (.ntm), each on a fresh machine; ends with `N passed, M failed` and
+    /// exits 0 only if nothing failed.
+    Run {
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object per statement (the oracle protocol, see docs/JSON.md).
+        #[arg(long)]
+        json: bool,
+        /// Explain every fault and transition in one line.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Type scenario statements interactively (`help` for help, `quit` to leave).
+    Repl {
+        /// Explain every fault and transition in one line.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// The guided tour: the classic cases, every fault explained, and a picture at the end.
+    Demo {
+        /// Also write the final picture as SVG.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Also write the final picture as Graphviz DOT.
+        #[arg(long)]
+        dot: Option<PathBuf>,
+    },
+    /// Run a scenario and draw the machine as it ends (SVG and DOT; a text tree on stdout).
+    Draw {
+        /// The scenario.
+        file: PathBuf,
+        /// Write the SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Write the DOT here.
+        #[arg(long)]
+        dot: Option<PathBuf>,
+    },
+    /// Print the machine options and their defaults.
+    Machine,
+}
+
+const DEMO: &str = include_str!("../examples/00_demo_tour.ntm");
+
+const REPL_HELP: &str = "\
+Statements are those of the scenario language (docs/SCENARIO.md):
+  process A / use A / exit A / A> STATEMENT
+  h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, \"Local\\\\Foo\")
+  p = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0)
+  write(p, \"hello\")   x = read(p, 5)   write32(p, 7)   read32(p)
+  expect read(p, 5) == \"hello\"
+  file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
+  show pte p   show pfn 0x12   show vad A   show section h   show memory
+  draw                 print the machine as a tree
+  help / quit";
+
+fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
+    Options {
+        machine: VmmConfig {
+            frames: m.frames,
+            pagefile_pages: m.pagefile,
+            working_set_max: m.workingset,
+            writer: match m.writer {
+                Writer::Eager => WriterPolicy::Eager,
+                Writer::Lazy => WriterPolicy::Lazy,
+            },
         },
-        Some("help" | "--help" | "-h") => {
-            println!("usage: ntmm [demo]\n\n  demo   run the narrated walkthrough (default)");
-            ExitCode::SUCCESS
+        volume: m
+            .volume
+            .clone()
+            .map_or(Volume::Memory, Volume::HostDirectory),
+        json,
+        trace,
+    }
+}
+
+fn picture(r: &Runner) -> Option<ntmm::scenario::draw::Picture> {
+    let sys = r.system_if_started()?;
+    let names = r.process_names();
+    Some(
+        sys.executive()
+            .vmm()
+            .inspect(|m| ntmm::scenario::draw::Picture::of(m, &names)),
+    )
+}
+
+fn write_pictures(
+    p: &ntmm::scenario::draw::Picture,
+    svg: &Option<PathBuf>,
+    dot: &Option<PathBuf>,
+) -> Result<(), String> {
+    if let Some(path) = svg {
+        std::fs::write(path, p.svg())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("picture written to {}", path.display());
+    }
+    if let Some(path) = dot {
+        std::fs::write(path, p.dot())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("picture written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn run_tour(
+    name: &str,
+    source: &str,
+    opts: &Options,
+    svg: &Option<PathBuf>,
+    dot: &Option<PathBuf>,
+) -> ExitCode {
+    let script = match ntmm::scenario::parse(source) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ntmm: {name}: {e}");
+            return ExitCode::FAILURE;
         }
-        Some(other) => {
-            eprintln!("ntmm: unknown command {other:?} (try `ntmm help`)");
-            ExitCode::from(2)
+    };
+    let mut r = Runner::new(name, opts);
+    r.run_script(&script);
+    print!("{}", r.take_output());
+    if let Some(p) = picture(&r) {
+        println!("\nThe machine at the end (processes → regions → PTEs → prototype PTEs → frames → backing store):");
+        print!("{}", p.text());
+        if let Err(e) = write_pictures(&p, svg, dot) {
+            eprintln!("ntmm: {e}");
+            return ExitCode::FAILURE;
         }
     }
+    let (passed, failed) = r.counts();
+    println!("{}", summary(passed, failed));
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn repl(opts: &Options) -> ExitCode {
+    let mut runner = Runner::new("repl", opts);
+    let stdin = std::io::stdin();
+    let mut pending = String::new();
+    let mut line_no = 0usize;
+    println!("ntmm repl — `help` for help, `quit` to leave");
+    loop {
+        print!(
+            "{}",
+            if pending.is_empty() {
+                "ntmm> "
+            } else {
+                "....> "
+            }
+        );
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        line_no += 1;
+        let trimmed = line.trim_end();
+        if let Some(head) = trimmed.strip_suffix('\\') {
+            pending.push_str(head);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(trimmed);
+        let text = std::mem::take(&mut pending);
+        match text.trim() {
+            "" => continue,
+            "quit" | "q" => break,
+            "help" | "?" => {
+                println!("{REPL_HELP}");
+                continue;
+            }
+            "draw" => {
+                match picture(&runner) {
+                    Some(p) => print!("{}", p.text()),
+                    None => println!("(no machine yet: start with `process A`)"),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        match ntmm::scenario::parse(&text) {
+            Ok(script) => {
+                for mut s in script.statements {
+                    s.line = line_no;
+                    runner.exec(&s);
+                }
+                print!("{}", runner.take_output());
+            }
+            Err(e) => println!("parse error: column {}: {}", e.col, e.message),
+        }
+    }
+    let (passed, failed) = runner.counts();
+    println!("{}", summary(passed, failed));
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if std::env::var_os("RUST_LOG").is_some() {
+        // Raw tracing events (filtered by RUST_LOG) on standard error, outside traced statements.
+        let _ = tracing_subscriber_init();
+    }
+    match cli.command.unwrap_or(Command::Demo {
+        svg: None,
+        dot: None,
+    }) {
+        Command::Run { files, json, trace } => {
+            let opts = options(&cli.machine, json, trace);
+            let (mut passed, mut failed) = (0, 0);
+            for f in &files {
+                let name = f.display().to_string();
+                let report = match std::fs::read_to_string(f) {
+                    Ok(src) => run_source(&name, &src, &opts),
+                    Err(e) => ntmm::scenario::FileReport {
+                        passed: 0,
+                        failed: 1,
+                        output: format!("FAIL {name}: cannot read: {e}\n"),
+                    },
+                };
+                print!("{}", report.output);
+                passed += report.passed;
+                failed += report.failed;
+            }
+            println!("{}", summary(passed, failed));
+            if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::Repl { trace } => repl(&options(&cli.machine, false, trace)),
+        Command::Demo { svg, dot } => run_tour(
+            "demo",
+            DEMO,
+            &options(&cli.machine, false, true),
+            &svg,
+            &dot,
+        ),
+        Command::Draw { file, svg, dot } => {
+            let src = match std::fs::read_to_string(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("ntmm: cannot read {}: {e}", file.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            run_tour(
+                &file.display().to_string(),
+                &src,
+                &options(&cli.machine, false, false),
+                &svg,
+                &dot,
+            )
+        }
+        Command::Machine => {
+            let d = VmmConfig::default();
+            println!("machine keys (scenario `machine` line, or --frames/--pagefile/--workingset/--writer):");
+            println!(
+                "  frames={}      physical 4 KiB frames (4..=1048576)",
+                d.frames
+            );
+            println!(
+                "  pagefile={}    pagefile pages, slot 0 reserved (1..=67108864)",
+                d.pagefile_pages
+            );
+            println!(
+                "  workingset={}  default working-set maximum in pages (>= 2)",
+                d.working_set_max
+            );
+            println!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn tracing_subscriber_init() -> Result<(), ()> {
+    ntmm::scenario::trace::init_raw_logging().map_err(|_| ())
 }

@@ -368,6 +368,14 @@ impl System {
         Self::native(r)
     }
 
+    /// The section object behind a handle (for inspection).
+    pub fn section_id(&self, pid: AsId, h: Handle) -> Result<ntmm_section::SectionId, Win32Error> {
+        let om = self.om.lock();
+        Self::section_of(&om, pid, h)
+            .map(|(_, s)| s.id)
+            .map_err(|f| f.win32())
+    }
+
     /// `NtExtendSection`: needs `SECTION_EXTEND_SIZE`; returns the new size.
     pub fn nt_extend_section(&self, pid: AsId, h: Handle, size: u64) -> Result<u64, NtStatus> {
         let r = (|| {

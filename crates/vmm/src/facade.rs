@@ -537,6 +537,26 @@ impl Machine {
     pub fn segment_state(&self, id: SegmentId) -> Option<SegmentInfo> {
         self.segments.get(&id).map(|s| s.info())
     }
+    /// The prototype PTEs of a segment that differ from its template (every resident,
+    /// committed-later or paged-out one), in index order.
+    pub fn segment_entries(&self, id: SegmentId) -> Vec<(u64, ProtoPte)> {
+        self.segments
+            .get(&id)
+            .map(|s| s.non_template(0, s.pages))
+            .unwrap_or_default()
+    }
+    /// The live segments.
+    pub fn segment_ids(&self) -> Vec<SegmentId> {
+        self.segments.keys().copied().collect()
+    }
+    /// The live address spaces.
+    pub fn address_space_ids(&self) -> Vec<AsId> {
+        self.spaces.keys().copied().collect()
+    }
+    /// The commit state.
+    pub fn commit_state(&self) -> CommitState {
+        self.commit
+    }
     /// Physical memory.
     pub fn physical_memory(&self) -> &crate::memory::PhysicalMemory {
         &self.memory

@@ -48,15 +48,15 @@ impl Machine {
         if let Some(space) = self.spaces.get_mut(&asid) {
             space.page_table.set(vpn, new);
         }
-        self.decrement_share_count(h.pfn);
-        self.counters.trims += 1;
         tracing::debug!(
-            ?asid,
-            ?vpn,
+            asid = asid.raw(),
+            va = vpn.base().raw(),
             pfn = h.pfn.raw(),
-            ?new,
+            pte_after = ?new,
             "working-set entry trimmed"
         );
+        self.decrement_share_count(h.pfn);
+        self.counters.trims += 1;
         true
     }
 

@@ -1,0 +1,189 @@
+//! The syntax tree of a scenario (SCENARIO.md).
+
+/// A parsed scenario: its statements in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    /// The statements.
+    pub statements: Vec<Stmt>,
+}
+
+/// One statement, with where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stmt {
+    /// 1-based line of the statement's first line.
+    pub line: usize,
+    /// The statement's source text (joined lines, comment removed, trimmed).
+    pub text: String,
+    /// `NAME> STATEMENT`: run in that process without changing the current one.
+    pub process: Option<String>,
+    /// What it does.
+    pub kind: StmtKind,
+}
+
+/// What a statement does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    /// `process NAME [from PARENT [inherit]]`.
+    Process {
+        /// The new process.
+        name: String,
+        /// Its parent.
+        parent: Option<String>,
+        /// Whether it inherits the parent's inheritable handles.
+        inherit: bool,
+    },
+    /// `use NAME`.
+    Use(String),
+    /// `exit NAME`.
+    Exit(String),
+    /// `machine key=value …`.
+    Machine(Vec<(String, String)>),
+    /// `file "NAME" = VALUE` or `file "NAME" size N`.
+    File {
+        /// The path.
+        name: String,
+        /// The contents.
+        init: FileInit,
+    },
+    /// `trim NAME` (`None`: `trim all`).
+    Trim(Option<String>),
+    /// `flush-modified`.
+    FlushModified,
+    /// `show …`.
+    Show(Show),
+    /// `expect …`.
+    Expect(Expectation),
+    /// `name = EXPR`.
+    Assign {
+        /// The variable.
+        var: String,
+        /// The value.
+        expr: Expr,
+    },
+    /// A call or memory access whose result is discarded.
+    Eval(Expr),
+}
+
+/// How a `file` directive fills the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileInit {
+    /// `= VALUE`.
+    Contents(Expr),
+    /// `size N`: zero-filled.
+    Size(Expr),
+}
+
+/// `show` forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Show {
+    /// `show pte ADDR`.
+    Pte(Expr),
+    /// `show pfn N`.
+    Pfn(Expr),
+    /// `show vad PROCESS`.
+    Vad(String),
+    /// `show section HANDLE`.
+    Section(Expr),
+    /// `show memory`.
+    Memory,
+}
+
+/// `==` or `!=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+}
+
+/// `expect` forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// `expect E1 == E2` (a call on the left compares its return value), with an optional
+    /// `, ERROR` comparing the process's last error after the call.
+    Compare {
+        /// The left side.
+        lhs: Expr,
+        /// The comparison.
+        op: CmpOp,
+        /// The right side.
+        rhs: Expr,
+        /// The expected last error.
+        error: Option<Expr>,
+    },
+    /// `expect ACCESS raises STATUS_NAME`.
+    Raises {
+        /// The memory access.
+        access: Expr,
+        /// The exception status.
+        status: Expr,
+    },
+    /// `expect disk "NAME" [offset X len Y] == V`.
+    Disk {
+        /// The file.
+        name: String,
+        /// Offset.
+        offset: Option<Expr>,
+        /// Length.
+        len: Option<Expr>,
+        /// The comparison.
+        op: CmpOp,
+        /// The expected bytes.
+        value: Expr,
+    },
+}
+
+/// Binary operators, loosest first: `|`, `&`, `+`/`-`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `|`.
+    Or,
+    /// `&`.
+    And,
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+}
+
+/// An expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// An integer literal or constant.
+    Int(u64),
+    /// A string literal.
+    Str(String),
+    /// A byte-string literal.
+    Bytes(Vec<u8>),
+    /// `INHERITABLE`: a `SECURITY_ATTRIBUTES` with `bInheritHandle = TRUE`.
+    Inheritable,
+    /// A variable or process name.
+    Name(String),
+    /// `record.field`.
+    Field(String, String),
+    /// A function call or memory access.
+    Call(Call),
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// A binary operation.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// A call: a Win32 function or a memory access (`read`, `write32`, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The canonical function name (an `A`/`W` suffix removed).
+    pub name: String,
+    /// The arguments.
+    pub args: Vec<Arg>,
+}
+
+/// A call argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// A value.
+    Value(Expr),
+    /// `&name`: an out-parameter stored in a variable.
+    Out(String),
+}

@@ -1,0 +1,443 @@
+//! The functions a scenario calls, bound to the Win32 facade: arguments as Win32 takes them,
+//! out-parameters stored in variables, return values as Win32 returns them.
+
+use crate::ast::{Arg, Call};
+use crate::runner::{Outcome, Runner, StmtError};
+use crate::value::Value;
+use ntmm_api::*;
+use ntmm_vmm::{Exception, ExceptionKind, VmmError};
+
+/// `sizeof(MEMORY_BASIC_INFORMATION)` on x64.
+const MBI_SIZE: u64 = 48;
+
+fn handle(v: u64) -> Handle {
+    Handle(v)
+}
+
+impl Runner {
+    fn arg(&mut self, call: &Call, i: usize) -> Result<Value, StmtError> {
+        match &call.args[i] {
+            Arg::Value(e) => self.eval(e),
+            Arg::Out(name) => Err(StmtError(format!(
+                "argument {} of {} is a value, not &{name}",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    fn int(&mut self, call: &Call, i: usize) -> Result<u64, StmtError> {
+        match self.arg(call, i)? {
+            Value::Int(v) => Ok(v),
+            other => Err(StmtError(format!(
+                "argument {} of {} must be an integer, not {other}",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    fn u32_arg(&mut self, call: &Call, i: usize) -> Result<u32, StmtError> {
+        Ok(self.int(call, i)? as u32)
+    }
+    fn bool_arg(&mut self, call: &Call, i: usize) -> Result<bool, StmtError> {
+        Ok(self.int(call, i)? != 0)
+    }
+    /// `NULL` or a string.
+    fn name_arg(&mut self, call: &Call, i: usize) -> Result<Option<String>, StmtError> {
+        match self.arg(call, i)? {
+            Value::Int(0) => Ok(None),
+            Value::Str(s) => Ok(Some(s)),
+            Value::Bytes(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+            other => Err(StmtError(format!(
+                "argument {} of {} must be a string or NULL, not {other}",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    /// `NULL` or `INHERITABLE`.
+    fn sa_arg(&mut self, call: &Call, i: usize) -> Result<bool, StmtError> {
+        match self.arg(call, i)? {
+            Value::Int(0) => Ok(false),
+            Value::Inheritable => Ok(true),
+            other => Err(StmtError(format!(
+                "argument {} of {} must be NULL or INHERITABLE, not {other}",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    fn data_arg(&mut self, call: &Call, i: usize) -> Result<Vec<u8>, StmtError> {
+        match self.arg(call, i)? {
+            v @ (Value::Str(_) | Value::Bytes(_)) => Ok(v.as_bytes().unwrap_or_default().to_vec()),
+            other => Err(StmtError(format!(
+                "argument {} of {} must be bytes or a string, not {other}",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    fn out(&mut self, call: &Call, i: usize, value: Value) -> Result<(), StmtError> {
+        match &call.args[i] {
+            Arg::Out(name) => {
+                self.vars.insert(name.clone(), value);
+                Ok(())
+            }
+            Arg::Value(_) => Err(StmtError(format!(
+                "argument {} of {} must be an out-parameter &name",
+                i + 1,
+                call.name
+            ))),
+        }
+    }
+    /// An optional out-parameter: `&name` or `NULL`; returns the variable's current value.
+    fn opt_out(
+        &mut self,
+        call: &Call,
+        i: usize,
+    ) -> Result<Option<(String, Option<Value>)>, StmtError> {
+        match &call.args[i] {
+            Arg::Out(name) => Ok(Some((name.clone(), self.vars.get(name).cloned()))),
+            Arg::Value(_) => match self.arg(call, i)? {
+                Value::Int(0) => Ok(None),
+                other => Err(StmtError(format!(
+                    "argument {} of {} must be &name or NULL, not {other}",
+                    i + 1,
+                    call.name
+                ))),
+            },
+        }
+    }
+
+    /// Calls a function in the current process.
+    pub(crate) fn call(&mut self, call: &Call) -> Result<Outcome, StmtError> {
+        let pid = self.current_pid()?;
+        if crate::parser::is_memory_access(&call.name) {
+            return self.memory_access(pid, call);
+        }
+        let sys = self.system()?;
+        // Each arm returns the Win32 return value.
+        let ret: u64 = match call.name.as_str() {
+            "GetLastError" => u64::from(sys.get_last_error(pid)),
+            "SetLastError" => {
+                let v = self.u32_arg(call, 0)?;
+                self.system()?.set_last_error(pid, v);
+                return Ok(Outcome::value(Value::Unit));
+            }
+            "GetSystemInfo" => {
+                let si = sys.get_system_info();
+                self.out(
+                    call,
+                    0,
+                    Value::Record(vec![
+                        ("dwPageSize", u64::from(si.page_size)),
+                        (
+                            "dwAllocationGranularity",
+                            u64::from(si.allocation_granularity),
+                        ),
+                        (
+                            "lpMinimumApplicationAddress",
+                            si.minimum_application_address,
+                        ),
+                        (
+                            "lpMaximumApplicationAddress",
+                            si.maximum_application_address,
+                        ),
+                        ("dwNumberOfProcessors", u64::from(si.number_of_processors)),
+                    ]),
+                )?;
+                return Ok(Outcome::value(Value::Unit));
+            }
+            "CreateFile" => {
+                let name = self.name_arg(call, 0)?.unwrap_or_default();
+                let (access, share) = (self.u32_arg(call, 1)?, self.u32_arg(call, 2)?);
+                let inherit = self.sa_arg(call, 3)?;
+                let (disp, flags) = (self.u32_arg(call, 4)?, self.u32_arg(call, 5)?);
+                self.int(call, 6)?;
+                self.system()?
+                    .create_file(pid, &name, access, share, inherit, disp, flags)
+                    .map_or(u64::MAX, |h| h.0)
+            }
+            "ReadFile" => {
+                let h = handle(self.int(call, 0)?);
+                let n = self.int(call, 2)? as usize;
+                self.int(call, 4)?;
+                match self.system()?.read_file(pid, h, n.min(1 << 26)) {
+                    Ok(data) => {
+                        let len = data.len() as u64;
+                        self.out(call, 1, Value::Bytes(data))?;
+                        self.out(call, 3, Value::Int(len))?;
+                        1
+                    }
+                    Err(_) => {
+                        self.out(call, 3, Value::Int(0))?;
+                        0
+                    }
+                }
+            }
+            "WriteFile" => {
+                let h = handle(self.int(call, 0)?);
+                let data = self.data_arg(call, 1)?;
+                let n = (self.int(call, 2)? as usize).min(data.len());
+                self.int(call, 4)?;
+                match self.system()?.write_file(pid, h, &data[..n]) {
+                    Ok(w) => {
+                        self.out(call, 3, Value::Int(u64::from(w)))?;
+                        1
+                    }
+                    Err(_) => {
+                        self.out(call, 3, Value::Int(0))?;
+                        0
+                    }
+                }
+            }
+            "SetFilePointer" => {
+                let h = handle(self.int(call, 0)?);
+                let dist = self.int(call, 1)? as u32 as i32;
+                let high = self.opt_out(call, 2)?;
+                let method = self.u32_arg(call, 3)?;
+                let high_in = high.as_ref().map(|(_, v)| match v {
+                    Some(Value::Int(x)) => *x as u32 as i32,
+                    _ => 0,
+                });
+                match self
+                    .system()?
+                    .set_file_pointer(pid, h, dist, high_in, method)
+                {
+                    Ok((low, hi)) => {
+                        if let (Some((name, _)), Some(hi)) = (high, hi) {
+                            self.vars.insert(name, Value::Int(u64::from(hi as u32)));
+                        }
+                        u64::from(low)
+                    }
+                    Err(_) => u64::from(INVALID_SET_FILE_POINTER),
+                }
+            }
+            "SetEndOfFile" => {
+                let h = handle(self.int(call, 0)?);
+                u64::from(self.system()?.set_end_of_file(pid, h).is_ok())
+            }
+            "GetFileSize" => {
+                let h = handle(self.int(call, 0)?);
+                let high = self.opt_out(call, 1)?;
+                match self.system()?.get_file_size(pid, h) {
+                    Ok(size) => {
+                        if let Some((name, _)) = high {
+                            self.vars.insert(name, Value::Int(size >> 32));
+                        }
+                        size & 0xFFFF_FFFF
+                    }
+                    Err(_) => u64::from(INVALID_FILE_SIZE),
+                }
+            }
+            "FlushFileBuffers" => {
+                let h = handle(self.int(call, 0)?);
+                u64::from(self.system()?.flush_file_buffers(pid, h).is_ok())
+            }
+            "DeleteFile" => {
+                let name = self.name_arg(call, 0)?.unwrap_or_default();
+                u64::from(self.system()?.delete_file(pid, &name).is_ok())
+            }
+            "CloseHandle" => {
+                let h = handle(self.int(call, 0)?);
+                u64::from(self.system()?.close_handle(pid, h).is_ok())
+            }
+            "DuplicateHandle" => {
+                let (sp, h, tp) = (
+                    handle(self.int(call, 0)?),
+                    handle(self.int(call, 1)?),
+                    handle(self.int(call, 2)?),
+                );
+                let (access, inherit, options) = (
+                    self.u32_arg(call, 4)?,
+                    self.bool_arg(call, 5)?,
+                    self.u32_arg(call, 6)?,
+                );
+                match self
+                    .system()?
+                    .duplicate_handle(pid, sp, h, tp, access, inherit, options)
+                {
+                    Ok(nh) => {
+                        self.out(call, 3, Value::Int(nh.0))?;
+                        1
+                    }
+                    Err(_) => 0,
+                }
+            }
+            "CreateFileMapping" => {
+                let file = handle(self.int(call, 0)?);
+                let inherit = self.sa_arg(call, 1)?;
+                let (prot, hi, lo) = (
+                    self.u32_arg(call, 2)?,
+                    self.u32_arg(call, 3)?,
+                    self.u32_arg(call, 4)?,
+                );
+                let name = self.name_arg(call, 5)?;
+                self.system()?
+                    .create_file_mapping(pid, file, inherit, prot, hi, lo, name.as_deref())
+                    .map_or(0, |h| h.0)
+            }
+            "OpenFileMapping" => {
+                let (access, inherit) = (self.u32_arg(call, 0)?, self.bool_arg(call, 1)?);
+                let name = self.name_arg(call, 2)?.unwrap_or_default();
+                self.system()?
+                    .open_file_mapping(pid, access, inherit, &name)
+                    .map_or(0, |h| h.0)
+            }
+            "MapViewOfFile" | "MapViewOfFileEx" => {
+                let h = handle(self.int(call, 0)?);
+                let (access, hi, lo) = (
+                    self.u32_arg(call, 1)?,
+                    self.u32_arg(call, 2)?,
+                    self.u32_arg(call, 3)?,
+                );
+                let size = self.int(call, 4)?;
+                let base = if call.name == "MapViewOfFileEx" {
+                    Some(self.int(call, 5)?).filter(|b| *b != 0).map(Va::new)
+                } else {
+                    None
+                };
+                self.system()?
+                    .map_view_of_file_ex(pid, h, access, hi, lo, size, base)
+                    .map_or(0, |v| v.raw())
+            }
+            "UnmapViewOfFile" => {
+                let va = Va::new(self.int(call, 0)?);
+                u64::from(self.system()?.unmap_view_of_file(pid, va).is_ok())
+            }
+            "FlushViewOfFile" => {
+                let (va, n) = (Va::new(self.int(call, 0)?), self.int(call, 1)?);
+                u64::from(self.system()?.flush_view_of_file(pid, va, n).is_ok())
+            }
+            "VirtualAlloc" => {
+                let addr = Some(self.int(call, 0)?).filter(|a| *a != 0).map(Va::new);
+                let (size, t, p) = (
+                    self.int(call, 1)?,
+                    self.u32_arg(call, 2)?,
+                    self.u32_arg(call, 3)?,
+                );
+                self.system()?
+                    .virtual_alloc(pid, addr, size, t, p)
+                    .map_or(0, |v| v.raw())
+            }
+            "VirtualFree" => {
+                let (va, size, t) = (
+                    Va::new(self.int(call, 0)?),
+                    self.int(call, 1)?,
+                    self.u32_arg(call, 2)?,
+                );
+                u64::from(self.system()?.virtual_free(pid, va, size, t).is_ok())
+            }
+            "VirtualProtect" => {
+                let (va, size, p) = (
+                    Va::new(self.int(call, 0)?),
+                    self.int(call, 1)?,
+                    self.u32_arg(call, 2)?,
+                );
+                match self.system()?.virtual_protect(pid, va, size, p) {
+                    Ok(old) => {
+                        self.out(call, 3, Value::Int(u64::from(old)))?;
+                        1
+                    }
+                    Err(_) => 0,
+                }
+            }
+            "VirtualQuery" => {
+                let va = Va::new(self.int(call, 0)?);
+                match self.system()?.virtual_query(pid, va) {
+                    Ok(m) => {
+                        self.out(
+                            call,
+                            1,
+                            Value::Record(vec![
+                                ("BaseAddress", m.base_address),
+                                ("AllocationBase", m.allocation_base),
+                                ("AllocationProtect", u64::from(m.allocation_protect)),
+                                ("RegionSize", m.region_size),
+                                ("State", u64::from(m.state)),
+                                ("Protect", u64::from(m.protect)),
+                                ("Type", u64::from(m.kind)),
+                            ]),
+                        )?;
+                        MBI_SIZE
+                    }
+                    Err(_) => 0,
+                }
+            }
+            "CreateEvent" => {
+                let inherit = self.sa_arg(call, 0)?;
+                let (manual, initial) = (self.bool_arg(call, 1)?, self.bool_arg(call, 2)?);
+                let name = self.name_arg(call, 3)?;
+                self.system()?
+                    .create_event(pid, inherit, manual, initial, name.as_deref())
+                    .map_or(0, |h| h.0)
+            }
+            "OpenEvent" => {
+                let (access, inherit) = (self.u32_arg(call, 0)?, self.bool_arg(call, 1)?);
+                let name = self.name_arg(call, 2)?.unwrap_or_default();
+                self.system()?
+                    .open_event(pid, access, inherit, &name)
+                    .map_or(0, |h| h.0)
+            }
+            other => return Err(StmtError(format!("{other} is not callable here"))),
+        };
+        let last_error = self.system()?.get_last_error(pid);
+        Ok(Outcome {
+            value: Value::Int(ret),
+            last_error: Some(last_error),
+            exception: None,
+        })
+    }
+
+    fn memory_access(&mut self, pid: ntmm_vmm::AsId, call: &Call) -> Result<Outcome, StmtError> {
+        let va = Va::new(self.int(call, 0)?);
+        let size = match call.name.as_str() {
+            "read8" | "write8" => 1,
+            "read16" | "write16" => 2,
+            "read32" | "write32" => 4,
+            "read64" | "write64" => 8,
+            _ => 0,
+        };
+        let sys = self.system()?;
+        let r: ntmm_vmm::Result<Value> = match call.name.as_str() {
+            "read" => {
+                let n = self.int(call, 1)? as usize;
+                self.system()?
+                    .read_memory(pid, va, n.min(1 << 26))
+                    .map(Value::Bytes)
+            }
+            "write" => {
+                let data = self.data_arg(call, 1)?;
+                self.system()?
+                    .write_memory(pid, va, &data)
+                    .map(|()| Value::Unit)
+            }
+            n if n.starts_with("read") => sys.read_value(pid, va, size).map(Value::Int),
+            _ => {
+                let v = self.int(call, 1)?;
+                self.system()?
+                    .write_value(pid, va, size, v)
+                    .map(|()| Value::Unit)
+            }
+        };
+        match r {
+            Ok(v) => Ok(Outcome::value(v)),
+            Err(VmmError::Exception(e)) => Ok(Outcome::exception(e)),
+            // A user-mode access outside user space faults like any unmapped address.
+            Err(VmmError::AddressOutOfRange(a)) => Ok(Outcome::exception(Exception {
+                kind: ExceptionKind::AccessViolation,
+                address: a,
+                access: if call.name.starts_with("read") {
+                    ntmm_vmm::Access::Read
+                } else {
+                    ntmm_vmm::Access::Write
+                },
+            })),
+            Err(VmmError::RangeOverflow) => Ok(Outcome::exception(Exception {
+                kind: ExceptionKind::AccessViolation,
+                address: va,
+                access: ntmm_vmm::Access::Read,
+            })),
+            Err(other) => Err(StmtError(format!("{}: {other}", call.name))),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! # ntmm-scenario — the scenario language
+//!
+//! Parser and runner of the language of `SCENARIO.md` (copied into the project as
+//! `docs/SCENARIO.md`), usable as a library: embedders run scenarios programmatically with
+//! [`run_source`] or drive a [`Runner`] statement by statement. Also here: `--trace`
+//! explanations ([`trace`]), inspection ([`show`]) and pictures ([`draw`]).
+#![forbid(unsafe_code)]
+
+/// The syntax tree.
+pub mod ast;
+/// Calls bound to the Win32 facade.
+mod calls;
+/// Pictures (SVG, DOT, text).
+pub mod draw;
+/// Parse errors.
+pub mod error;
+/// Tokens.
+pub mod lexer;
+/// The parser.
+pub mod parser;
+/// The runner.
+pub mod runner;
+/// `show` forms.
+pub mod show;
+/// `--trace` explanations.
+pub mod trace;
+/// Values.
+pub mod value;
+
+pub use error::ParseError;
+pub use parser::parse;
+pub use runner::{run_source, summary, FileReport, Options, Runner};

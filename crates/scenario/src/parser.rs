@@ -1,0 +1,613 @@
+//! The parser: logical lines → statements (SCENARIO.md "Lines", "Calls", "Expectations",
+//! "Machine set-up"). A file that does not parse is rejected whole, with the line and column of
+//! the first error.
+
+use crate::ast::*;
+use crate::error::ParseError;
+use crate::lexer::{lex, strip_comment, Tok, Token};
+
+/// The functions a scenario may call, with their argument counts (SCENARIO.md "Functions").
+pub const FUNCTIONS: &[(&str, usize)] = &[
+    ("CreateFile", 7),
+    ("ReadFile", 5),
+    ("WriteFile", 5),
+    ("SetFilePointer", 4),
+    ("SetEndOfFile", 1),
+    ("GetFileSize", 2),
+    ("FlushFileBuffers", 1),
+    ("DeleteFile", 1),
+    ("CloseHandle", 1),
+    ("DuplicateHandle", 7),
+    ("CreateFileMapping", 6),
+    ("OpenFileMapping", 3),
+    ("MapViewOfFile", 5),
+    ("MapViewOfFileEx", 6),
+    ("UnmapViewOfFile", 1),
+    ("FlushViewOfFile", 2),
+    ("VirtualAlloc", 4),
+    ("VirtualFree", 3),
+    ("VirtualProtect", 4),
+    ("VirtualQuery", 2),
+    ("GetSystemInfo", 1),
+    ("CreateEvent", 4),
+    ("OpenEvent", 3),
+    ("GetLastError", 0),
+    ("SetLastError", 1),
+    ("read", 2),
+    ("read8", 1),
+    ("read16", 1),
+    ("read32", 1),
+    ("read64", 1),
+    ("write", 2),
+    ("write8", 2),
+    ("write16", 2),
+    ("write32", 2),
+    ("write64", 2),
+];
+
+/// The canonical name of a function (an `A`/`W` suffix removed) and its arity.
+pub fn function(name: &str) -> Option<(&'static str, usize)> {
+    let find = |n: &str| FUNCTIONS.iter().find(|(f, _)| *f == n).copied();
+    find(name).or_else(|| {
+        let base = name.strip_suffix('A').or_else(|| name.strip_suffix('W'))?;
+        find(base).filter(|(f, _)| f.starts_with(char::is_uppercase))
+    })
+}
+
+/// Whether a call is a memory access (it raises exceptions rather than setting last error).
+pub fn is_memory_access(name: &str) -> bool {
+    name.starts_with("read") || name.starts_with("write")
+}
+
+/// Machine keys (SCENARIO.md `machine`).
+pub const MACHINE_KEYS: &[&str] = &["frames", "pagefile", "workingset", "writer"];
+
+struct Parser<'a> {
+    toks: &'a [Token],
+    pos: usize,
+    line: usize,
+    end_col: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn err<T>(&self, col: usize, message: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError {
+            line: self.line,
+            col,
+            message: message.into(),
+        })
+    }
+    fn col(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.end_col, |t| t.col)
+    }
+    fn peek(&self) -> Option<&'a Tok> {
+        self.toks.get(self.pos).map(|t| &t.kind)
+    }
+    fn peek_at(&self, k: usize) -> Option<&'a Tok> {
+        self.toks.get(self.pos + k).map(|t| &t.kind)
+    }
+    fn next(&mut self) -> Option<&'a Tok> {
+        let t = self.toks.get(self.pos).map(|t| &t.kind);
+        self.pos += 1;
+        t
+    }
+    fn at_end(&self) -> bool {
+        self.pos >= self.toks.len()
+    }
+    fn punct(&mut self, p: &str) -> bool {
+        if self.peek()
+            == Some(&Tok::Punct(match p {
+                "(" => "(",
+                ")" => ")",
+                "," => ",",
+                "=" => "=",
+                "==" => "==",
+                "!=" => "!=",
+                "|" => "|",
+                "&" => "&",
+                "+" => "+",
+                "-" => "-",
+                "." => ".",
+                _ => ">",
+            }))
+        {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect_punct(&mut self, p: &str) -> Result<(), ParseError> {
+        if self.punct(p) {
+            Ok(())
+        } else {
+            self.err(self.col(), format!("expected `{p}`"))
+        }
+    }
+    fn ident(&mut self) -> Result<String, ParseError> {
+        let col = self.col();
+        match self.next() {
+            Some(Tok::Ident(s)) => Ok(s.clone()),
+            _ => self.err(col, "expected a name"),
+        }
+    }
+    fn keyword(&mut self, k: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Ident(s)) if s == k) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn string(&mut self) -> Result<String, ParseError> {
+        let col = self.col();
+        match self.next() {
+            Some(Tok::Str(s)) => Ok(s.clone()),
+            _ => self.err(col, "expected a string"),
+        }
+    }
+    fn end(&self) -> Result<(), ParseError> {
+        if self.at_end() {
+            Ok(())
+        } else {
+            self.err(self.col(), "unexpected text at the end of the statement")
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, ParseError> {
+        let mut lhs = self.and()?;
+        while self.punct("|") {
+            lhs = Expr::Binary(BinOp::Or, Box::new(lhs), Box::new(self.and()?));
+        }
+        Ok(lhs)
+    }
+    fn and(&mut self) -> Result<Expr, ParseError> {
+        let mut lhs = self.add()?;
+        while self.punct("&") {
+            lhs = Expr::Binary(BinOp::And, Box::new(lhs), Box::new(self.add()?));
+        }
+        Ok(lhs)
+    }
+    fn add(&mut self) -> Result<Expr, ParseError> {
+        let mut lhs = self.unary()?;
+        loop {
+            if self.punct("+") {
+                lhs = Expr::Binary(BinOp::Add, Box::new(lhs), Box::new(self.unary()?));
+            } else if self.punct("-") {
+                lhs = Expr::Binary(BinOp::Sub, Box::new(lhs), Box::new(self.unary()?));
+            } else {
+                return Ok(lhs);
+            }
+        }
+    }
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        if self.punct("-") {
+            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+    fn primary(&mut self) -> Result<Expr, ParseError> {
+        let col = self.col();
+        match self.next() {
+            Some(Tok::Int(v)) => Ok(Expr::Int(*v)),
+            Some(Tok::Str(s)) => Ok(Expr::Str(s.clone())),
+            Some(Tok::Bytes(b)) => Ok(Expr::Bytes(b.clone())),
+            Some(Tok::Punct("(")) => {
+                let e = self.expr()?;
+                self.expect_punct(")")?;
+                Ok(e)
+            }
+            Some(Tok::Ident(name)) => {
+                if self.peek() == Some(&Tok::Punct("(")) {
+                    return self.call(name, col);
+                }
+                if self.peek() == Some(&Tok::Punct(".")) {
+                    self.pos += 1;
+                    let field = self.ident()?;
+                    return Ok(Expr::Field(name.clone(), field));
+                }
+                if name == "INHERITABLE" {
+                    return Ok(Expr::Inheritable);
+                }
+                if let Some(v) = ntmm_api::constant(name) {
+                    return Ok(Expr::Int(v));
+                }
+                if name.starts_with(char::is_uppercase)
+                    && (name.contains('_')
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                {
+                    return self.err(col, format!("unknown constant {name}"));
+                }
+                Ok(Expr::Name(name.clone()))
+            }
+            _ => self.err(col, "expected a value"),
+        }
+    }
+    fn call(&mut self, name: &str, col: usize) -> Result<Expr, ParseError> {
+        let Some((canonical, arity)) = function(name) else {
+            return self.err(col, format!("unknown function {name}"));
+        };
+        self.expect_punct("(")?;
+        let mut args = Vec::new();
+        if !self.punct(")") {
+            loop {
+                if self.peek() == Some(&Tok::Punct("&"))
+                    && matches!(self.peek_at(1), Some(Tok::Ident(_)))
+                {
+                    self.pos += 1;
+                    args.push(Arg::Out(self.ident()?));
+                } else {
+                    args.push(Arg::Value(self.expr()?));
+                }
+                if self.punct(")") {
+                    break;
+                }
+                self.expect_punct(",")?;
+            }
+        }
+        if args.len() != arity {
+            return self.err(
+                col,
+                format!("{canonical} takes {arity} arguments, {} given", args.len()),
+            );
+        }
+        Ok(Expr::Call(Call {
+            name: canonical.to_string(),
+            args,
+        }))
+    }
+
+    fn cmp(&mut self) -> Result<CmpOp, ParseError> {
+        if self.punct("==") {
+            Ok(CmpOp::Eq)
+        } else if self.punct("!=") {
+            Ok(CmpOp::Ne)
+        } else {
+            self.err(self.col(), "expected `==` or `!=`")
+        }
+    }
+
+    fn statement(&mut self) -> Result<(Option<String>, StmtKind), ParseError> {
+        let mut prefix = None;
+        if let (Some(Tok::Ident(name)), Some(Tok::Punct(">"))) = (self.peek(), self.peek_at(1)) {
+            prefix = Some(name.clone());
+            self.pos += 2;
+        }
+        let col = self.col();
+        let kind = match self.peek() {
+            Some(Tok::Ident(k)) => match k.as_str() {
+                "process" => {
+                    self.pos += 1;
+                    let name = self.ident()?;
+                    let mut parent = None;
+                    let mut inherit = false;
+                    if self.keyword("from") {
+                        parent = Some(self.ident()?);
+                        inherit = self.keyword("inherit");
+                    }
+                    StmtKind::Process {
+                        name,
+                        parent,
+                        inherit,
+                    }
+                }
+                "use" => {
+                    self.pos += 1;
+                    StmtKind::Use(self.ident()?)
+                }
+                "exit" => {
+                    self.pos += 1;
+                    StmtKind::Exit(self.ident()?)
+                }
+                "machine" => {
+                    self.pos += 1;
+                    let mut pairs = Vec::new();
+                    while !self.at_end() {
+                        let kc = self.col();
+                        let key = self.ident()?;
+                        if !MACHINE_KEYS.contains(&key.as_str()) {
+                            return self.err(kc, format!("unknown machine key {key}"));
+                        }
+                        self.expect_punct("=")?;
+                        let vc = self.col();
+                        let value = match self.next() {
+                            Some(Tok::Int(v)) => v.to_string(),
+                            Some(Tok::Ident(v))
+                                if key == "writer" && (v == "eager" || v == "lazy") =>
+                            {
+                                v.clone()
+                            }
+                            _ => return self.err(vc, format!("bad value for {key}")),
+                        };
+                        pairs.push((key, value));
+                    }
+                    StmtKind::Machine(pairs)
+                }
+                "file" => {
+                    self.pos += 1;
+                    let name = self.string()?;
+                    let init = if self.punct("=") {
+                        FileInit::Contents(self.expr()?)
+                    } else if self.keyword("size") {
+                        FileInit::Size(self.expr()?)
+                    } else {
+                        return self.err(self.col(), "expected `=` or `size`");
+                    };
+                    StmtKind::File { name, init }
+                }
+                "trim" => {
+                    self.pos += 1;
+                    let who = self.ident()?;
+                    StmtKind::Trim((who != "all").then_some(who))
+                }
+                "flush-modified" => {
+                    self.pos += 1;
+                    StmtKind::FlushModified
+                }
+                "show" => {
+                    self.pos += 1;
+                    let wc = self.col();
+                    let what = self.ident()?;
+                    StmtKind::Show(match what.as_str() {
+                        "pte" => Show::Pte(self.expr()?),
+                        "pfn" => Show::Pfn(self.expr()?),
+                        "vad" => Show::Vad(self.ident()?),
+                        "section" => Show::Section(self.expr()?),
+                        "memory" => Show::Memory,
+                        other => return self.err(wc, format!("unknown show form {other}")),
+                    })
+                }
+                "expect" => {
+                    self.pos += 1;
+                    StmtKind::Expect(self.expectation()?)
+                }
+                _ if self.peek_at(1) == Some(&Tok::Punct("=")) => {
+                    let var = self.ident()?;
+                    self.pos += 1;
+                    StmtKind::Assign {
+                        var,
+                        expr: self.expr()?,
+                    }
+                }
+                _ if self.peek_at(1) == Some(&Tok::Punct("(")) => {
+                    let e = self.expr()?;
+                    StmtKind::Eval(e)
+                }
+                other => return self.err(col, format!("unknown directive or statement `{other}`")),
+            },
+            _ => return self.err(col, "expected a statement"),
+        };
+        self.end()?;
+        if prefix.is_some()
+            && matches!(
+                kind,
+                StmtKind::Process { .. } | StmtKind::Use(_) | StmtKind::Machine(_)
+            )
+        {
+            return self.err(col, "this directive cannot run in another process");
+        }
+        Ok((prefix, kind))
+    }
+
+    fn expectation(&mut self) -> Result<Expectation, ParseError> {
+        if self.keyword("disk") {
+            let name = self.string()?;
+            let (mut offset, mut len) = (None, None);
+            if self.keyword("offset") {
+                offset = Some(self.expr()?);
+                if !self.keyword("len") {
+                    return self.err(self.col(), "expected `len`");
+                }
+                len = Some(self.expr()?);
+            }
+            let op = self.cmp()?;
+            let value = self.expr()?;
+            return Ok(Expectation::Disk {
+                name,
+                offset,
+                len,
+                op,
+                value,
+            });
+        }
+        let lhs = self.expr()?;
+        if self.keyword("raises") {
+            let col = self.col();
+            let status = self.expr()?;
+            if !matches!(&lhs, Expr::Call(c) if is_memory_access(&c.name)) {
+                return self.err(col, "`raises` needs a memory access (read…/write…)");
+            }
+            return Ok(Expectation::Raises {
+                access: lhs,
+                status,
+            });
+        }
+        let op = self.cmp()?;
+        let rhs = self.expr()?;
+        let error = if self.punct(",") {
+            if !matches!(&lhs, Expr::Call(_)) {
+                return self.err(self.col(), "an expected error needs a call on the left");
+            }
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        Ok(Expectation::Compare {
+            lhs,
+            op,
+            rhs,
+            error,
+        })
+    }
+}
+
+/// Parses a whole scenario.
+pub fn parse(source: &str) -> Result<Script, ParseError> {
+    let mut statements = Vec::new();
+    let lines: Vec<&str> = source.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = i + 1;
+        let mut text = strip_comment(lines[i]).trim_end().to_string();
+        while text.ends_with('\\') {
+            text.pop();
+            i += 1;
+            let Some(next) = lines.get(i) else { break };
+            text.push(' ');
+            text.push_str(strip_comment(next).trim_end());
+        }
+        i += 1;
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            continue;
+        }
+        let toks = lex(&text, first)?;
+        let mut p = Parser {
+            toks: &toks,
+            pos: 0,
+            line: first,
+            end_col: text.chars().count() + 1,
+        };
+        let (process, kind) = p.statement()?;
+        statements.push(Stmt {
+            line: first,
+            text,
+            process,
+            kind,
+        });
+    }
+    Ok(Script { statements })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Stmt {
+        parse(src).unwrap().statements.remove(0)
+    }
+
+    #[test]
+    fn test_every_directive_parses() {
+        let src = r#"
+machine frames=64 pagefile=256 workingset=16 writer=eager
+process A
+process B from A inherit
+process C from A
+use A
+file "data.bin" = "initial"
+file "big.bin" size 0x3456
+trim A
+trim all
+flush-modified
+show pte p
+show pfn 0x12
+show vad A
+show section h
+show memory
+exit B
+"#;
+        let s = parse(src).unwrap();
+        assert_eq!(s.statements.len(), 16);
+        assert_eq!(
+            s.statements[2].kind,
+            StmtKind::Process {
+                name: "B".into(),
+                parent: Some("A".into()),
+                inherit: true
+            }
+        );
+        assert_eq!(s.statements[8].kind, StmtKind::Trim(None));
+    }
+
+    #[test]
+    fn test_calls_out_params_and_suffixes() {
+        let s = one(
+            r#"h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, "Local\\Foo")"#,
+        );
+        let StmtKind::Assign {
+            var,
+            expr: Expr::Call(c),
+        } = s.kind
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (var.as_str(), c.name.as_str(), c.args.len()),
+            ("h", "CreateFileMapping", 6)
+        );
+        assert_eq!(c.args[5], Arg::Value(Expr::Str("Local\\Foo".into())));
+        let s = one("VirtualProtect(p, 0x1000, PAGE_READONLY, &old)");
+        let StmtKind::Eval(Expr::Call(c)) = s.kind else {
+            panic!()
+        };
+        assert_eq!(c.args[3], Arg::Out("old".into()));
+    }
+
+    #[test]
+    fn test_precedence_or_then_and_then_add() {
+        let s = one("x = 1 | 2 & 3 + 4");
+        let StmtKind::Assign { expr, .. } = s.kind else {
+            panic!()
+        };
+        assert_eq!(
+            expr,
+            Expr::Binary(
+                BinOp::Or,
+                Box::new(Expr::Int(1)),
+                Box::new(Expr::Binary(
+                    BinOp::And,
+                    Box::new(Expr::Int(2)),
+                    Box::new(Expr::Binary(
+                        BinOp::Add,
+                        Box::new(Expr::Int(3)),
+                        Box::new(Expr::Int(4))
+                    ))
+                ))
+            )
+        );
+    }
+
+    #[test]
+    fn test_expectation_forms() {
+        for src in [
+            "expect CreateFileMapping(hf, NULL, PAGE_READWRITE, 0, 0, NULL) == NULL, ERROR_FILE_INVALID",
+            "expect MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0) != NULL",
+            "expect GetLastError() == ERROR_ALREADY_EXISTS",
+            "expect mbi.State == MEM_COMMIT",
+            "expect read(q, 5) == \"hello\"",
+            "expect write8(r, 1) raises STATUS_ACCESS_VIOLATION",
+            "expect read8(p) raises STATUS_IN_PAGE_ERROR",
+            "expect disk \"data.bin\" == \"abc\"",
+            "expect disk \"data.bin\" offset 0x1000 len 4 == hex\"00 00 00 00\"",
+        ] {
+            assert!(matches!(one(src).kind, StmtKind::Expect(_)), "{src}");
+        }
+    }
+
+    #[test]
+    fn test_process_prefix_and_line_joining() {
+        let s = parse("process A\nA> x = read32(p + \\\n  0x10)   # joined\n").unwrap();
+        let st = &s.statements[1];
+        assert_eq!((st.line, st.process.as_deref()), (2, Some("A")));
+    }
+
+    #[test]
+    fn test_parse_errors_have_line_and_column() {
+        let e = parse("process A\nx = Frobnicate(1)\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 5));
+        assert!(e.message.contains("unknown function"));
+        let e = parse("bogus-directive here").unwrap_err();
+        assert_eq!(e.line, 1);
+        let e = parse("machine frames=10 colour=red").unwrap_err();
+        assert_eq!(e.col, 19);
+        let e = parse("x = CloseHandle(1, 2)").unwrap_err();
+        assert!(e.message.contains("takes 1"));
+        let e = parse("x = PAGE_READWRIT").unwrap_err();
+        assert!(e.message.contains("unknown constant"));
+        assert!(parse("expect x raises STATUS_ACCESS_VIOLATION").is_err());
+        assert!(parse("A> process B").is_err());
+    }
+}

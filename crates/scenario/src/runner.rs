@@ -1,0 +1,746 @@
+//! The runner: executes a parsed scenario against a fresh emulated machine and produces the
+//! transcript (SCENARIO.md "Output and exit status").
+
+use crate::ast::*;
+use crate::trace::TraceSink;
+use crate::value::Value;
+use ntmm_api::{error_name, AsId, Handle, NtStatus, System, SystemConfig, Volume};
+use ntmm_vmm::{Exception, VmmConfig, WriterPolicy};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// How to run scenarios.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The machine (a `machine` directive overrides it per file).
+    pub machine: VmmConfig,
+    /// The volume.
+    pub volume: Volume,
+    /// Print one JSON object per statement instead of the transcript.
+    pub json: bool,
+    /// Explain every fault and transition in one line each.
+    pub trace: bool,
+}
+
+/// The result of running one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileReport {
+    /// Expectations that held.
+    pub passed: u64,
+    /// Expectations that failed, plus statements that failed outside an expectation (and 1 for
+    /// a file that does not parse).
+    pub failed: u64,
+    /// The transcript (or JSON lines).
+    pub output: String,
+}
+
+/// A statement that could not be carried out (not a Windows failure: those are results).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StmtError(pub String);
+
+/// What evaluating a call or access produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The value (a Win32 return value, or bytes/an integer for a load).
+    pub value: Value,
+    /// The process's last error after a Win32 call.
+    pub last_error: Option<u32>,
+    /// The exception a memory access raised.
+    pub exception: Option<Exception>,
+}
+
+impl Outcome {
+    pub(crate) fn value(value: Value) -> Self {
+        Outcome {
+            value,
+            last_error: None,
+            exception: None,
+        }
+    }
+    pub(crate) fn exception(e: Exception) -> Self {
+        Outcome {
+            value: Value::Unit,
+            last_error: None,
+            exception: Some(e),
+        }
+    }
+}
+
+fn status_name(code: u64) -> String {
+    NtStatus::new(code as u32)
+        .name()
+        .map_or_else(|| format!("{code:#x}"), str::to_string)
+}
+
+/// Runs scenarios; one `Runner` per file (a fresh machine each).
+#[derive(Debug)]
+pub struct Runner {
+    file: String,
+    options: Options,
+    sys: Option<System>,
+    machine: VmmConfig,
+    pub(crate) procs: BTreeMap<String, AsId>,
+    current: Option<String>,
+    pub(crate) vars: BTreeMap<String, Value>,
+    process_handles: BTreeMap<(AsId, AsId), Handle>,
+    passed: u64,
+    failed: u64,
+    out: String,
+    trace: Option<TraceSink>,
+}
+
+impl Runner {
+    /// A runner for a file called `file`.
+    pub fn new(file: &str, options: &Options) -> Self {
+        Runner {
+            file: file.to_string(),
+            machine: options.machine,
+            options: options.clone(),
+            sys: None,
+            procs: BTreeMap::new(),
+            current: None,
+            vars: BTreeMap::new(),
+            process_handles: BTreeMap::new(),
+            passed: 0,
+            failed: 0,
+            out: String::new(),
+            trace: options.trace.then(TraceSink::default),
+        }
+    }
+
+    /// The system, created on first use with the machine configuration.
+    pub(crate) fn system(&mut self) -> Result<&System, StmtError> {
+        if self.sys.is_none() {
+            let sys = System::new(SystemConfig {
+                vmm: self.machine,
+                volume: self.options.volume.clone(),
+            })
+            .map_err(|e| StmtError(format!("cannot start the machine: {e}")))?;
+            self.sys = Some(sys);
+        }
+        Ok(self.sys.as_ref().expect("just created"))
+    }
+
+    /// The system, if the scenario has started one.
+    pub fn system_if_started(&self) -> Option<&System> {
+        self.sys.as_ref()
+    }
+
+    /// Process names by id.
+    pub fn process_names(&self) -> BTreeMap<AsId, String> {
+        self.procs.iter().map(|(n, id)| (*id, n.clone())).collect()
+    }
+
+    pub(crate) fn current_pid(&self) -> Result<AsId, StmtError> {
+        let name = self
+            .current
+            .as_ref()
+            .ok_or_else(|| StmtError("a call before any `process` line".into()))?;
+        self.procs
+            .get(name)
+            .copied()
+            .ok_or_else(|| StmtError(format!("process {name} has exited")))
+    }
+
+    fn pid_of(&self, name: &str) -> Result<AsId, StmtError> {
+        self.procs
+            .get(name)
+            .copied()
+            .ok_or_else(|| StmtError(format!("no process named {name}")))
+    }
+
+    /// Evaluates an expression.
+    pub(crate) fn eval(&mut self, e: &Expr) -> Result<Value, StmtError> {
+        Ok(match e {
+            Expr::Int(v) => Value::Int(*v),
+            Expr::Str(s) => Value::Str(s.clone()),
+            Expr::Bytes(b) => Value::Bytes(b.clone()),
+            Expr::Inheritable => Value::Inheritable,
+            Expr::Name(n) => {
+                if let Some(v) = self.vars.get(n) {
+                    v.clone()
+                } else if let Some(&target) = self.procs.get(n) {
+                    // A process name stands for a handle to that process (in the caller).
+                    let me = self.current_pid()?;
+                    if let Some(h) = self.process_handles.get(&(me, target)) {
+                        Value::Int(h.0)
+                    } else {
+                        let h = self
+                            .system()?
+                            .open_process(me, target)
+                            .map_err(|e| StmtError(format!("cannot open process {n}: {e}")))?;
+                        self.process_handles.insert((me, target), h);
+                        Value::Int(h.0)
+                    }
+                } else {
+                    return Err(StmtError(format!("unknown variable {n}")));
+                }
+            }
+            Expr::Field(rec, field) => match self.vars.get(rec) {
+                Some(Value::Record(fields)) => fields
+                    .iter()
+                    .find(|(k, _)| k == field)
+                    .map(|(_, v)| Value::Int(*v))
+                    .ok_or_else(|| StmtError(format!("{rec} has no field {field}")))?,
+                Some(other) => return Err(StmtError(format!("{rec} is {other}, not a record"))),
+                None => return Err(StmtError(format!("unknown variable {rec}"))),
+            },
+            Expr::Call(c) => {
+                let o = self.call(c)?;
+                if let Some(x) = o.exception {
+                    return Err(StmtError(format!(
+                        "{} raised {} at {}",
+                        c.name,
+                        x.code(),
+                        x.address
+                    )));
+                }
+                o.value
+            }
+            Expr::Neg(inner) => match self.eval(inner)? {
+                Value::Int(v) => Value::Int(v.wrapping_neg()),
+                other => return Err(StmtError(format!("cannot negate {other}"))),
+            },
+            Expr::Binary(op, a, b) => {
+                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                let (Value::Int(x), Value::Int(y)) = (&x, &y) else {
+                    return Err(StmtError(format!(
+                        "arithmetic needs integers, not {x} and {y}"
+                    )));
+                };
+                Value::Int(match op {
+                    BinOp::Or => x | y,
+                    BinOp::And => x & y,
+                    BinOp::Add => x.wrapping_add(*y),
+                    BinOp::Sub => x.wrapping_sub(*y),
+                })
+            }
+        })
+    }
+
+    fn error_text(code: u32) -> String {
+        error_name(code).map_or_else(|| code.to_string(), str::to_string)
+    }
+
+    fn record(
+        &mut self,
+        stmt: &Stmt,
+        who: &str,
+        result: &str,
+        pass: Option<bool>,
+        detail: Option<(&str, &str)>,
+        outcome: Option<&Outcome>,
+    ) {
+        if self.options.json {
+            let exception = outcome.and_then(|o| o.exception).map(|e| {
+                serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": e.address.raw()})
+            });
+            let last_error = outcome.and_then(|o| o.last_error);
+            let obj = serde_json::json!({
+                "file": self.file,
+                "line": stmt.line,
+                "statement": stmt.text,
+                "process": if who.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(who) },
+                "result": result,
+                "last_error": last_error,
+                "last_error_name": last_error.and_then(error_name),
+                "exception": exception,
+                "pass": pass,
+                "expected": detail.map(|d| d.0),
+                "actual": detail.map(|d| d.1),
+            });
+            let _ = writeln!(self.out, "{obj}");
+        } else {
+            // The running process is shown for statements that run in one (calls, accesses,
+            // expectations); a `NAME>` prefix is already in the text.
+            let in_process = matches!(
+                stmt.kind,
+                StmtKind::Assign { .. }
+                    | StmtKind::Eval(_)
+                    | StmtKind::Expect(_)
+                    | StmtKind::Show(_)
+            );
+            let proc = if who.is_empty() || stmt.process.is_some() || !in_process {
+                String::new()
+            } else {
+                format!("{who}> ")
+            };
+            if let Some(block) = result.strip_prefix('\n') {
+                let _ = writeln!(self.out, "{:>4} {proc}{}", stmt.line, stmt.text);
+                for l in block.lines() {
+                    let _ = writeln!(self.out, "       {l}");
+                }
+            } else {
+                let sep = if result.is_empty() { "" } else { " => " };
+                let _ = writeln!(
+                    self.out,
+                    "{:>4} {proc}{}{sep}{result}",
+                    stmt.line, stmt.text
+                );
+            }
+            if pass == Some(false) {
+                let _ = writeln!(self.out, "FAIL {}:{}: {}", self.file, stmt.line, stmt.text);
+                if let Some((e, a)) = detail {
+                    let _ = writeln!(self.out, "     expected: {e}");
+                    let _ = writeln!(self.out, "     actual:   {a}");
+                }
+            }
+        }
+        if let Some(t) = &self.trace {
+            let names = self
+                .procs
+                .iter()
+                .map(|(n, id)| (id.raw(), n.clone()))
+                .collect();
+            for line in t.drain(&names) {
+                if self.options.json {
+                    let _ = writeln!(self.out, "{}", serde_json::json!({"trace": line}));
+                } else {
+                    let _ = writeln!(self.out, "       {line}");
+                }
+            }
+        }
+    }
+
+    fn describe(outcome: &Outcome) -> String {
+        if let Some(e) = outcome.exception {
+            return format!("raises {} at {}", e.code(), e.address);
+        }
+        match (&outcome.value, outcome.last_error) {
+            (Value::Unit, _) => String::new(),
+            (v, Some(le)) => format!("{v} ({})", Self::error_text(le)),
+            (v, None) => v.to_string(),
+        }
+    }
+
+    /// Runs one statement; a failure counts and the run goes on.
+    pub fn exec(&mut self, stmt: &Stmt) {
+        let saved = self.current.clone();
+        let who = stmt
+            .process
+            .clone()
+            .or_else(|| self.current.clone())
+            .unwrap_or_default();
+        if let Some(p) = &stmt.process {
+            if !self.procs.contains_key(p) {
+                self.failed += 1;
+                self.record(
+                    stmt,
+                    &who,
+                    &format!("error: no process named {p}"),
+                    Some(false),
+                    None,
+                    None,
+                );
+                return;
+            }
+            self.current = Some(p.clone());
+        }
+        let trace = self.trace.clone();
+        let r = match &trace {
+            Some(t) => t.capture(|| self.exec_kind(stmt)),
+            None => self.exec_kind(stmt),
+        };
+        if stmt.process.is_some() {
+            self.current = saved;
+        }
+        match r {
+            Ok(Done {
+                result,
+                pass,
+                detail,
+                outcome,
+            }) => {
+                match pass {
+                    Some(true) => self.passed += 1,
+                    Some(false) => self.failed += 1,
+                    None => {}
+                }
+                let detail = detail.as_ref().map(|(e, a)| (e.as_str(), a.as_str()));
+                self.record(stmt, &who, &result, pass, detail, outcome.as_ref());
+            }
+            Err(StmtError(msg)) => {
+                self.failed += 1;
+                self.record(
+                    stmt,
+                    &who,
+                    &format!("error: {msg}"),
+                    Some(false),
+                    None,
+                    None,
+                );
+            }
+        }
+    }
+
+    fn exec_kind(&mut self, stmt: &Stmt) -> Result<Done, StmtError> {
+        match &stmt.kind {
+            StmtKind::Machine(pairs) => {
+                if self.sys.is_some() {
+                    return Err(StmtError(
+                        "`machine` must come before the first process".into(),
+                    ));
+                }
+                for (k, v) in pairs {
+                    let n = || v.parse::<u64>().map_err(|_| StmtError(format!("bad {k}")));
+                    match k.as_str() {
+                        "frames" => {
+                            self.machine.frames = u32::try_from(n()?)
+                                .map_err(|_| StmtError("frames too large".into()))?
+                        }
+                        "pagefile" => {
+                            self.machine.pagefile_pages = u32::try_from(n()?)
+                                .map_err(|_| StmtError("pagefile too large".into()))?
+                        }
+                        "workingset" => self.machine.working_set_max = n()?,
+                        _ => {
+                            self.machine.writer = if v == "eager" {
+                                WriterPolicy::Eager
+                            } else {
+                                WriterPolicy::Lazy
+                            }
+                        }
+                    }
+                }
+                self.machine
+                    .validate()
+                    .map_err(|e| StmtError(e.to_string()))?;
+                Ok(Done::quiet())
+            }
+            StmtKind::Process {
+                name,
+                parent,
+                inherit,
+            } => {
+                if self.procs.contains_key(name) {
+                    return Err(StmtError(format!("process {name} exists already")));
+                }
+                let parent = parent.as_ref().map(|p| self.pid_of(p)).transpose()?;
+                let pid = self
+                    .system()?
+                    .create_process(parent, *inherit)
+                    .map_err(|e| StmtError(e.to_string()))?;
+                self.procs.insert(name.clone(), pid);
+                self.current = Some(name.clone());
+                Ok(Done::quiet())
+            }
+            StmtKind::Use(name) => {
+                self.pid_of(name)?;
+                self.current = Some(name.clone());
+                Ok(Done::quiet())
+            }
+            StmtKind::Exit(name) => {
+                let pid = self.pid_of(name)?;
+                self.system()?
+                    .exit_process(pid)
+                    .map_err(|e| StmtError(e.to_string()))?;
+                self.procs.remove(name);
+                self.process_handles
+                    .retain(|(a, b), _| *a != pid && *b != pid);
+                Ok(Done::quiet())
+            }
+            StmtKind::File { name, init } => {
+                let bytes = match init {
+                    FileInit::Contents(e) => match self.eval(e)? {
+                        v @ (Value::Str(_) | Value::Bytes(_)) => {
+                            v.as_bytes().unwrap_or_default().to_vec()
+                        }
+                        other => {
+                            return Err(StmtError(format!(
+                                "file contents must be bytes, not {other}"
+                            )))
+                        }
+                    },
+                    FileInit::Size(e) => match self.eval(e)? {
+                        Value::Int(n) if n <= 1 << 30 => vec![0u8; n as usize],
+                        other => return Err(StmtError(format!("bad file size {other}"))),
+                    },
+                };
+                self.system()?
+                    .create_volume_file(name, &bytes)
+                    .map_err(|e| StmtError(e.to_string()))?;
+                Ok(Done::quiet())
+            }
+            StmtKind::Trim(who) => {
+                let n = match who {
+                    Some(name) => {
+                        let pid = self.pid_of(name)?;
+                        self.system()?
+                            .executive()
+                            .trim(pid)
+                            .map_err(|e| StmtError(e.to_string()))?
+                    }
+                    None => self.system()?.executive().trim_all(),
+                };
+                Ok(Done::result(format!("{n} pages trimmed")))
+            }
+            StmtKind::FlushModified => {
+                let r = self.system()?.executive().run_writers();
+                let mut s = format!(
+                    "{} file pages, {} pagefile pages written",
+                    r.file_pages, r.pagefile_pages
+                );
+                if !r.errors.is_empty() {
+                    let _ = write!(s, ", {} writes failed", r.errors.len());
+                }
+                Ok(Done::result(s))
+            }
+            StmtKind::Show(what) => {
+                let text = crate::show::show(self, what)?;
+                Ok(Done::result(format!("\n{}", text.trim_end())))
+            }
+            StmtKind::Assign { var, expr } => {
+                let outcome = match expr {
+                    Expr::Call(c) => self.call(c)?,
+                    other => Outcome::value(self.eval(other)?),
+                };
+                let result = Self::describe(&outcome);
+                if let Some(x) = outcome.exception {
+                    return Ok(Done {
+                        result,
+                        pass: Some(false),
+                        detail: Some((
+                            "no exception".into(),
+                            format!("{} at {}", x.code(), x.address),
+                        )),
+                        outcome: Some(outcome),
+                    });
+                }
+                self.vars.insert(var.clone(), outcome.value.clone());
+                Ok(Done {
+                    result,
+                    pass: None,
+                    detail: None,
+                    outcome: Some(outcome),
+                })
+            }
+            StmtKind::Eval(expr) => {
+                let outcome = match expr {
+                    Expr::Call(c) => self.call(c)?,
+                    other => Outcome::value(self.eval(other)?),
+                };
+                let result = Self::describe(&outcome);
+                if let Some(x) = outcome.exception {
+                    return Ok(Done {
+                        result,
+                        pass: Some(false),
+                        detail: Some((
+                            "no exception".into(),
+                            format!("{} at {}", x.code(), x.address),
+                        )),
+                        outcome: Some(outcome),
+                    });
+                }
+                Ok(Done {
+                    result,
+                    pass: None,
+                    detail: None,
+                    outcome: Some(outcome),
+                })
+            }
+            StmtKind::Expect(e) => self.expect(e),
+        }
+    }
+
+    fn expect(&mut self, e: &Expectation) -> Result<Done, StmtError> {
+        match e {
+            Expectation::Compare {
+                lhs,
+                op,
+                rhs,
+                error,
+            } => {
+                let outcome = match lhs {
+                    Expr::Call(c) => self.call(c)?,
+                    other => Outcome::value(self.eval(other)?),
+                };
+                if let Some(x) = outcome.exception {
+                    let want = self.eval(rhs)?;
+                    return Ok(Done {
+                        result: "FAILED".into(),
+                        pass: Some(false),
+                        detail: Some((
+                            want.to_string(),
+                            format!("raises {} at {}", x.code(), x.address),
+                        )),
+                        outcome: Some(outcome),
+                    });
+                }
+                let want = self.eval(rhs)?;
+                let mut ok = outcome.value.same(&want) == (*op == CmpOp::Eq);
+                let mut expected = format!("{}{want}", if *op == CmpOp::Ne { "not " } else { "" });
+                let mut actual = outcome.value.to_string();
+                if let Some(err) = error {
+                    let want_err = match self.eval(err)? {
+                        Value::Int(v) => v as u32,
+                        other => {
+                            return Err(StmtError(format!(
+                                "an error code must be an integer, not {other}"
+                            )))
+                        }
+                    };
+                    let got = outcome.last_error.unwrap_or(0);
+                    ok &= got == want_err;
+                    expected = format!("{expected}, last error {}", Self::error_text(want_err));
+                    actual = format!("{actual}, last error {}", Self::error_text(got));
+                }
+                Ok(Done {
+                    result: if ok { "ok".into() } else { "FAILED".into() },
+                    pass: Some(ok),
+                    detail: (!ok).then_some((expected, actual)),
+                    outcome: Some(outcome),
+                })
+            }
+            Expectation::Raises { access, status } => {
+                let Expr::Call(c) = access else {
+                    return Err(StmtError("raises needs a memory access".into()));
+                };
+                let want = match self.eval(status)? {
+                    Value::Int(v) => v,
+                    other => {
+                        return Err(StmtError(format!(
+                            "a status must be an integer, not {other}"
+                        )))
+                    }
+                };
+                let outcome = self.call(c)?;
+                let got = outcome.exception.map(|x| u64::from(x.code().raw()));
+                let ok = got == Some(want);
+                let actual = match outcome.exception {
+                    Some(x) => format!("{} at {}", x.code(), x.address),
+                    None => format!("no exception ({})", outcome.value),
+                };
+                Ok(Done {
+                    result: if ok {
+                        format!("ok ({actual})")
+                    } else {
+                        "FAILED".into()
+                    },
+                    pass: Some(ok),
+                    detail: (!ok).then(|| (status_name(want), actual)),
+                    outcome: Some(outcome),
+                })
+            }
+            Expectation::Disk {
+                name,
+                offset,
+                len,
+                op,
+                value,
+            } => {
+                let disk = self
+                    .system()?
+                    .read_disk(name)
+                    .map_err(|e| StmtError(format!("disk {name:?}: {e}")))?;
+                let bytes = match (offset, len) {
+                    (Some(o), Some(l)) => {
+                        let (Value::Int(o), Value::Int(l)) = (self.eval(o)?, self.eval(l)?) else {
+                            return Err(StmtError("offset and len must be integers".into()));
+                        };
+                        let start = (o as usize).min(disk.len());
+                        let end = start.saturating_add(l as usize).min(disk.len());
+                        disk[start..end].to_vec()
+                    }
+                    _ => disk,
+                };
+                let got = Value::Bytes(bytes);
+                let want = self.eval(value)?;
+                let ok = got.same(&want) == (*op == CmpOp::Eq);
+                Ok(Done {
+                    result: if ok { "ok".into() } else { "FAILED".into() },
+                    pass: Some(ok),
+                    detail: (!ok).then(|| (want.to_string(), got.to_string())),
+                    outcome: None,
+                })
+            }
+        }
+    }
+
+    /// Runs a parsed script.
+    pub fn run_script(&mut self, script: &Script) {
+        for s in &script.statements {
+            self.exec(s);
+        }
+    }
+
+    /// Counts so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.passed, self.failed)
+    }
+
+    /// Takes the output produced so far.
+    pub fn take_output(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The report of the run.
+    pub fn report(mut self) -> FileReport {
+        FileReport {
+            passed: self.passed,
+            failed: self.failed,
+            output: std::mem::take(&mut self.out),
+        }
+    }
+}
+
+/// What a statement did.
+pub(crate) struct Done {
+    result: String,
+    pass: Option<bool>,
+    detail: Option<(String, String)>,
+    outcome: Option<Outcome>,
+}
+
+impl Done {
+    fn quiet() -> Self {
+        Done {
+            result: String::new(),
+            pass: None,
+            detail: None,
+            outcome: None,
+        }
+    }
+    fn result(s: String) -> Self {
+        Done {
+            result: s,
+            pass: None,
+            detail: None,
+            outcome: None,
+        }
+    }
+}
+
+/// Parses and runs one scenario file on a fresh machine. A file that does not parse is reported
+/// with its line and column and counts as one failure; nothing of it runs.
+pub fn run_source(file: &str, source: &str, options: &Options) -> FileReport {
+    match crate::parser::parse(source) {
+        Err(e) => {
+            let output = if options.json {
+                format!(
+                    "{}\n",
+                    serde_json::json!({"file": file, "line": e.line, "column": e.col, "parse_error": e.message, "pass": false})
+                )
+            } else {
+                format!(
+                    "FAIL {file}:{}:{}: parse error: {}\n",
+                    e.line, e.col, e.message
+                )
+            };
+            FileReport {
+                passed: 0,
+                failed: 1,
+                output,
+            }
+        }
+        Ok(script) => {
+            let mut r = Runner::new(file, options);
+            r.run_script(&script);
+            r.report()
+        }
+    }
+}
+
+/// The closing line: `N passed, M failed`.
+pub fn summary(passed: u64, failed: u64) -> String {
+    format!("{passed} passed, {failed} failed")
+}
