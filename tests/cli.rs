@@ -1,0 +1,291 @@
+//! The `ntmm` binary: commands, exit codes, examples, demo, pictures, JSON, repl.
+#![allow(clippy::tests_outside_test_module)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn ntmm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ntmm"))
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ntm"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn help_documents_every_command() {
+    let out = ntmm().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for cmd in [
+        "run",
+        "repl",
+        "demo",
+        "draw",
+        "machine",
+        "--frames",
+        "--pagefile",
+        "--workingset",
+        "--writer",
+        "--volume",
+    ] {
+        assert!(text.contains(cmd), "--help lacks {cmd}:\n{text}");
+    }
+    let run_help =
+        String::from_utf8(ntmm().args(["run", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(run_help.contains("--json") && run_help.contains("--trace"));
+}
+
+#[test]
+fn every_example_passes_under_ntmm_run() {
+    let ex = examples();
+    assert!(ex.len() >= 10, "at least 10 lessons");
+    let out = ntmm().arg("run").args(&ex).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}\n{text}");
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_failing_scenario_exits_non_zero_with_the_summary_line() {
+    let dir = std::env::temp_dir().join(format!("ntmm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.ntm");
+    std::fs::write(&bad, "process A\nexpect 1 == 2\nexpect 2 == 2\n").unwrap();
+    let unparsable = dir.join("unparsable.ntm");
+    std::fs::write(&unparsable, "process A\nfrobnicate now\n").unwrap();
+    let out = ntmm()
+        .arg("run")
+        .arg(&bad)
+        .arg(&unparsable)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().last(), Some("1 passed, 2 failed"), "{text}");
+    assert!(text.contains("unparsable.ntm:2:1: parse error"), "{text}");
+}
+
+#[test]
+fn demo_explains_faults_and_draws_a_picture() {
+    let dir = std::env::temp_dir().join(format!("ntmm-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("demo.svg");
+    let out = ntmm().args(["demo", "--svg"]).arg(&svg).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "demand-zero fault",
+        "share fault",
+        "hard fault, page read from the file",
+        "copy-on-write fault",
+        "soft fault",
+        "The machine at the end",
+        "process Writer",
+        "0 failed",
+    ] {
+        assert!(text.contains(needle), "demo lacks {needle:?}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
+    // Byte-identical on every run.
+    let again = ntmm().args(["demo"]).output().unwrap();
+    let without_svg_line: String = text
+        .lines()
+        .filter(|l| !l.starts_with("picture written"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), without_svg_line);
+}
+
+/// A minimal well-formedness check: every tag closes in order, attributes are quoted.
+fn well_formed(xml: &str) -> Result<(), String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find('<') {
+        let text = &rest[..i];
+        if text.contains('>')
+            || (text.contains('&')
+                && !["&amp;", "&lt;", "&gt;", "&quot;"]
+                    .iter()
+                    .any(|e| text.contains(e)))
+        {
+            return Err(format!("stray markup in text {text:?}"));
+        }
+        rest = &rest[i..];
+        let end = rest.find('>').ok_or("unterminated tag")?;
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack
+                .pop()
+                .ok_or(format!("</{name}> without an opening tag"))?;
+            if open != name {
+                return Err(format!("<{open}> closed by </{name}>"));
+            }
+        } else {
+            let name = tag
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string();
+            if tag.matches('"').count() % 2 != 0 {
+                return Err(format!("unbalanced quotes in <{tag}>"));
+            }
+            if !tag.ends_with('/') {
+                stack.push(name);
+            }
+        }
+    }
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed {stack:?}"))
+    }
+}
+
+#[test]
+fn draw_writes_well_formed_svg_and_dot_naming_every_object() {
+    let dir = std::env::temp_dir().join(format!("ntmm-draw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, dot) = (dir.join("p.svg"), dir.join("p.dot"));
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/00_demo_tour.ntm");
+    let out = ntmm()
+        .arg("draw")
+        .arg(&scenario)
+        .arg("--svg")
+        .arg(&svg)
+        .arg("--dot")
+        .arg(&dot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    well_formed(&svg).unwrap();
+    let dot = std::fs::read_to_string(&dot).unwrap();
+    assert!(dot.starts_with("digraph ntmm {") && dot.trim_end().ends_with('}'));
+    // Every object of the machine: the processes, every segment, every frame in use, the
+    // regions and the pagefile slots.
+    for name in [
+        "process Writer",
+        "process Reader",
+        "seg#1",
+        "seg#2",
+        "seg#3",
+        "seg#4",
+        "pagefile slot",
+        "view of seg#",
+        "private",
+    ] {
+        assert!(svg.contains(name), "the SVG lacks {name}");
+    }
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("frame "))
+    {
+        let frame = line.trim().split_whitespace().nth(1).unwrap();
+        assert!(
+            svg.contains(&format!("frame {frame} ")),
+            "the SVG lacks frame {frame}"
+        );
+    }
+    assert!(
+        well_formed("<a><b></a></b>").is_err(),
+        "the checker can fail"
+    );
+}
+
+#[test]
+fn json_protocol_one_object_per_statement() {
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/04_porttool_pattern.ntm");
+    let out = ntmm().args(["run", "--json"]).arg(&ex).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.pop(), Some("6 passed, 0 failed"));
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        for key in [
+            "file",
+            "line",
+            "statement",
+            "process",
+            "result",
+            "last_error",
+            "exception",
+            "pass",
+        ] {
+            assert!(v.get(key).is_some(), "{key} missing in {l}");
+        }
+    }
+}
+
+#[test]
+fn machine_options_reach_the_machine() {
+    let dir = std::env::temp_dir().join(format!("ntmm-opt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.ntm");
+    std::fs::write(&f, "process A\nshow memory\n").unwrap();
+    let out = ntmm()
+        .args(["--frames", "20", "run"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("zeroed 20 "), "{text}");
+    let vol = dir.join("vol");
+    std::fs::write(
+        &f,
+        "file \"x.bin\" = \"on the host\"\nprocess A\nexpect disk \"x.bin\" == \"on the host\"\n",
+    )
+    .unwrap();
+    let out = ntmm()
+        .arg("--volume")
+        .arg(&vol)
+        .arg("run")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(vol.join("x.bin")).unwrap(), b"on the host");
+}
+
+#[test]
+fn repl_runs_statements_and_prints_help() {
+    let mut child = ntmm()
+        .arg("repl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"help\nprocess A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\nexpect h != NULL\nbogus!\ndraw\nquit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("show pte p"), "help text");
+    assert!(text.contains("expect h != NULL => ok"), "{text}");
+    assert!(text.contains("parse error"), "{text}");
+    assert!(text.contains("process A"), "draw");
+    assert!(text.contains("1 passed, 0 failed"));
+}
