@@ -200,7 +200,7 @@ fn draw_writes_well_formed_svg_and_dot_naming_every_object() {
         .lines()
         .filter(|l| l.trim_start().starts_with("frame "))
     {
-        let frame = line.trim().split_whitespace().nth(1).unwrap();
+        let frame = line.split_whitespace().nth(1).unwrap();
         assert!(
             svg.contains(&format!("frame {frame} ")),
             "the SVG lacks frame {frame}"
