@@ -13,7 +13,6 @@
 //! * [`scenario`] — the scenario language: parser, runner, trace, inspection, pictures.
 #![forbid(unsafe_code)]
 
-pub mod demo;
 
 pub use ntmm_api as api;
 pub use ntmm_scenario as scenario;
