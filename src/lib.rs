@@ -13,7 +13,6 @@
 //! * [`scenario`] — the scenario language: parser, runner, trace, inspection, pictures.
 #![forbid(unsafe_code)]
 
-
 pub use ntmm_api as api;
 pub use ntmm_scenario as scenario;
 pub use ntmm_section as section;
