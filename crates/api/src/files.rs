@@ -132,6 +132,29 @@ impl System {
         Ok(())
     }
 
+    /// Adds a file to the volume whose data lives in `store` (any backing store: a
+    /// fault-injecting one, say). The path must be free.
+    pub fn attach_volume_file(
+        &self,
+        path: &str,
+        store: Box<dyn BackingStore>,
+    ) -> Result<(), Win32Error> {
+        let mut om = self.om.lock();
+        let key = file_key(path).map_err(|f| f.win32())?;
+        if om.files.contains_key(&key) {
+            return Err(Win32Error(ERROR_FILE_EXISTS));
+        }
+        let stream = self.ex.create_stream(store);
+        om.files.insert(
+            key,
+            DirectoryEntry {
+                stream,
+                delete_pending: false,
+            },
+        );
+        Ok(())
+    }
+
     /// What the file holds on disk (the backing store, not the cache): `expect disk`.
     pub fn read_disk(&self, path: &str) -> Result<Vec<u8>, Win32Error> {
         let mut om = self.om.lock();

@@ -127,6 +127,23 @@ impl System {
         })
     }
 
+    /// A system whose pagefile lives in `pagefile` (for fault injection or a real pagefile).
+    pub fn with_pagefile_store(
+        config: SystemConfig,
+        pagefile: Box<dyn ntmm_vmm::BackingStore>,
+    ) -> Result<Self, Win32Error> {
+        let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
+            .map_err(|e| Win32Error(vmm_error(&e)))?;
+        if let Volume::HostDirectory(dir) = &config.volume {
+            std::fs::create_dir_all(dir).map_err(|_| Win32Error(ERROR_PATH_NOT_FOUND))?;
+        }
+        Ok(System {
+            ex: Executive::with_vmm(vmm),
+            om: Mutex::new(ObjectManager::default()),
+            volume: config.volume,
+        })
+    }
+
     /// The executive layer below (sections, control areas, the machine).
     pub fn executive(&self) -> &Executive {
         &self.ex

@@ -10,8 +10,10 @@ use std::sync::Arc;
 struct PlanState {
     reads: u64,
     writes: u64,
+    ios: u64,
     fail_read_at: Option<u64>,
     fail_write_at: Option<u64>,
+    fail_io_at: Option<u64>,
     fail_all: bool,
     status: Option<NtStatus>,
     injected: u64,
@@ -37,6 +39,15 @@ impl FaultPlan {
         let mut s = self.0.lock();
         s.fail_write_at = Some(s.writes + k);
     }
+    /// Fails the `k`-th page read or write from now, whichever it is (1 = the next one).
+    pub fn fail_nth_io(&self, k: u64) {
+        let mut s = self.0.lock();
+        s.fail_io_at = Some(s.ios + k);
+    }
+    /// Page reads and writes attempted so far (failed ones included).
+    pub fn io_count(&self) -> u64 {
+        self.0.lock().ios
+    }
     /// Fails every operation until [`FaultPlan::clear`].
     pub fn fail_all(&self) {
         self.0.lock().fail_all = true;
@@ -51,6 +62,7 @@ impl FaultPlan {
         s.fail_all = false;
         s.fail_read_at = None;
         s.fail_write_at = None;
+        s.fail_io_at = None;
     }
     /// How many failures have been injected so far.
     pub fn injected(&self) -> u64 {
@@ -59,17 +71,23 @@ impl FaultPlan {
 
     fn check(&self, op: StoreOp, page: u64) -> Result<(), StoreError> {
         let mut s = self.0.lock();
-        let hit = match op {
-            StoreOp::Read => {
-                s.reads += 1;
-                s.fail_read_at == Some(s.reads)
-            }
-            StoreOp::Write => {
-                s.writes += 1;
-                s.fail_write_at == Some(s.writes)
-            }
-            StoreOp::Resize | StoreOp::Flush => false,
-        };
+        let page_io = matches!(op, StoreOp::Read | StoreOp::Write);
+        if page_io {
+            s.ios += 1;
+        }
+        let nth_io = page_io && s.fail_io_at == Some(s.ios);
+        let hit = nth_io
+            || match op {
+                StoreOp::Read => {
+                    s.reads += 1;
+                    s.fail_read_at == Some(s.reads)
+                }
+                StoreOp::Write => {
+                    s.writes += 1;
+                    s.fail_write_at == Some(s.writes)
+                }
+                StoreOp::Resize | StoreOp::Flush => false,
+            };
         if hit || s.fail_all {
             s.injected += 1;
             let status = s.status.unwrap_or(NtStatus::STATUS_DEVICE_DATA_ERROR);
@@ -155,6 +173,22 @@ mod tests {
         );
         s.write_page(1, &page).unwrap();
         assert_eq!(plan.injected(), 1);
+    }
+
+    #[test]
+    fn test_fail_nth_io_counts_reads_and_writes_together() {
+        let (mut s, plan) = FaultyStore::new(MemoryStore::new());
+        s.set_size(ByteCount::new(8192)).unwrap();
+        let mut buf = [0u8; crate::addr::PAGE_BYTES];
+        plan.fail_nth_io(3);
+        s.read_page(0, &mut buf).unwrap();
+        s.write_page(0, &buf).unwrap();
+        assert!(
+            s.read_page(1, &mut buf).is_err(),
+            "the third I/O fails, a read"
+        );
+        s.write_page(1, &buf).unwrap();
+        assert_eq!(plan.io_count(), 4);
     }
 
     #[test]

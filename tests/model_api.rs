@@ -1,0 +1,562 @@
+//! Model-based test of the whole stack through the Win32 facade: random call sequences over 1–4
+//! processes — pagefile- and file-backed sections, named and unnamed, read-only, read-write,
+//! copy-on-write and no-access views, reads and writes, trims, writer runs, flushes, file reads
+//! and writes, handle closes and process exits — on machines from 8 to 4096 frames, checked call
+//! by call against a flat reference model, with every invariant checked after every call.
+//!
+//! 50,000 calls by default (250 sequences of 200). `NTMM_MODEL_CALLS=1000000 cargo test
+//! --release --test model_api` runs a soak of that many calls.
+#![allow(clippy::tests_outside_test_module)]
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const STEPS: usize = 200;
+const FILES: usize = 2;
+const FILE_BYTES: usize = 3 * 4096 + 77;
+const NAMES: usize = 3;
+const PS: u64 = 4096;
+
+fn cases() -> u32 {
+    let calls: u64 = std::env::var("NTMM_MODEL_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    u32::try_from(calls.div_ceil(STEPS as u64)).unwrap_or(u32::MAX)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ro,
+    Rw,
+    Copy,
+    NoAccess,
+}
+
+impl Kind {
+    fn access(self) -> u32 {
+        match self {
+            Kind::Ro => FILE_MAP_READ,
+            Kind::Rw => FILE_MAP_WRITE,
+            Kind::Copy => FILE_MAP_COPY,
+            Kind::NoAccess => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    CreateAnon {
+        p: usize,
+        pages: u64,
+        name: Option<usize>,
+        rw: bool,
+    },
+    CreateFileSection {
+        p: usize,
+        file: usize,
+        rw: bool,
+    },
+    OpenNamed {
+        p: usize,
+        name: usize,
+        write: bool,
+    },
+    Map {
+        p: usize,
+        h: usize,
+        kind: Kind,
+    },
+    Unmap {
+        v: usize,
+    },
+    Read {
+        v: usize,
+        off: u64,
+        len: usize,
+    },
+    Write {
+        v: usize,
+        off: u64,
+        len: usize,
+        byte: u8,
+    },
+    Trim {
+        p: usize,
+    },
+    Writers,
+    Flush {
+        v: usize,
+    },
+    FileRead {
+        p: usize,
+        file: usize,
+        off: u64,
+        len: usize,
+    },
+    FileWrite {
+        p: usize,
+        file: usize,
+        off: u64,
+        len: usize,
+        byte: u8,
+    },
+    Close {
+        p: usize,
+        h: usize,
+    },
+    Exit {
+        p: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let kind = prop_oneof![3 => Just(Kind::Rw), 2 => Just(Kind::Ro), 2 => Just(Kind::Copy), 1 => Just(Kind::NoAccess)];
+    prop_oneof![
+        3 => (0usize..4, 1u64..4, proptest::option::of(0..NAMES), any::<bool>()).prop_map(|(p, pages, name, rw)| Op::CreateAnon { p, pages, name, rw }),
+        2 => (0usize..4, 0..FILES, any::<bool>()).prop_map(|(p, file, rw)| Op::CreateFileSection { p, file, rw }),
+        2 => (0usize..4, 0..NAMES, any::<bool>()).prop_map(|(p, name, write)| Op::OpenNamed { p, name, write }),
+        5 => (0usize..4, any::<usize>(), kind).prop_map(|(p, h, kind)| Op::Map { p, h, kind }),
+        2 => any::<usize>().prop_map(|v| Op::Unmap { v }),
+        6 => (any::<usize>(), 0u64..4 * PS, 1usize..6000).prop_map(|(v, off, len)| Op::Read { v, off, len }),
+        7 => (any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>()).prop_map(|(v, off, len, byte)| Op::Write { v, off, len, byte }),
+        2 => (0usize..4).prop_map(|p| Op::Trim { p }),
+        1 => Just(Op::Writers),
+        2 => any::<usize>().prop_map(|v| Op::Flush { v }),
+        3 => (0usize..4, 0..FILES, 0u64..FILE_BYTES as u64, 1usize..5000).prop_map(|(p, file, off, len)| Op::FileRead { p, file, off, len }),
+        3 => (0usize..4, 0..FILES, 0u64..FILE_BYTES as u64, 1usize..5000, any::<u8>()).prop_map(|(p, file, off, len, byte)| Op::FileWrite { p, file, off, len, byte }),
+        2 => (0usize..4, any::<usize>()).prop_map(|(p, h)| Op::Close { p, h }),
+        1 => (0usize..4).prop_map(|p| Op::Exit { p }),
+    ]
+}
+
+struct MHandle {
+    h: Handle,
+    obj: usize,
+    read: bool,
+    write: bool,
+    name: Option<usize>,
+}
+
+struct MView {
+    p: usize,
+    base: Va,
+    obj: usize,
+    size: u64,
+    kind: Kind,
+    copies: BTreeMap<u64, Vec<u8>>,
+}
+
+struct Obj {
+    bytes: Vec<u8>,
+    /// The section protection allows writable views.
+    writable: bool,
+}
+
+struct Proc {
+    pid: AsId,
+    files: [Handle; FILES],
+    handles: Vec<MHandle>,
+}
+
+struct Model {
+    objs: Vec<Obj>,
+    names: BTreeMap<usize, usize>,
+    views: Vec<MView>,
+}
+
+impl Model {
+    fn byte(&self, v: &MView, off: u64) -> u8 {
+        match v.copies.get(&(off / PS)) {
+            Some(c) => c[(off % PS) as usize],
+            None => self.objs[v.obj]
+                .bytes
+                .get(off as usize)
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+    fn store(&mut self, vi: usize, off: u64, data: &[u8]) {
+        for (i, b) in data.iter().enumerate() {
+            let o = off + i as u64;
+            let pg = o / PS;
+            if self.views[vi].kind == Kind::Copy && !self.views[vi].copies.contains_key(&pg) {
+                let copy: Vec<u8> = (0..PS)
+                    .map(|k| self.byte(&self.views[vi], pg * PS + k))
+                    .collect();
+                self.views[vi].copies.insert(pg, copy);
+            }
+            let v = &mut self.views[vi];
+            if let Some(c) = v.copies.get_mut(&pg) {
+                c[(o % PS) as usize] = *b;
+            } else if let Some(x) = self.objs[v.obj].bytes.get_mut(o as usize) {
+                *x = *b;
+            }
+        }
+    }
+}
+
+fn file_bytes(i: usize) -> Vec<u8> {
+    (0..FILE_BYTES)
+        .map(|k| ((k * 13 + i * 101) % 251) as u8)
+        .collect()
+}
+
+fn path(i: usize) -> String {
+    format!("model{i}.bin")
+}
+
+fn name(i: usize) -> String {
+    format!("Local\\model-{i}")
+}
+
+fn new_proc(s: &System) -> Proc {
+    let pid = s.create_process(None, false).unwrap();
+    let files = std::array::from_fn(|i| {
+        s.create_file(
+            pid,
+            &path(i),
+            GENERIC_READ | GENERIC_WRITE,
+            7,
+            false,
+            OPEN_EXISTING,
+            0,
+        )
+        .unwrap()
+    });
+    Proc {
+        pid,
+        files,
+        handles: Vec::new(),
+    }
+}
+
+fn check(s: &System) -> Result<(), TestCaseError> {
+    s.check_invariants().map_err(TestCaseError::fail)
+}
+
+fn close_view_and_handles(m: &mut Model, procs: &mut [Proc], p: usize) {
+    m.views.retain(|v| v.p != p);
+    procs[p].handles.clear();
+    let live: std::collections::BTreeSet<usize> = procs
+        .iter()
+        .flat_map(|q| q.handles.iter().filter_map(|h| h.name))
+        .collect();
+    m.names.retain(|n, _| live.contains(n));
+}
+
+fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let s = System::new(SystemConfig {
+        vmm: VmmConfig {
+            frames,
+            pagefile_pages: 4096,
+            working_set_max: ws,
+            writer: WriterPolicy::Lazy,
+        },
+        volume: Volume::Memory,
+    })
+    .unwrap();
+    let mut m = Model {
+        objs: Vec::new(),
+        names: BTreeMap::new(),
+        views: Vec::new(),
+    };
+    for i in 0..FILES {
+        s.create_volume_file(&path(i), &file_bytes(i)).unwrap();
+        m.objs.push(Obj {
+            bytes: file_bytes(i),
+            writable: true,
+        });
+    }
+    let mut procs: Vec<Proc> = (0..nprocs).map(|_| new_proc(&s)).collect();
+
+    for op in ops {
+        match op {
+            Op::CreateAnon {
+                p,
+                pages,
+                name: n,
+                rw,
+            } => {
+                let p = p % nprocs;
+                let prot = if rw { PAGE_READWRITE } else { PAGE_READONLY };
+                let r = s.create_file_mapping(
+                    procs[p].pid,
+                    Handle::INVALID,
+                    false,
+                    prot,
+                    0,
+                    (pages * PS) as u32,
+                    n.map(name).as_deref(),
+                );
+                let h = r.map_err(|e| TestCaseError::fail(format!("CreateFileMapping: {e}")))?;
+                let existing = n.and_then(|n| m.names.get(&n).copied());
+                prop_assert_eq!(
+                    s.get_last_error(procs[p].pid),
+                    if existing.is_some() {
+                        ERROR_ALREADY_EXISTS
+                    } else {
+                        ERROR_SUCCESS
+                    }
+                );
+                let obj = match existing {
+                    Some(o) => o,
+                    None => {
+                        m.objs.push(Obj {
+                            bytes: vec![0; (pages * PS) as usize],
+                            writable: rw,
+                        });
+                        m.objs.len() - 1
+                    }
+                };
+                if let Some(n) = n {
+                    m.names.insert(n, obj);
+                }
+                procs[p].handles.push(MHandle {
+                    h,
+                    obj,
+                    read: true,
+                    write: rw,
+                    name: n,
+                });
+            }
+            Op::CreateFileSection { p, file, rw } => {
+                let p = p % nprocs;
+                let prot = if rw { PAGE_READWRITE } else { PAGE_READONLY };
+                let h = s
+                    .create_file_mapping(
+                        procs[p].pid,
+                        procs[p].files[file],
+                        false,
+                        prot,
+                        0,
+                        0,
+                        None,
+                    )
+                    .map_err(|e| TestCaseError::fail(format!("file mapping: {e}")))?;
+                procs[p].handles.push(MHandle {
+                    h,
+                    obj: file,
+                    read: true,
+                    write: rw,
+                    name: None,
+                });
+            }
+            Op::OpenNamed { p, name: n, write } => {
+                let p = p % nprocs;
+                let access = if write {
+                    FILE_MAP_READ | FILE_MAP_WRITE
+                } else {
+                    FILE_MAP_READ
+                };
+                let r = s.open_file_mapping(procs[p].pid, access, false, &name(n));
+                match m.names.get(&n).copied() {
+                    Some(obj) => {
+                        let h =
+                            r.map_err(|e| TestCaseError::fail(format!("OpenFileMapping: {e}")))?;
+                        procs[p].handles.push(MHandle {
+                            h,
+                            obj,
+                            read: true,
+                            write,
+                            name: Some(n),
+                        });
+                    }
+                    None => prop_assert_eq!(r.unwrap_err().0, ERROR_FILE_NOT_FOUND),
+                }
+            }
+            Op::Map { p, h, kind } => {
+                let p = p % nprocs;
+                if procs[p].handles.is_empty() {
+                    continue;
+                }
+                let mh = &procs[p].handles[h % procs[p].handles.len()];
+                let (hh, obj) = (mh.h, mh.obj);
+                let rights_ok = mh.read && (kind != Kind::Rw || mh.write);
+                let ceiling_ok = kind != Kind::Rw || m.objs[obj].writable;
+                let r = s.map_view_of_file(procs[p].pid, hh, kind.access(), 0, 0, 0);
+                match (rights_ok, ceiling_ok) {
+                    (true, true) => {
+                        let base = r.map_err(|e| {
+                            TestCaseError::fail(format!("MapViewOfFile {kind:?}: {e}"))
+                        })?;
+                        let size = m.objs[obj].bytes.len() as u64;
+                        m.views.push(MView {
+                            p,
+                            base,
+                            obj,
+                            size,
+                            kind,
+                            copies: BTreeMap::new(),
+                        });
+                    }
+                    (false, _) => prop_assert_eq!(r.unwrap_err().0, ERROR_ACCESS_DENIED),
+                    (true, false) => prop_assert_eq!(r.unwrap_err().0, ERROR_INVALID_PARAMETER),
+                }
+            }
+            Op::Unmap { v } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let view = m.views.remove(v % m.views.len());
+                s.unmap_view_of_file(procs[view.p].pid, at(view.base, view.size / 2))
+                    .map_err(|e| TestCaseError::fail(format!("unmap: {e}")))?;
+            }
+            Op::Read { v, off, len } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let view = &m.views[v % m.views.len()];
+                let off = off % view.size;
+                let len = len.min((view.size - off) as usize);
+                let r = s.read_memory(procs[view.p].pid, at(view.base, off), len);
+                if view.kind == Kind::NoAccess {
+                    prop_assert_eq!(raised(r), ExceptionKind::AccessViolation);
+                } else {
+                    let got = r.map_err(|e| TestCaseError::fail(format!("read: {e}")))?;
+                    let want: Vec<u8> = (0..len as u64).map(|k| m.byte(view, off + k)).collect();
+                    prop_assert!(got == want, "view read differs");
+                }
+            }
+            Op::Write { v, off, len, byte } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let vi = v % m.views.len();
+                let (p, base, size, kind) = {
+                    let x = &m.views[vi];
+                    (x.p, x.base, x.size, x.kind)
+                };
+                let off = off % size;
+                let data = vec![byte; len.min((size - off) as usize)];
+                let r = s.write_memory(procs[p].pid, at(base, off), &data);
+                if matches!(kind, Kind::Ro | Kind::NoAccess) {
+                    prop_assert_eq!(raised(r), ExceptionKind::AccessViolation);
+                } else {
+                    r.map_err(|e| TestCaseError::fail(format!("write: {e}")))?;
+                    m.store(vi, off, &data);
+                }
+            }
+            Op::Trim { p } => {
+                s.executive().trim(procs[p % nprocs].pid).unwrap();
+            }
+            Op::Writers => {
+                prop_assert!(s.executive().run_writers().errors.is_empty());
+            }
+            Op::Flush { v } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let view = &m.views[v % m.views.len()];
+                s.flush_view_of_file(procs[view.p].pid, view.base, 0)
+                    .map_err(|e| TestCaseError::fail(format!("flush: {e}")))?;
+            }
+            Op::FileRead { p, file, off, len } => {
+                let pr = &procs[p % nprocs];
+                s.set_file_pointer(pr.pid, pr.files[file], off as i32, None, FILE_BEGIN)
+                    .unwrap();
+                let got = s.read_file(pr.pid, pr.files[file], len).unwrap();
+                let end = (off as usize + len).min(FILE_BYTES);
+                prop_assert!(
+                    got[..] == m.objs[file].bytes[off as usize..end],
+                    "ReadFile differs"
+                );
+            }
+            Op::FileWrite {
+                p,
+                file,
+                off,
+                len,
+                byte,
+            } => {
+                let pr = &procs[p % nprocs];
+                let len = len.min(FILE_BYTES - off as usize);
+                s.set_file_pointer(pr.pid, pr.files[file], off as i32, None, FILE_BEGIN)
+                    .unwrap();
+                prop_assert_eq!(
+                    s.write_file(pr.pid, pr.files[file], &vec![byte; len])
+                        .unwrap() as usize,
+                    len
+                );
+                m.objs[file].bytes[off as usize..off as usize + len].fill(byte);
+            }
+            Op::Close { p, h } => {
+                let p = p % nprocs;
+                if procs[p].handles.is_empty() {
+                    continue;
+                }
+                let idx = h % procs[p].handles.len();
+                let mh = procs[p].handles.remove(idx);
+                s.close_handle(procs[p].pid, mh.h).unwrap();
+                if let Some(n) = mh.name {
+                    let still = procs
+                        .iter()
+                        .any(|q| q.handles.iter().any(|x| x.name == Some(n)));
+                    if !still {
+                        m.names.remove(&n);
+                    }
+                }
+            }
+            Op::Exit { p } => {
+                let p = p % nprocs;
+                s.exit_process(procs[p].pid).unwrap();
+                close_view_and_handles(&mut m, &mut procs, p);
+                procs[p] = new_proc(&s);
+            }
+        }
+        check(&s)?;
+    }
+
+    // Every view reads what the model says; with every view and handle gone and the writers
+    // run, each file on disk equals its model bytes.
+    for view in &m.views {
+        if view.kind == Kind::NoAccess {
+            continue;
+        }
+        let got = s
+            .read_memory(procs[view.p].pid, view.base, view.size as usize)
+            .unwrap();
+        let want: Vec<u8> = (0..view.size).map(|k| m.byte(view, k)).collect();
+        prop_assert!(got == want, "final view read differs");
+    }
+    for p in 0..nprocs {
+        s.exit_process(procs[p].pid).unwrap();
+        close_view_and_handles(&mut m, &mut procs, p);
+    }
+    prop_assert!(s.executive().run_writers().errors.is_empty());
+    for i in 0..FILES {
+        prop_assert!(
+            s.read_disk(&path(i)).unwrap() == m.objs[i].bytes,
+            "file {} on disk differs",
+            i
+        );
+    }
+    check(&s)?;
+    prop_assert!(
+        s.executive().control_areas().iter().all(|c| c.parked),
+        "only cached file data remains"
+    );
+    Ok(())
+}
+
+fn machine() -> impl Strategy<Value = (u32, u64)> {
+    prop_oneof![
+        3 => Just((8u32, 4u64)),
+        2 => Just((12, 6)),
+        2 => Just((16, 8)),
+        2 => Just((64, 16)),
+        1 => Just((256, 64)),
+        1 => Just((4096, 1024)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn model_win32_calls_agree_with_the_flat_model(mach in machine(), nprocs in 1usize..=4, ops in prop::collection::vec(op(), STEPS)) {
+        run(mach.0, mach.1, nprocs, ops)?;
+    }
+}
