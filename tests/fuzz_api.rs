@@ -1,7 +1,9 @@
-//! Bad input: random and invalid arguments to every Win32 function — wild, closed and
-//! foreign-process handles of every type, wild and unaligned addresses, huge sizes, invalid
-//! flag combinations — 10,000 calls in all. Every failure is a Windows error recorded in the
-//! caller's last error; nothing panics; the invariants hold afterwards.
+//! API fuzzing: random and invalid arguments to every Win32 function and the native calls under
+//! them — wild, closed and foreign-process handles of every type, wild and unaligned addresses,
+//! huge sizes, invalid flag combinations — 100,000 calls per run (`NTMM_FUZZ_CALLS` scales it).
+//! Handles that calls return join the pool, so later calls also hit live objects. Every Win32
+//! failure is a known Windows error recorded in the caller's last error; every native failure is
+//! a known NTSTATUS; nothing panics; the invariants hold after every call.
 #![allow(clippy::tests_outside_test_module)]
 
 mod common;
@@ -32,6 +34,17 @@ enum Call {
     CreateEvent(Option<u8>),
     OpenEvent(u32, Option<u8>),
     Memory(u64, usize, bool),
+    NtCreateSection(u32, u64, u32, u32, Option<u8>, Option<u8>),
+    NtMapView(u8, u8, Option<u64>, u64, u64, u32, u32),
+    NtUnmap(u8, u64),
+    NtAllocate(u8, Option<u64>, u64, u32, u32),
+    NtFree(u8, u64, u64, u32),
+    NtProtect(u8, u64, u64, u32),
+    NtQuery(u8, u64),
+    NtQuerySection(u8),
+    NtExtendSection(u8, u64),
+    NtFlush(u8, u64, u64),
+    Pressure(bool),
 }
 
 fn addr() -> impl Strategy<Value = u64> {
@@ -103,19 +116,80 @@ fn call() -> impl Strategy<Value = Call> {
         proptest::option::of(0u8..4).prop_map(Call::CreateEvent),
         (flags(), proptest::option::of(0u8..4)).prop_map(|(a, n)| Call::OpenEvent(a, n)),
         (addr(), 0usize..9000, any::<bool>()).prop_map(|(a, n, w)| Call::Memory(a, n, w)),
+        (
+            flags(),
+            size(),
+            flags(),
+            flags(),
+            proptest::option::of(any::<u8>()),
+            proptest::option::of(0u8..4)
+        )
+            .prop_map(|(a, sz, p, at, f, n)| Call::NtCreateSection(a, sz, p, at, f, n)),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            proptest::option::of(addr()),
+            size(),
+            size(),
+            flags(),
+            flags()
+        )
+            .prop_map(|(s, p, b, o, v, t, pr)| Call::NtMapView(s, p, b, o, v, t, pr)),
+        (any::<u8>(), addr()).prop_map(|(p, a)| Call::NtUnmap(p, a)),
+        (
+            any::<u8>(),
+            proptest::option::of(addr()),
+            size(),
+            flags(),
+            flags()
+        )
+            .prop_map(|(p, a, s, t, pr)| Call::NtAllocate(p, a, s, t, pr)),
+        (any::<u8>(), addr(), size(), flags()).prop_map(|(p, a, s, t)| Call::NtFree(p, a, s, t)),
+        (any::<u8>(), addr(), size(), flags())
+            .prop_map(|(p, a, s, pr)| Call::NtProtect(p, a, s, pr)),
+        (any::<u8>(), addr()).prop_map(|(p, a)| Call::NtQuery(p, a)),
+        any::<u8>().prop_map(Call::NtQuerySection),
+        (any::<u8>(), size()).prop_map(|(h, s)| Call::NtExtendSection(h, s)),
+        (any::<u8>(), addr(), size()).prop_map(|(p, a, s)| Call::NtFlush(p, a, s)),
+        any::<bool>().prop_map(Call::Pressure),
     ]
+}
+
+const CALLS_PER_CASE: usize = 100;
+
+fn cases() -> u32 {
+    let calls: u64 = std::env::var("NTMM_FUZZ_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    u32::try_from(calls.div_ceil(CALLS_PER_CASE as u64)).unwrap_or(u32::MAX)
+}
+
+/// A native result: success, or a failure status this project names.
+fn native<T>(r: Result<T, NtStatus>) -> Result<Option<T>, TestCaseError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(st) => {
+            prop_assert!(!st.is_success(), "a failure carried a success status");
+            prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+            Ok(None)
+        }
+    }
 }
 
 const NAMES: [&str; 4] = ["a", "Local\\b", "Global\\a", "Local\\x\\y"];
 const FILES: [&str; 5] = ["f0.bin", "f1.bin", "dir/f2.bin", "", "bad*name"];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(100))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
-    /// 100 cases × 100 calls = 10,000 calls.
+    /// 1,000 cases × 100 calls = 100,000 calls, on machines of 8 to 64 frames.
     #[test]
-    fn prop_wild_win32_calls(calls in prop::collection::vec(call(), 100)) {
-        let s = System::new(SystemConfig { vmm: VmmConfig { frames: 16, pagefile_pages: 256, working_set_max: 8, writer: WriterPolicy::Lazy }, volume: Volume::Memory }).unwrap();
+    fn fuzz_wild_win32_and_native_calls(
+        calls in prop::collection::vec(call(), CALLS_PER_CASE),
+        frames in prop_oneof![Just(8u32), Just(16), Just(64)],
+    ) {
+        let s = System::new(SystemConfig { vmm: VmmConfig { frames, pagefile_pages: 256, working_set_max: 8, writer: WriterPolicy::Lazy }, volume: Volume::Memory }).unwrap();
         let me = s.create_process(None, false).unwrap();
         let other = s.create_process(None, false).unwrap();
         s.create_volume_file("f0.bin", b"file zero").unwrap();
@@ -129,12 +203,16 @@ proptest! {
         let closed = anon(&s, me, PAGE_READWRITE, 0x1000, None).unwrap();
         s.close_handle(me, closed).unwrap();
         pool.push(closed);
-        let h = |i: u8| pool[i as usize % pool.len()];
         let name = |n: Option<u8>| n.map(|i| NAMES[i as usize % NAMES.len()]);
-        for c in calls {
+        for (step, c) in calls.into_iter().enumerate() {
+            let h = |i: u8| pool[i as usize % pool.len()];
             s.set_last_error(me, 0xDEAD);
+            let mut born: Option<Handle> = None;
             let failed: Option<u32> = match c {
-                Call::CreateFileMapping(f, p, hi, lo, n) => s.create_file_mapping(me, h(f), false, p, hi, lo % 0x10_0000, name(n)).err().map(|e| e.0),
+                Call::CreateFileMapping(f, p, hi, lo, n) => match s.create_file_mapping(me, h(f), false, p, hi, lo % 0x10_0000, name(n)) {
+                    Ok(x) => { born = Some(x); None }
+                    Err(e) => Some(e.0),
+                },
                 Call::OpenFileMapping(a, n) => s.open_file_mapping(me, a, false, name(n).unwrap_or("")).err().map(|e| e.0),
                 Call::MapView(x, a, hi, lo, sz, b) => s.map_view_of_file_ex(me, h(x), a, hi, lo, sz, b.map(Va::new)).err().map(|e| e.0),
                 Call::Unmap(a) => s.unmap_view_of_file(me, Va::new(a)).err().map(|e| e.0),
@@ -159,15 +237,41 @@ proptest! {
                     if w { let _ = s.write_memory(me, Va::new(a), &vec![1u8; n]); } else { let _ = s.read_memory(me, Va::new(a), n); }
                     None
                 }
+                Call::NtCreateSection(a, sz, p, at, f, n) => {
+                    let args = NtCreateSectionArgs { access: a, name: name(n), inherit: false, maximum_size: sz % (1 << 36), protection: p, attributes: at, file: f.map(h) };
+                    born = native(s.nt_create_section(me, args))?.map(|(x, _)| x);
+                    None
+                }
+                Call::NtMapView(x, p, b, o, v, t, pr) => {
+                    let args = NtMapViewArgs { base: b.map(Va::new), offset: o, view_size: v, allocation_type: t, protection: pr, ..NtMapViewArgs::default() };
+                    native(s.nt_map_view_of_section(me, h(x), h(p), args))?;
+                    None
+                }
+                Call::NtUnmap(p, a) => { native(s.nt_unmap_view_of_section(me, h(p), Va::new(a)))?; None }
+                Call::NtAllocate(p, a, sz, t, pr) => { native(s.nt_allocate_virtual_memory(me, h(p), a.map(Va::new), sz % (1 << 40), t, pr))?; None }
+                Call::NtFree(p, a, sz, t) => { native(s.nt_free_virtual_memory(me, h(p), Va::new(a), sz, t))?; None }
+                Call::NtProtect(p, a, sz, pr) => { native(s.nt_protect_virtual_memory(me, h(p), Va::new(a), sz, pr))?; None }
+                Call::NtQuery(p, a) => { native(s.nt_query_virtual_memory(me, h(p), Va::new(a)))?; None }
+                Call::NtQuerySection(x) => { native(s.nt_query_section(me, h(x)))?; None }
+                Call::NtExtendSection(x, sz) => { native(s.nt_extend_section(me, h(x), sz % (1 << 36)))?; None }
+                Call::NtFlush(p, a, sz) => { native(s.nt_flush_virtual_memory(me, h(p), Va::new(a), sz))?; None }
+                Call::Pressure(all) => {
+                    if all { s.executive().trim_all(); } else { s.executive().trim(me).unwrap(); }
+                    s.executive().run_writers();
+                    None
+                }
             };
+            if let Some(x) = born {
+                if pool.len() < 64 { pool.push(x); }
+            }
             if let Some(code) = failed {
                 prop_assert!(code != 0 && code != 0xDEAD, "a failure must set a Windows error");
                 prop_assert_eq!(s.get_last_error(me), code);
                 prop_assert!(error_name(code).is_some(), "unknown Win32 error {}", code);
             }
-        }
-        if let Err(v) = s.check_invariants() {
-            return Err(TestCaseError::fail(v));
+            if let Err(v) = s.check_invariants() {
+                return Err(TestCaseError::fail(format!("after call {step}: {v}")));
+            }
         }
     }
 }

@@ -1,0 +1,222 @@
+//! Scenario fuzzing: the parser and the runner fed random text and mutations of the shipped
+//! examples (bytes deleted, duplicated and inserted, lines swapped, dropped and repeated, tokens
+//! spliced in, text truncated). Nothing panics; a parse error points inside the text; after every
+//! run that started a machine, its invariants hold.
+#![allow(clippy::tests_outside_test_module)]
+
+use ntmm::scenario::{parse, Options, Runner};
+use ntmm::vmm::{VmmConfig, WriterPolicy};
+use proptest::prelude::*;
+use std::path::Path;
+
+fn examples() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut texts: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ntm"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    texts.sort();
+    assert!(texts.len() >= 10, "the examples are missing");
+    texts.into_iter().map(|(_, t)| t).collect()
+}
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    DeleteBytes(usize, usize),
+    DuplicateBytes(usize, usize),
+    InsertToken(usize, &'static str),
+    SwapLines(usize, usize),
+    DropLine(usize),
+    RepeatLine(usize),
+    Truncate(usize),
+    ReplaceNumber(usize, u64),
+}
+
+const TOKENS: &[&str] = &[
+    "(",
+    ")",
+    ",",
+    "\"",
+    "\n",
+    "\\\n",
+    " = ",
+    "expect ",
+    " raises ",
+    "process B\n",
+    "0xFFFFFFFFFFFFFFFF",
+    "-1",
+    "INVALID_HANDLE_VALUE",
+    "NULL",
+    "hex\"zz\"",
+    "#",
+    "show memory\n",
+    "trim all\n",
+    "UnmapViewOfFile(",
+    "CloseHandle(",
+    "MapViewOfFile(",
+    "\u{00e9}",
+    "\t",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1..40usize).prop_map(|(a, n)| Mutation::DeleteBytes(a, n)),
+        (any::<usize>(), 1..80usize).prop_map(|(a, n)| Mutation::DuplicateBytes(a, n)),
+        (any::<usize>(), prop::sample::select(TOKENS))
+            .prop_map(|(a, t)| Mutation::InsertToken(a, t)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+        any::<usize>().prop_map(Mutation::DropLine),
+        any::<usize>().prop_map(Mutation::RepeatLine),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (
+            any::<usize>(),
+            prop_oneof![Just(0u64), Just(u64::MAX), Just(0x10000), any::<u64>()]
+        )
+            .prop_map(|(a, v)| Mutation::ReplaceNumber(a, v)),
+    ]
+}
+
+/// The nearest char boundary at or below `i % (len + 1)`.
+fn boundary(s: &str, i: usize) -> usize {
+    let mut i = i % (s.len() + 1);
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn apply(text: &mut String, m: &Mutation) {
+    match *m {
+        Mutation::DeleteBytes(a, n) => {
+            let a = boundary(text, a);
+            let b = boundary(text, (a + n).min(text.len()));
+            text.replace_range(a..b.max(a), "");
+        }
+        Mutation::DuplicateBytes(a, n) => {
+            let a = boundary(text, a);
+            let b = boundary(text, (a + n).min(text.len())).max(a);
+            let piece = text[a..b].to_string();
+            text.insert_str(b, &piece);
+        }
+        Mutation::InsertToken(a, t) => {
+            let a = boundary(text, a);
+            text.insert_str(a, t);
+        }
+        Mutation::SwapLines(..) | Mutation::DropLine(_) | Mutation::RepeatLine(_) => {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            if lines.is_empty() {
+                return;
+            }
+            let n = lines.len();
+            match *m {
+                Mutation::SwapLines(a, b) => lines.swap(a % n, b % n),
+                Mutation::DropLine(a) => {
+                    lines.remove(a % n);
+                }
+                Mutation::RepeatLine(a) => {
+                    let l = lines[a % n].clone();
+                    lines.insert(a % n, l);
+                }
+                _ => unreachable!("only line mutations reach here"),
+            }
+            *text = lines.join("\n");
+        }
+        Mutation::Truncate(a) => {
+            let a = boundary(text, a);
+            text.truncate(a);
+        }
+        Mutation::ReplaceNumber(a, v) => {
+            // Replace the first number at or after a point with another.
+            let a = boundary(text, a);
+            if let Some(start) = text[a..].find(|c: char| c.is_ascii_digit()).map(|i| a + i) {
+                let end = text[start..]
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .map_or(text.len(), |i| start + i);
+                text.replace_range(start..end, &format!("{v:#x}"));
+            }
+        }
+    }
+}
+
+/// Parses and runs a text on a small machine; checks what must hold whatever the text.
+fn check(src: &str) -> Result<(), TestCaseError> {
+    let lines = src.lines().count().max(1);
+    match parse(src) {
+        Err(e) => {
+            prop_assert!(
+                e.line >= 1 && e.line <= lines + 1,
+                "line {} of {}",
+                e.line,
+                lines
+            );
+            prop_assert!(e.col >= 1);
+        }
+        Ok(script) => {
+            let opts = Options {
+                machine: VmmConfig {
+                    frames: 16,
+                    pagefile_pages: 512,
+                    working_set_max: 12,
+                    writer: WriterPolicy::Lazy,
+                },
+                ..Options::default()
+            };
+            let mut r = Runner::new("fuzz.ntm", &opts);
+            r.run_script(&script);
+            if let Some(s) = r.system_if_started() {
+                s.check_invariants().map_err(TestCaseError::fail)?;
+            }
+            let (passed, failed) = r.counts();
+            let report = r.report();
+            prop_assert_eq!((report.passed, report.failed), (passed, failed));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Mutated examples: one to eight mutations of one shipped lesson.
+    #[test]
+    fn fuzz_mutated_examples(
+        which in any::<prop::sample::Index>(),
+        ms in prop::collection::vec(mutation(), 1..8),
+    ) {
+        let texts = examples();
+        let mut text = texts[which.index(texts.len())].clone();
+        for m in &ms {
+            apply(&mut text, m);
+        }
+        check(&text)?;
+    }
+
+    /// Random text, printable and not.
+    #[test]
+    fn fuzz_random_text(src in "(\\PC|\n|\\\\|\"|\\(|\\)){0,300}") {
+        check(&src)?;
+    }
+}
+
+/// Every shipped example, unmutated, parses and runs with no failed expectation: the mutations
+/// above start from valid text.
+#[test]
+fn fuzz_seeds_are_valid() {
+    for text in examples() {
+        let script = parse(&text).expect("an example failed to parse");
+        let mut r = Runner::new("seed.ntm", &Options::default());
+        r.run_script(&script);
+        let (passed, failed) = r.counts();
+        assert!(
+            passed > 0 && failed == 0,
+            "{passed} passed, {failed} failed"
+        );
+    }
+}
