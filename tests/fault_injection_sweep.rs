@@ -264,6 +264,9 @@ fn fault_injection_sweep_over_every_file_io_and_every_pagefile_io() {
         surfaced as u64 >= (file_ios + pf_ios) / 2,
         "most injected faults must surface ({surfaced})"
     );
+    eprintln!(
+        "swept {file_ios} file I/Os and {pf_ios} pagefile I/Os; {surfaced} failures surfaced"
+    );
 }
 
 #[test]
