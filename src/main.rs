@@ -89,6 +89,16 @@ enum Command {
     },
     /// Print the machine options and their defaults.
     Machine,
+    /// Benchmarks: each workload on ntmm and, interleaved in the same run, its host-kernel
+    /// equivalent; medians per operation and the ratio ntmm / host.
+    Bench {
+        /// One JSON object per workload: name, unit, ntmm, host, ratio.
+        #[arg(long)]
+        json: bool,
+        /// Fewer repetitions and smaller sizes (a smoke run).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 const DEMO: &str = include_str!("../examples/00_demo_tour.ntm");
@@ -325,6 +335,22 @@ fn main() -> ExitCode {
             println!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }
+        Command::Bench { json, quick } => match ntmm_bench::run(ntmm_bench::Settings { quick }) {
+            Ok(rows) if json => {
+                for r in &rows {
+                    println!("{}", r.json());
+                }
+                ExitCode::SUCCESS
+            }
+            Ok(rows) => {
+                print!("{}", ntmm_bench::table(&rows));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("ntmm bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -31,6 +31,7 @@ fn help_documents_every_command() {
         "demo",
         "draw",
         "machine",
+        "bench",
         "--frames",
         "--pagefile",
         "--workingset",
@@ -288,4 +289,50 @@ fn repl_runs_statements_and_prints_help() {
     assert!(text.contains("parse error"), "{text}");
     assert!(text.contains("process A"), "draw");
     assert!(text.contains("1 passed, 0 failed"));
+}
+
+/// `ntmm bench --quick --json` prints one valid JSON line per workload of the fixed table, each
+/// with the protocol fields; host figures exist exactly for the workloads that have a host
+/// equivalent (on unix). Numbers are not asserted: benchmarks, not tests, carry them.
+#[test]
+fn bench_json_prints_every_workload() {
+    let out = ntmm()
+        .args(["bench", "--quick", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let with_host = [
+        "demand_zero_fault",
+        "share_fault",
+        "resident_read8",
+        "bulk_read_1mib",
+        "map_unmap_64k",
+        "flush_clean_16mib",
+        "flush_dirty_page",
+    ];
+    let without = [
+        "soft_fault_transition",
+        "hard_fault_pagefile",
+        "create_reserve_1tib",
+    ];
+    for name in with_host.iter().chain(&without) {
+        let r = rows
+            .iter()
+            .find(|r| r["name"] == *name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert!(r["ntmm"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["unit"].as_str().unwrap().starts_with("ns/"), "{r}");
+        let has_host = cfg!(unix) && with_host.contains(name);
+        assert_eq!(r["host"].is_number(), has_host, "{r}");
+        assert_eq!(r["ratio"].is_number(), has_host, "{r}");
+    }
 }
