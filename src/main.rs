@@ -101,6 +101,17 @@ enum Command {
     },
 }
 
+/// Counts heap bytes so that `ntmm bench` can report metadata per page (stats_alloc: a thin
+/// counter over the system allocator; the access paths it measures do not allocate).
+#[global_allocator]
+static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
+/// Net heap bytes allocated so far.
+fn heap_bytes() -> i64 {
+    let s = GLOBAL.stats();
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+}
+
 const DEMO: &str = include_str!("../examples/00_demo_tour.ntm");
 
 const REPL_HELP: &str = "\
@@ -335,7 +346,10 @@ fn main() -> ExitCode {
             println!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }
-        Command::Bench { json, quick } => match ntmm_bench::run(ntmm_bench::Settings { quick }) {
+        Command::Bench { json, quick } => match ntmm_bench::run(ntmm_bench::Settings {
+            quick,
+            heap_bytes: Some(heap_bytes),
+        }) {
             Ok(rows) if json => {
                 for r in &rows {
                     println!("{}", r.json());

@@ -17,6 +17,9 @@ pub use workloads::run;
 pub struct Settings {
     /// Fewer repetitions and smaller batches (a smoke run, for tests and CI).
     pub quick: bool,
+    /// Net bytes allocated so far on the heap (from a counting global allocator, which only a
+    /// binary can install). With it, the metadata rows are measured; without it, omitted.
+    pub heap_bytes: Option<fn() -> i64>,
 }
 
 /// One workload's result.
@@ -24,7 +27,7 @@ pub struct Settings {
 pub struct Row {
     /// The workload's fixed name.
     pub name: &'static str,
-    /// The unit of the medians (`ns/op`, `ns/MiB`).
+    /// The unit of the medians (`ns/op`, `ns/MiB`, `bytes`).
     pub unit: &'static str,
     /// ntmm's median.
     pub ntmm: f64,

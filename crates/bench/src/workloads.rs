@@ -143,7 +143,42 @@ pub fn run(settings: Settings) -> Result<Vec<Row>, String> {
         create_reserve_1tib(sc)?,
     ];
     rows.extend(scaling(sc)?);
+    if let Some(heap) = settings.heap_bytes {
+        rows.extend(metadata(heap)?);
+    }
     Ok(rows)
+}
+
+/// Metadata bytes per resident page (heap growth while a view's pages become resident, plus
+/// the frame's PFN entry, which the machine allocates for every frame up front) and per touched
+/// prototype PTE (heap growth while a file's pages enter the cache through `ReadFile`, so no
+/// process page table or working set is involved).
+fn metadata(heap: fn() -> i64) -> Result<Vec<Row>, String> {
+    const N: u64 = 8192;
+    let (s, p) = system(16_384, Volume::Memory)?;
+    let h = anon(&s, p, N * PAGE, 0)?;
+    let v = view(&s, p, h, 0)?;
+    let before = heap();
+    touch_write(&s, p, v, N)?;
+    let per_resident =
+        (heap() - before) as f64 / N as f64 + std::mem::size_of::<ntmm_vmm::PfnEntry>() as f64;
+
+    s.create_volume_file("m.bin", &vec![0u8; (N * PAGE) as usize])
+        .map_err(e)?;
+    let fh = s
+        .create_file(p, "m.bin", GENERIC_READ, 7, false, OPEN_EXISTING, 0)
+        .map_err(e)?;
+    // The first read creates the stream's cache section; measure the pages after it.
+    black_box(s.read_file(p, fh, PAGE as usize).map_err(e)?);
+    let before = heap();
+    for _ in 1..N {
+        black_box(s.read_file(p, fh, PAGE as usize).map_err(e)?);
+    }
+    let per_proto = (heap() - before) as f64 / (N - 1) as f64;
+    Ok(vec![
+        row("metadata_per_resident_page", "bytes", (per_resident, None)),
+        row("metadata_per_touched_proto_pte", "bytes", (per_proto, None)),
+    ])
 }
 
 fn row(name: &'static str, unit: &'static str, (nt, host): (f64, Option<f64>)) -> Row {
