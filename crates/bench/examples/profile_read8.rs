@@ -16,9 +16,12 @@ fn main() {
     let h = s
         .create_file_mapping(p, Handle::INVALID, false, PAGE_READWRITE, 0, 1 << 20, None)
         .expect("section");
-    let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).expect("view");
+    let v = s
+        .map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0)
+        .expect("view");
     for i in 0..256u64 {
-        s.write_value(p, Va::new(v.raw() + i * 4096), 8, i).expect("touch");
+        s.write_value(p, Va::new(v.raw() + i * 4096), 8, i)
+            .expect("touch");
     }
     let mut acc = 0u64;
     for i in 0..1_000_000u64 {

@@ -78,14 +78,20 @@ impl Machine {
     /// accessed, and (for a store) dirty when this returns.
     pub(crate) fn translate(&mut self, asid: AsId, va: Va, access: Access) -> Result<Pfn> {
         let vpn = va.vpn();
+        let store = access == Access::Write;
+        if let Some(pfn) = self.space(asid)?.page_table.tlb_lookup(vpn, store) {
+            return Ok(pfn);
+        }
         for _ in 0..MAX_FAULT_ROUNDS {
             let space = self.space_mut(asid)?;
             let step = match space.page_table.get_mut(vpn) {
                 Some(Pte::Valid(h)) => {
                     if access == Access::Read || h.write {
                         h.accessed = true;
-                        h.dirty |= access == Access::Write;
-                        return Ok(h.pfn);
+                        h.dirty |= store;
+                        let (pfn, cache_store) = (h.pfn, h.write && h.dirty);
+                        space.page_table.tlb_fill(vpn, pfn, cache_store);
+                        return Ok(pfn);
                     }
                     if h.copy_on_write {
                         Step::CopyOnWrite

@@ -13,7 +13,8 @@
 //!    PTE in transition or pagefile form belongs to a private page.
 //! 7. Every non-zero process PTE lies in a region; the working set holds exactly the valid PTEs,
 //!    and no more than its maximum; private valid pages agree with their frame on protection;
-//!    the region tree's free-gap index agrees with its regions.
+//!    the region tree's free-gap index agrees with its regions; the software TLB holds no
+//!    stale translation.
 //! 8. A segment's PFN references = its resident prototype PTEs; its mapped count = the regions
 //!    that map it.
 //! 9. Pagefile slots in use = the slots named by frames' original PTEs and by pagefile-form PTEs
@@ -291,6 +292,9 @@ impl Machine {
         let mut region_commit = 0u64;
         for space in self.spaces.values() {
             if let Err(detail) = space.vads.check() {
+                return fail(7, detail);
+            }
+            if let Err(detail) = space.page_table.check_tlb() {
                 return fail(7, detail);
             }
             for vad in space.vads.iter() {

@@ -16,13 +16,51 @@ struct Leaf {
     used: u32,
 }
 
-/// The page table of one address space.
+/// Entries of the software TLB (direct-mapped by VPN).
+const TLB_ENTRIES: usize = 64;
+
+/// A cached translation: valid while `generation` equals the table's.
+#[derive(Clone, Copy, Debug)]
+struct TlbEntry {
+    vpn: u64,
+    pfn: crate::addr::Pfn,
+    /// The PTE was writable and already dirty when cached: a store may hit too.
+    store: bool,
+    generation: u64,
+}
+
+/// The page table of one address space, with a software TLB in front of it.
+///
+/// The TLB caches translations of valid PTEs whose accessed bit (and, for stores, dirty bit) is
+/// already set, so a hit changes no state and skips the table walk. Every way to change a PTE
+/// (`set`, `get_mut`) bumps `generation`, which invalidates every entry at once — the
+/// emulator's equivalent of a TLB flush on any PTE change.
 ///
 /// # Invariants
-/// Each leaf's `used` equals its number of non-`Zero` entries, and is never 0.
-#[derive(Debug, Default)]
+/// Each leaf's `used` equals its number of non-`Zero` entries, and is never 0. A TLB entry of
+/// the current generation names a valid, accessed PTE of that frame, writable and dirty if it
+/// allows stores ([`PageTable::check_tlb`]).
+#[derive(Debug)]
 pub struct PageTable {
     leaves: BTreeMap<u64, Box<Leaf>>,
+    tlb: [TlbEntry; TLB_ENTRIES],
+    generation: u64,
+}
+
+impl Default for PageTable {
+    fn default() -> Self {
+        PageTable {
+            leaves: BTreeMap::new(),
+            // Generation 0 entries are never live: the table starts at 1.
+            tlb: [TlbEntry {
+                vpn: 0,
+                pfn: crate::addr::Pfn::new(0),
+                store: false,
+                generation: 0,
+            }; TLB_ENTRIES],
+            generation: 1,
+        }
+    }
 }
 
 impl PageTable {
@@ -34,8 +72,43 @@ impl PageTable {
         }
     }
 
+    /// A cached translation of `vpn` for a load (`store == false`) or a store, if any.
+    #[inline]
+    pub(crate) fn tlb_lookup(&self, vpn: Vpn, store: bool) -> Option<crate::addr::Pfn> {
+        let e = &self.tlb[(vpn.raw() as usize) % TLB_ENTRIES];
+        (e.generation == self.generation && e.vpn == vpn.raw() && (!store || e.store))
+            .then_some(e.pfn)
+    }
+
+    /// Caches the translation of a valid PTE just used (its accessed bit set, its dirty bit set
+    /// if `store`).
+    #[inline]
+    pub(crate) fn tlb_fill(&mut self, vpn: Vpn, pfn: crate::addr::Pfn, store: bool) {
+        self.tlb[(vpn.raw() as usize) % TLB_ENTRIES] = TlbEntry {
+            vpn: vpn.raw(),
+            pfn,
+            store,
+            generation: self.generation,
+        };
+    }
+
+    /// Checks that every live TLB entry agrees with its PTE.
+    pub fn check_tlb(&self) -> Result<(), String> {
+        for e in self.tlb.iter().filter(|e| e.generation == self.generation) {
+            let ok = match self.get(Vpn::new(e.vpn)) {
+                Pte::Valid(h) => h.pfn == e.pfn && h.accessed && (!e.store || (h.write && h.dirty)),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!("stale TLB entry for VPN {:#x}", e.vpn));
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the PTE of `vpn`.
     pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
+        self.generation += 1;
         let key = vpn.raw() / LEAF;
         let slot = (vpn.raw() % LEAF) as usize;
         if pte == Pte::Zero {
@@ -64,6 +137,7 @@ impl PageTable {
 
     /// A mutable reference to a valid or other non-zero PTE, if present.
     pub(crate) fn get_mut(&mut self, vpn: Vpn) -> Option<&mut Pte> {
+        self.generation += 1;
         let l = self.leaves.get_mut(&(vpn.raw() / LEAF))?;
         let p = &mut l.ptes[(vpn.raw() % LEAF) as usize];
         (*p != Pte::Zero).then_some(p)
