@@ -6,7 +6,9 @@
 
 use crate::addr::Vpn;
 use crate::protection::Protection;
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 /// One working-set entry.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,25 +18,31 @@ pub struct WsEntry {
     pub protection: Protection,
 }
 
-/// A working set.
+/// A fixed-key hasher: lookups only, never iterated, so the order cannot leak into results.
+type Index = HashMap<Vpn, WsEntry, BuildHasherDefault<DefaultHasher>>;
+
+/// A working set: a FIFO ring of pages by age (holes where a page left from the middle) and an
+/// index from page to entry. Insertion, removal and lookup are O(1); the ring is compacted when
+/// holes outnumber pages.
 ///
 /// # Invariants
-/// `by_age` and `entries` hold the same pages; every entry's page has a valid PTE.
+/// `ring[i]` is `Some(vpn)` exactly when `entries[vpn].age == base + i`; `ring` starts with a
+/// page (no leading hole); every entry's page has a valid PTE (checked by the machine).
 #[derive(Debug)]
 pub struct WorkingSet {
     max: u64,
-    next_age: u64,
-    by_age: BTreeMap<u64, Vpn>,
-    entries: BTreeMap<Vpn, WsEntry>,
+    base: u64,
+    ring: VecDeque<Option<Vpn>>,
+    entries: Index,
 }
 
 impl WorkingSet {
     pub(crate) fn new(max: u64) -> Self {
         WorkingSet {
             max,
-            next_age: 0,
-            by_age: BTreeMap::new(),
-            entries: BTreeMap::new(),
+            base: 0,
+            ring: VecDeque::new(),
+            entries: Index::default(),
         }
     }
     /// The maximum size in pages.
@@ -57,18 +65,37 @@ impl WorkingSet {
         self.len() >= self.max
     }
     pub(crate) fn insert(&mut self, vpn: Vpn, protection: Protection) {
-        if let Some(old) = self.entries.remove(&vpn) {
-            self.by_age.remove(&old.age);
-        }
-        let age = self.next_age;
-        self.next_age += 1;
-        self.by_age.insert(age, vpn);
+        self.remove(vpn);
+        let age = self.base + self.ring.len() as u64;
+        self.ring.push_back(Some(vpn));
         self.entries.insert(vpn, WsEntry { age, protection });
+        self.compact_if_sparse();
     }
     pub(crate) fn remove(&mut self, vpn: Vpn) -> Option<WsEntry> {
         let e = self.entries.remove(&vpn)?;
-        self.by_age.remove(&e.age);
+        self.ring[(e.age - self.base) as usize] = None;
+        while let Some(None) = self.ring.front() {
+            self.ring.pop_front();
+            self.base += 1;
+        }
+        if self.ring.is_empty() {
+            self.base = 0;
+        }
         Some(e)
+    }
+    /// Renumbers the pages when holes outnumber them, keeping their order.
+    fn compact_if_sparse(&mut self) {
+        if self.ring.len() <= 2 * self.entries.len() + 64 {
+            return;
+        }
+        let pages: Vec<Vpn> = self.ring.iter().flatten().copied().collect();
+        self.ring = pages.iter().map(|&v| Some(v)).collect();
+        self.base = 0;
+        for (age, vpn) in pages.iter().enumerate() {
+            if let Some(e) = self.entries.get_mut(vpn) {
+                e.age = age as u64;
+            }
+        }
     }
     /// The entry of `vpn`.
     pub fn get(&self, vpn: Vpn) -> Option<WsEntry> {
@@ -81,20 +108,27 @@ impl WorkingSet {
     }
     /// The oldest page.
     pub fn oldest(&self) -> Option<Vpn> {
-        self.by_age.values().next().copied()
+        self.ring.iter().flatten().next().copied()
     }
     /// The pages, oldest first.
     pub fn pages(&self) -> Vec<Vpn> {
-        self.by_age.values().copied().collect()
+        self.ring.iter().flatten().copied().collect()
     }
     pub(crate) fn check(&self) -> Result<(), String> {
-        if self.by_age.len() != self.entries.len() {
-            return Err("working set indexes disagree".into());
+        if matches!(self.ring.front(), Some(None)) {
+            return Err("working set ring starts with a hole".into());
         }
-        for (age, vpn) in &self.by_age {
-            if self.entries.get(vpn).map(|e| e.age) != Some(*age) {
-                return Err(format!("working set entry {vpn:?} has a stale age"));
+        let mut n = 0;
+        for (i, slot) in self.ring.iter().enumerate() {
+            if let Some(vpn) = slot {
+                n += 1;
+                if self.entries.get(vpn).map(|e| e.age) != Some(self.base + i as u64) {
+                    return Err(format!("working set entry {vpn:?} has a stale age"));
+                }
             }
+        }
+        if n != self.entries.len() {
+            return Err("working set indexes disagree".into());
         }
         Ok(())
     }
@@ -121,5 +155,31 @@ mod tests {
         assert!(ws.remove(Vpn::new(3)).is_some());
         assert_eq!(ws.len(), 2);
         ws.check().unwrap();
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Against a plain list in FIFO order: inserts (re-inserts move to the back), removals
+        /// from anywhere, with the invariants checked after every step (holes and compaction
+        /// included).
+        #[test]
+        fn prop_working_set_is_a_fifo(ops in prop::collection::vec((any::<bool>(), 0u64..40), 1..400)) {
+            let mut ws = WorkingSet::new(1000);
+            let mut model: Vec<Vpn> = Vec::new();
+            for (insert, v) in ops {
+                let vpn = Vpn::new(v);
+                model.retain(|&x| x != vpn);
+                if insert {
+                    ws.insert(vpn, Protection::READWRITE);
+                    model.push(vpn);
+                } else {
+                    ws.remove(vpn);
+                }
+                prop_assert_eq!(ws.pages(), model.clone());
+                prop_assert_eq!(ws.oldest(), model.first().copied());
+                prop_assert_eq!(ws.check(), Ok(()));
+            }
+        }
     }
 }
