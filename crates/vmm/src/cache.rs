@@ -112,17 +112,22 @@ impl Machine {
                 "only file segments are flushed to a file",
             ));
         };
+        // Only the indices the dirty index names can hold modified frames (invariant 8).
+        let end = first.saturating_add(count);
+        let candidates: Vec<u64> = seg.maybe_modified.range(first..end).copied().collect();
         let mut written = 0;
-        for (index, pte) in seg.resident(first, count) {
-            let pfn = match pte {
-                ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => pfn,
-                _ => continue,
+        for index in candidates {
+            let pfn = match self.segment(id)?.get(index) {
+                ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => Some(pfn),
+                _ => None,
             };
-            if !self.pfn.entry(pfn).modified {
-                continue;
+            if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified) {
+                self.write_file_frame(pfn, store, index)?;
+                written += 1;
             }
-            self.write_file_frame(pfn, store, index)?;
-            written += 1;
+            if let Some(seg) = self.segments.get_mut(&id) {
+                seg.maybe_modified.remove(&index);
+            }
         }
         tracing::debug!(?id, first, count, written, "segment range flushed");
         Ok(written)

@@ -88,8 +88,12 @@ impl Machine {
                 Some(Pte::Valid(h)) => {
                     if access == Access::Read || h.write {
                         h.accessed = true;
+                        let newly_dirty = store && !h.dirty;
                         h.dirty |= store;
                         let (pfn, cache_store) = (h.pfn, h.write && h.dirty);
+                        if newly_dirty {
+                            space.page_table.note_dirty(vpn);
+                        }
                         space.page_table.tlb_fill(vpn, pfn, cache_store);
                         return Ok(pfn);
                     }

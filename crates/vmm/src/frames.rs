@@ -94,7 +94,19 @@ impl Machine {
         e.read_in_progress = false;
         e.pte = Some(pte);
         e.original = original;
+        if modified {
+            self.note_modified(pfn);
+        }
         pfn
+    }
+
+    /// Records a modified prototype frame in its segment's dirty index.
+    pub(crate) fn note_modified(&mut self, pfn: Pfn) {
+        if let Some(PteRef::Proto(r)) = self.pfn.entry(pfn).pte {
+            if let Some(seg) = self.segments.get_mut(&r.segment) {
+                seg.maybe_modified.insert(r.index);
+            }
+        }
     }
 
     /// `MiRestoreTransitionPte`: the frame is being reused, so its PTE (process or prototype)
@@ -133,6 +145,7 @@ impl Machine {
             e.original = OriginalPte::DemandZero { protection };
             self.pagefile.release(slot);
         }
+        self.note_modified(pfn);
     }
 
     /// `MiDecrementShareCount`: one valid PTE less maps the frame. At zero, a prototype PTE goes

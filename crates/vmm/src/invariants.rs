@@ -14,9 +14,9 @@
 //! 7. Every non-zero process PTE lies in a region; the working set holds exactly the valid PTEs,
 //!    and no more than its maximum; private valid pages agree with their frame on protection;
 //!    the region tree's free-gap index agrees with its regions; the software TLB holds no
-//!    stale translation.
+//!    stale translation; the page table's dirty index names every dirty PTE.
 //! 8. A segment's PFN references = its resident prototype PTEs; its mapped count = the regions
-//!    that map it.
+//!    that map it; its dirty index names every resident prototype PTE whose frame is modified.
 //! 9. Pagefile slots in use = the slots named by frames' original PTEs and by pagefile-form PTEs
 //!    and prototype PTEs, each exactly once; a modified frame holds no slot.
 //! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit.
@@ -343,6 +343,12 @@ impl Machine {
                             return fail(
                                 5,
                                 format!("{r:?} names {pfn:?} whose PTE is {:?}", e.pte()),
+                            );
+                        }
+                        if e.modified && !seg.maybe_modified.contains(&index) {
+                            return fail(
+                                8,
+                                format!("{r:?} is modified but not in the dirty index"),
                             );
                         }
                         let active = e.location() == PageLocation::Active;

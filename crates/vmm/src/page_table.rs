@@ -45,6 +45,9 @@ pub struct PageTable {
     leaves: BTreeMap<u64, Box<Leaf>>,
     tlb: [TlbEntry; TLB_ENTRIES],
     generation: u64,
+    /// Dirty index: a superset of the VPNs whose PTE is valid and dirty, so that harvesting
+    /// dirty bits over a range visits only those ([`PageTable::check_tlb`] checks it).
+    maybe_dirty: std::collections::BTreeSet<u64>,
 }
 
 impl Default for PageTable {
@@ -59,6 +62,7 @@ impl Default for PageTable {
                 generation: 0,
             }; TLB_ENTRIES],
             generation: 1,
+            maybe_dirty: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -92,8 +96,40 @@ impl PageTable {
         };
     }
 
-    /// Checks that every live TLB entry agrees with its PTE.
+    /// Records that the valid PTE of `vpn` just became dirty (a store through the table).
+    pub(crate) fn note_dirty(&mut self, vpn: Vpn) {
+        self.maybe_dirty.insert(vpn.raw());
+    }
+
+    /// The VPNs in `range` that may hold a dirty PTE, taken out of the dirty index: the caller
+    /// clears every dirty bit among them.
+    pub(crate) fn take_dirty(&mut self, range: PageRange) -> Vec<Vpn> {
+        let (s, e) = (range.start().raw(), range.end().raw());
+        if s >= e {
+            return Vec::new();
+        }
+        let vpns: Vec<u64> = self.maybe_dirty.range(s..e).copied().collect();
+        for v in &vpns {
+            self.maybe_dirty.remove(v);
+        }
+        vpns.into_iter().map(Vpn::new).collect()
+    }
+
+    /// Checks that every live TLB entry agrees with its PTE, and that the dirty index covers
+    /// every dirty PTE.
     pub fn check_tlb(&self) -> Result<(), String> {
+        for (&key, leaf) in &self.leaves {
+            for (i, pte) in leaf.ptes.iter().enumerate() {
+                if let Pte::Valid(h) = pte {
+                    let vpn = key * LEAF + i as u64;
+                    if h.dirty && !self.maybe_dirty.contains(&vpn) {
+                        return Err(format!(
+                            "dirty PTE of VPN {vpn:#x} missing from the dirty index"
+                        ));
+                    }
+                }
+            }
+        }
         for e in self.tlb.iter().filter(|e| e.generation == self.generation) {
             let ok = match self.get(Vpn::new(e.vpn)) {
                 Pte::Valid(h) => h.pfn == e.pfn && h.accessed && (!e.store || (h.write && h.dirty)),
@@ -109,6 +145,11 @@ impl PageTable {
     /// Sets the PTE of `vpn`.
     pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
         self.generation += 1;
+        if matches!(pte, Pte::Valid(h) if h.dirty) {
+            self.maybe_dirty.insert(vpn.raw());
+        } else {
+            self.maybe_dirty.remove(&vpn.raw());
+        }
         let key = vpn.raw() / LEAF;
         let slot = (vpn.raw() % LEAF) as usize;
         if pte == Pte::Zero {

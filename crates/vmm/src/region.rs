@@ -420,10 +420,11 @@ impl Machine {
     /// `MiFlushDirtyBitsToPfn`: moves the dirty bits of this address space's valid PTEs in
     /// `range` into their frames. Returns how many were dirty.
     pub(crate) fn harvest_dirty(&mut self, asid: AsId, range: PageRange) -> Result<u64> {
-        let ptes = self.space(asid)?.page_table.non_zero(range);
+        // Only the pages the dirty index names can be dirty (checked by invariant 7).
+        let vpns = self.space_mut(asid)?.page_table.take_dirty(range);
         let mut n = 0;
-        for (vpn, pte) in ptes {
-            if let Pte::Valid(h) = pte {
+        for vpn in vpns {
+            if let Pte::Valid(h) = self.space(asid)?.page_table.get(vpn) {
                 if h.dirty {
                     self.mark_modified(h.pfn);
                     if let Some(Pte::Valid(h)) = self.space_mut(asid)?.page_table.get_mut(vpn) {

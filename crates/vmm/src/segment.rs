@@ -50,6 +50,9 @@ pub struct Segment {
     pub(crate) mapped: u64,
     pub(crate) parked: bool,
     pub(crate) no_modified_writing: bool,
+    /// Dirty index: a superset of the prototype indices whose frame is modified, so that a
+    /// flush visits only those (checked by invariant 8).
+    pub(crate) maybe_modified: std::collections::BTreeSet<u64>,
 }
 
 impl Segment {
@@ -72,6 +75,7 @@ impl Segment {
             mapped: 0,
             parked: false,
             no_modified_writing: false,
+            maybe_modified: std::collections::BTreeSet::new(),
         }
     }
 

@@ -152,6 +152,7 @@ impl Machine {
                 }
                 self.counters.io_errors += 1;
                 tracing::warn!(pfn = pfn.raw(), %err, "page write failed; page stays modified");
+                self.note_modified(pfn);
             }
         }
         tracing::trace!(pfn = pfn.raw(), ok = result.is_ok(), "page written");
