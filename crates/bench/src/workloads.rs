@@ -13,6 +13,26 @@ const MIB: u64 = 1 << 20;
 
 type Sample<'a> = &'a mut dyn FnMut() -> Result<f64, String>;
 
+/// The host side of a workload as an optional sample: the closure on unix, absent elsewhere.
+macro_rules! host_side {
+    ($f:ident) => {{
+        #[cfg(unix)]
+        let side: Option<Sample<'_>> = Some(&mut $f);
+        #[cfg(not(unix))]
+        let side: Option<Sample<'_>> = None;
+        side
+    }};
+}
+
+/// A shared memfd mapping of `bytes` with every page touched (resident).
+#[cfg(unix)]
+fn resident_memfd(bytes: u64) -> Result<(std::fs::File, memmap2::MmapMut), String> {
+    let f = host::memfd(bytes).map_err(e)?;
+    let mut m = host::map_shared(&f, None).map_err(e)?;
+    m.iter_mut().step_by(PAGE as usize).for_each(|b| *b = 1);
+    Ok((f, m))
+}
+
 fn e<E: Debug>(x: E) -> String {
     format!("{x:?}")
 }
@@ -215,10 +235,7 @@ fn demand_zero_fault(sc: Scale) -> Result<Row, String> {
         black_box(&mut m[..]);
         Ok(ns_per(t, n))
     };
-    #[cfg(unix)]
-    let h: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let h: Option<Sample<'_>> = None;
+    let h = host_side!(hs);
     Ok(row(
         "demand_zero_fault",
         "ns/op",
@@ -241,11 +258,7 @@ fn share_fault(sc: Scale) -> Result<Row, String> {
         Ok(ns)
     };
     #[cfg(unix)]
-    let f = host::memfd(n * PAGE).map_err(e)?;
-    #[cfg(unix)]
-    let mut m1 = host::map_shared(&f, None).map_err(e)?;
-    #[cfg(unix)]
-    m1.iter_mut().step_by(PAGE as usize).for_each(|b| *b = 1);
+    let (f, _m1) = resident_memfd(n * PAGE)?;
     #[cfg(unix)]
     let mut hs = || {
         let m2 = host::map_shared(&f, None).map_err(e)?;
@@ -258,10 +271,7 @@ fn share_fault(sc: Scale) -> Result<Row, String> {
         black_box(acc);
         Ok(ns_per(t, n))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row("share_fault", "ns/op", pair(sc.reps, &mut nt, hh)?))
 }
 
@@ -284,11 +294,7 @@ fn resident_read8(sc: Scale) -> Result<Row, String> {
         Ok(ns_per(t, loads))
     };
     #[cfg(unix)]
-    let f = host::memfd(n * PAGE).map_err(e)?;
-    #[cfg(unix)]
-    let mut m = host::map_shared(&f, None).map_err(e)?;
-    #[cfg(unix)]
-    m.iter_mut().step_by(PAGE as usize).for_each(|b| *b = 1);
+    let (_f, m) = resident_memfd(n * PAGE)?;
     #[cfg(unix)]
     let mut hs = || {
         let t = Instant::now();
@@ -301,10 +307,7 @@ fn resident_read8(sc: Scale) -> Result<Row, String> {
         black_box(acc);
         Ok(ns_per(t, loads))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row("resident_read8", "ns/op", pair(sc.reps, &mut nt, hh)?))
 }
 
@@ -324,11 +327,7 @@ fn bulk_read_1mib(sc: Scale) -> Result<Row, String> {
         Ok(ns_per(t, copies))
     };
     #[cfg(unix)]
-    let f = host::memfd(MIB).map_err(e)?;
-    #[cfg(unix)]
-    let mut m = host::map_shared(&f, None).map_err(e)?;
-    #[cfg(unix)]
-    m.iter_mut().step_by(PAGE as usize).for_each(|b| *b = 1);
+    let (_f, m) = resident_memfd(MIB)?;
     #[cfg(unix)]
     let mut hbuf = vec![0u8; MIB as usize];
     #[cfg(unix)]
@@ -340,10 +339,7 @@ fn bulk_read_1mib(sc: Scale) -> Result<Row, String> {
         }
         Ok(ns_per(t, copies))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row("bulk_read_1mib", "ns/MiB", pair(sc.reps, &mut nt, hh)?))
 }
 
@@ -372,10 +368,7 @@ fn map_unmap_64k(sc: Scale) -> Result<Row, String> {
         }
         Ok(ns_per(t, ops))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row("map_unmap_64k", "ns/op", pair(sc.reps, &mut nt, hh)?))
 }
 
@@ -447,10 +440,7 @@ fn flush_clean_16mib(sc: Scale) -> Result<Row, String> {
         }
         Ok(ns_per(t, ops))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row(
         "flush_clean_16mib",
         "ns/op",
@@ -489,10 +479,7 @@ fn flush_dirty_page(sc: Scale) -> Result<Row, String> {
         }
         Ok(ns_per(t, ops))
     };
-    #[cfg(unix)]
-    let hh: Option<Sample<'_>> = Some(&mut hs);
-    #[cfg(not(unix))]
-    let hh: Option<Sample<'_>> = None;
+    let hh = host_side!(hs);
     Ok(row(
         "flush_dirty_page",
         "ns/op",
