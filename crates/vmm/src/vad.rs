@@ -76,6 +76,8 @@ pub struct VadTree {
     map: BTreeMap<u64, Vad>,
     gaps: BTreeMap<u64, u64>,
     classes: Vec<BTreeSet<u64>>,
+    /// Bit `c` set ⇔ `classes[c]` is non-empty.
+    nonempty: u64,
 }
 
 impl Default for VadTree {
@@ -84,6 +86,7 @@ impl Default for VadTree {
             map: BTreeMap::new(),
             gaps: BTreeMap::new(),
             classes: vec![BTreeSet::new(); 64],
+            nonempty: 0,
         };
         t.add_gap(LO, HI);
         t
@@ -173,13 +176,19 @@ impl VadTree {
     fn add_gap(&mut self, start: u64, end: u64) {
         if end > start {
             self.gaps.insert(start, end);
-            self.classes[class(end - start)].insert(start);
+            let c = class(end - start);
+            self.classes[c].insert(start);
+            self.nonempty |= 1 << c;
         }
     }
 
     fn remove_gap(&mut self, start: u64, end: u64) {
         self.gaps.remove(&start);
-        self.classes[class(end - start)].remove(&start);
+        let c = class(end - start);
+        self.classes[c].remove(&start);
+        if self.classes[c].is_empty() {
+            self.nonempty &= !(1 << c);
+        }
     }
 
     /// Checks the gap index against the regions (the type's invariants).
@@ -202,6 +211,15 @@ impl VadTree {
             return Err("the free-gap index disagrees with the regions".into());
         }
         let indexed: usize = self.classes.iter().map(BTreeSet::len).sum();
+        let mask = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        if mask != self.nonempty {
+            return Err("the non-empty class mask disagrees with the classes".into());
+        }
         if indexed != self.gaps.len()
             || self
                 .gaps
@@ -237,10 +255,19 @@ impl VadTree {
             // qualifies, so only the first of each is a candidate; in the request's own class,
             // scan upwards (stopping at the best candidate so far).
             let k = class(pages);
-            let mut best = self.classes[k + 1..]
-                .iter()
-                .filter_map(|c| c.first().copied())
-                .min();
+            let mut higher = if k >= 63 {
+                0
+            } else {
+                self.nonempty >> (k + 1) << (k + 1)
+            };
+            let mut best: Option<u64> = None;
+            while higher != 0 {
+                let c = higher.trailing_zeros() as usize;
+                higher &= higher - 1;
+                if let Some(&start) = self.classes[c].first() {
+                    best = Some(best.map_or(start, |b| b.min(start)));
+                }
+            }
             for &start in &self.classes[k] {
                 if best.is_some_and(|b| start >= b) {
                     break;
