@@ -578,8 +578,11 @@ impl System {
     }
 
     /// Loads a little-endian value of 1, 2, 4 or 8 bytes.
+    ///
+    /// The hot path: it does not take the object manager's lock, because the machine holds an
+    /// address space exactly for each live process (created and deleted together under that
+    /// lock) and rejects any other `pid` with the same `UnknownAddressSpace` error.
     pub fn read_value(&self, pid: AsId, va: Va, size: usize) -> ntmm_vmm::Result<u64> {
-        self.check_pid(pid)?;
         let v = self.ex.vmm();
         match size {
             1 => v.read_u8(pid, va).map(u64::from),
@@ -593,8 +596,8 @@ impl System {
     }
 
     /// Stores a little-endian value of 1, 2, 4 or 8 bytes (all or nothing).
+    /// Like [`System::read_value`], without the object manager's lock.
     pub fn write_value(&self, pid: AsId, va: Va, size: usize, value: u64) -> ntmm_vmm::Result<()> {
-        self.check_pid(pid)?;
         let v = self.ex.vmm();
         match size {
             1 => v.write_u8(pid, va, value as u8),

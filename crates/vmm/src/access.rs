@@ -81,10 +81,17 @@ impl Machine {
         len: usize,
         access: Access,
     ) -> Result<(Pfn, Option<Pfn>)> {
-        self.space(asid)?;
+        let space = self.space(asid)?;
         Self::check_user_range(va, len as u64)?;
         let crosses = va.page_offset() + len > PAGE_BYTES;
         if !crosses {
+            // A TLB hit needs no second address-space lookup.
+            if let Some(pfn) = space
+                .page_table
+                .tlb_lookup(va.vpn(), access == Access::Write)
+            {
+                return Ok((pfn, None));
+            }
             return Ok((self.translate(asid, va, access)?, None));
         }
         let second = va
@@ -108,8 +115,14 @@ impl Machine {
     /// Loads a little-endian value of `N` bytes (1, 2, 4 or 8).
     pub(crate) fn read_value<const N: usize>(&mut self, asid: AsId, va: Va) -> Result<[u8; N]> {
         let (a, b) = self.translate_value(asid, va, N, Access::Read)?;
-        let mut out = [0u8; N];
         let off = va.page_offset();
+        if b.is_none() {
+            // Within one page: a fixed-size copy.
+            let mut out = [0u8; N];
+            out.copy_from_slice(&self.memory.frame(a)[off..off + N]);
+            return Ok(out);
+        }
+        let mut out = [0u8; N];
         let first = (PAGE_BYTES - off).min(N);
         out[..first].copy_from_slice(&self.memory.frame(a)[off..off + first]);
         if let Some(b) = b {
