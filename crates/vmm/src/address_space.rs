@@ -51,3 +51,60 @@ impl AddressSpace {
         self.counters
     }
 }
+
+/// The machine's address spaces, indexed by their identifier: identifiers are handed out in
+/// increasing order and never reused, so a slot vector gives O(1) lookup on every access while
+/// iterating in identifier order exactly as an ordered map would.
+///
+/// # Invariants
+/// `slots[i]`, when present, is the address space whose identifier is `i`.
+#[derive(Debug, Default)]
+pub struct Spaces {
+    slots: Vec<Option<Box<AddressSpace>>>,
+    len: usize,
+}
+
+impl Spaces {
+    /// The address space `id`.
+    #[inline]
+    pub fn get(&self, id: &AsId) -> Option<&AddressSpace> {
+        self.slots.get(id.raw() as usize)?.as_deref()
+    }
+    /// The address space `id`, mutably.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, id: &AsId) -> Option<&mut AddressSpace> {
+        self.slots.get_mut(id.raw() as usize)?.as_deref_mut()
+    }
+    /// Adds an address space under its identifier.
+    pub(crate) fn insert(&mut self, id: AsId, space: AddressSpace) {
+        let i = id.raw() as usize;
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, || None);
+        }
+        if self.slots[i].replace(Box::new(space)).is_none() {
+            self.len += 1;
+        }
+    }
+    /// Removes an address space.
+    pub(crate) fn remove(&mut self, id: &AsId) -> Option<AddressSpace> {
+        let s = self.slots.get_mut(id.raw() as usize)?.take()?;
+        self.len -= 1;
+        Some(*s)
+    }
+    /// The identifiers, in increasing order.
+    pub fn keys(&self) -> impl Iterator<Item = &AsId> + '_ {
+        self.values().map(|s| &s.id)
+    }
+    /// The address spaces, in identifier order.
+    pub fn values(&self) -> impl Iterator<Item = &AddressSpace> + '_ {
+        self.slots.iter().flatten().map(|b| &**b)
+    }
+    /// Number of address spaces.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}

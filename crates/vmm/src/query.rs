@@ -54,7 +54,10 @@ impl Machine {
         if !self.is_committed(vad, pte, vpn) {
             return (MemState::Reserve, Protection::ZERO);
         }
-        let space = &self.spaces[&asid];
+        let Some(space) = self.spaces.get(&asid) else {
+            // The caller found the region in this address space, so it exists.
+            return (MemState::Reserve, Protection::ZERO);
+        };
         let p = match pte {
             Pte::Zero => vad.protection,
             Pte::Valid(_) => space.ws.get(vpn).map_or(vad.protection, |e| e.protection),
