@@ -85,14 +85,14 @@ impl Machine {
         Self::check_user_range(va, len as u64)?;
         let crosses = va.page_offset() + len > PAGE_BYTES;
         if !crosses {
-            // A TLB hit needs no second address-space lookup.
-            if let Some(pfn) = space
+            // The one address-space lookup serves the TLB probe too; a miss walks the table.
+            let hit = space
                 .page_table
-                .tlb_lookup(va.vpn(), access == Access::Write)
-            {
-                return Ok((pfn, None));
-            }
-            return Ok((self.translate(asid, va, access)?, None));
+                .tlb_lookup(va.vpn(), access == Access::Write);
+            return Ok((
+                hit.map_or_else(|| self.resolve(asid, va, access), Ok)?,
+                None,
+            ));
         }
         let second = va
             .vpn()

@@ -77,11 +77,18 @@ impl Machine {
     /// Translates `va` for `access`, resolving faults, and returns the frame. The PTE is valid,
     /// accessed, and (for a store) dirty when this returns.
     pub(crate) fn translate(&mut self, asid: AsId, va: Va, access: Access) -> Result<Pfn> {
-        let vpn = va.vpn();
         let store = access == Access::Write;
-        if let Some(pfn) = self.space(asid)?.page_table.tlb_lookup(vpn, store) {
+        if let Some(pfn) = self.space(asid)?.page_table.tlb_lookup(va.vpn(), store) {
             return Ok(pfn);
         }
+        self.resolve(asid, va, access)
+    }
+
+    /// [`Machine::translate`] past a TLB miss: walks the table, resolving faults, and caches
+    /// the translation.
+    pub(crate) fn resolve(&mut self, asid: AsId, va: Va, access: Access) -> Result<Pfn> {
+        let vpn = va.vpn();
+        let store = access == Access::Write;
         for _ in 0..MAX_FAULT_ROUNDS {
             let space = self.space_mut(asid)?;
             let step = match space.page_table.get_mut(vpn) {

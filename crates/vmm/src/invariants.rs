@@ -294,9 +294,6 @@ impl Machine {
             if let Err(detail) = space.vads.check() {
                 return fail(7, detail);
             }
-            if let Err(detail) = space.page_table.check_tlb() {
-                return fail(7, detail);
-            }
             for vad in space.vads.iter() {
                 region_commit += vad.commit_charge.raw();
                 if let VadKind::Mapped {

@@ -39,14 +39,14 @@ struct TlbEntry {
 /// # Invariants
 /// Each leaf's `used` equals its number of non-`Zero` entries, and is never 0. A TLB entry of
 /// the current generation names a valid, accessed PTE of that frame, writable and dirty if it
-/// allows stores ([`PageTable::check_tlb`]).
+/// allows stores (checked by `check`).
 #[derive(Debug)]
 pub struct PageTable {
     leaves: BTreeMap<u64, Box<Leaf>>,
     tlb: [TlbEntry; TLB_ENTRIES],
     generation: u64,
     /// Dirty index: a superset of the VPNs whose PTE is valid and dirty, so that harvesting
-    /// dirty bits over a range visits only those ([`PageTable::check_tlb`] checks it).
+    /// dirty bits over a range visits only those (`check` verifies it).
     maybe_dirty: std::collections::BTreeSet<u64>,
 }
 
@@ -113,33 +113,6 @@ impl PageTable {
             self.maybe_dirty.remove(v);
         }
         vpns.into_iter().map(Vpn::new).collect()
-    }
-
-    /// Checks that every live TLB entry agrees with its PTE, and that the dirty index covers
-    /// every dirty PTE.
-    pub fn check_tlb(&self) -> Result<(), String> {
-        for (&key, leaf) in &self.leaves {
-            for (i, pte) in leaf.ptes.iter().enumerate() {
-                if let Pte::Valid(h) = pte {
-                    let vpn = key * LEAF + i as u64;
-                    if h.dirty && !self.maybe_dirty.contains(&vpn) {
-                        return Err(format!(
-                            "dirty PTE of VPN {vpn:#x} missing from the dirty index"
-                        ));
-                    }
-                }
-            }
-        }
-        for e in self.tlb.iter().filter(|e| e.generation == self.generation) {
-            let ok = match self.get(Vpn::new(e.vpn)) {
-                Pte::Valid(h) => h.pfn == e.pfn && h.accessed && (!e.store || (h.write && h.dirty)),
-                _ => false,
-            };
-            if !ok {
-                return Err(format!("stale TLB entry for VPN {:#x}", e.vpn));
-            }
-        }
-        Ok(())
     }
 
     /// Sets the PTE of `vpn`.
@@ -215,15 +188,33 @@ impl PageTable {
         out
     }
 
-    /// Checks that the `used` counts are right.
+    /// Checks the type's invariants: the `used` counts, the dirty index covering every dirty
+    /// PTE, and every live TLB entry agreeing with its PTE.
     pub(crate) fn check(&self) -> Result<(), String> {
-        for (k, leaf) in &self.leaves {
+        for (&k, leaf) in &self.leaves {
             let n = leaf.ptes.iter().filter(|p| **p != Pte::Zero).count() as u32;
             if n != leaf.used || n == 0 {
                 return Err(format!(
                     "page table leaf {k}: used {} but {n} entries",
                     leaf.used
                 ));
+            }
+            for (i, pte) in leaf.ptes.iter().enumerate() {
+                let vpn = k * LEAF + i as u64;
+                if matches!(pte, Pte::Valid(h) if h.dirty) && !self.maybe_dirty.contains(&vpn) {
+                    return Err(format!(
+                        "dirty PTE of VPN {vpn:#x} missing from the dirty index"
+                    ));
+                }
+            }
+        }
+        for e in self.tlb.iter().filter(|e| e.generation == self.generation) {
+            let ok = match self.get(Vpn::new(e.vpn)) {
+                Pte::Valid(h) => h.pfn == e.pfn && h.accessed && (!e.store || (h.write && h.dirty)),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!("stale TLB entry for VPN {:#x}", e.vpn));
             }
         }
         Ok(())
