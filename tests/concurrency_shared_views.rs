@@ -30,16 +30,7 @@ const SECTION_NAME: &str = "Local\\ntmm-concurrency";
 const FILE: &str = "\\shared.bin";
 
 fn machine(frames: u32) -> System {
-    System::new(SystemConfig {
-        vmm: VmmConfig {
-            frames,
-            pagefile_pages: 4096,
-            working_set_max: u64::from(frames),
-            writer: WriterPolicy::Lazy,
-        },
-        volume: Volume::Memory,
-    })
-    .unwrap()
+    common::machine(frames, 4096, u64::from(frames))
 }
 
 /// The byte offset of thread `t`'s lane in page `pg`: each thread owns 8 bytes of every page,

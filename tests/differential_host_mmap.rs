@@ -135,16 +135,7 @@ struct Ntmm {
 
 impl Ntmm {
     fn new(contents: &[u8], frames: u32) -> Ntmm {
-        let s = System::new(SystemConfig {
-            vmm: VmmConfig {
-                frames,
-                pagefile_pages: 256,
-                working_set_max: u64::from(frames),
-                writer: WriterPolicy::Lazy,
-            },
-            volume: Volume::Memory,
-        })
-        .unwrap();
+        let s = machine(frames, 256, u64::from(frames));
         let p = s.create_process(None, false).unwrap();
         let file = rw_file(&s, p, PATH, contents);
         let section = s

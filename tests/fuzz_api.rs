@@ -158,11 +158,7 @@ fn call() -> impl Strategy<Value = Call> {
 const CALLS_PER_CASE: usize = 100;
 
 fn cases() -> u32 {
-    let calls: u64 = std::env::var("NTMM_FUZZ_CALLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    u32::try_from(calls.div_ceil(CALLS_PER_CASE as u64)).unwrap_or(u32::MAX)
+    scaled_cases("NTMM_FUZZ_CALLS", 100_000, CALLS_PER_CASE)
 }
 
 /// A native result: success, or a failure status this project names.
@@ -189,7 +185,7 @@ proptest! {
         calls in prop::collection::vec(call(), CALLS_PER_CASE),
         frames in prop_oneof![Just(8u32), Just(16), Just(64)],
     ) {
-        let s = System::new(SystemConfig { vmm: VmmConfig { frames, pagefile_pages: 256, working_set_max: 8, writer: WriterPolicy::Lazy }, volume: Volume::Memory }).unwrap();
+        let s = machine(frames, 256, 8);
         let me = s.create_process(None, false).unwrap();
         let other = s.create_process(None, false).unwrap();
         s.create_volume_file("f0.bin", b"file zero").unwrap();

@@ -20,11 +20,7 @@ const NAMES: usize = 3;
 const PS: u64 = 4096;
 
 fn cases() -> u32 {
-    let calls: u64 = std::env::var("NTMM_MODEL_CALLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50_000);
-    u32::try_from(calls.div_ceil(STEPS as u64)).unwrap_or(u32::MAX)
+    scaled_cases("NTMM_MODEL_CALLS", 50_000, STEPS)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,16 +244,7 @@ fn close_view_and_handles(m: &mut Model, procs: &mut [Proc], p: usize) {
 }
 
 fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let s = System::new(SystemConfig {
-        vmm: VmmConfig {
-            frames,
-            pagefile_pages: 4096,
-            working_set_max: ws,
-            writer: WriterPolicy::Lazy,
-        },
-        volume: Volume::Memory,
-    })
-    .unwrap();
+    let s = common::machine(frames, 4096, ws);
     let mut m = Model {
         objs: Vec::new(),
         names: BTreeMap::new(),

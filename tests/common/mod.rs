@@ -18,6 +18,30 @@ pub fn sys() -> System {
     .unwrap()
 }
 
+/// A system on a memory volume with the lazy writer.
+pub fn machine(frames: u32, pagefile_pages: u32, working_set_max: u64) -> System {
+    System::new(SystemConfig {
+        vmm: VmmConfig {
+            frames,
+            pagefile_pages,
+            working_set_max,
+            writer: WriterPolicy::Lazy,
+        },
+        volume: Volume::Memory,
+    })
+    .unwrap()
+}
+
+/// Proptest cases for a random suite of `per_case` calls a case: `default_calls` calls in all,
+/// or as many as the environment variable `var` says (for soaks).
+pub fn scaled_cases(var: &str, default_calls: u64, per_case: usize) -> u32 {
+    let calls: u64 = std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_calls);
+    u32::try_from(calls.div_ceil(per_case as u64)).unwrap_or(u32::MAX)
+}
+
 /// A system and one process.
 pub fn one() -> (System, AsId) {
     let s = sys();

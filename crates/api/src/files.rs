@@ -96,6 +96,18 @@ impl System {
         Ok(None)
     }
 
+    /// Registers a new file under `key` whose data lives in `store`.
+    fn add_file(&self, om: &mut ObjectManager, key: String, store: Box<dyn BackingStore>) {
+        let stream = self.ex.create_stream(store);
+        om.files.insert(
+            key,
+            DirectoryEntry {
+                stream,
+                delete_pending: false,
+            },
+        );
+    }
+
     /// Creates a file in the volume (the scenario's `file` directive and tests).
     pub fn create_volume_file(&self, path: &str, contents: &[u8]) -> Result<(), Win32Error> {
         let mut om = self.om.lock();
@@ -121,14 +133,7 @@ impl System {
                 .write_page(i as u64, &page)
                 .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
         }
-        let stream = self.ex.create_stream(store);
-        om.files.insert(
-            key,
-            DirectoryEntry {
-                stream,
-                delete_pending: false,
-            },
-        );
+        self.add_file(&mut om, key, store);
         Ok(())
     }
 
@@ -144,14 +149,7 @@ impl System {
         if om.files.contains_key(&key) {
             return Err(Win32Error(ERROR_FILE_EXISTS));
         }
-        let stream = self.ex.create_stream(store);
-        om.files.insert(
-            key,
-            DirectoryEntry {
-                stream,
-                delete_pending: false,
-            },
-        );
+        self.add_file(&mut om, key, store);
         Ok(())
     }
 

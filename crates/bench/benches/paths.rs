@@ -5,40 +5,14 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use ntmm_api::*;
-use ntmm_vmm::{VmmConfig, WriterPolicy};
-
-const PAGE: u64 = 4096;
+use ntmm_bench::fixture::{self, at, PAGE};
 
 fn system(volume: Volume) -> (System, AsId) {
-    let s = System::new(SystemConfig {
-        vmm: VmmConfig {
-            frames: 16_384,
-            pagefile_pages: 65_536,
-            working_set_max: 16_384,
-            writer: WriterPolicy::Lazy,
-        },
-        volume,
-    })
-    .unwrap();
-    let p = s.create_process(None, false).unwrap();
-    (s, p)
+    fixture::system(16_384, volume).unwrap()
 }
 
 fn section(s: &System, p: AsId, bytes: u64, flags: u32) -> Handle {
-    s.create_file_mapping(
-        p,
-        Handle::INVALID,
-        false,
-        PAGE_READWRITE | flags,
-        (bytes >> 32) as u32,
-        bytes as u32,
-        None,
-    )
-    .unwrap()
-}
-
-fn at(v: Va, off: u64) -> Va {
-    Va::new(v.raw() + off)
+    fixture::anon(s, p, bytes, flags).unwrap()
 }
 
 fn paths(c: &mut Criterion) {

@@ -7,6 +7,7 @@
 //! load) touches both sides alike. Set-up and tear-down are outside the timed region.
 #![deny(unsafe_code)]
 
+pub mod fixture;
 mod host;
 mod workloads;
 

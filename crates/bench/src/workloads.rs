@@ -1,14 +1,12 @@
 //! The workloads, by their fixed names (issue 6/6's table), each an ntmm side and, where one
 //! exists, a host side.
 
+use crate::fixture::{anon, at, e, system, touch_read, touch_write, view, PAGE};
 use crate::{host, median, Row, Settings};
 use ntmm_api::*;
-use ntmm_vmm::{VmmConfig, WriterPolicy};
-use std::fmt::Debug;
 use std::hint::black_box;
 use std::time::Instant;
 
-const PAGE: u64 = 4096;
 const MIB: u64 = 1 << 20;
 
 type Sample<'a> = &'a mut dyn FnMut() -> Result<f64, String>;
@@ -33,16 +31,8 @@ fn resident_memfd(bytes: u64) -> Result<(std::fs::File, memmap2::MmapMut), Strin
     Ok((f, m))
 }
 
-fn e<E: Debug>(x: E) -> String {
-    format!("{x:?}")
-}
-
 fn ns_per(t: Instant, ops: u64) -> f64 {
     t.elapsed().as_nanos() as f64 / ops as f64
-}
-
-fn at(v: Va, off: u64) -> Va {
-    Va::new(v.raw() + off)
 }
 
 /// Sizes of one run.
@@ -101,50 +91,6 @@ fn pair(
         Some(median(&mut b))
     };
     Ok((median(&mut a), hm))
-}
-
-/// A machine large enough that the workloads that are not about pressure never see any.
-fn system(frames: u32, volume: Volume) -> Result<(System, AsId), String> {
-    let s = System::new(SystemConfig {
-        vmm: VmmConfig {
-            frames,
-            pagefile_pages: 65_536,
-            working_set_max: u64::from(frames),
-            writer: WriterPolicy::Lazy,
-        },
-        volume,
-    })
-    .map_err(e)?;
-    let p = s.create_process(None, false).map_err(e)?;
-    Ok((s, p))
-}
-
-fn anon(s: &System, p: AsId, bytes: u64, flags: u32) -> Result<Handle, String> {
-    s.create_file_mapping(
-        p,
-        Handle::INVALID,
-        false,
-        PAGE_READWRITE | flags,
-        (bytes >> 32) as u32,
-        bytes as u32,
-        None,
-    )
-    .map_err(e)
-}
-
-fn view(s: &System, p: AsId, h: Handle, size: u64) -> Result<Va, String> {
-    s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, size)
-        .map_err(e)
-}
-
-fn touch_write(s: &System, p: AsId, v: Va, pages: u64) -> Result<(), String> {
-    (0..pages).try_for_each(|i| s.write_value(p, at(v, i * PAGE), 8, i).map_err(e))
-}
-
-fn touch_read(s: &System, p: AsId, v: Va, pages: u64) -> Result<u64, String> {
-    (0..pages).try_fold(0u64, |acc, i| {
-        Ok(acc.wrapping_add(s.read_value(p, at(v, i * PAGE), 8).map_err(e)?))
-    })
 }
 
 /// Runs every workload and returns one row each, in the table's order.

@@ -1,0 +1,67 @@
+//! The ntmm side's set-up, shared by `ntmm bench` and the criterion benches: a machine with a
+//! process, pagefile-backed sections, views, and page touches. Errors come back as text.
+
+use ntmm_api::*;
+use ntmm_vmm::{VmmConfig, WriterPolicy};
+use std::fmt::Debug;
+
+/// The page size.
+pub const PAGE: u64 = 4096;
+
+/// Any error as text.
+pub fn e<E: Debug>(x: E) -> String {
+    format!("{x:?}")
+}
+
+/// `v + off`.
+pub fn at(v: Va, off: u64) -> Va {
+    Va::new(v.raw() + off)
+}
+
+/// A machine of `frames` frames (the working-set maximum as large) and one process.
+pub fn system(frames: u32, volume: Volume) -> Result<(System, AsId), String> {
+    let s = System::new(SystemConfig {
+        vmm: VmmConfig {
+            frames,
+            pagefile_pages: 65_536,
+            working_set_max: u64::from(frames),
+            writer: WriterPolicy::Lazy,
+        },
+        volume,
+    })
+    .map_err(e)?;
+    let p = s.create_process(None, false).map_err(e)?;
+    Ok((s, p))
+}
+
+/// A pagefile-backed read/write section of `bytes` (`flags`: `SEC_RESERVE` and the like).
+pub fn anon(s: &System, p: AsId, bytes: u64, flags: u32) -> Result<Handle, String> {
+    s.create_file_mapping(
+        p,
+        Handle::INVALID,
+        false,
+        PAGE_READWRITE | flags,
+        (bytes >> 32) as u32,
+        bytes as u32,
+        None,
+    )
+    .map_err(e)
+}
+
+/// A read/write view of `size` bytes (0: all).
+pub fn view(s: &System, p: AsId, h: Handle, size: u64) -> Result<Va, String> {
+    s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, size)
+        .map_err(e)
+}
+
+/// Stores into the first 8 bytes of each of `pages` pages.
+pub fn touch_write(s: &System, p: AsId, v: Va, pages: u64) -> Result<(), String> {
+    (0..pages).try_for_each(|i| s.write_value(p, at(v, i * PAGE), 8, i).map_err(e))
+}
+
+/// Loads the first 8 bytes of each of `pages` pages; returns their wrapping sum.
+pub fn touch_read(s: &System, p: AsId, v: Va, pages: u64) -> Result<u64, String> {
+    (0..pages).try_fold(0u64, |acc, i| {
+        Ok(acc.wrapping_add(s.read_value(p, at(v, i * PAGE), 8).map_err(e)?))
+    })
+}
