@@ -582,6 +582,7 @@ impl System {
     /// The hot path: it does not take the object manager's lock, because the machine holds an
     /// address space exactly for each live process (created and deleted together under that
     /// lock) and rejects any other `pid` with the same `UnknownAddressSpace` error.
+    #[inline]
     pub fn read_value(&self, pid: AsId, va: Va, size: usize) -> ntmm_vmm::Result<u64> {
         let v = self.ex.vmm();
         match size {

@@ -48,7 +48,7 @@ impl Machine {
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let pfn = self.translate(asid, cur, Access::Read)?;
-            buf[done..done + n].copy_from_slice(&self.memory.frame(pfn)[off..off + n]);
+            self.memory.read(pfn, off, &mut buf[done..done + n]);
             done += n;
         }
         Ok(())
@@ -66,7 +66,7 @@ impl Machine {
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let pfn = self.translate(asid, cur, Access::Write)?;
-            self.memory.frame_mut(pfn)[off..off + n].copy_from_slice(&data[done..done + n]);
+            self.memory.write(pfn, off, &data[done..done + n]);
             done += n;
         }
         Ok(())
@@ -116,17 +116,11 @@ impl Machine {
     pub(crate) fn read_value<const N: usize>(&mut self, asid: AsId, va: Va) -> Result<[u8; N]> {
         let (a, b) = self.translate_value(asid, va, N, Access::Read)?;
         let off = va.page_offset();
-        if b.is_none() {
-            // Within one page: a fixed-size copy.
-            let mut out = [0u8; N];
-            out.copy_from_slice(&self.memory.frame(a)[off..off + N]);
-            return Ok(out);
-        }
         let mut out = [0u8; N];
         let first = (PAGE_BYTES - off).min(N);
-        out[..first].copy_from_slice(&self.memory.frame(a)[off..off + first]);
+        self.memory.read(a, off, &mut out[..first]);
         if let Some(b) = b {
-            out[first..].copy_from_slice(&self.memory.frame(b)[..N - first]);
+            self.memory.read(b, 0, &mut out[first..]);
         }
         Ok(out)
     }
@@ -141,9 +135,9 @@ impl Machine {
         let (a, b) = self.translate_value(asid, va, N, Access::Write)?;
         let off = va.page_offset();
         let first = (PAGE_BYTES - off).min(N);
-        self.memory.frame_mut(a)[off..off + first].copy_from_slice(&bytes[..first]);
+        self.memory.write(a, off, &bytes[..first]);
         if let Some(b) = b {
-            self.memory.frame_mut(b)[..N - first].copy_from_slice(&bytes[first..]);
+            self.memory.write(b, 0, &bytes[first..]);
         }
         Ok(())
     }

@@ -21,10 +21,14 @@ pub struct AddressSpace {
 }
 
 impl AddressSpace {
-    pub(crate) fn new(id: AsId, working_set_max: u64) -> Self {
+    pub(crate) fn new(
+        id: AsId,
+        working_set_max: u64,
+        epoch: std::sync::Arc<crate::tlb::TranslationEpoch>,
+    ) -> Self {
         AddressSpace {
             id,
-            page_table: PageTable::default(),
+            page_table: PageTable::new(epoch),
             vads: VadTree::default(),
             ws: WorkingSet::new(working_set_max),
             counters: FaultCounters::default(),

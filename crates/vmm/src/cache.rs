@@ -32,13 +32,13 @@ impl Machine {
         Ok(())
     }
 
-    /// Copies one page's bytes through the prototype PTE: `f` gets the frame's bytes.
+    /// Copies one page's bytes through the prototype PTE: `f` gets the frame to copy from or to.
     fn with_segment_page(
         &mut self,
         id: SegmentId,
         index: u64,
         write: bool,
-        f: impl FnOnce(&mut [u8; PAGE_BYTES]),
+        f: impl FnOnce(&crate::memory::PhysicalMemory, crate::addr::Pfn),
     ) -> Result<()> {
         self.ensure_available(1)?;
         let proto = ProtoRef { segment: id, index };
@@ -52,7 +52,7 @@ impl Machine {
             Err(ProtoFailure::Io(e)) => return Err(VmmError::Store(e)),
             Err(ProtoFailure::Other(e)) => return Err(e),
         };
-        f(self.memory.frame_mut(pfn));
+        f(&self.memory, pfn);
         if write {
             // Cc's MmSetAddressRangeModified: the frame is dirty now.
             self.mark_modified(pfn);
@@ -75,8 +75,8 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let out = &mut buf[done..done + n];
-            self.with_segment_page(id, pos / PAGE_SIZE, false, |page| {
-                out.copy_from_slice(&page[off..off + n]);
+            self.with_segment_page(id, pos / PAGE_SIZE, false, |memory, pfn| {
+                memory.read(pfn, off, out);
             })?;
             done += n;
         }
@@ -92,8 +92,8 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let src = &data[done..done + n];
-            self.with_segment_page(id, pos / PAGE_SIZE, true, |page| {
-                page[off..off + n].copy_from_slice(src);
+            self.with_segment_page(id, pos / PAGE_SIZE, true, |memory, pfn| {
+                memory.write(pfn, off, src);
             })?;
             done += n;
         }

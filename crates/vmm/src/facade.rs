@@ -1,6 +1,6 @@
 //! [`Vmm`]: the machine's public, thread-safe interface.
 
-use crate::addr::{PageCount, PageRange, Pfn, Va, Vpn};
+use crate::addr::{PageCount, PageRange, Pfn, Va, Vpn, PAGE_BYTES};
 use crate::address_space::AddressSpace;
 use crate::commit::CommitState;
 use crate::counters::{FaultCounters, MachineCounters};
@@ -8,6 +8,7 @@ use crate::error::{Result, VmmError};
 use crate::id::{AsId, SegmentId, StoreId};
 use crate::invariants::InvariantViolation;
 use crate::machine::{default_pagefile_store, Machine, VmmConfig};
+use crate::memory::PhysicalMemory;
 use crate::pfn::{ListCounts, PageLocation, PfnEntry};
 use crate::protection::{Access, Protection};
 use crate::pte::{ProtoPte, Pte};
@@ -17,7 +18,8 @@ use crate::segment::SegmentInfo;
 use crate::store::{BackingStore, PageBuf};
 use crate::vad::Vad;
 use crate::writer::WriterReport;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// The simulated machine: physical frames, the PFN database, address spaces, segments, the
 /// pagefile and backing stores, behind one lock (see [`crate::machine`] for the lock order).
@@ -45,6 +47,30 @@ use parking_lot::Mutex;
 #[derive(Debug)]
 pub struct Vmm {
     machine: Mutex<Machine>,
+    /// The machine's physical memory and translation epoch, shared for lock-free resident loads
+    /// ([`crate::tlb`]).
+    memory: Arc<PhysicalMemory>,
+}
+
+/// The machine lock held: ends the operation's translation change (if any) when released, so
+/// the translation epoch is even whenever the lock is free.
+struct Locked<'a>(MutexGuard<'a, Machine>);
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Machine;
+    fn deref(&self) -> &Machine {
+        &self.0
+    }
+}
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Machine {
+        &mut self.0
+    }
+}
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.0.memory.epoch().end_change();
+    }
 }
 
 fn user_va(va: Va) -> Result<Va> {
@@ -63,13 +89,19 @@ impl Vmm {
 
     /// A machine whose pagefile lives in `store` (e.g. a [`crate::store::HostFileStore`]).
     pub fn with_pagefile_store(config: VmmConfig, store: Box<dyn BackingStore>) -> Result<Self> {
+        let machine = Machine::new(config, store)?;
         Ok(Vmm {
-            machine: Mutex::new(Machine::new(config, store)?),
+            memory: Arc::clone(&machine.memory),
+            machine: Mutex::new(machine),
         })
     }
 
+    fn lock(&self) -> Locked<'_> {
+        Locked(self.machine.lock())
+    }
+
     fn op<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
-        let mut m = self.machine.lock();
+        let mut m = self.lock();
         let r = f(&mut m);
         m.after_op();
         r
@@ -77,12 +109,12 @@ impl Vmm {
 
     /// Read-only access to the whole machine, for inspection and display.
     pub fn inspect<R>(&self, f: impl FnOnce(&Machine) -> R) -> R {
-        f(&self.machine.lock())
+        f(&self.lock())
     }
 
     /// The configuration.
     pub fn config(&self) -> VmmConfig {
-        self.machine.lock().config
+        self.lock().config
     }
 
     // ---- address spaces -------------------------------------------------------------------
@@ -92,7 +124,8 @@ impl Vmm {
         self.op(|m| {
             let id = m.new_space_id();
             let max = m.config.working_set_max;
-            m.spaces.insert(id, AddressSpace::new(id, max));
+            let epoch = Arc::clone(m.memory.epoch());
+            m.spaces.insert(id, AddressSpace::new(id, max, epoch));
             tracing::debug!(?id, "address space created");
             id
         })
@@ -121,7 +154,7 @@ impl Vmm {
 
     /// The live address spaces.
     pub fn address_spaces(&self) -> Vec<AsId> {
-        self.machine.lock().spaces.keys().copied().collect()
+        self.lock().spaces.keys().copied().collect()
     }
 
     // ---- backing stores -------------------------------------------------------------------
@@ -142,7 +175,7 @@ impl Vmm {
         id: StoreId,
         f: impl FnOnce(&mut dyn BackingStore) -> R,
     ) -> Result<R> {
-        let mut m = self.machine.lock();
+        let mut m = self.lock();
         let s = m.stores.get_mut(&id).ok_or(VmmError::UnknownStore(id))?;
         Ok(f(s.as_mut()))
     }
@@ -209,17 +242,17 @@ impl Vmm {
 
     /// A segment's state.
     pub fn segment_info(&self, id: SegmentId) -> Result<SegmentInfo> {
-        self.machine.lock().segment(id).map(|s| s.info())
+        self.lock().segment(id).map(|s| s.info())
     }
 
     /// The live segments.
     pub fn segments(&self) -> Vec<SegmentId> {
-        self.machine.lock().segments.keys().copied().collect()
+        self.lock().segments.keys().copied().collect()
     }
 
     /// A prototype PTE.
     pub fn proto_pte(&self, id: SegmentId, index: u64) -> Result<ProtoPte> {
-        let m = self.machine.lock();
+        let m = self.lock();
         let seg = m.segment(id)?;
         if index >= seg.pages {
             return Err(VmmError::BeyondSegment {
@@ -328,30 +361,17 @@ impl Vmm {
 
     /// The `MEMORY_BASIC_INFORMATION` record of `va`.
     pub fn query(&self, asid: AsId, va: Va) -> Result<RegionInfo> {
-        self.machine.lock().query(asid, va)
+        self.lock().query(asid, va)
     }
 
     /// The region containing `va`, if any.
     pub fn region(&self, asid: AsId, va: Va) -> Result<Option<Vad>> {
-        Ok(self
-            .machine
-            .lock()
-            .space(asid)?
-            .vads
-            .find(va.vpn())
-            .copied())
+        Ok(self.lock().space(asid)?.vads.find(va.vpn()).copied())
     }
 
     /// Every region of an address space, in address order.
     pub fn regions(&self, asid: AsId) -> Result<Vec<Vad>> {
-        Ok(self
-            .machine
-            .lock()
-            .space(asid)?
-            .vads
-            .iter()
-            .copied()
-            .collect())
+        Ok(self.lock().space(asid)?.vads.iter().copied().collect())
     }
 
     /// Moves the dirty bits of this address space's valid PTEs in the range into their frames
@@ -381,25 +401,61 @@ impl Vmm {
         self.op(|m| m.translate(asid, va, access))
     }
 
+    /// Loads a value of `N` bytes: from the calling thread's TLB without the machine lock when
+    /// the page's translation is cached and stable ([`crate::tlb`]), else under the lock, which
+    /// resolves any fault and caches the translation.
+    #[inline]
+    fn load<const N: usize>(&self, asid: AsId, va: Va) -> Result<[u8; N]> {
+        let off = va.page_offset();
+        if off + N <= PAGE_BYTES {
+            let epoch = self.memory.epoch();
+            if let Some(e) = epoch.stable() {
+                if let Some(pfn) = crate::tlb::lookup(e, asid, va.vpn()) {
+                    if let Some(v) = self.memory.load_value::<N>(pfn, off) {
+                        if epoch.still(e) {
+                            return Ok(v);
+                        }
+                    }
+                }
+            }
+        }
+        self.load_locked(asid, va)
+    }
+
+    fn load_locked<const N: usize>(&self, asid: AsId, va: Va) -> Result<[u8; N]> {
+        let mut m = self.lock();
+        let r = m.read_value::<N>(asid, va);
+        m.after_op();
+        if r.is_ok() && va.page_offset() + N <= PAGE_BYTES {
+            // Cache the translation the load used, at the epoch that ends this operation.
+            m.memory.epoch().end_change();
+            let cached = m
+                .space(asid)
+                .ok()
+                .and_then(|s| s.page_table.tlb_lookup(va.vpn(), false));
+            if let (Some(pfn), Some(e)) = (cached, m.memory.epoch().stable()) {
+                crate::tlb::fill(e, asid, va.vpn(), pfn);
+            }
+        }
+        r
+    }
+
     /// Loads a byte.
     pub fn read_u8(&self, asid: AsId, va: Va) -> Result<u8> {
-        self.op(|m| m.read_value::<1>(asid, va))
-            .map(u8::from_le_bytes)
+        self.load::<1>(asid, va).map(u8::from_le_bytes)
     }
     /// Loads a little-endian 16-bit value.
     pub fn read_u16(&self, asid: AsId, va: Va) -> Result<u16> {
-        self.op(|m| m.read_value::<2>(asid, va))
-            .map(u16::from_le_bytes)
+        self.load::<2>(asid, va).map(u16::from_le_bytes)
     }
     /// Loads a little-endian 32-bit value.
     pub fn read_u32(&self, asid: AsId, va: Va) -> Result<u32> {
-        self.op(|m| m.read_value::<4>(asid, va))
-            .map(u32::from_le_bytes)
+        self.load::<4>(asid, va).map(u32::from_le_bytes)
     }
     /// Loads a little-endian 64-bit value.
+    #[inline]
     pub fn read_u64(&self, asid: AsId, va: Va) -> Result<u64> {
-        self.op(|m| m.read_value::<8>(asid, va))
-            .map(u64::from_le_bytes)
+        self.load::<8>(asid, va).map(u64::from_le_bytes)
     }
     /// Stores a byte.
     pub fn write_u8(&self, asid: AsId, va: Va, v: u8) -> Result<()> {
@@ -468,59 +524,59 @@ impl Vmm {
 
     /// The PTE of `va`.
     pub fn pte(&self, asid: AsId, va: Va) -> Result<Pte> {
-        Ok(self.machine.lock().space(asid)?.page_table.get(va.vpn()))
+        Ok(self.lock().space(asid)?.page_table.get(va.vpn()))
     }
 
     /// A frame's PFN entry.
     pub fn pfn_entry(&self, pfn: Pfn) -> Option<PfnEntry> {
-        self.machine.lock().pfn.get(pfn).cloned()
+        self.lock().pfn.get(pfn).cloned()
     }
 
     /// A frame's contents.
     pub fn frame(&self, pfn: Pfn) -> Option<Box<PageBuf>> {
-        let m = self.machine.lock();
+        let m = self.lock();
         m.pfn.get(pfn)?;
-        Some(Box::new(*m.memory.frame(pfn)))
+        Some(Box::new(m.memory.frame(pfn)))
     }
 
     /// Frames per list.
     pub fn list_counts(&self) -> ListCounts {
-        self.machine.lock().pfn.counts()
+        self.lock().pfn.counts()
     }
 
     /// The frames of a list, head first.
     pub fn list(&self, list: PageLocation) -> Vec<Pfn> {
-        self.machine.lock().pfn.list(list)
+        self.lock().pfn.list(list)
     }
 
     /// Fault counters of an address space.
     pub fn fault_counters(&self, asid: AsId) -> Result<FaultCounters> {
-        Ok(self.machine.lock().space(asid)?.counters)
+        Ok(self.lock().space(asid)?.counters)
     }
 
     /// Machine-wide counters.
     pub fn machine_counters(&self) -> MachineCounters {
-        self.machine.lock().counters
+        self.lock().counters
     }
 
     /// The pages of a working set, oldest first.
     pub fn working_set(&self, asid: AsId) -> Result<Vec<Vpn>> {
-        Ok(self.machine.lock().space(asid)?.ws.pages())
+        Ok(self.lock().space(asid)?.ws.pages())
     }
 
     /// The commit state.
     pub fn commit(&self) -> CommitState {
-        self.machine.lock().commit
+        self.lock().commit
     }
 
     /// Pagefile slots in use.
     pub fn pagefile_used(&self) -> u32 {
-        self.machine.lock().pagefile.used()
+        self.lock().pagefile.used()
     }
 
     /// Checks every invariant of the machine (see [`crate::invariants`]).
     pub fn check_invariants(&self) -> std::result::Result<(), InvariantViolation> {
-        self.machine.lock().check_invariants()
+        self.lock().check_invariants()
     }
 }
 

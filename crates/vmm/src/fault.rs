@@ -6,7 +6,7 @@
 //! its state. Access checks are made against the known protection *before* any page is brought
 //! in (§3.8). Resolvers never choose a page list: they only attach frames and increment counts.
 
-use crate::addr::{Pfn, Va, Vpn};
+use crate::addr::{Pfn, Va, Vpn, PAGE_BYTES};
 use crate::error::{Exception, ExceptionKind, Result, VmmError};
 use crate::frames::TakenFrame;
 use crate::id::AsId;
@@ -515,11 +515,11 @@ impl Machine {
     ) -> std::result::Result<TakenFrame, ProtoFailure> {
         let frame = self.take_frame(false)?;
         self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
-        let buf = self.memory.frame_mut(frame.pfn());
+        let mut buf = [0u8; PAGE_BYTES];
         let read = match source {
-            PageSource::Pagefile(slot) => self.pagefile.read(slot, buf),
+            PageSource::Pagefile(slot) => self.pagefile.read(slot, &mut buf),
             PageSource::File { store, page } => match self.stores.get_mut(&store) {
-                Some(s) => s.read_page(page, buf),
+                Some(s) => s.read_page(page, &mut buf),
                 None => {
                     self.give_back(frame);
                     return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
@@ -529,6 +529,7 @@ impl Machine {
         tracing::trace!(?source, ok = read.is_ok(), "page read");
         match read {
             Ok(()) => {
+                self.memory.fill(frame.pfn(), &buf);
                 match source {
                     PageSource::Pagefile(_) => self.counters.pagefile_reads += 1,
                     PageSource::File { .. } => self.counters.file_reads += 1,

@@ -13,8 +13,8 @@
 //!    PTE in transition or pagefile form belongs to a private page.
 //! 7. Every non-zero process PTE lies in a region; the working set holds exactly the valid PTEs,
 //!    and no more than its maximum; private valid pages agree with their frame on protection;
-//!    the region tree's free-gap index agrees with its regions; the software TLB holds no
-//!    stale translation; the page table's dirty index names every dirty PTE.
+//!    the region tree's free-gap index agrees with its regions; neither the page table's
+//!    software TLB nor the calling thread's TLB of the current epoch holds a stale translation; the page table's dirty index names every dirty PTE.
 //! 8. A segment's PFN references = its resident prototype PTEs; its mapped count = the regions
 //!    that map it; its dirty index names every resident prototype PTE whose frame is modified.
 //! 9. Pagefile slots in use = the slots named by frames' original PTEs and by pagefile-form PTEs
@@ -60,6 +60,19 @@ impl Machine {
             }
             Ok(())
         };
+
+        // The calling thread's TLB: a live entry names a valid, accessed PTE of its frame.
+        if let Some(epoch) = self.memory.epoch().stable() {
+            for (asid, vpn, pfn) in crate::tlb::live(epoch) {
+                let pte = self.spaces.get(&asid).map(|s| s.page_table.get(vpn));
+                if !matches!(pte, Some(Pte::Valid(h)) if h.pfn == pfn && h.accessed) {
+                    return fail(
+                        7,
+                        format!("thread TLB: {asid:?} {vpn:?} -> {pfn:?} but the PTE is {pte:?}"),
+                    );
+                }
+            }
+        }
 
         for space in self.spaces.values() {
             space.page_table.check().or_else(|d| fail(7, d))?;

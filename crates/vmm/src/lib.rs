@@ -63,6 +63,8 @@ mod segment_ops;
 pub mod status;
 /// Backing stores.
 pub mod store;
+/// The per-thread TLB and the translation epoch (lock-free resident loads).
+pub mod tlb;
 /// Working-set trimming and memory pressure.
 mod trim;
 /// Regions (VADs).

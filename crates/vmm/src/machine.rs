@@ -80,7 +80,7 @@ impl VmmConfig {
 #[derive(Debug)]
 pub struct Machine {
     pub(crate) config: VmmConfig,
-    pub(crate) memory: PhysicalMemory,
+    pub(crate) memory: std::sync::Arc<PhysicalMemory>,
     pub(crate) pfn: PfnDatabase,
     pub(crate) spaces: crate::address_space::Spaces,
     pub(crate) segments: BTreeMap<SegmentId, Segment>,
@@ -105,7 +105,7 @@ impl Machine {
         let limit = u64::from(config.frames) + u64::from(pagefile.usable());
         Ok(Machine {
             config,
-            memory: PhysicalMemory::new(config.frames),
+            memory: std::sync::Arc::new(PhysicalMemory::new(config.frames)),
             pfn: PfnDatabase::new(config.frames),
             spaces: crate::address_space::Spaces::default(),
             segments: BTreeMap::new(),

@@ -5,6 +5,7 @@
 
 use crate::addr::{PageRange, Vpn};
 use crate::pte::Pte;
+use crate::tlb::TranslationEpoch;
 use std::collections::BTreeMap;
 
 const LEAF: u64 = 512;
@@ -48,10 +49,28 @@ pub struct PageTable {
     /// Dirty index: a superset of the VPNs whose PTE is valid and dirty, so that harvesting
     /// dirty bits over a range visits only those (`check` verifies it).
     maybe_dirty: std::collections::BTreeSet<u64>,
+    /// The machine's translation epoch: every PTE change marks it changing first, which
+    /// flushes the per-thread TLBs of [`crate::tlb`] at the end of the operation.
+    epoch: std::sync::Arc<TranslationEpoch>,
 }
 
 impl Default for PageTable {
+    /// A table with an epoch of its own (a table outside any machine).
     fn default() -> Self {
+        PageTable::new(std::sync::Arc::new(TranslationEpoch::new()))
+    }
+}
+
+impl Drop for PageTable {
+    /// Deleting an address space ends every translation it had.
+    fn drop(&mut self) {
+        self.epoch.begin_change();
+    }
+}
+
+impl PageTable {
+    /// An empty table announcing its changes to `epoch`.
+    pub(crate) fn new(epoch: std::sync::Arc<TranslationEpoch>) -> Self {
         PageTable {
             leaves: BTreeMap::new(),
             // Generation 0 entries are never live: the table starts at 1.
@@ -63,11 +82,10 @@ impl Default for PageTable {
             }; TLB_ENTRIES],
             generation: 1,
             maybe_dirty: std::collections::BTreeSet::new(),
+            epoch,
         }
     }
-}
 
-impl PageTable {
     /// The PTE of `vpn`.
     pub fn get(&self, vpn: Vpn) -> Pte {
         match self.leaves.get(&(vpn.raw() / LEAF)) {
@@ -117,6 +135,7 @@ impl PageTable {
 
     /// Sets the PTE of `vpn`.
     pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
+        self.epoch.begin_change();
         self.generation += 1;
         if matches!(pte, Pte::Valid(h) if h.dirty) {
             self.maybe_dirty.insert(vpn.raw());
@@ -151,6 +170,7 @@ impl PageTable {
 
     /// A mutable reference to a valid or other non-zero PTE, if present.
     pub(crate) fn get_mut(&mut self, vpn: Vpn) -> Option<&mut Pte> {
+        self.epoch.begin_change();
         self.generation += 1;
         let l = self.leaves.get_mut(&(vpn.raw() / LEAF))?;
         let p = &mut l.ptes[(vpn.raw() % LEAF) as usize];

@@ -124,7 +124,7 @@ impl Machine {
         if let Target::Pagefile(slot) = target {
             e.original = OriginalPte::Pagefile { slot, protection };
         }
-        let data = self.memory.frame(pfn);
+        let data = &self.memory.frame(pfn);
         let result = match target {
             Target::Pagefile(slot) => self.pagefile.write(slot, data),
             Target::File { store, page } => match self.stores.get_mut(&store) {
