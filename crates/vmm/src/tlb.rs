@@ -4,15 +4,15 @@
 //! A real CPU caches translations in its TLB and loads from a resident page without asking the
 //! memory manager; the memory manager flushes TLBs when it changes a valid PTE
 //! (`KeFlushSingleTb`, nt_internals §3). ntmm does the same with a software TLB per *host
-//! thread* (the emulated CPU a thread runs on) and one [`TranslationEpoch`] per machine:
+//! thread* (the emulated CPU a thread runs on) and one [`crate::tlb::TranslationEpoch`] per machine:
 //!
 //! * A TLB entry records (epoch, address space, VPN) → frame. It is filled by a load that took
 //!   the slow path, under the machine lock, from a valid PTE whose accessed bit is set — so a
 //!   hit changes no memory-manager state, exactly like a hardware TLB hit.
 //! * Every change that could end a translation — any PTE write, an address space deleted, a
-//!   frame given new contents — first makes the epoch odd ([`TranslationEpoch::begin_change`]);
+//!   frame given new contents — first makes the epoch odd (`TranslationEpoch::begin_change`);
 //!   the operation's end, still under the lock, gives it a fresh even value
-//!   ([`TranslationEpoch::end_change`]). Entries of an older epoch are dead: that is the TLB
+//!   (`TranslationEpoch::end_change`). Entries of an older epoch are dead: that is the TLB
 //!   flush, done for every CPU at once.
 //! * A lock-free load is a sequence lock read: an even epoch, a hit, the acquiring load of the
 //!   word, and the epoch unchanged afterwards. A change that raced with it shows in the second
