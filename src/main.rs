@@ -106,10 +106,12 @@ enum Command {
 #[global_allocator]
 static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
 
-/// Net heap bytes allocated so far.
+/// Net heap bytes allocated so far. stats_alloc already counts a reallocation's growth in
+/// `bytes_allocated` (and its shrinkage in `bytes_deallocated`); `bytes_reallocated` repeats
+/// that change and must not be added again.
 fn heap_bytes() -> i64 {
     let s = GLOBAL.stats();
-    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64
 }
 
 const DEMO: &str = include_str!("../examples/00_demo_tour.ntm");

@@ -114,19 +114,23 @@ impl Machine {
         };
         // Only the indices the dirty index names can hold modified frames (invariant 8).
         let end = first.saturating_add(count);
-        let candidates: Vec<u64> = seg.maybe_modified.range(first..end).copied().collect();
+        let candidates = self.segment_mut(id)?.take_modified(first, end);
         let mut written = 0;
-        for index in candidates {
+        for (n, &index) in candidates.iter().enumerate() {
             let pfn = match self.segment(id)?.get(index) {
                 ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => Some(pfn),
                 _ => None,
             };
             if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified) {
-                self.write_file_frame(pfn, store, index)?;
+                if let Err(e) = self.write_file_frame(pfn, store, index) {
+                    // The failed page and the ones not reached stay in the dirty index.
+                    let seg = self.segment_mut(id)?;
+                    for &rest in &candidates[n..] {
+                        seg.note_modified(rest);
+                    }
+                    return Err(e.into());
+                }
                 written += 1;
-            }
-            if let Some(seg) = self.segments.get_mut(&id) {
-                seg.maybe_modified.remove(&index);
             }
         }
         tracing::debug!(?id, first, count, written, "segment range flushed");

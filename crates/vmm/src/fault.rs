@@ -91,16 +91,16 @@ impl Machine {
         let store = access == Access::Write;
         for _ in 0..MAX_FAULT_ROUNDS {
             let space = self.space_mut(asid)?;
-            let step = match space.page_table.get_mut(vpn) {
-                Some(Pte::Valid(h)) => {
+            let step = match space.page_table.get(vpn) {
+                Pte::Valid(mut h) => {
                     if access == Access::Read || h.write {
-                        h.accessed = true;
-                        let newly_dirty = store && !h.dirty;
-                        h.dirty |= store;
-                        let (pfn, cache_store) = (h.pfn, h.write && h.dirty);
-                        if newly_dirty {
-                            space.page_table.note_dirty(vpn);
+                        if !h.accessed || (store && !h.dirty) {
+                            // The CPU sets the accessed bit, and the dirty bit on a store.
+                            h.accessed = true;
+                            h.dirty |= store;
+                            space.page_table.set(vpn, Pte::Valid(h));
                         }
+                        let (pfn, cache_store) = (h.pfn, h.write && h.dirty);
                         space.page_table.tlb_fill(vpn, pfn, cache_store);
                         return Ok(pfn);
                     }

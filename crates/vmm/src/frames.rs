@@ -104,7 +104,7 @@ impl Machine {
     pub(crate) fn note_modified(&mut self, pfn: Pfn) {
         if let Some(PteRef::Proto(r)) = self.pfn.entry(pfn).pte {
             if let Some(seg) = self.segments.get_mut(&r.segment) {
-                seg.maybe_modified.insert(r.index);
+                seg.note_modified(r.index);
             }
         }
     }

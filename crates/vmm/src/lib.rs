@@ -41,6 +41,8 @@ pub mod invariants;
 pub mod machine;
 /// Physical memory.
 pub mod memory;
+/// The page table's 64-bit storage form of a PTE.
+mod packed;
 /// The page table of an address space.
 pub mod page_table;
 /// The pagefile.

@@ -4,17 +4,42 @@
 //! simplification (nt_internals §9.2): they change kernel bookkeeping, not what user mode sees.
 
 use crate::addr::{PageRange, Vpn};
+use crate::packed;
 use crate::pte::Pte;
 use crate::tlb::TranslationEpoch;
 use std::collections::BTreeMap;
 
 const LEAF: u64 = 512;
 
+/// 512 PTEs in their 64-bit storage form ([`crate::packed`]).
 #[derive(Debug)]
 struct Leaf {
-    ptes: [Pte; LEAF as usize],
+    ptes: [u64; LEAF as usize],
     /// Non-zero entries (`UsedPageTableEntries`); the leaf is freed when it reaches 0.
     used: u32,
+    /// Dirty index: bit `i` is set if PTE `i` may be valid and dirty.
+    dirty: [u64; LEAF as usize / 64],
+}
+
+impl Leaf {
+    fn new() -> Box<Leaf> {
+        Box::new(Leaf {
+            ptes: [0; LEAF as usize],
+            used: 0,
+            dirty: [0; LEAF as usize / 64],
+        })
+    }
+    fn set_dirty_bit(&mut self, slot: usize, on: bool) {
+        let (w, b) = (slot / 64, slot % 64);
+        if on {
+            self.dirty[w] |= 1 << b;
+        } else {
+            self.dirty[w] &= !(1 << b);
+        }
+    }
+    fn dirty_bit(&self, slot: usize) -> bool {
+        self.dirty[slot / 64] >> (slot % 64) & 1 == 1
+    }
 }
 
 /// Entries of the software TLB (direct-mapped by VPN).
@@ -30,7 +55,10 @@ struct TlbEntry {
     generation: u64,
 }
 
-/// The page table of one address space, with a software TLB in front of it.
+/// The page table of one address space, with a software TLB in front of it: leaves of 512
+/// PTEs in a 64-bit storage form ([`crate::packed`]), each with a dirty index (one bit per PTE,
+/// a superset of the valid dirty PTEs, so that harvesting dirty bits over a range visits only
+/// those).
 ///
 /// The TLB caches translations of valid PTEs whose accessed bit (and, for stores, dirty bit) is
 /// already set, so a hit changes no state and skips the table walk. Every way to change a PTE
@@ -46,9 +74,9 @@ pub struct PageTable {
     leaves: BTreeMap<u64, Box<Leaf>>,
     tlb: [TlbEntry; TLB_ENTRIES],
     generation: u64,
-    /// Dirty index: a superset of the VPNs whose PTE is valid and dirty, so that harvesting
-    /// dirty bits over a range visits only those (`check` verifies it).
-    maybe_dirty: std::collections::BTreeSet<u64>,
+    /// PTEs whose fields do not fit the 64-bit storage form (tagged `packed::ASIDE` in their
+    /// leaf); in practice never (segment numbers below 2^24 and indexes below 2^36 pack).
+    aside: BTreeMap<u64, Pte>,
     /// The machine's translation epoch: every PTE change marks it changing first, which
     /// flushes the per-thread TLBs of [`crate::tlb`] at the end of the operation.
     epoch: std::sync::Arc<TranslationEpoch>,
@@ -81,7 +109,7 @@ impl PageTable {
                 generation: 0,
             }; TLB_ENTRIES],
             generation: 1,
-            maybe_dirty: std::collections::BTreeSet::new(),
+            aside: BTreeMap::new(),
             epoch,
         }
     }
@@ -89,9 +117,15 @@ impl PageTable {
     /// The PTE of `vpn`.
     pub fn get(&self, vpn: Vpn) -> Pte {
         match self.leaves.get(&(vpn.raw() / LEAF)) {
-            Some(l) => l.ptes[(vpn.raw() % LEAF) as usize],
+            Some(l) => self.unpack(vpn.raw(), l.ptes[(vpn.raw() % LEAF) as usize]),
             None => Pte::Zero,
         }
+    }
+
+    fn unpack(&self, vpn: u64, w: u64) -> Pte {
+        packed::unpack(w)
+            .or_else(|| self.aside.get(&vpn).copied())
+            .unwrap_or(Pte::Zero)
     }
 
     /// A cached translation of `vpn` for a load (`store == false`) or a store, if any.
@@ -114,40 +148,53 @@ impl PageTable {
         };
     }
 
-    /// Records that the valid PTE of `vpn` just became dirty (a store through the table).
-    pub(crate) fn note_dirty(&mut self, vpn: Vpn) {
-        self.maybe_dirty.insert(vpn.raw());
-    }
-
     /// The VPNs in `range` that may hold a dirty PTE, taken out of the dirty index: the caller
     /// clears every dirty bit among them.
     pub(crate) fn take_dirty(&mut self, range: PageRange) -> Vec<Vpn> {
         let (s, e) = (range.start().raw(), range.end().raw());
+        let mut out = Vec::new();
         if s >= e {
-            return Vec::new();
+            return out;
         }
-        let vpns: Vec<u64> = self.maybe_dirty.range(s..e).copied().collect();
-        for v in &vpns {
-            self.maybe_dirty.remove(v);
+        for (&k, leaf) in self.leaves.range_mut(s / LEAF..=(e - 1) / LEAF) {
+            for w in 0..leaf.dirty.len() {
+                let mut bits = leaf.dirty[w];
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let slot = w * 64 + b;
+                    let v = k * LEAF + slot as u64;
+                    if v >= s && v < e {
+                        leaf.set_dirty_bit(slot, false);
+                        out.push(Vpn::new(v));
+                    }
+                }
+            }
         }
-        vpns.into_iter().map(Vpn::new).collect()
+        out
     }
 
     /// Sets the PTE of `vpn`.
     pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
         self.epoch.begin_change();
         self.generation += 1;
-        if matches!(pte, Pte::Valid(h) if h.dirty) {
-            self.maybe_dirty.insert(vpn.raw());
-        } else {
-            self.maybe_dirty.remove(&vpn.raw());
-        }
         let key = vpn.raw() / LEAF;
         let slot = (vpn.raw() % LEAF) as usize;
-        if pte == Pte::Zero {
+        let word = match packed::pack(pte) {
+            Some(w) => {
+                self.aside.remove(&vpn.raw());
+                w
+            }
+            None => {
+                self.aside.insert(vpn.raw(), pte);
+                packed::ASIDE
+            }
+        };
+        if word == 0 {
             if let Some(l) = self.leaves.get_mut(&key) {
-                if l.ptes[slot] != Pte::Zero {
-                    l.ptes[slot] = Pte::Zero;
+                if l.ptes[slot] != 0 {
+                    l.ptes[slot] = 0;
+                    l.set_dirty_bit(slot, false);
                     l.used -= 1;
                     if l.used == 0 {
                         self.leaves.remove(&key);
@@ -156,25 +203,12 @@ impl PageTable {
             }
             return;
         }
-        let l = self.leaves.entry(key).or_insert_with(|| {
-            Box::new(Leaf {
-                ptes: [Pte::Zero; LEAF as usize],
-                used: 0,
-            })
-        });
-        if l.ptes[slot] == Pte::Zero {
+        let l = self.leaves.entry(key).or_insert_with(Leaf::new);
+        if l.ptes[slot] == 0 {
             l.used += 1;
         }
-        l.ptes[slot] = pte;
-    }
-
-    /// A mutable reference to a valid or other non-zero PTE, if present.
-    pub(crate) fn get_mut(&mut self, vpn: Vpn) -> Option<&mut Pte> {
-        self.epoch.begin_change();
-        self.generation += 1;
-        let l = self.leaves.get_mut(&(vpn.raw() / LEAF))?;
-        let p = &mut l.ptes[(vpn.raw() % LEAF) as usize];
-        (*p != Pte::Zero).then_some(p)
+        l.ptes[slot] = word;
+        l.set_dirty_bit(slot, packed::is_dirty_valid(word));
     }
 
     /// The non-zero PTEs in `range`, in address order.
@@ -185,10 +219,10 @@ impl PageTable {
         }
         let mut out = Vec::new();
         for (&k, leaf) in self.leaves.range(s / LEAF..=(e - 1) / LEAF) {
-            for (j, pte) in leaf.ptes.iter().enumerate() {
+            for (j, &w) in leaf.ptes.iter().enumerate() {
                 let v = k * LEAF + j as u64;
-                if v >= s && v < e && *pte != Pte::Zero {
-                    out.push((Vpn::new(v), *pte));
+                if v >= s && v < e && w != 0 {
+                    out.push((Vpn::new(v), self.unpack(v, w)));
                 }
             }
         }
@@ -199,9 +233,10 @@ impl PageTable {
     pub fn all(&self) -> Vec<(Vpn, Pte)> {
         let mut out = Vec::new();
         for (&k, leaf) in &self.leaves {
-            for (j, pte) in leaf.ptes.iter().enumerate() {
-                if *pte != Pte::Zero {
-                    out.push((Vpn::new(k * LEAF + j as u64), *pte));
+            for (j, &w) in leaf.ptes.iter().enumerate() {
+                if w != 0 {
+                    let v = k * LEAF + j as u64;
+                    out.push((Vpn::new(v), self.unpack(v, w)));
                 }
             }
         }
@@ -211,22 +246,36 @@ impl PageTable {
     /// Checks the type's invariants: the `used` counts, the dirty index covering every dirty
     /// PTE, and every live TLB entry agreeing with its PTE.
     pub(crate) fn check(&self) -> Result<(), String> {
+        let mut aside = 0;
         for (&k, leaf) in &self.leaves {
-            let n = leaf.ptes.iter().filter(|p| **p != Pte::Zero).count() as u32;
+            let n = leaf.ptes.iter().filter(|&&w| w != 0).count() as u32;
             if n != leaf.used || n == 0 {
                 return Err(format!(
                     "page table leaf {k}: used {} but {n} entries",
                     leaf.used
                 ));
             }
-            for (i, pte) in leaf.ptes.iter().enumerate() {
+            for (i, &w) in leaf.ptes.iter().enumerate() {
                 let vpn = k * LEAF + i as u64;
-                if matches!(pte, Pte::Valid(h) if h.dirty) && !self.maybe_dirty.contains(&vpn) {
+                if w == packed::ASIDE {
+                    aside += 1;
+                    match self.aside.get(&vpn) {
+                        Some(&p) if packed::pack(p).is_none() => {}
+                        other => return Err(format!("VPN {vpn:#x} set aside as {other:?}")),
+                    }
+                }
+                if matches!(self.unpack(vpn, w), Pte::Valid(h) if h.dirty) && !leaf.dirty_bit(i) {
                     return Err(format!(
                         "dirty PTE of VPN {vpn:#x} missing from the dirty index"
                     ));
                 }
+                if w == 0 && leaf.dirty_bit(i) {
+                    return Err(format!("zero PTE of VPN {vpn:#x} in the dirty index"));
+                }
             }
+        }
+        if aside != self.aside.len() {
+            return Err("PTEs set aside disagree with their leaves".into());
         }
         for e in self.tlb.iter().filter(|e| e.generation == self.generation) {
             let ok = match self.get(Vpn::new(e.vpn)) {
@@ -261,5 +310,64 @@ mod tests {
         assert!(t.leaves.is_empty());
         let r = PageRange::new(Vpn::new(0), Vpn::new(1 << 40)).unwrap();
         assert!(t.non_zero(r).is_empty());
+    }
+
+    #[test]
+    fn test_ptes_beyond_the_packed_range_are_kept_aside_losslessly() {
+        let mut t = PageTable::default();
+        let far = Pte::Prototype {
+            proto: crate::pte::ProtoRef {
+                segment: crate::id::SegmentId::new(1 << 30),
+                index: 1 << 40,
+            },
+            read_only: true,
+        };
+        let v = Vpn::new(0x10);
+        t.set(v, far);
+        assert_eq!(t.get(v), far);
+        assert_eq!(t.all(), vec![(v, far)]);
+        t.check().unwrap();
+        // Replaced by a packable PTE, then removed: nothing stays aside.
+        let near = Pte::DemandZero {
+            protection: Protection::READONLY,
+        };
+        t.set(v, near);
+        assert_eq!(t.get(v), near);
+        assert!(t.aside.is_empty());
+        t.set(v, far);
+        t.set(v, Pte::Zero);
+        assert!(t.aside.is_empty() && t.leaves.is_empty());
+        t.check().unwrap();
+    }
+
+    #[test]
+    fn test_dirty_index_names_dirty_valid_ptes_and_is_taken_by_range() {
+        let mut t = PageTable::default();
+        let valid = |dirty| {
+            Pte::Valid(crate::pte::HardwarePte {
+                pfn: crate::addr::Pfn::new(1),
+                write: true,
+                dirty,
+                accessed: true,
+                copy_on_write: false,
+                prototype: false,
+                no_execute: false,
+            })
+        };
+        for v in [3u64, 64, 511, 512, 2000] {
+            t.set(Vpn::new(v), valid(true));
+        }
+        t.set(Vpn::new(4), valid(false));
+        t.check().unwrap();
+        let r = |a, b| PageRange::new(Vpn::new(a), Vpn::new(b)).unwrap();
+        assert_eq!(
+            t.take_dirty(r(4, 600)),
+            [64, 511, 512].map(Vpn::new).to_vec()
+        );
+        assert!(t.take_dirty(r(4, 600)).is_empty());
+        assert_eq!(
+            t.take_dirty(r(0, 1 << 20)),
+            [3, 2000].map(Vpn::new).to_vec()
+        );
     }
 }

@@ -424,12 +424,11 @@ impl Machine {
         let vpns = self.space_mut(asid)?.page_table.take_dirty(range);
         let mut n = 0;
         for vpn in vpns {
-            if let Pte::Valid(h) = self.space(asid)?.page_table.get(vpn) {
+            if let Pte::Valid(mut h) = self.space(asid)?.page_table.get(vpn) {
                 if h.dirty {
                     self.mark_modified(h.pfn);
-                    if let Some(Pte::Valid(h)) = self.space_mut(asid)?.page_table.get_mut(vpn) {
-                        h.dirty = false;
-                    }
+                    h.dirty = false;
+                    self.space_mut(asid)?.page_table.set(vpn, Pte::Valid(h));
                     n += 1;
                 }
             }

@@ -17,7 +17,13 @@ use std::collections::BTreeMap;
 /// Prototype PTEs per chunk.
 pub const CHUNK_PTES: usize = 512;
 
-type Chunk = [ProtoPte; CHUNK_PTES];
+/// 512 prototype PTEs and their dirty index: bit `i` is set if PTE `i`'s frame may be
+/// modified (a superset, so that flushing visits only those).
+#[derive(Debug)]
+struct Chunk {
+    ptes: [ProtoPte; CHUNK_PTES],
+    modified: [u64; CHUNK_PTES / 64],
+}
 
 /// What backs a segment.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -50,9 +56,6 @@ pub struct Segment {
     pub(crate) mapped: u64,
     pub(crate) parked: bool,
     pub(crate) no_modified_writing: bool,
-    /// Dirty index: a superset of the prototype indices whose frame is modified, so that a
-    /// flush visits only those (checked by invariant 8).
-    pub(crate) maybe_modified: std::collections::BTreeSet<u64>,
 }
 
 impl Segment {
@@ -75,7 +78,6 @@ impl Segment {
             mapped: 0,
             parked: false,
             no_modified_writing: false,
-            maybe_modified: std::collections::BTreeSet::new(),
         }
     }
 
@@ -83,19 +85,65 @@ impl Segment {
     /// below `pages`.
     pub(crate) fn get(&self, index: u64) -> ProtoPte {
         match self.chunks.get(&(index / CHUNK_PTES as u64)) {
-            Some(c) => c[(index % CHUNK_PTES as u64) as usize],
+            Some(c) => c.ptes[(index % CHUNK_PTES as u64) as usize],
             None => self.template,
         }
     }
 
     /// Sets the prototype PTE at `index`, allocating its chunk if needed.
     pub(crate) fn set(&mut self, index: u64, pte: ProtoPte) {
+        self.chunk(index).ptes[(index % CHUNK_PTES as u64) as usize] = pte;
+    }
+
+    fn chunk(&mut self, index: u64) -> &mut Chunk {
         let template = self.template;
-        let chunk = self
-            .chunks
+        self.chunks
             .entry(index / CHUNK_PTES as u64)
-            .or_insert_with(|| Box::new([template; CHUNK_PTES]));
-        chunk[(index % CHUNK_PTES as u64) as usize] = pte;
+            .or_insert_with(|| {
+                Box::new(Chunk {
+                    ptes: [template; CHUNK_PTES],
+                    modified: [0; CHUNK_PTES / 64],
+                })
+            })
+    }
+
+    /// Records in the dirty index that the frame of prototype PTE `index` may be modified.
+    pub(crate) fn note_modified(&mut self, index: u64) {
+        let i = (index % CHUNK_PTES as u64) as usize;
+        self.chunk(index).modified[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether the dirty index names `index`.
+    pub(crate) fn maybe_modified(&self, index: u64) -> bool {
+        let i = (index % CHUNK_PTES as u64) as usize;
+        self.chunks
+            .get(&(index / CHUNK_PTES as u64))
+            .is_some_and(|c| c.modified[i / 64] >> (i % 64) & 1 == 1)
+    }
+
+    /// The indexes in `[first, end)` the dirty index names, taken out of it: the caller cleans
+    /// every modified frame among them.
+    pub(crate) fn take_modified(&mut self, first: u64, end: u64) -> Vec<u64> {
+        let c = CHUNK_PTES as u64;
+        let mut out = Vec::new();
+        if first >= end {
+            return out;
+        }
+        for (&ci, chunk) in self.chunks.range_mut(first / c..=(end - 1) / c) {
+            for w in 0..chunk.modified.len() {
+                let mut bits = chunk.modified[w];
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as u64;
+                    bits &= bits - 1;
+                    let index = ci * c + w as u64 * 64 + b;
+                    if index >= first && index < end {
+                        chunk.modified[w] &= !(1 << b);
+                        out.push(index);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The prototype PTEs in `[first, first + count)` that differ from the template, in order.
@@ -104,7 +152,7 @@ impl Segment {
         let mut out = Vec::new();
         let c = CHUNK_PTES as u64;
         for (&ci, chunk) in self.chunks.range(first / c..end.div_ceil(c)) {
-            for (j, pte) in chunk.iter().enumerate() {
+            for (j, pte) in chunk.ptes.iter().enumerate() {
                 let index = ci * c + j as u64;
                 if index >= first && index < end && *pte != self.template {
                     out.push((index, *pte));
@@ -133,8 +181,11 @@ impl Segment {
         self.chunks.split_off(&pages.div_ceil(c));
         let template = self.template;
         if let Some(last) = self.chunks.get_mut(&(pages / c)) {
-            for e in last.iter_mut().skip((pages % c) as usize) {
+            for e in last.ptes.iter_mut().skip((pages % c) as usize) {
                 *e = template;
+            }
+            for i in (pages % c) as usize..CHUNK_PTES {
+                last.modified[i / 64] &= !(1 << (i % 64));
             }
         }
         self.pages = pages.min(self.pages);

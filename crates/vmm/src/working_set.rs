@@ -6,9 +6,7 @@
 
 use crate::addr::Vpn;
 use crate::protection::Protection;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::{BTreeMap, VecDeque};
 
 /// One working-set entry.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -18,22 +16,46 @@ pub struct WsEntry {
     pub protection: Protection,
 }
 
-/// A fixed-key hasher: lookups only, never iterated, so the order cannot leak into results.
-type Index = HashMap<Vpn, WsEntry, BuildHasherDefault<DefaultHasher>>;
+/// A ring slot: `vpn << 8 | protection`, or a hole where a page left from the middle.
+const HOLE: u64 = u64::MAX;
+/// Pages per index leaf.
+const LEAF: u64 = 512;
 
-/// A working set: a FIFO ring of pages by age (holes where a page left from the middle) and an
-/// index from page to entry. Insertion, removal and lookup are O(1); the ring is compacted when
-/// holes outnumber pages.
+fn slot(vpn: Vpn, protection: Protection) -> u64 {
+    (vpn.raw() << 8) | u64::from(protection.bits())
+}
+fn slot_vpn(s: u64) -> Vpn {
+    Vpn::new(s >> 8)
+}
+fn slot_protection(s: u64) -> Protection {
+    Protection::from_bits((s & 0xFF) as u8).unwrap_or(Protection::ZERO)
+}
+
+/// Ages of the pages of one 512-page stretch: `age + 1`, or 0 where the page is absent.
+#[derive(Debug)]
+struct IndexLeaf {
+    ages: [u32; LEAF as usize],
+    used: u32,
+}
+
+/// A working set: a FIFO ring of pages by age (holes where a page left from the middle) and a
+/// sparse index from page to age. Insertion, removal and lookup are O(1) (the index is a
+/// two-level table like the page table's), and a resident page costs 12 bytes: 8 in the ring,
+/// 4 in the index. The ring is compacted (ages renumbered from 0) when holes outnumber pages
+/// or ages would overflow 32 bits.
 ///
 /// # Invariants
-/// `ring[i]` is `Some(vpn)` exactly when `entries[vpn].age == base + i`; `ring` starts with a
-/// page (no leading hole); every entry's page has a valid PTE (checked by the machine).
+/// `ring[i]` names page `v` exactly when the index holds age `base + i` for `v`; `ring` starts
+/// with a page (no leading hole); `len` is the number of pages; every index leaf's `used`
+/// counts its pages and is never 0; every entry's page has a valid PTE (checked by the
+/// machine).
 #[derive(Debug)]
 pub struct WorkingSet {
     max: u64,
     base: u64,
-    ring: VecDeque<Option<Vpn>>,
-    entries: Index,
+    ring: VecDeque<u64>,
+    index: BTreeMap<u64, Box<IndexLeaf>>,
+    len: u64,
 }
 
 impl WorkingSet {
@@ -42,7 +64,8 @@ impl WorkingSet {
             max,
             base: 0,
             ring: VecDeque::new(),
-            entries: Index::default(),
+            index: BTreeMap::new(),
+            len: 0,
         }
     }
     /// The maximum size in pages.
@@ -54,80 +77,142 @@ impl WorkingSet {
     }
     /// Pages in the working set.
     pub fn len(&self) -> u64 {
-        self.entries.len() as u64
+        self.len
     }
     /// Whether it is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
     /// Whether it is at its maximum.
     pub fn is_full(&self) -> bool {
         self.len() >= self.max
     }
+
+    fn age_of(&self, vpn: Vpn) -> Option<u64> {
+        let leaf = self.index.get(&(vpn.raw() / LEAF))?;
+        match leaf.ages[(vpn.raw() % LEAF) as usize] {
+            0 => None,
+            a => Some(u64::from(a - 1)),
+        }
+    }
+    fn set_age(&mut self, vpn: Vpn, age: u64) {
+        let stored = u32::try_from(age + 1).expect("ages are renumbered before 32 bits");
+        let leaf = self.index.entry(vpn.raw() / LEAF).or_insert_with(|| {
+            Box::new(IndexLeaf {
+                ages: [0; LEAF as usize],
+                used: 0,
+            })
+        });
+        let a = &mut leaf.ages[(vpn.raw() % LEAF) as usize];
+        if *a == 0 {
+            leaf.used += 1;
+        }
+        *a = stored;
+    }
+    fn clear_age(&mut self, vpn: Vpn) {
+        let key = vpn.raw() / LEAF;
+        if let Some(leaf) = self.index.get_mut(&key) {
+            let a = &mut leaf.ages[(vpn.raw() % LEAF) as usize];
+            if *a != 0 {
+                *a = 0;
+                leaf.used -= 1;
+                if leaf.used == 0 {
+                    self.index.remove(&key);
+                }
+            }
+        }
+    }
+
     pub(crate) fn insert(&mut self, vpn: Vpn, protection: Protection) {
         self.remove(vpn);
+        if self.base + self.ring.len() as u64 >= u64::from(u32::MAX - 1) {
+            self.compact();
+        }
         let age = self.base + self.ring.len() as u64;
-        self.ring.push_back(Some(vpn));
-        self.entries.insert(vpn, WsEntry { age, protection });
+        self.ring.push_back(slot(vpn, protection));
+        self.set_age(vpn, age);
+        self.len += 1;
         self.compact_if_sparse();
     }
     pub(crate) fn remove(&mut self, vpn: Vpn) -> Option<WsEntry> {
-        let e = self.entries.remove(&vpn)?;
-        self.ring[(e.age - self.base) as usize] = None;
-        while let Some(None) = self.ring.front() {
+        let age = self.age_of(vpn)?;
+        let i = (age - self.base) as usize;
+        let protection = slot_protection(self.ring[i]);
+        self.ring[i] = HOLE;
+        self.clear_age(vpn);
+        self.len -= 1;
+        while self.ring.front() == Some(&HOLE) {
             self.ring.pop_front();
             self.base += 1;
         }
         if self.ring.is_empty() {
             self.base = 0;
         }
-        Some(e)
+        Some(WsEntry { age, protection })
     }
     /// Renumbers the pages when holes outnumber them, keeping their order.
     fn compact_if_sparse(&mut self) {
-        if self.ring.len() <= 2 * self.entries.len() + 64 {
-            return;
+        if self.ring.len() as u64 > 2 * self.len + 64 {
+            self.compact();
         }
-        let pages: Vec<Vpn> = self.ring.iter().flatten().copied().collect();
-        self.ring = pages.iter().map(|&v| Some(v)).collect();
+    }
+    fn compact(&mut self) {
+        self.ring.retain(|&s| s != HOLE);
+        self.ring.shrink_to_fit();
         self.base = 0;
-        for (age, vpn) in pages.iter().enumerate() {
-            if let Some(e) = self.entries.get_mut(vpn) {
-                e.age = age as u64;
-            }
+        let slots: Vec<u64> = self.ring.iter().copied().collect();
+        for (age, s) in slots.into_iter().enumerate() {
+            self.set_age(slot_vpn(s), age as u64);
         }
     }
     /// The entry of `vpn`.
     pub fn get(&self, vpn: Vpn) -> Option<WsEntry> {
-        self.entries.get(&vpn).copied()
+        let age = self.age_of(vpn)?;
+        Some(WsEntry {
+            age,
+            protection: slot_protection(self.ring[(age - self.base) as usize]),
+        })
     }
     pub(crate) fn set_protection(&mut self, vpn: Vpn, protection: Protection) {
-        if let Some(e) = self.entries.get_mut(&vpn) {
-            e.protection = protection;
+        if let Some(age) = self.age_of(vpn) {
+            self.ring[(age - self.base) as usize] = slot(vpn, protection);
         }
     }
     /// The oldest page.
     pub fn oldest(&self) -> Option<Vpn> {
-        self.ring.iter().flatten().next().copied()
+        self.ring.front().map(|&s| slot_vpn(s))
     }
     /// The pages, oldest first.
     pub fn pages(&self) -> Vec<Vpn> {
-        self.ring.iter().flatten().copied().collect()
+        self.ring
+            .iter()
+            .filter(|&&s| s != HOLE)
+            .map(|&s| slot_vpn(s))
+            .collect()
     }
     pub(crate) fn check(&self) -> Result<(), String> {
-        if matches!(self.ring.front(), Some(None)) {
+        if self.ring.front() == Some(&HOLE) {
             return Err("working set ring starts with a hole".into());
         }
         let mut n = 0;
-        for (i, slot) in self.ring.iter().enumerate() {
-            if let Some(vpn) = slot {
+        for (i, &s) in self.ring.iter().enumerate() {
+            if s != HOLE {
                 n += 1;
-                if self.entries.get(vpn).map(|e| e.age) != Some(self.base + i as u64) {
+                let vpn = slot_vpn(s);
+                if self.age_of(vpn) != Some(self.base + i as u64) {
                     return Err(format!("working set entry {vpn:?} has a stale age"));
                 }
             }
         }
-        if n != self.entries.len() {
+        let mut indexed = 0u64;
+        for (k, leaf) in &self.index {
+            let used = leaf.ages.iter().filter(|&&a| a != 0).count() as u32;
+            if used != leaf.used || used == 0 {
+                return Err(format!("working set index leaf {k}: used {}", leaf.used));
+            }
+            indexed += u64::from(used);
+        }
+        if n != self.len || indexed != self.len {
             return Err("working set indexes disagree".into());
         }
         Ok(())
@@ -155,6 +240,25 @@ mod tests {
         assert!(ws.remove(Vpn::new(3)).is_some());
         assert_eq!(ws.len(), 2);
         ws.check().unwrap();
+    }
+
+    #[test]
+    fn test_ages_are_renumbered_before_they_overflow_32_bits() {
+        let mut ws = WorkingSet::new(100);
+        // As after four billion insertions: the next ages would not fit the index.
+        ws.base = u64::from(u32::MAX) - 4;
+        ws.insert(Vpn::new(7), Protection::READONLY);
+        for v in 0..6 {
+            ws.insert(Vpn::new(100 + v), Protection::READWRITE);
+            ws.check().unwrap();
+        }
+        assert_eq!(ws.oldest(), Some(Vpn::new(7)));
+        assert_eq!(
+            ws.get(Vpn::new(7)).unwrap().protection,
+            Protection::READONLY
+        );
+        assert_eq!(ws.len(), 7);
+        assert!(ws.base + (ws.ring.len() as u64) < u64::from(u32::MAX));
     }
 
     use proptest::prelude::*;

@@ -103,8 +103,8 @@ fn test_one_tib_file_segment_touched_once_costs_under_one_mib() {
     let info = vmm.segment_info(seg).unwrap();
     assert_eq!(
         info.chunk_bytes,
-        512 * std::mem::size_of::<ProtoPte>(),
-        "one chunk of prototype PTEs"
+        512 * std::mem::size_of::<ProtoPte>() + 512 / 8,
+        "one chunk of prototype PTEs with its one-bit-per-PTE dirty index"
     );
     vmm.check_invariants().unwrap();
 }

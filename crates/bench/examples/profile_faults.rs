@@ -1,0 +1,56 @@
+//! Fixed loops of demand-zero faults (first write to each page of a fresh pagefile-backed view)
+//! and share faults (first read through a second view), for profiling with
+//! `valgrind --tool=callgrind` or `perf record`:
+//! `cargo build --release -p ntmm-bench --example profile_faults &&
+//!  valgrind --tool=callgrind target/release/examples/profile_faults`.
+
+use ntmm_api::*;
+use ntmm_vmm::VmmConfig;
+
+const PAGES: u64 = 2048;
+
+fn main() {
+    let s = System::new(SystemConfig {
+        vmm: VmmConfig {
+            frames: 16_384,
+            ..VmmConfig::default()
+        },
+        volume: Volume::Memory,
+    })
+    .expect("machine");
+    let p = s.create_process(None, false).expect("process");
+    let mut acc = 0u64;
+    for round in 0..20u64 {
+        let h = s
+            .create_file_mapping(
+                p,
+                Handle::INVALID,
+                false,
+                PAGE_READWRITE,
+                0,
+                (PAGES * 4096) as u32,
+                None,
+            )
+            .expect("section");
+        let v = s
+            .map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0)
+            .expect("view");
+        for i in 0..PAGES {
+            s.write_value(p, Va::new(v.raw() + i * 4096), 8, i + round)
+                .expect("demand-zero fault");
+        }
+        let w = s
+            .map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0)
+            .expect("second view");
+        for i in 0..PAGES {
+            acc = acc.wrapping_add(
+                s.read_value(p, Va::new(w.raw() + i * 4096), 8)
+                    .expect("share fault"),
+            );
+        }
+        s.unmap_view_of_file(p, w).expect("unmap");
+        s.unmap_view_of_file(p, v).expect("unmap");
+        s.close_handle(p, h).expect("close");
+    }
+    println!("{acc}");
+}
