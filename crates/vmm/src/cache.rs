@@ -121,7 +121,7 @@ impl Machine {
                 ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => Some(pfn),
                 _ => None,
             };
-            if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified) {
+            if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified()) {
                 if let Err(e) = self.write_file_frame(pfn, store, index) {
                     // The failed page and the ones not reached stay in the dirty index.
                     let seg = self.segment_mut(id)?;

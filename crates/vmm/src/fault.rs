@@ -251,7 +251,7 @@ impl Machine {
         }
         match seg.get(proto.index) {
             ProtoPte::Zero => Protection::ZERO,
-            ProtoPte::Valid { pfn } => self.pfn.entry(pfn).original.protection(),
+            ProtoPte::Valid { pfn } => self.pfn.entry(pfn).original().protection(),
             ProtoPte::DemandZero { protection }
             | ProtoPte::Transition { protection, .. }
             | ProtoPte::Pagefile { protection, .. }
@@ -299,12 +299,12 @@ impl Machine {
             | Pte::DemandZero { .. } => Pte::DemandZero { protection },
             Pte::Transition { pfn, .. } => {
                 let e = self.pfn.entry_mut(pfn);
-                e.original = match e.original {
+                e.set_original(match e.original() {
                     OriginalPte::Pagefile { slot, .. } => {
                         OriginalPte::Pagefile { slot, protection }
                     }
                     _ => OriginalPte::DemandZero { protection },
-                };
+                });
                 Pte::Transition { pfn, protection }
             }
             Pte::Pagefile { slot, .. } => Pte::Pagefile { slot, protection },
@@ -514,7 +514,7 @@ impl Machine {
         source: PageSource,
     ) -> std::result::Result<TakenFrame, ProtoFailure> {
         let frame = self.take_frame(false)?;
-        self.pfn.entry_mut(frame.pfn()).read_in_progress = true;
+        self.pfn.entry_mut(frame.pfn()).set_read_in_progress(true);
         let mut buf = [0u8; PAGE_BYTES];
         let read = match source {
             PageSource::Pagefile(slot) => self.pagefile.read(slot, &mut buf),

@@ -59,11 +59,11 @@ impl Machine {
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 0;
         e.reference_count = 0;
-        e.modified = false;
-        e.deleted = false;
-        e.read_in_progress = false;
-        e.write_in_progress = false;
-        e.pte = None;
+        e.set_modified(false);
+        e.set_deleted(false);
+        e.set_read_in_progress(false);
+        e.set_write_in_progress(false);
+        e.set_pte(None);
         if zeroed && from != PageLocation::Zeroed {
             self.memory.zero(pfn);
         }
@@ -74,7 +74,7 @@ impl Machine {
     /// Gives back a frame that was taken but could not be used (e.g. its read failed).
     pub(crate) fn give_back(&mut self, frame: TakenFrame) {
         let pfn = frame.0;
-        self.pfn.entry_mut(pfn).read_in_progress = false;
+        self.pfn.entry_mut(pfn).set_read_in_progress(false);
         self.pfn.insert_tail(PageLocation::Free, pfn);
     }
 
@@ -90,10 +90,10 @@ impl Machine {
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 1;
         e.reference_count = 1;
-        e.modified = modified;
-        e.read_in_progress = false;
-        e.pte = Some(pte);
-        e.original = original;
+        e.set_modified(modified);
+        e.set_read_in_progress(false);
+        e.set_pte(Some(pte));
+        e.set_original(original);
         if modified {
             self.note_modified(pfn);
         }
@@ -102,7 +102,7 @@ impl Machine {
 
     /// Records a modified prototype frame in its segment's dirty index.
     pub(crate) fn note_modified(&mut self, pfn: Pfn) {
-        if let Some(PteRef::Proto(r)) = self.pfn.entry(pfn).pte {
+        if let Some(PteRef::Proto(r)) = self.pfn.entry(pfn).pte() {
             if let Some(seg) = self.segments.get_mut(&r.segment) {
                 seg.note_modified(r.index);
             }
@@ -113,7 +113,7 @@ impl Machine {
     /// gets the original PTE back; a prototype PTE's segment loses a PFN reference.
     fn restore_transition_pte(&mut self, pfn: Pfn) {
         let e = self.pfn.entry(pfn);
-        let (pte, original) = (e.pte, e.original);
+        let (pte, original) = (e.pte(), e.original());
         match pte {
             Some(PteRef::Proto(r)) => {
                 if let Some(seg) = self.segments.get_mut(&r.segment) {
@@ -140,9 +140,9 @@ impl Machine {
     /// its slot is released.
     pub(crate) fn mark_modified(&mut self, pfn: Pfn) {
         let e = self.pfn.entry_mut(pfn);
-        e.modified = true;
-        if let OriginalPte::Pagefile { slot, protection } = e.original {
-            e.original = OriginalPte::DemandZero { protection };
+        e.set_modified(true);
+        if let OriginalPte::Pagefile { slot, protection } = e.original() {
+            e.set_original(OriginalPte::DemandZero { protection });
             self.pagefile.release(slot);
         }
         self.note_modified(pfn);
@@ -157,7 +157,7 @@ impl Machine {
         if e.share_count > 0 {
             return;
         }
-        let (pte, original, deleted) = (e.pte, e.original, e.deleted);
+        let (pte, original, deleted) = (e.pte(), e.original(), e.deleted());
         if let (Some(PteRef::Proto(r)), false) = (pte, deleted) {
             if let Some(seg) = self.segments.get_mut(&r.segment) {
                 seg.set(
@@ -185,7 +185,7 @@ impl Machine {
         if e.reference_count > 0 {
             return;
         }
-        let (deleted, modified, original) = (e.deleted, e.modified, e.original);
+        let (deleted, modified, original) = (e.deleted(), e.modified(), e.original());
         if deleted {
             self.free_deleted(pfn);
             return;
@@ -211,16 +211,16 @@ impl Machine {
     /// deleted; the last reference frees it.
     pub(crate) fn free_deleted(&mut self, pfn: Pfn) {
         let e = self.pfn.entry_mut(pfn);
-        e.deleted = true;
+        e.set_deleted(true);
         if e.reference_count > 0 {
             return;
         }
-        let slot = e.original.slot();
-        e.pte = None;
-        e.modified = false;
-        e.original = OriginalPte::DemandZero {
+        let slot = e.original().slot();
+        e.set_pte(None);
+        e.set_modified(false);
+        e.set_original(OriginalPte::DemandZero {
             protection: crate::protection::Protection::ZERO,
-        };
+        });
         if let Some(slot) = slot {
             self.pagefile.release(slot);
         }

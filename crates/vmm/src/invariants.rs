@@ -355,7 +355,7 @@ impl Machine {
                                 format!("{r:?} names {pfn:?} whose PTE is {:?}", e.pte()),
                             );
                         }
-                        if e.modified && !seg.maybe_modified(index) {
+                        if e.modified() && !seg.maybe_modified(index) {
                             return fail(
                                 8,
                                 format!("{r:?} is modified but not in the dirty index"),

@@ -62,9 +62,9 @@ impl VmmConfig {
         if !(4..=1 << 24).contains(&self.frames) {
             return Err(VmmError::InvalidParameter("frames must be in 4..=16777216"));
         }
-        if self.pagefile_pages == 0 {
+        if !(1..=1 << 24).contains(&self.pagefile_pages) {
             return Err(VmmError::InvalidParameter(
-                "pagefile must have at least one page",
+                "pagefile pages must be in 1..=16777216",
             ));
         }
         if self.working_set_max < 2 {

@@ -15,9 +15,10 @@
 //! ([`crate::Machine`]'s `decrement_share_count` / `decrement_reference_count`, in
 //! `frames.rs`) move frames between lists; fault resolvers never choose a list (§10.3).
 
-use crate::addr::Pfn;
+use crate::addr::{Pfn, Slot, Vpn};
+use crate::id::{AsId, SegmentId};
 use crate::protection::Protection;
-use crate::pte::{OriginalPte, PteRef};
+use crate::pte::{OriginalPte, ProtoRef, PteRef};
 
 const NIL: u32 = u32::MAX;
 
@@ -67,40 +68,129 @@ impl PageLocation {
     }
 }
 
-/// One frame's entry (`MMPFN`, nt_internals §4.1).
+/// One frame's entry (`MMPFN`, nt_internals §4.1): 32 bytes, like NT's packed MMPFN fields.
+///
+/// # Invariants
+/// `pte` and `original` hold the encodings written by their setters (`PteRef` in 12 bytes,
+/// `OriginalPte` in 4: a pagefile slot below 2^25 — the pagefile is at most 2^24 pages).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PfnEntry {
-    location: PageLocation,
     flink: u32,
     blink: u32,
     pub(crate) share_count: u32,
-    pub(crate) reference_count: u32,
-    pub(crate) modified: bool,
-    pub(crate) read_in_progress: bool,
-    pub(crate) write_in_progress: bool,
-    pub(crate) deleted: bool,
-    pub(crate) pte: Option<PteRef>,
-    pub(crate) original: OriginalPte,
+    pte: [u32; 3],
+    original: u32,
+    /// 1 while the share count is non-zero, plus one per I/O in flight (16 bits, as NT's).
+    pub(crate) reference_count: u16,
+    location: PageLocation,
+    flags: u8,
+}
+
+const MODIFIED: u8 = 1;
+const READ_IN_PROGRESS: u8 = 2;
+const WRITE_IN_PROGRESS: u8 = 4;
+const DELETED: u8 = 8;
+
+/// `pte` of an entry with no PTE.
+const NO_PTE: [u32; 3] = [u32::MAX; 3];
+/// The high bit of the 64-bit VPN/index half of `pte`: set for a prototype PTE.
+const PROTO_BIT: u64 = 1 << 63;
+
+fn pack_pte(pte: Option<PteRef>) -> [u32; 3] {
+    let (id, low, proto) = match pte {
+        None => return NO_PTE,
+        Some(PteRef::Process { space, vpn }) => (space.raw(), vpn.raw(), false),
+        Some(PteRef::Proto(r)) => (r.segment.raw(), r.index, true),
+    };
+    // VPNs and prototype indexes are below 2^52 (byte offsets over the page size).
+    let low = low | if proto { PROTO_BIT } else { 0 };
+    [id, low as u32, (low >> 32) as u32]
+}
+
+fn unpack_pte(w: [u32; 3]) -> Option<PteRef> {
+    if w == NO_PTE {
+        return None;
+    }
+    let low = u64::from(w[1]) | u64::from(w[2]) << 32;
+    Some(if low & PROTO_BIT != 0 {
+        PteRef::Proto(ProtoRef {
+            segment: SegmentId::new(w[0]),
+            index: low & !PROTO_BIT,
+        })
+    } else {
+        PteRef::Process {
+            space: AsId::new(w[0]),
+            vpn: Vpn::new(low),
+        }
+    })
+}
+
+/// Bits of a packed original PTE: 0–1 kind, 2–6 protection, 7–31 pagefile slot.
+fn pack_original(o: OriginalPte) -> u32 {
+    let (kind, p, slot) = match o {
+        OriginalPte::DemandZero { protection } => (0, protection, 0),
+        OriginalPte::Pagefile { slot, protection } => (1, protection, slot.raw()),
+        OriginalPte::Subsection { protection } => (2, protection, 0),
+    };
+    debug_assert!(slot < 1 << 25, "pagefile slots are below 2^25");
+    kind | u32::from(p.bits()) << 2 | slot << 7
+}
+
+fn unpack_original(w: u32) -> OriginalPte {
+    let protection = Protection::from_bits((w >> 2 & 0x1F) as u8).unwrap_or(Protection::ZERO);
+    match w & 3 {
+        1 => OriginalPte::Pagefile {
+            slot: Slot::new(w >> 7),
+            protection,
+        },
+        2 => OriginalPte::Subsection { protection },
+        _ => OriginalPte::DemandZero { protection },
+    }
 }
 
 impl PfnEntry {
     fn new() -> Self {
         PfnEntry {
-            // Not on a list until `PfnDatabase::new` links it.
-            location: PageLocation::Active,
             flink: NIL,
             blink: NIL,
             share_count: 0,
-            reference_count: 0,
-            modified: false,
-            read_in_progress: false,
-            write_in_progress: false,
-            deleted: false,
-            pte: None,
-            original: OriginalPte::DemandZero {
+            pte: NO_PTE,
+            original: pack_original(OriginalPte::DemandZero {
                 protection: Protection::ZERO,
-            },
+            }),
+            reference_count: 0,
+            // Not on a list until `PfnDatabase::new` links it.
+            location: PageLocation::Active,
+            flags: 0,
         }
+    }
+    fn flag(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+    fn set_flag(&mut self, f: u8, on: bool) {
+        if on {
+            self.flags |= f;
+        } else {
+            self.flags &= !f;
+        }
+    }
+    pub(crate) fn set_modified(&mut self, on: bool) {
+        self.set_flag(MODIFIED, on);
+    }
+    pub(crate) fn set_read_in_progress(&mut self, on: bool) {
+        self.set_flag(READ_IN_PROGRESS, on);
+    }
+    pub(crate) fn set_write_in_progress(&mut self, on: bool) {
+        self.set_flag(WRITE_IN_PROGRESS, on);
+    }
+    pub(crate) fn set_deleted(&mut self, on: bool) {
+        self.set_flag(DELETED, on);
+    }
+    pub(crate) fn set_pte(&mut self, pte: Option<PteRef>) {
+        self.pte = pack_pte(pte);
+    }
+    pub(crate) fn set_original(&mut self, original: OriginalPte) {
+        self.original = pack_original(original);
     }
     /// The frame's location.
     pub fn location(&self) -> PageLocation {
@@ -112,35 +202,35 @@ impl PfnEntry {
     }
     /// 1 while the share count is non-zero, plus one per I/O or lock in flight.
     pub fn reference_count(&self) -> u32 {
-        self.reference_count
+        u32::from(self.reference_count)
     }
     /// Whether the frame must be written before it can be reused.
     pub fn modified(&self) -> bool {
-        self.modified
+        self.flag(MODIFIED)
     }
     /// Whether a page read into the frame is in flight.
     pub fn read_in_progress(&self) -> bool {
-        self.read_in_progress
+        self.flag(READ_IN_PROGRESS)
     }
     /// Whether a write of the frame is in flight.
     pub fn write_in_progress(&self) -> bool {
-        self.write_in_progress
+        self.flag(WRITE_IN_PROGRESS)
     }
     /// Whether no PTE refers back any more (free the frame when the last reference goes).
     pub fn deleted(&self) -> bool {
-        self.deleted
+        self.flag(DELETED)
     }
     /// The PTE that maps this frame (`PteAddress`), if the frame is in use.
     pub fn pte(&self) -> Option<PteRef> {
-        self.pte
+        unpack_pte(self.pte)
     }
     /// The invalid PTE to restore when the frame is reused (`OriginalPte`).
     pub fn original(&self) -> OriginalPte {
-        self.original
+        unpack_original(self.original)
     }
     /// Whether the frame is referenced through a prototype PTE (`PrototypePte`).
     pub fn is_prototype(&self) -> bool {
-        matches!(self.pte, Some(PteRef::Proto(_)))
+        matches!(self.pte(), Some(PteRef::Proto(_)))
     }
 }
 
@@ -428,5 +518,57 @@ mod tests {
         assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), None);
         assert_eq!(db.counts().in_use, 1);
         db.check_lists().unwrap();
+    }
+
+    #[test]
+    fn test_pfn_entry_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<PfnEntry>(), 32);
+    }
+
+    use proptest::prelude::*;
+
+    fn protection() -> impl Strategy<Value = Protection> {
+        (0u8..0x20).prop_map(|b| Protection::from_bits(b).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// The entry's packed fields give back what was stored, over the whole range the
+        /// machine produces (any address space, segment, VPN or index below 2^52; slots below
+        /// 2^25), and the flags are independent.
+        #[test]
+        fn prop_packed_fields_round_trip(
+            id in any::<u32>(),
+            low in 0u64..1 << 52,
+            kind in 0u8..3,
+            slot in 0u32..1 << 25,
+            p in protection(),
+            flags in any::<[bool; 4]>(),
+        ) {
+            let mut e = PfnEntry::new();
+            let pte = match kind {
+                0 => None,
+                1 => Some(PteRef::Process { space: AsId::new(id), vpn: Vpn::new(low) }),
+                _ => Some(PteRef::Proto(ProtoRef { segment: SegmentId::new(id), index: low })),
+            };
+            let original = match kind {
+                0 => OriginalPte::DemandZero { protection: p },
+                1 => OriginalPte::Pagefile { slot: Slot::new(slot), protection: p },
+                _ => OriginalPte::Subsection { protection: p },
+            };
+            e.set_pte(pte);
+            e.set_original(original);
+            e.set_modified(flags[0]);
+            e.set_read_in_progress(flags[1]);
+            e.set_write_in_progress(flags[2]);
+            e.set_deleted(flags[3]);
+            prop_assert_eq!(e.pte(), pte);
+            prop_assert_eq!(e.original(), original);
+            prop_assert_eq!(
+                [e.modified(), e.read_in_progress(), e.write_in_progress(), e.deleted()],
+                flags
+            );
+            prop_assert_eq!(e.is_prototype(), kind == 2);
+        }
     }
 }

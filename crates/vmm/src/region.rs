@@ -310,7 +310,7 @@ impl Machine {
                         self.mark_modified(h.pfn);
                     }
                 } else {
-                    self.pfn.entry_mut(h.pfn).deleted = true;
+                    self.pfn.entry_mut(h.pfn).set_deleted(true);
                 }
                 self.decrement_share_count(h.pfn);
             }
@@ -389,7 +389,7 @@ impl Machine {
                 }
                 if private_page {
                     let e = self.pfn.entry_mut(h.pfn);
-                    e.original = match e.original {
+                    e.set_original(match e.original() {
                         OriginalPte::Pagefile { slot, .. } => OriginalPte::Pagefile {
                             slot,
                             protection: effective,
@@ -397,7 +397,7 @@ impl Machine {
                         _ => OriginalPte::DemandZero {
                             protection: effective,
                         },
-                    };
+                    });
                 }
                 if let Some(space) = self.spaces.get_mut(&asid) {
                     space.page_table.set(

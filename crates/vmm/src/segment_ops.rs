@@ -205,11 +205,11 @@ impl Machine {
                 return Err(VmmError::SegmentInUse(id));
             };
             let e = self.pfn.entry(pfn);
-            if e.modified {
+            if e.modified() {
                 // Only pagefile segments get here with modified pages: their contents die.
                 debug_assert_eq!(self.segment(id)?.kind, SegmentKind::Pagefile);
             }
-            let original = e.original;
+            let original = e.original();
             let seg = self.segment_mut(id)?;
             seg.set(index, original.to_proto());
             seg.pfn_references -= 1;
@@ -286,7 +286,7 @@ impl Machine {
         self.segment_mut(id)?.no_modified_writing = on;
         if !on {
             for pfn in self.pfn.list(PageLocation::ModifiedNoWrite) {
-                if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte {
+                if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte() {
                     if r.segment == id {
                         self.pfn.unlink(pfn, PageLocation::Transition);
                         self.pfn.insert_tail(PageLocation::Modified, pfn);

@@ -29,9 +29,9 @@ impl Machine {
             self.mark_modified(h.pfn);
         }
         let e = self.pfn.entry(h.pfn);
-        let new = match e.pte {
+        let new = match e.pte() {
             Some(PteRef::Proto(proto)) => {
-                if protection == e.original.protection() {
+                if protection == e.original().protection() {
                     Pte::Prototype {
                         proto,
                         read_only: false,

@@ -46,7 +46,7 @@ impl Machine {
         let mut report = WriterReport::default();
         self.counters.writer_runs += 1;
         for pfn in self.pfn.list(PageLocation::Modified) {
-            if !self.pfn.entry(pfn).original.is_pagefile_destined() {
+            if !self.pfn.entry(pfn).original().is_pagefile_destined() {
                 continue;
             }
             let Some(slot) = self.pagefile.allocate() else {
@@ -74,10 +74,10 @@ impl Machine {
         self.counters.writer_runs += 1;
         for pfn in self.pfn.list(PageLocation::Modified) {
             let e = self.pfn.entry(pfn);
-            let Some(PteRef::Proto(proto)) = e.pte else {
+            let Some(PteRef::Proto(proto)) = e.pte() else {
                 continue;
             };
-            if e.original.is_pagefile_destined() {
+            if e.original().is_pagefile_destined() {
                 continue;
             }
             let Some(seg) = self.segments.get(&proto.segment) else {
@@ -118,11 +118,11 @@ impl Machine {
         self.pfn.unlink(pfn, PageLocation::Transition);
         let e = self.pfn.entry_mut(pfn);
         e.reference_count += 1;
-        e.modified = false;
-        e.write_in_progress = true;
-        let protection = e.original.protection();
+        e.set_modified(false);
+        e.set_write_in_progress(true);
+        let protection = e.original().protection();
         if let Target::Pagefile(slot) = target {
-            e.original = OriginalPte::Pagefile { slot, protection };
+            e.set_original(OriginalPte::Pagefile { slot, protection });
         }
         let data = &self.memory.frame(pfn);
         let result = match target {
@@ -137,7 +137,7 @@ impl Machine {
             },
         };
         let e = self.pfn.entry_mut(pfn);
-        e.write_in_progress = false;
+        e.set_write_in_progress(false);
         match &result {
             Ok(()) => match target {
                 Target::Pagefile(_) => self.counters.pagefile_writes += 1,
@@ -145,9 +145,9 @@ impl Machine {
             },
             Err(err) => {
                 // Nothing is lost: the page is modified again and keeps no slot.
-                e.modified = true;
+                e.set_modified(true);
                 if let Target::Pagefile(slot) = target {
-                    e.original = OriginalPte::DemandZero { protection };
+                    e.set_original(OriginalPte::DemandZero { protection });
                     self.pagefile.release(slot);
                 }
                 self.counters.io_errors += 1;

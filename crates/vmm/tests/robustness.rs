@@ -13,6 +13,8 @@ fn test_invalid_configurations_are_rejected() {
         (3, 16, 8),
         (1 << 25, 16, 8),
         (16, 0, 8),
+        // Pagefile slots are packed in 25 bits of the PFN entry's original PTE.
+        (16, (1 << 24) + 1, 8),
         (16, 16, 1),
     ] {
         let r = Vmm::new(VmmConfig {
