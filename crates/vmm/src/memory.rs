@@ -30,12 +30,19 @@ pub struct PhysicalMemory {
 }
 
 impl PhysicalMemory {
-    /// `frames` zero-filled frames.
+    /// `frames` zero-filled frames, resident in host memory.
     pub(crate) fn new(frames: u32) -> Self {
+        let words: Box<[AtomicU64]> = (0..frames as usize * WORDS)
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        // Physical memory is present from boot, like RAM: touch every page of it now, so that
+        // no simulated fault later waits on the host kernel's first-touch fault (the allocator
+        // may hand out zeroed pages that are not yet mapped).
+        for w in words.iter().step_by(512) {
+            w.store(0, Ordering::Relaxed);
+        }
         PhysicalMemory {
-            words: (0..frames as usize * WORDS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            words,
             epoch: Arc::new(TranslationEpoch::new()),
         }
     }
