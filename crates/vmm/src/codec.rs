@@ -1,7 +1,7 @@
 //! The amd64 bit layout of PTEs (nt_internals §2.2–§2.4), for teaching and golden tests.
 //!
-//! The model stores decoded [`Pte`] and [`ProtoPte`] values; this module shows what NT would
-//! store. Kernel addresses of prototype PTEs and subsections do not exist in the emulator, so
+//! The model works with decoded [`Pte`] and [`ProtoPte`] values (page tables store process
+//! PTEs in the emulator's own lossless 64-bit form); this module shows what NT would store. Kernel addresses of prototype PTEs and subsections do not exist in the emulator, so
 //! the codec invents them deterministically:
 //!
 //! * prototype PTE of segment `s`, index `i`: `0xFFFF_8000_0000_0000 | s << 35 | i << 3`

@@ -43,6 +43,8 @@ pub enum SegmentKind {
 /// * `pfn_references` = number of prototype PTEs that are valid or in transition.
 /// * `mapped` = number of mapped regions (VADs, in every address space) that reference it.
 /// * `committed` pages of commit are charged to it (pagefile segments only).
+/// * Each chunk's dirty index names every resident prototype PTE whose frame is modified
+///   (invariant 8).
 #[derive(Debug)]
 pub struct Segment {
     pub(crate) id: SegmentId,
