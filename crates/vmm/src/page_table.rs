@@ -56,7 +56,7 @@ struct TlbEntry {
 }
 
 /// The page table of one address space, with a software TLB in front of it: leaves of 512
-/// PTEs in a 64-bit storage form ([`crate::packed`]), each with a dirty index (one bit per PTE,
+/// PTEs in a 64-bit storage form (the `packed` module), each with a dirty index (one bit per PTE,
 /// a superset of the valid dirty PTEs, so that harvesting dirty bits over a range visits only
 /// those).
 ///
