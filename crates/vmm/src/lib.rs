@@ -25,6 +25,8 @@ pub mod codec;
 pub mod commit;
 /// Fault and I/O counters.
 pub mod counters;
+/// One bit per page of a 512-page stretch (dirty indexes).
+mod dirty_bits;
 /// Errors and exceptions.
 pub mod error;
 /// The public interface.

@@ -4,6 +4,7 @@
 //! simplification (nt_internals §9.2): they change kernel bookkeeping, not what user mode sees.
 
 use crate::addr::{PageRange, Vpn};
+use crate::dirty_bits::DirtyBits;
 use crate::packed;
 use crate::pte::Pte;
 use crate::tlb::TranslationEpoch;
@@ -17,8 +18,8 @@ struct Leaf {
     ptes: [u64; LEAF as usize],
     /// Non-zero entries (`UsedPageTableEntries`); the leaf is freed when it reaches 0.
     used: u32,
-    /// Dirty index: bit `i` is set if PTE `i` may be valid and dirty.
-    dirty: [u64; LEAF as usize / 64],
+    /// Dirty index: entry `i` is set if PTE `i` may be valid and dirty.
+    dirty: DirtyBits,
 }
 
 impl Leaf {
@@ -26,19 +27,8 @@ impl Leaf {
         Box::new(Leaf {
             ptes: [0; LEAF as usize],
             used: 0,
-            dirty: [0; LEAF as usize / 64],
+            dirty: DirtyBits::default(),
         })
-    }
-    fn set_dirty_bit(&mut self, slot: usize, on: bool) {
-        let (w, b) = (slot / 64, slot % 64);
-        if on {
-            self.dirty[w] |= 1 << b;
-        } else {
-            self.dirty[w] &= !(1 << b);
-        }
-    }
-    fn dirty_bit(&self, slot: usize) -> bool {
-        self.dirty[slot / 64] >> (slot % 64) & 1 == 1
     }
 }
 
@@ -152,26 +142,13 @@ impl PageTable {
     /// clears every dirty bit among them.
     pub(crate) fn take_dirty(&mut self, range: PageRange) -> Vec<Vpn> {
         let (s, e) = (range.start().raw(), range.end().raw());
-        let mut out = Vec::new();
-        if s >= e {
-            return out;
-        }
-        for (&k, leaf) in self.leaves.range_mut(s / LEAF..=(e - 1) / LEAF) {
-            for w in 0..leaf.dirty.len() {
-                let mut bits = leaf.dirty[w];
-                while bits != 0 {
-                    let b = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    let slot = w * 64 + b;
-                    let v = k * LEAF + slot as u64;
-                    if v >= s && v < e {
-                        leaf.set_dirty_bit(slot, false);
-                        out.push(Vpn::new(v));
-                    }
-                }
+        let mut vpns = Vec::new();
+        if s < e {
+            for (&k, leaf) in self.leaves.range_mut(s / LEAF..=(e - 1) / LEAF) {
+                leaf.dirty.take(k * LEAF, s, e, &mut vpns);
             }
         }
-        out
+        vpns.into_iter().map(Vpn::new).collect()
     }
 
     /// Sets the PTE of `vpn`.
@@ -194,7 +171,7 @@ impl PageTable {
             if let Some(l) = self.leaves.get_mut(&key) {
                 if l.ptes[slot] != 0 {
                     l.ptes[slot] = 0;
-                    l.set_dirty_bit(slot, false);
+                    l.dirty.set(slot, false);
                     l.used -= 1;
                     if l.used == 0 {
                         self.leaves.remove(&key);
@@ -208,7 +185,7 @@ impl PageTable {
             l.used += 1;
         }
         l.ptes[slot] = word;
-        l.set_dirty_bit(slot, packed::is_dirty_valid(word));
+        l.dirty.set(slot, packed::is_dirty_valid(word));
     }
 
     /// The non-zero PTEs in `range`, in address order.
@@ -264,12 +241,12 @@ impl PageTable {
                         other => return Err(format!("VPN {vpn:#x} set aside as {other:?}")),
                     }
                 }
-                if matches!(self.unpack(vpn, w), Pte::Valid(h) if h.dirty) && !leaf.dirty_bit(i) {
+                if matches!(self.unpack(vpn, w), Pte::Valid(h) if h.dirty) && !leaf.dirty.get(i) {
                     return Err(format!(
                         "dirty PTE of VPN {vpn:#x} missing from the dirty index"
                     ));
                 }
-                if w == 0 && leaf.dirty_bit(i) {
+                if w == 0 && leaf.dirty.get(i) {
                     return Err(format!("zero PTE of VPN {vpn:#x} in the dirty index"));
                 }
             }

@@ -9,6 +9,7 @@
 //! simplification (nt_internals §9.2) invisible to user mode.
 
 use crate::addr::PageCount;
+use crate::dirty_bits::DirtyBits;
 use crate::id::{SegmentId, StoreId};
 use crate::protection::Protection;
 use crate::pte::ProtoPte;
@@ -22,7 +23,7 @@ pub const CHUNK_PTES: usize = 512;
 #[derive(Debug)]
 struct Chunk {
     ptes: [ProtoPte; CHUNK_PTES],
-    modified: [u64; CHUNK_PTES / 64],
+    modified: DirtyBits,
 }
 
 /// What backs a segment.
@@ -104,7 +105,7 @@ impl Segment {
             .or_insert_with(|| {
                 Box::new(Chunk {
                     ptes: [template; CHUNK_PTES],
-                    modified: [0; CHUNK_PTES / 64],
+                    modified: DirtyBits::default(),
                 })
             })
     }
@@ -112,7 +113,7 @@ impl Segment {
     /// Records in the dirty index that the frame of prototype PTE `index` may be modified.
     pub(crate) fn note_modified(&mut self, index: u64) {
         let i = (index % CHUNK_PTES as u64) as usize;
-        self.chunk(index).modified[i / 64] |= 1 << (i % 64);
+        self.chunk(index).modified.set(i, true);
     }
 
     /// Whether the dirty index names `index`.
@@ -120,7 +121,7 @@ impl Segment {
         let i = (index % CHUNK_PTES as u64) as usize;
         self.chunks
             .get(&(index / CHUNK_PTES as u64))
-            .is_some_and(|c| c.modified[i / 64] >> (i % 64) & 1 == 1)
+            .is_some_and(|c| c.modified.get(i))
     }
 
     /// The indexes in `[first, end)` the dirty index names, taken out of it: the caller cleans
@@ -132,18 +133,7 @@ impl Segment {
             return out;
         }
         for (&ci, chunk) in self.chunks.range_mut(first / c..=(end - 1) / c) {
-            for w in 0..chunk.modified.len() {
-                let mut bits = chunk.modified[w];
-                while bits != 0 {
-                    let b = bits.trailing_zeros() as u64;
-                    bits &= bits - 1;
-                    let index = ci * c + w as u64 * 64 + b;
-                    if index >= first && index < end {
-                        chunk.modified[w] &= !(1 << b);
-                        out.push(index);
-                    }
-                }
-            }
+            chunk.modified.take(ci * c, first, end, &mut out);
         }
         out
     }
@@ -187,7 +177,7 @@ impl Segment {
                 *e = template;
             }
             for i in (pages % c) as usize..CHUNK_PTES {
-                last.modified[i / 64] &= !(1 << (i % 64));
+                last.modified.set(i, false);
             }
         }
         self.pages = pages.min(self.pages);

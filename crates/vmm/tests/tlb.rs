@@ -41,15 +41,7 @@ fn test_cached_load_after_trim_and_repurpose_reads_the_page_not_the_old_frame() 
     vmm.trim(a, None).unwrap();
     vmm.run_writers();
     // Other pages take every frame, the old one included, and fill it with their own data.
-    let other = vmm
-        .allocate_private(
-            a,
-            pages(16),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let other = private_rw(&vmm, a, 16);
     for i in 0..16 {
         vmm.write_u64(a, page(other, i), 0xBAD0 + i).unwrap();
     }
@@ -92,15 +84,7 @@ fn test_cached_load_sees_the_private_copy_after_copy_on_write_a7() {
 fn test_cached_load_after_protect_noaccess_raises_access_violation() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 1);
     vmm.write_u64(a, p, 3).unwrap();
     assert_eq!(vmm.read_u64(a, p).unwrap(), 3);
     assert_eq!(vmm.read_u64(a, p).unwrap(), 3);
@@ -147,16 +131,7 @@ fn test_two_machines_never_share_cached_translations() {
     let (m1, m2) = (tiny(16), tiny(16));
     let (a1, a2) = (m1.create_address_space(), m2.create_address_space());
     assert_eq!(a1, a2);
-    let mk = |m: &Vmm, a: AsId| {
-        m.allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap()
-    };
+    let mk = |m: &Vmm, a: AsId| private_rw(m, a, 1);
     let (v1, v2) = (mk(&m1, a1), mk(&m2, a2));
     assert_eq!(v1, v2);
     m1.write_u64(a1, v1, 1).unwrap();
@@ -173,15 +148,7 @@ fn test_two_machines_never_share_cached_translations() {
 fn test_unaligned_and_small_cached_loads_are_little_endian() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(2),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 2);
     let bytes: Vec<u8> = (0..2 * PAGE_SIZE).map(|i| (i % 251) as u8).collect();
     vmm.write(a, p, &bytes).unwrap();
     for off in [0u64, 1, 3, 7, 8, 13, 4088, 4089, 4095] {
@@ -250,15 +217,7 @@ fn test_racing_loads_never_see_another_pages_bytes() {
         .collect();
     fill(&vmm, readers[0].0, readers[0].1, 1, SHARED);
     let w = vmm.create_address_space();
-    let wp = vmm
-        .allocate_private(
-            w,
-            pages(OTHER),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let wp = private_rw(&vmm, w, OTHER);
     let stop = Arc::new(AtomicBool::new(false));
     let rounds: u64 = std::env::var("NTMM_TLB_ROUNDS")
         .ok()

@@ -49,6 +49,18 @@ pub fn map_rw(vmm: &Vmm, asid: AsId, seg: SegmentId) -> Va {
         .unwrap()
 }
 
+/// Commits `n` read-write private pages, bottom-up.
+pub fn private_rw(vmm: &Vmm, asid: AsId, n: u64) -> Va {
+    vmm.allocate_private(
+        asid,
+        pages(n),
+        Placement::BottomUp,
+        Protection::READWRITE,
+        true,
+    )
+    .unwrap()
+}
+
 /// The exception an access raised.
 pub fn exception(r: Result<impl std::fmt::Debug>) -> Exception {
     match r {
