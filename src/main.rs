@@ -98,6 +98,9 @@ enum Command {
         /// Fewer repetitions and smaller sizes (a smoke run).
         #[arg(long)]
         quick: bool,
+        /// Only the workloads whose names start with this (e.g. `map_unmap`, `share_fault`).
+        #[arg(long, value_name = "PREFIX")]
+        only: Option<String>,
     },
 }
 
@@ -348,8 +351,9 @@ fn main() -> ExitCode {
             println!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }
-        Command::Bench { json, quick } => match ntmm_bench::run(ntmm_bench::Settings {
+        Command::Bench { json, quick, only } => match ntmm_bench::run(ntmm_bench::Settings {
             quick,
+            only,
             heap_bytes: Some(heap_bytes),
         }) {
             Ok(rows) if json => {

@@ -336,3 +336,36 @@ fn bench_json_prints_every_workload() {
         assert_eq!(r["ratio"].is_number(), has_host, "{r}");
     }
 }
+
+/// `ntmm bench --only PREFIX` runs just the workloads whose row names start with the prefix,
+/// scaling rows included.
+#[test]
+fn bench_only_runs_the_workloads_named_by_the_prefix() {
+    let out = ntmm()
+        .args(["bench", "--quick", "--json", "--only", "map_unmap"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names[0], "map_unmap_64k", "{names:?}");
+    assert_eq!(
+        names.len(),
+        4,
+        "the workload and its three scaling rows: {names:?}"
+    );
+    assert!(
+        names[1..].iter().all(|n| n.starts_with("map_unmap_64k@")),
+        "{names:?}"
+    );
+}

@@ -2,7 +2,8 @@
 //! and share faults (first read through a second view), for profiling with
 //! `valgrind --tool=callgrind` or `perf record`:
 //! `cargo build --release -p ntmm-bench --example profile_faults &&
-//!  valgrind --tool=callgrind target/release/examples/profile_faults`.
+//!  valgrind --tool=callgrind target/release/examples/profile_faults`
+//! (`NTMM_PROFILE_ROUNDS`, default 20, sets the number of rounds).
 
 use ntmm_api::*;
 use ntmm_vmm::VmmConfig;
@@ -20,7 +21,11 @@ fn main() {
     .expect("machine");
     let p = s.create_process(None, false).expect("process");
     let mut acc = 0u64;
-    for round in 0..20u64 {
+    let rounds: u64 = std::env::var("NTMM_PROFILE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20);
+    for round in 0..rounds {
         let h = s
             .create_file_mapping(
                 p,

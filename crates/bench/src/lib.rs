@@ -14,10 +14,12 @@ mod workloads;
 pub use workloads::run;
 
 /// What to run.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Settings {
     /// Fewer repetitions and smaller batches (a smoke run, for tests and CI).
     pub quick: bool,
+    /// Only the workloads whose row names start with this (all when `None`).
+    pub only: Option<String>,
     /// Net bytes allocated so far on the heap (from a counting global allocator, which only a
     /// binary can install). With it, the metadata rows are measured; without it, omitted.
     pub heap_bytes: Option<fn() -> i64>,

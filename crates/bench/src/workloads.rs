@@ -47,7 +47,7 @@ struct Scale {
 }
 
 impl Scale {
-    fn of(s: Settings) -> Scale {
+    fn of(s: &Settings) -> Scale {
         if s.quick {
             Scale {
                 reps: 3,
@@ -93,24 +93,47 @@ fn pair(
     Ok((median(&mut a), hm))
 }
 
-/// Runs every workload and returns one row each, in the table's order.
+type Workload = fn(Scale) -> Result<Row, String>;
+
+/// The single workloads, in the table's order.
+const WORKLOADS: [(&str, Workload); 10] = [
+    ("demand_zero_fault", demand_zero_fault),
+    ("share_fault", share_fault),
+    ("resident_read8", resident_read8),
+    ("bulk_read_1mib", bulk_read_1mib),
+    ("map_unmap_64k", map_unmap_64k),
+    ("flush_clean_16mib", flush_clean_16mib),
+    ("flush_dirty_page", flush_dirty_page),
+    ("soft_fault_transition", soft_fault_transition),
+    ("hard_fault_pagefile", hard_fault_pagefile),
+    ("create_reserve_1tib", create_reserve_1tib),
+];
+
+/// Runs every workload (or, with `settings.only`, those whose row names start with it) and
+/// returns one row each, in the table's order.
 pub fn run(settings: Settings) -> Result<Vec<Row>, String> {
-    let sc = Scale::of(settings);
-    let mut rows = vec![
-        demand_zero_fault(sc)?,
-        share_fault(sc)?,
-        resident_read8(sc)?,
-        bulk_read_1mib(sc)?,
-        map_unmap_64k(sc)?,
-        flush_clean_16mib(sc)?,
-        flush_dirty_page(sc)?,
-        soft_fault_transition(sc)?,
-        hard_fault_pagefile(sc)?,
-        create_reserve_1tib(sc)?,
-    ];
-    rows.extend(scaling(sc)?);
+    let sc = Scale::of(&settings);
+    let wanted = |name: &str| settings.only.as_deref().is_none_or(|p| name.starts_with(p));
+    // Whether a family of rows (names starting with `family`) may hold a wanted one.
+    let family = |family: &str| {
+        settings
+            .only
+            .as_deref()
+            .is_none_or(|p| family.starts_with(p) || p.starts_with(family))
+    };
+    let mut rows = Vec::new();
+    for (name, workload) in WORKLOADS {
+        if wanted(name) {
+            rows.push(workload(sc)?);
+        }
+    }
+    if family("map_unmap_64k@") || family("share_fault@") {
+        rows.extend(scaling(sc)?.into_iter().filter(|r| wanted(r.name)));
+    }
     if let Some(heap) = settings.heap_bytes {
-        rows.extend(metadata(heap)?);
+        if family("metadata_") {
+            rows.extend(metadata(heap)?.into_iter().filter(|r| wanted(r.name)));
+        }
     }
     Ok(rows)
 }

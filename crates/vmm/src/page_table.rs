@@ -199,9 +199,13 @@ impl PageTable {
         }
         let mut out = Vec::new();
         for (&k, leaf) in self.leaves.range(s / LEAF..=(e - 1) / LEAF) {
-            for (j, &w) in leaf.ptes.iter().enumerate() {
-                let v = k * LEAF + j as u64;
-                if v >= s && v < e && w != 0 {
+            // Only the part of the leaf inside the range.
+            let base = k * LEAF;
+            let lo = s.saturating_sub(base) as usize;
+            let hi = (e - base).min(LEAF) as usize;
+            for (j, &w) in leaf.ptes[lo..hi].iter().enumerate() {
+                if w != 0 {
+                    let v = base + (lo + j) as u64;
                     out.push((Vpn::new(v), self.unpack(v, w)));
                 }
             }
@@ -290,6 +294,35 @@ mod tests {
         assert!(t.leaves.is_empty());
         let r = PageRange::new(Vpn::new(0), Vpn::new(1 << 40)).unwrap();
         assert!(t.non_zero(r).is_empty());
+    }
+
+    #[test]
+    fn test_non_zero_returns_exactly_the_range_across_leaf_edges() {
+        let mut t = PageTable::default();
+        let p = Pte::DemandZero {
+            protection: Protection::READWRITE,
+        };
+        let set = [0u64, 1, 15, 16, 17, 510, 511, 512, 513, 1023, 1024, 5000];
+        for v in set {
+            t.set(Vpn::new(v), p);
+        }
+        for (a, b) in [
+            (0, 1),
+            (1, 16),
+            (16, 17),
+            (2, 511),
+            (511, 513),
+            (17, 1024),
+            (0, 6000),
+        ] {
+            let r = PageRange::new(Vpn::new(a), Vpn::new(b)).unwrap();
+            let want: Vec<(Vpn, Pte)> = set
+                .iter()
+                .filter(|&&v| v >= a && v < b)
+                .map(|&v| (Vpn::new(v), p))
+                .collect();
+            assert_eq!(t.non_zero(r), want, "range {a:#x}..{b:#x}");
+        }
     }
 
     #[test]

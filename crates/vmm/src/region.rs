@@ -53,7 +53,9 @@ impl Machine {
             .checked_add(PageCount::new(pages))
             .ok_or(VmmError::RangeOverflow)?;
         let range = PageRange::new(start, end).ok_or(VmmError::RangeOverflow)?;
-        if space.vads.overlaps(range) {
+        // A searched placement comes out of a free gap; only a chosen base can collide.
+        debug_assert!(matches!(placement, Placement::At(_)) || !space.vads.overlaps(range));
+        if matches!(placement, Placement::At(_)) && space.vads.overlaps(range) {
             return Err(VmmError::ConflictingAddresses {
                 start: start.base(),
                 end: end.base(),
