@@ -505,6 +505,11 @@ fn a13_s6_4_process_exit_unmaps_views_and_closes_handles() {
     let v = s.map_view_of_file(a, m, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.write_memory(a, v, b"exit").unwrap();
     s.exit_process(a).unwrap();
+    // The exited process's address is no longer a view of anything: its caller is gone.
+    assert_eq!(
+        s.unmap_view_of_file(a, v),
+        Err(Win32Error(ERROR_INVALID_HANDLE))
+    );
     let b = s.create_process(None, false).unwrap();
     assert_eq!(
         err(

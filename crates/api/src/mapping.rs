@@ -315,14 +315,10 @@ impl System {
 
     /// `UnmapViewOfFile`: `ERROR_INVALID_ADDRESS` if `base` is not in a view (F112).
     pub fn unmap_view_of_file(&self, pid: AsId, base: Va) -> Result<(), Win32Error> {
-        let r = (|| {
-            self.om
-                .lock()
-                .processes
-                .get(&pid)
-                .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
-            Ok(self.ex.unmap_view(pid, base)?)
-        })();
+        // The executive knows the same processes as the object manager (both change under the
+        // object-manager lock), so an unknown caller fails there with ERROR_INVALID_HANDLE
+        // without taking the object-manager lock here.
+        let r = self.ex.unmap_view(pid, base).map_err(Fail::from);
         self.win32(pid, r)
     }
 

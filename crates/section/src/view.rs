@@ -221,8 +221,18 @@ impl State {
         if !va.is_user() {
             return Err(SectionError::NotMappedView(va));
         }
-        let (base, rec, _) = self.view_at(vmm, asid, va)?;
-        vmm.free_region(asid, base)?;
+        // The process's views are indexed by base here (rule 6 of the invariants keeps each
+        // record equal to its mapped region), so the view holding `va` is found without
+        // asking the machine.
+        let (base, rec) = self
+            .views
+            .range((asid, 0)..=(asid, va.raw()))
+            .next_back()
+            .filter(|((_, b), r)| va.raw() - b < r.pages * PAGE_SIZE)
+            .map(|(&(_, b), &r)| (Va::new(b), r))
+            .ok_or(SectionError::NotMappedView(va))?;
+        let vad = vmm.free_region(asid, base)?;
+        debug_assert!(matches!(vad.kind, VadKind::Mapped { .. }) && vad.pages() == rec.pages);
         self.views.remove(&(asid, base.raw()));
         if let Some(c) = self.control_areas.get_mut(&rec.control_area) {
             c.mapped_views -= 1;

@@ -19,6 +19,7 @@ use crate::store::{BackingStore, PageBuf};
 use crate::vad::Vad;
 use crate::writer::WriterReport;
 use parking_lot::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The simulated machine: physical frames, the PFN database, address spaces, segments, the
@@ -47,14 +48,19 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Vmm {
     machine: Mutex<Machine>,
+    /// Set (under the lock) whenever an operation leaves segments on the deletion queue, so
+    /// that [`Vmm::take_segments_to_delete`], called after every section-layer operation,
+    /// takes the lock only when there is something to take.
+    deletions_pending: AtomicBool,
     /// The machine's physical memory and translation epoch, shared for lock-free resident loads
     /// ([`crate::tlb`]).
     memory: Arc<PhysicalMemory>,
 }
 
 /// The machine lock held: ends the operation's translation change (if any) when released, so
-/// the translation epoch is even whenever the lock is free.
-struct Locked<'a>(MutexGuard<'a, Machine>);
+/// the translation epoch is even whenever the lock is free, and raises the deletion flag if
+/// segments wait on the deletion queue.
+struct Locked<'a>(MutexGuard<'a, Machine>, &'a AtomicBool);
 
 impl std::ops::Deref for Locked<'_> {
     type Target = Machine;
@@ -70,6 +76,9 @@ impl std::ops::DerefMut for Locked<'_> {
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
         self.0.memory.epoch().end_change();
+        if !self.0.deletion_queue.is_empty() {
+            self.1.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -93,11 +102,12 @@ impl Vmm {
         Ok(Vmm {
             memory: Arc::clone(&machine.memory),
             machine: Mutex::new(machine),
+            deletions_pending: AtomicBool::new(false),
         })
     }
 
     fn lock(&self) -> Locked<'_> {
-        Locked(self.machine.lock())
+        Locked(self.machine.lock(), &self.deletions_pending)
     }
 
     fn op<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
@@ -222,7 +232,15 @@ impl Vmm {
 
     /// Parked segments that no longer hold any page or view: their owner should delete them.
     pub fn take_segments_to_delete(&self) -> Vec<SegmentId> {
-        self.op(|m| m.take_deletion_queue())
+        // The flag is raised under the lock by any operation that queued a segment; one
+        // queued concurrently with this read is taken by the next call.
+        if !self.deletions_pending.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        self.op(|m| {
+            self.deletions_pending.store(false, Ordering::Relaxed);
+            m.take_deletion_queue()
+        })
     }
 
     /// Writes a segment's modified pages and frees its resident frames.
