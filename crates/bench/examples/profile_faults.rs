@@ -6,20 +6,13 @@
 //! (`NTMM_PROFILE_ROUNDS`, default 20, sets the number of rounds).
 
 use ntmm_api::*;
-use ntmm_vmm::VmmConfig;
 
 const PAGES: u64 = 2048;
 
 fn main() {
-    let s = System::new(SystemConfig {
-        vmm: VmmConfig {
-            frames: 16_384,
-            ..VmmConfig::default()
-        },
-        volume: Volume::Memory,
-    })
-    .expect("machine");
-    let p = s.create_process(None, false).expect("process");
+    // The benchmarks' machine: 16,384 frames and a working-set maximum as large, so that no
+    // fault trims.
+    let (s, p) = ntmm_bench::fixture::system(16_384, Volume::Memory).expect("machine");
     let mut acc = 0u64;
     let rounds: u64 = std::env::var("NTMM_PROFILE_ROUNDS")
         .ok()

@@ -16,7 +16,8 @@
 //!    the region tree's free-gap index agrees with its regions; neither the page table's
 //!    software TLB nor the calling thread's TLB of the current epoch holds a stale translation; the page table's dirty index names every dirty PTE.
 //! 8. A segment's PFN references = its resident prototype PTEs; its mapped count = the regions
-//!    that map it; its dirty index names every resident prototype PTE whose frame is modified.
+//!    that map it; its dirty index names every resident prototype PTE whose frame is modified;
+//!    its chunk table is well formed.
 //! 9. Pagefile slots in use = the slots named by frames' original PTEs and by pagefile-form PTEs
 //!    and prototype PTEs, each exactly once; a modified frame holds no slot.
 //! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit.
@@ -336,6 +337,9 @@ impl Machine {
                         mapped.get(id).copied().unwrap_or(0)
                     ),
                 );
+            }
+            if let Err(detail) = seg.check_chunks() {
+                return fail(8, format!("{id:?}: {detail}"));
             }
             let mut resident = 0;
             for (index, pte) in seg.non_template(0, seg.pages) {

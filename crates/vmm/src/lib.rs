@@ -39,6 +39,8 @@ pub mod frames;
 pub mod id;
 /// Invariant checks.
 pub mod invariants;
+// Sparse two-level tables with a remembered leaf.
+mod leaf_table;
 /// The machine state and its configuration.
 pub mod machine;
 /// Physical memory.

@@ -5,6 +5,7 @@
 
 use crate::addr::{PageRange, Vpn};
 use crate::dirty_bits::DirtyBits;
+use crate::leaf_table::LeafTable;
 use crate::packed;
 use crate::pte::Pte;
 use crate::tlb::TranslationEpoch;
@@ -61,7 +62,7 @@ struct TlbEntry {
 /// allows stores (checked by `check`).
 #[derive(Debug)]
 pub struct PageTable {
-    leaves: BTreeMap<u64, Box<Leaf>>,
+    leaves: LeafTable<Leaf>,
     tlb: [TlbEntry; TLB_ENTRIES],
     generation: u64,
     /// PTEs whose fields do not fit the 64-bit storage form (tagged `packed::ASIDE` in their
@@ -90,7 +91,7 @@ impl PageTable {
     /// An empty table announcing its changes to `epoch`.
     pub(crate) fn new(epoch: std::sync::Arc<TranslationEpoch>) -> Self {
         PageTable {
-            leaves: BTreeMap::new(),
+            leaves: LeafTable::default(),
             // Generation 0 entries are never live: the table starts at 1.
             tlb: [TlbEntry {
                 vpn: 0,
@@ -106,7 +107,7 @@ impl PageTable {
 
     /// The PTE of `vpn`.
     pub fn get(&self, vpn: Vpn) -> Pte {
-        match self.leaves.get(&(vpn.raw() / LEAF)) {
+        match self.leaves.get(vpn.raw() / LEAF) {
             Some(l) => self.unpack(vpn.raw(), l.ptes[(vpn.raw() % LEAF) as usize]),
             None => Pte::Zero,
         }
@@ -144,9 +145,10 @@ impl PageTable {
         let (s, e) = (range.start().raw(), range.end().raw());
         let mut vpns = Vec::new();
         if s < e {
-            for (&k, leaf) in self.leaves.range_mut(s / LEAF..=(e - 1) / LEAF) {
-                leaf.dirty.take(k * LEAF, s, e, &mut vpns);
-            }
+            self.leaves
+                .for_each_in_mut(s / LEAF..=(e - 1) / LEAF, |k, leaf| {
+                    leaf.dirty.take(k * LEAF, s, e, &mut vpns)
+                });
         }
         vpns.into_iter().map(Vpn::new).collect()
     }
@@ -171,19 +173,19 @@ impl PageTable {
             }
         };
         if word == 0 {
-            if let Some(l) = self.leaves.get_mut(&key) {
+            if let Some(l) = self.leaves.get_mut(key) {
                 if l.ptes[slot] != 0 {
                     l.ptes[slot] = 0;
                     l.dirty.set(slot, false);
                     l.used -= 1;
                     if l.used == 0 {
-                        self.leaves.remove(&key);
+                        self.leaves.remove(key);
                     }
                 }
             }
             return;
         }
-        let l = self.leaves.entry(key).or_insert_with(Leaf::new);
+        let l = self.leaves.get_or_insert_with(key, Leaf::new);
         if l.ptes[slot] == 0 {
             l.used += 1;
         }
@@ -198,7 +200,7 @@ impl PageTable {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (&k, leaf) in self.leaves.range(s / LEAF..=(e - 1) / LEAF) {
+        for (k, leaf) in self.leaves.range(s / LEAF..=(e - 1) / LEAF) {
             // Only the part of the leaf inside the range.
             let base = k * LEAF;
             let lo = s.saturating_sub(base) as usize;
@@ -216,7 +218,7 @@ impl PageTable {
     /// Every non-zero PTE, in address order.
     pub fn all(&self) -> Vec<(Vpn, Pte)> {
         let mut out = Vec::new();
-        for (&k, leaf) in &self.leaves {
+        for (k, leaf) in self.leaves.iter() {
             for (j, &w) in leaf.ptes.iter().enumerate() {
                 if w != 0 {
                     let v = k * LEAF + j as u64;
@@ -230,8 +232,9 @@ impl PageTable {
     /// Checks the type's invariants: the `used` counts, the dirty index covering every dirty
     /// PTE, and every live TLB entry agreeing with its PTE.
     pub(crate) fn check(&self) -> Result<(), String> {
+        self.leaves.check()?;
         let mut aside = 0;
-        for (&k, leaf) in &self.leaves {
+        for (k, leaf) in self.leaves.iter() {
             let n = leaf.ptes.iter().filter(|&&w| w != 0).count() as u32;
             if n != leaf.used || n == 0 {
                 return Err(format!(
@@ -291,7 +294,7 @@ mod tests {
         assert_eq!(t.leaves.len(), 1);
         t.check().unwrap();
         t.set(Vpn::new(0x7_0000_0001), Pte::Zero);
-        assert!(t.leaves.is_empty());
+        assert!(t.leaves.len() == 0);
         let r = PageRange::new(Vpn::new(0), Vpn::new(1 << 40)).unwrap();
         assert!(t.non_zero(r).is_empty());
     }
@@ -349,7 +352,7 @@ mod tests {
         assert!(t.aside.is_empty());
         t.set(v, far);
         t.set(v, Pte::Zero);
-        assert!(t.aside.is_empty() && t.leaves.is_empty());
+        assert!(t.aside.is_empty() && t.leaves.len() == 0);
         t.check().unwrap();
     }
 

@@ -11,9 +11,9 @@
 use crate::addr::PageCount;
 use crate::dirty_bits::DirtyBits;
 use crate::id::{SegmentId, StoreId};
+use crate::leaf_table::LeafTable;
 use crate::protection::Protection;
 use crate::pte::ProtoPte;
-use std::collections::BTreeMap;
 
 /// Prototype PTEs per chunk.
 pub const CHUNK_PTES: usize = 512;
@@ -53,7 +53,7 @@ pub struct Segment {
     pub(crate) pages: u64,
     pub(crate) protection: Protection,
     pub(crate) template: ProtoPte,
-    chunks: BTreeMap<u64, Box<Chunk>>,
+    chunks: LeafTable<Chunk>,
     pub(crate) committed: u64,
     pub(crate) pfn_references: u64,
     pub(crate) mapped: u64,
@@ -75,7 +75,7 @@ impl Segment {
             pages,
             protection,
             template,
-            chunks: BTreeMap::new(),
+            chunks: LeafTable::default(),
             committed: 0,
             pfn_references: 0,
             mapped: 0,
@@ -87,7 +87,7 @@ impl Segment {
     /// The prototype PTE at `index` (the template past the allocated chunks). `index` must be
     /// below `pages`.
     pub(crate) fn get(&self, index: u64) -> ProtoPte {
-        match self.chunks.get(&(index / CHUNK_PTES as u64)) {
+        match self.chunks.get(index / CHUNK_PTES as u64) {
             Some(c) => c.ptes[(index % CHUNK_PTES as u64) as usize],
             None => self.template,
         }
@@ -101,8 +101,7 @@ impl Segment {
     fn chunk(&mut self, index: u64) -> &mut Chunk {
         let template = self.template;
         self.chunks
-            .entry(index / CHUNK_PTES as u64)
-            .or_insert_with(|| {
+            .get_or_insert_with(index / CHUNK_PTES as u64, || {
                 Box::new(Chunk {
                     ptes: [template; CHUNK_PTES],
                     modified: DirtyBits::default(),
@@ -120,7 +119,7 @@ impl Segment {
     pub(crate) fn maybe_modified(&self, index: u64) -> bool {
         let i = (index % CHUNK_PTES as u64) as usize;
         self.chunks
-            .get(&(index / CHUNK_PTES as u64))
+            .get(index / CHUNK_PTES as u64)
             .is_some_and(|c| c.modified.get(i))
     }
 
@@ -132,9 +131,10 @@ impl Segment {
         if first >= end {
             return out;
         }
-        for (&ci, chunk) in self.chunks.range_mut(first / c..=(end - 1) / c) {
-            chunk.modified.take(ci * c, first, end, &mut out);
-        }
+        self.chunks
+            .for_each_in_mut(first / c..=(end - 1) / c, |ci, chunk| {
+                chunk.modified.take(ci * c, first, end, &mut out)
+            });
         out
     }
 
@@ -143,11 +143,14 @@ impl Segment {
         let end = first.saturating_add(count).min(self.pages);
         let mut out = Vec::new();
         let c = CHUNK_PTES as u64;
-        for (&ci, chunk) in self.chunks.range(first / c..end.div_ceil(c)) {
-            for (j, pte) in chunk.ptes.iter().enumerate() {
-                let index = ci * c + j as u64;
-                if index >= first && index < end && *pte != self.template {
-                    out.push((index, *pte));
+        for (ci, chunk) in self.chunks.range(first / c..end.div_ceil(c)) {
+            // Only the part of the chunk inside the range.
+            let base = ci * c;
+            let lo = first.saturating_sub(base) as usize;
+            let hi = (end - base).min(c) as usize;
+            for (j, pte) in chunk.ptes[lo..hi].iter().enumerate() {
+                if *pte != self.template {
+                    out.push((base + (lo + j) as u64, *pte));
                 }
             }
         }
@@ -170,9 +173,9 @@ impl Segment {
     /// Shrinks the segment to `pages`; entries past it are dropped.
     pub(crate) fn truncate(&mut self, pages: u64) {
         let c = CHUNK_PTES as u64;
-        self.chunks.split_off(&pages.div_ceil(c));
+        self.chunks.remove_from(pages.div_ceil(c));
         let template = self.template;
-        if let Some(last) = self.chunks.get_mut(&(pages / c)) {
+        if let Some(last) = self.chunks.get_mut(pages / c) {
             for e in last.ptes.iter_mut().skip((pages % c) as usize) {
                 *e = template;
             }
@@ -181,6 +184,11 @@ impl Segment {
             }
         }
         self.pages = pages.min(self.pages);
+    }
+
+    /// Checks the chunk table's own invariants.
+    pub(crate) fn check_chunks(&self) -> Result<(), String> {
+        self.chunks.check()
     }
 
     /// Bytes of prototype-PTE storage currently allocated (chunk payloads only).
@@ -254,5 +262,44 @@ mod tests {
         assert_eq!(s.get((1 << 27) + 1), dz);
         assert_eq!(s.non_template(0, 1 << 28), vec![(1 << 27, ProtoPte::Zero)]);
         assert_eq!(s.chunk_bytes(), std::mem::size_of::<Chunk>());
+    }
+
+    #[test]
+    fn test_non_template_returns_exactly_the_range_and_truncate_frees_chunks() {
+        let dz = ProtoPte::DemandZero {
+            protection: Protection::READWRITE,
+        };
+        let mut s = Segment::new(
+            SegmentId::new(1),
+            SegmentKind::Pagefile,
+            4096,
+            Protection::READWRITE,
+            dz,
+        );
+        let set = [0u64, 1, 511, 512, 513, 1023, 1024, 3000];
+        for i in set {
+            s.set(i, ProtoPte::Zero);
+        }
+        for (first, count) in [
+            (0, 1),
+            (1, 511),
+            (511, 2),
+            (2, 1022),
+            (513, 2000),
+            (0, 4096),
+        ] {
+            let want: Vec<(u64, ProtoPte)> = set
+                .iter()
+                .filter(|&&i| i >= first && i < first + count)
+                .map(|&i| (i, ProtoPte::Zero))
+                .collect();
+            assert_eq!(s.non_template(first, count), want, "{first}+{count}");
+        }
+        s.truncate(600);
+        assert_eq!(s.chunk_bytes(), 2 * std::mem::size_of::<Chunk>());
+        assert_eq!(
+            s.non_template(0, 4096),
+            [0, 1, 511, 512, 513].map(|i| (i, ProtoPte::Zero)).to_vec()
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! Ageing by accessed-bit sampling is simplified to first-in first-out (nt_internals §9.2).
 
 use crate::addr::Vpn;
+use crate::leaf_table::LeafTable;
 use crate::protection::Protection;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// One working-set entry.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,7 +55,7 @@ pub struct WorkingSet {
     max: u64,
     base: u64,
     ring: VecDeque<u64>,
-    index: BTreeMap<u64, Box<IndexLeaf>>,
+    index: LeafTable<IndexLeaf>,
     len: u64,
 }
 
@@ -64,7 +65,7 @@ impl WorkingSet {
             max,
             base: 0,
             ring: VecDeque::new(),
-            index: BTreeMap::new(),
+            index: LeafTable::default(),
             len: 0,
         }
     }
@@ -89,58 +90,68 @@ impl WorkingSet {
     }
 
     fn age_of(&self, vpn: Vpn) -> Option<u64> {
-        let leaf = self.index.get(&(vpn.raw() / LEAF))?;
+        let leaf = self.index.get(vpn.raw() / LEAF)?;
         match leaf.ages[(vpn.raw() % LEAF) as usize] {
             0 => None,
             a => Some(u64::from(a - 1)),
         }
     }
-    fn set_age(&mut self, vpn: Vpn, age: u64) {
+    /// Records `age` for `vpn`; returns the age it had.
+    fn set_age(&mut self, vpn: Vpn, age: u64) -> Option<u64> {
         let stored = u32::try_from(age + 1).expect("ages are renumbered before 32 bits");
-        let leaf = self.index.entry(vpn.raw() / LEAF).or_insert_with(|| {
+        let leaf = self.index.get_or_insert_with(vpn.raw() / LEAF, || {
             Box::new(IndexLeaf {
                 ages: [0; LEAF as usize],
                 used: 0,
             })
         });
         let a = &mut leaf.ages[(vpn.raw() % LEAF) as usize];
-        if *a == 0 {
+        let old = std::mem::replace(a, stored);
+        if old == 0 {
             leaf.used += 1;
+            None
+        } else {
+            Some(u64::from(old - 1))
         }
-        *a = stored;
     }
-    fn clear_age(&mut self, vpn: Vpn) {
+    /// Forgets the age of `vpn`; returns it.
+    fn clear_age(&mut self, vpn: Vpn) -> Option<u64> {
         let key = vpn.raw() / LEAF;
-        if let Some(leaf) = self.index.get_mut(&key) {
-            let a = &mut leaf.ages[(vpn.raw() % LEAF) as usize];
-            if *a != 0 {
-                *a = 0;
-                leaf.used -= 1;
-                if leaf.used == 0 {
-                    self.index.remove(&key);
-                }
-            }
+        let leaf = self.index.get_mut(key)?;
+        let a = std::mem::take(&mut leaf.ages[(vpn.raw() % LEAF) as usize]);
+        if a == 0 {
+            return None;
         }
+        leaf.used -= 1;
+        if leaf.used == 0 {
+            self.index.remove(key);
+        }
+        Some(u64::from(a - 1))
     }
 
     pub(crate) fn insert(&mut self, vpn: Vpn, protection: Protection) {
-        self.remove(vpn);
         if self.base + self.ring.len() as u64 >= u64::from(u32::MAX - 1) {
             self.compact();
         }
         let age = self.base + self.ring.len() as u64;
         self.ring.push_back(slot(vpn, protection));
-        self.set_age(vpn, age);
-        self.len += 1;
+        // A page already present moves to the back: its old slot becomes a hole.
+        match self.set_age(vpn, age) {
+            Some(old) => self.hole(old),
+            None => self.len += 1,
+        }
         self.compact_if_sparse();
     }
     pub(crate) fn remove(&mut self, vpn: Vpn) -> Option<WsEntry> {
-        let age = self.age_of(vpn)?;
-        let i = (age - self.base) as usize;
-        let protection = slot_protection(self.ring[i]);
-        self.ring[i] = HOLE;
-        self.clear_age(vpn);
+        let age = self.clear_age(vpn)?;
+        let protection = slot_protection(self.ring[(age - self.base) as usize]);
+        self.hole(age);
         self.len -= 1;
+        Some(WsEntry { age, protection })
+    }
+    /// Turns the slot of `age` into a hole and drops the holes at the front.
+    fn hole(&mut self, age: u64) {
+        self.ring[(age - self.base) as usize] = HOLE;
         while self.ring.front() == Some(&HOLE) {
             self.ring.pop_front();
             self.base += 1;
@@ -148,7 +159,6 @@ impl WorkingSet {
         if self.ring.is_empty() {
             self.base = 0;
         }
-        Some(WsEntry { age, protection })
     }
     /// Renumbers the pages when holes outnumber them, keeping their order.
     fn compact_if_sparse(&mut self) {
@@ -204,8 +214,9 @@ impl WorkingSet {
                 }
             }
         }
+        self.index.check()?;
         let mut indexed = 0u64;
-        for (k, leaf) in &self.index {
+        for (k, leaf) in self.index.iter() {
             let used = leaf.ages.iter().filter(|&&a| a != 0).count() as u32;
             if used != leaf.used || used == 0 {
                 return Err(format!("working set index leaf {k}: used {}", leaf.used));
