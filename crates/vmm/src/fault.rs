@@ -152,6 +152,7 @@ impl Machine {
 
     /// `MmAccessFault` + `MiDispatchFault` for a non-valid PTE.
     fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access) -> Result<()> {
+        self.fault_offset = va.page_offset();
         self.ensure_available(1)?;
         let vpn = va.vpn();
         let pte = self.space(asid)?.page_table.get(vpn);
@@ -378,6 +379,7 @@ impl Machine {
 
     /// Attaches a zeroed private frame, born modified, to the process PTE.
     fn install_private_zero(&mut self, asid: AsId, va: Va, protection: Protection) -> Result<()> {
+        self.prefetch_zeroed_head();
         let vpn = va.vpn();
         self.make_room(asid);
         let frame = self.take_frame(true)?;
@@ -411,6 +413,11 @@ impl Machine {
         }
         let current = self.segment(proto.segment)?.get(proto.index);
         self.note.proto = Some(current);
+        if matches!(current, ProtoPte::DemandZero { .. }) {
+            // This fault will take the head of the zeroed list (MiRemoveZeroPage): start
+            // bringing in the line it will store to now, while the rest of the fault runs.
+            self.prefetch_zeroed_head();
+        }
         if matches!(current, ProtoPte::DemandZero { .. })
             && protection.is_copy_on_write()
             && access == Access::Write

@@ -71,6 +71,16 @@ impl Machine {
         Ok(TakenFrame(pfn))
     }
 
+    /// A demand-zero fault is about to take the head of the zeroed list, zeroed long ago and so
+    /// likely out of the host's caches: prefetch the line its faulting access will store to
+    /// (`fault_offset`), so that the miss overlaps the fault's bookkeeping. A hint only: which
+    /// frame is taken, and everything observable, is unchanged.
+    pub(crate) fn prefetch_zeroed_head(&self) {
+        if let Some(pfn) = self.pfn.head(PageLocation::Zeroed) {
+            self.memory.prefetch(pfn, self.fault_offset);
+        }
+    }
+
     /// Gives back a frame that was taken but could not be used (e.g. its read failed).
     pub(crate) fn give_back(&mut self, frame: TakenFrame) {
         let pfn = frame.0;

@@ -93,6 +93,9 @@ pub struct Machine {
     pub(crate) deletion_queue: Vec<SegmentId>,
     /// What the fault being resolved found, for its trace event.
     pub(crate) note: FaultNote,
+    /// The byte offset in its page of the access being resolved: the word a frame taken off
+    /// the zeroed list is prefetched at ([`PhysicalMemory::prefetch`]). A hint only.
+    pub(crate) fault_offset: usize,
     next_space: u32,
     next_segment: u32,
     next_store: u32,
@@ -115,6 +118,7 @@ impl Machine {
             counters: MachineCounters::default(),
             deletion_queue: Vec::new(),
             note: FaultNote::default(),
+            fault_offset: 0,
             next_space: 1,
             next_segment: 1,
             next_store: 1,

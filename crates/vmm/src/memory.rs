@@ -174,6 +174,17 @@ impl PhysicalMemory {
         }
     }
 
+    /// Loads the word holding byte `off` of a frame and discards it: a software prefetch in
+    /// safe code, so that a store into a frame just taken finds its line on the way while the
+    /// fault's bookkeeping runs, instead of stalling the lock release that follows it.
+    #[inline]
+    pub(crate) fn prefetch(&self, pfn: Pfn, off: usize) {
+        let start = pfn.index() * WORDS + (off % PAGE_BYTES) / WORD;
+        if let Some(w) = self.words.get(start) {
+            std::hint::black_box(w.load(Ordering::Relaxed));
+        }
+    }
+
     /// Copies one frame onto another (a new identity for `to`, like [`PhysicalMemory::fill`]).
     pub(crate) fn copy(&self, from: Pfn, to: Pfn) {
         self.epoch.begin_change();
