@@ -119,7 +119,7 @@ fn pid_name(names: &BTreeMap<AsId, String>, id: AsId) -> String {
 }
 
 fn proto_of(m: &Machine, pid: AsId, va: Va) -> Option<ProtoRef> {
-    let vad = m.address_space(pid)?.vads().find(va.vpn()).copied()?;
+    let vad = m.address_space(pid)?.vads().find(va.vpn())?;
     match vad.kind {
         VadKind::Mapped {
             segment,

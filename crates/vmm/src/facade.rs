@@ -384,7 +384,7 @@ impl Vmm {
 
     /// The region containing `va`, if any.
     pub fn region(&self, asid: AsId, va: Va) -> Result<Option<Vad>> {
-        Ok(self.lock().space(asid)?.vads.find(va.vpn()).copied())
+        Ok(self.lock().space(asid)?.vads.find(va.vpn()))
     }
 
     /// Every region of an address space, in address order.

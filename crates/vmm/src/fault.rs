@@ -91,7 +91,8 @@ impl Machine {
         let store = access == Access::Write;
         for _ in 0..MAX_FAULT_ROUNDS {
             let space = self.space_mut(asid)?;
-            let step = match space.page_table.get(vpn) {
+            let pte = space.page_table.get(vpn);
+            let step = match pte {
                 Pte::Valid(mut h) => {
                     if access == Access::Read || h.write {
                         if !h.accessed || (store && !h.dirty) {
@@ -118,7 +119,7 @@ impl Machine {
                 Step::Violation => {
                     return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
                 }
-                Step::Fault => self.dispatch_fault(asid, va, access)?,
+                Step::Fault => self.dispatch_fault(asid, va, access, pte)?,
             }
         }
         tracing::error!(?asid, %va, "fault did not converge");
@@ -151,11 +152,16 @@ impl Machine {
     }
 
     /// `MmAccessFault` + `MiDispatchFault` for a non-valid PTE.
-    fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access) -> Result<()> {
+    fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access, found: Pte) -> Result<()> {
         self.fault_offset = va.page_offset();
-        self.ensure_available(1)?;
         let vpn = va.vpn();
-        let pte = self.space(asid)?.page_table.get(vpn);
+        let pte = if self.pfn.available() >= 1 {
+            found
+        } else {
+            self.ensure_available(1)?;
+            // Making room may have trimmed or paged out this very PTE: read it again.
+            self.space(asid)?.page_table.get(vpn)
+        };
         self.note = crate::machine::FaultNote {
             pte: Some(pte),
             ..Default::default()
@@ -166,7 +172,7 @@ impl Machine {
             Pte::Valid(_) => Ok(()),
             Pte::Zero => {
                 // MiCheckVirtualAddress: the VAD decides.
-                let Some(vad) = space.vads.find(vpn).copied() else {
+                let Some(vad) = space.vads.find_and_remember(vpn) else {
                     return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
                 };
                 match vad.kind {
@@ -189,15 +195,23 @@ impl Machine {
                                 ExceptionKind::AccessViolation,
                             ));
                         }
-                        // §3.1 step 3: prototype, lookup needed, with the view protection.
-                        self.space_mut(asid)?
-                            .page_table
-                            .set(vpn, Pte::PrototypeLookup { protection });
                         let proto = ProtoRef {
                             segment,
                             index: first_index + (vpn.raw() - vad.start.raw()),
                         };
-                        self.proto_fault(asid, va, access, proto, protection)
+                        let r = self.proto_fault(asid, va, access, proto, protection);
+                        // §3.1 step 3: the PTE becomes "prototype, lookup needed" with the view
+                        // protection. A resolved fault overwrites that at once with the valid
+                        // PTE, so it is written only when the fault fails and the PTE stays.
+                        if r.is_err() {
+                            let space = self.space_mut(asid)?;
+                            if space.page_table.get(vpn) == Pte::Zero {
+                                space
+                                    .page_table
+                                    .set(vpn, Pte::PrototypeLookup { protection });
+                            }
+                        }
+                        r
                     }
                 }
             }
@@ -404,14 +418,11 @@ impl Machine {
         protection: Protection,
     ) -> Result<()> {
         self.check_access(asid, va, access, protection)?;
-        let beyond = self
-            .segments
-            .get(&proto.segment)
-            .is_none_or(|s| proto.index >= s.pages);
-        if beyond {
-            return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation));
-        }
-        let current = self.segment(proto.segment)?.get(proto.index);
+        // A page past the segment's end (e.g. a truncated file's) raises.
+        let (backing, current) = match self.segments.get(&proto.segment) {
+            Some(s) if proto.index < s.pages => (s.kind, s.get(proto.index)),
+            _ => return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation)),
+        };
         self.note.proto = Some(current);
         if matches!(current, ProtoPte::DemandZero { .. }) {
             // This fault will take the head of the zeroed list (MiRemoveZeroPage): start
@@ -426,7 +437,7 @@ impl Machine {
             // skips the shared page and makes a private demand-zero page at once.
             return self.install_private_zero(asid, va, protection.without_copy());
         }
-        let (pfn, kind) = match self.make_proto_resident(proto) {
+        let (pfn, kind) = match self.resolve_proto(proto, backing, current) {
             Ok(r) => r,
             Err(ProtoFailure::NotCommitted) => {
                 return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
@@ -454,8 +465,19 @@ impl Machine {
         proto: ProtoRef,
     ) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
         let seg = self.segment(proto.segment)?;
-        let kind = seg.kind;
-        match seg.get(proto.index) {
+        let (kind, current) = (seg.kind, seg.get(proto.index));
+        self.resolve_proto(proto, kind, current)
+    }
+
+    /// [`Machine::make_proto_resident`] with the segment's kind and the prototype PTE already
+    /// read.
+    fn resolve_proto(
+        &mut self,
+        proto: ProtoRef,
+        kind: SegmentKind,
+        current: ProtoPte,
+    ) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
+        match current {
             ProtoPte::Zero => Err(ProtoFailure::NotCommitted),
             ProtoPte::Valid { pfn } => {
                 self.pfn.entry_mut(pfn).share_count += 1;

@@ -81,7 +81,7 @@ impl Machine {
         let space = self.space(asid)?;
         match space.vads.find(vpn) {
             None => Ok((MemState::Free, Protection::NOACCESS)),
-            Some(vad) => Ok(self.state_in(asid, vad, vpn, space.page_table.get(vpn))),
+            Some(vad) => Ok(self.state_in(asid, &vad, vpn, space.page_table.get(vpn))),
         }
     }
 
@@ -92,7 +92,7 @@ impl Machine {
             return Err(VmmError::AddressOutOfRange(va));
         }
         let vpn = va.vpn();
-        let Some(vad) = space.vads.find(vpn).copied() else {
+        let Some(vad) = space.vads.find(vpn) else {
             let next = space
                 .vads
                 .next_at_or_after(vpn)

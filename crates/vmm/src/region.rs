@@ -150,7 +150,7 @@ impl Machine {
     /// The region holding all of `[start, start + pages)`, or the error NT gives.
     fn region_for(&self, asid: AsId, start: Vpn, pages: u64) -> Result<(Vad, PageRange)> {
         let space = self.space(asid)?;
-        let vad = *space
+        let vad = space
             .vads
             .find(start)
             .ok_or(VmmError::NotAllocated(start.base()))?;
@@ -267,7 +267,7 @@ impl Machine {
     /// Removes the region containing `va` (unmap a view, or release private memory) and
     /// returns it.
     pub(crate) fn free_region(&mut self, asid: AsId, va: Va) -> Result<Vad> {
-        let vad = *self
+        let vad = self
             .space(asid)?
             .vads
             .find(va.vpn())

@@ -5,6 +5,7 @@ use crate::addr::{
 };
 use crate::id::SegmentId;
 use crate::protection::Protection;
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a region holds.
@@ -74,11 +75,15 @@ fn unreachable_range(start: Vpn) -> PageRange {
 /// `gaps` maps end → start for exactly the non-empty free ranges
 /// `[align_up(previous end), next start)` (from `USER_MIN`, up to `USER_END`); `classes[c]`
 /// holds the ends of the gaps whose length in pages has `c` as its floor log2, and bit `c` of
-/// `nonempty` is set exactly when `classes[c]` is non-empty. [`VadTree::check`] verifies all
-/// three.
+/// `nonempty` is set exactly when `classes[c]` is non-empty; `last`, if set, equals the
+/// region stored at its start. [`VadTree::check`] verifies all four.
 #[derive(Debug)]
 pub struct VadTree {
     map: BTreeMap<u64, Vad>,
+    /// A copy of the region the last fault found ([`VadTree::find_and_remember`]), so that
+    /// faults on its other pages skip the ordered-map search; cleared by every change to the
+    /// regions.
+    last: Cell<Option<Vad>>,
     gaps: BTreeMap<u64, u64>,
     classes: Vec<BTreeSet<u64>>,
     nonempty: u64,
@@ -88,6 +93,7 @@ impl Default for VadTree {
     fn default() -> Self {
         let mut t = VadTree {
             map: BTreeMap::new(),
+            last: Cell::new(None),
             gaps: BTreeMap::new(),
             classes: vec![BTreeSet::new(); 64],
             nonempty: 0,
@@ -112,14 +118,27 @@ const GRAN_PAGES: u64 = ALLOCATION_GRANULARITY >> PAGE_SHIFT;
 
 impl VadTree {
     /// The region containing `vpn`.
-    pub fn find(&self, vpn: Vpn) -> Option<&Vad> {
+    pub fn find(&self, vpn: Vpn) -> Option<Vad> {
+        if let Some(v) = self.last.get().filter(|v| v.contains(vpn)) {
+            return Some(v);
+        }
         self.map
             .range(..=vpn.raw())
             .next_back()
-            .map(|(_, v)| v)
+            .map(|(_, v)| *v)
             .filter(|v| v.contains(vpn))
     }
+    /// [`VadTree::find`], remembering the region for the next lookup (the fault path: the
+    /// next fault is most likely on another page of the same view).
+    pub(crate) fn find_and_remember(&self, vpn: Vpn) -> Option<Vad> {
+        let found = self.find(vpn);
+        if found.is_some() {
+            self.last.set(found);
+        }
+        found
+    }
     pub(crate) fn find_mut(&mut self, vpn: Vpn) -> Option<&mut Vad> {
+        self.last.set(None);
         self.map
             .range_mut(..=vpn.raw())
             .next_back()
@@ -145,6 +164,7 @@ impl VadTree {
     }
     /// Adds a region; callers have checked that its range is free (so it lies inside one gap).
     pub(crate) fn insert(&mut self, vad: Vad) {
+        self.last.set(None);
         let (s, e) = (vad.start.raw(), vad.end.raw());
         // The gap holding `s`: the first one ending after it.
         if let Some((&ge, &gs)) = self.gaps.range(s + 1..).next() {
@@ -162,6 +182,7 @@ impl VadTree {
     }
     /// Removes the region starting at `start`; its range joins the gaps on either side.
     pub(crate) fn remove(&mut self, start: Vpn) -> Option<Vad> {
+        self.last.set(None);
         let vad = self.map.remove(&start.raw())?;
         let s = start.raw();
         let after = align_up(vad.end.raw());
@@ -217,6 +238,14 @@ impl VadTree {
 
     /// Checks the gap index against the regions (the type's invariants).
     pub fn check(&self) -> Result<(), String> {
+        if let Some(v) = self.last.get() {
+            if self.map.get(&v.start.raw()) != Some(&v) {
+                return Err(format!(
+                    "remembered region at {:#x} is stale",
+                    v.start.raw()
+                ));
+            }
+        }
         let mut expect = BTreeMap::new();
         let mut cand = LO;
         for v in self.map.values() {
@@ -399,12 +428,12 @@ mod gap_index_tests {
 
     proptest! {
         /// Random placements (first fit either way, or at a chosen 64 KiB boundary when that
-        /// range is free, as `Placement::At` does) and removals: the index answers as the
-        /// linear scan does, and its invariants hold after every step.
+        /// range is free, as `Placement::At` does), removals and lookups: the index answers as
+        /// the linear scan does, and its invariants hold after every step.
         #[test]
         fn prop_gap_index_agrees_with_linear_scan(
             ops in prop::collection::vec(
-                (0u8..3, 1u64..80, any::<bool>(), any::<prop::sample::Index>(), 0u64..48),
+                (0u8..4, 1u64..80, any::<bool>(), any::<prop::sample::Index>(), 0u64..48),
                 1..120,
             )
         ) {
@@ -421,6 +450,13 @@ mod gap_index_tests {
                     1 if !t.is_empty() => {
                         let starts: Vec<Vpn> = t.iter().map(|v| v.start).collect();
                         prop_assert!(t.remove(starts[which.index(starts.len())]).is_some());
+                    }
+                    3 => {
+                        // Lookups, remembered or not, agree with a scan of the regions.
+                        let vpn = Vpn::new(LO + block * GRAN_PAGES + pages % GRAN_PAGES);
+                        let want = t.iter().find(|v| v.contains(vpn)).copied();
+                        prop_assert_eq!(t.find_and_remember(vpn), want);
+                        prop_assert_eq!(t.find(vpn), want);
                     }
                     2 => {
                         let start = Vpn::new(LO + block * GRAN_PAGES);

@@ -725,3 +725,32 @@ fn test_guard_view_raises_once_per_page_f53() {
     vmm.write_u8(a, page(p, 1), 1).unwrap();
     ok(&vmm);
 }
+
+/// §3.1 step 3: a fault through a zero PTE of a view writes the "prototype, lookup needed" PTE
+/// with the view protection. When the fault then fails (here: an uncommitted page of a
+/// SEC_RESERVE segment), that PTE stays; when it succeeds, the PTE is valid.
+#[test]
+fn test_failed_view_fault_leaves_the_lookup_pte_s3_1() {
+    let vmm = tiny(16);
+    let seg = vmm
+        .create_pagefile_segment(pages(2), Protection::READWRITE, true)
+        .unwrap();
+    vmm.commit_segment(seg, 0, pages(1)).unwrap();
+    let a = vmm.create_address_space();
+    let v = map_rw(&vmm, a, seg);
+    let second = Va::new(v.raw() + 4096);
+    assert_eq!(vmm.pte(a, second).unwrap(), Pte::Zero);
+    assert_eq!(
+        exception(vmm.read_u8(a, second)).kind,
+        ExceptionKind::AccessViolation
+    );
+    assert_eq!(
+        vmm.pte(a, second).unwrap(),
+        Pte::PrototypeLookup {
+            protection: Protection::READWRITE
+        }
+    );
+    vmm.read_u8(a, v).unwrap();
+    assert!(vmm.pte(a, v).unwrap().is_valid());
+    vmm.check_invariants().unwrap();
+}
