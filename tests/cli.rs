@@ -296,20 +296,7 @@ fn repl_runs_statements_and_prints_help() {
 /// equivalent (on unix). Numbers are not asserted: benchmarks, not tests, carry them.
 #[test]
 fn bench_json_prints_every_workload() {
-    let out = ntmm()
-        .args(["bench", "--quick", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = bench_json(&[]);
     let with_host = [
         "demand_zero_fault",
         "share_fault",
@@ -341,22 +328,9 @@ fn bench_json_prints_every_workload() {
 /// scaling rows included.
 #[test]
 fn bench_only_runs_the_workloads_named_by_the_prefix() {
-    let out = ntmm()
-        .args(["bench", "--quick", "--json", "--only", "map_unmap"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let names: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v["name"].as_str().unwrap().to_string()
-        })
+    let names: Vec<String> = bench_json(&["--only", "map_unmap"])
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names[0], "map_unmap_64k", "{names:?}");
     assert_eq!(
@@ -368,4 +342,23 @@ fn bench_only_runs_the_workloads_named_by_the_prefix() {
         names[1..].iter().all(|n| n.starts_with("map_unmap_64k@")),
         "{names:?}"
     );
+}
+
+/// The rows of `ntmm bench --quick --json` with `extra` arguments, each line parsed.
+fn bench_json(extra: &[&str]) -> Vec<serde_json::Value> {
+    let out = ntmm()
+        .args(["bench", "--quick", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

@@ -243,18 +243,24 @@ impl Segment {
 mod tests {
     use super::*;
 
-    #[test]
-    fn test_untouched_entries_read_as_template_and_cost_nothing() {
+    /// A pagefile segment of `pages` demand-zero pages, and its template.
+    fn demand_zero(pages: u64) -> (Segment, ProtoPte) {
         let dz = ProtoPte::DemandZero {
             protection: Protection::READWRITE,
         };
-        let mut s = Segment::new(
+        let s = Segment::new(
             SegmentId::new(1),
             SegmentKind::Pagefile,
-            1 << 28,
+            pages,
             Protection::READWRITE,
             dz,
         );
+        (s, dz)
+    }
+
+    #[test]
+    fn test_untouched_entries_read_as_template_and_cost_nothing() {
+        let (mut s, dz) = demand_zero(1 << 28);
         assert_eq!(s.get((1 << 28) - 1), dz);
         assert_eq!(s.chunk_bytes(), 0);
         s.set(1 << 27, ProtoPte::Zero);
@@ -266,16 +272,7 @@ mod tests {
 
     #[test]
     fn test_non_template_returns_exactly_the_range_and_truncate_frees_chunks() {
-        let dz = ProtoPte::DemandZero {
-            protection: Protection::READWRITE,
-        };
-        let mut s = Segment::new(
-            SegmentId::new(1),
-            SegmentKind::Pagefile,
-            4096,
-            Protection::READWRITE,
-            dz,
-        );
+        let (mut s, _) = demand_zero(4096);
         let set = [0u64, 1, 511, 512, 513, 1023, 1024, 3000];
         for i in set {
             s.set(i, ProtoPte::Zero);
