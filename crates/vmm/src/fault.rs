@@ -425,17 +425,14 @@ impl Machine {
         };
         self.note.proto = Some(current);
         if matches!(current, ProtoPte::DemandZero { .. }) {
+            if protection.is_copy_on_write() && access == Access::Write {
+                // §3.1 step 5: a store to an untouched demand-zero page of a copy-on-write view
+                // skips the shared page and makes a private demand-zero page at once.
+                return self.install_private_zero(asid, va, protection.without_copy());
+            }
             // This fault will take the head of the zeroed list (MiRemoveZeroPage): start
             // bringing in the line it will store to now, while the rest of the fault runs.
             self.prefetch_zeroed_head();
-        }
-        if matches!(current, ProtoPte::DemandZero { .. })
-            && protection.is_copy_on_write()
-            && access == Access::Write
-        {
-            // §3.1 step 5: a store to an untouched demand-zero page of a copy-on-write view
-            // skips the shared page and makes a private demand-zero page at once.
-            return self.install_private_zero(asid, va, protection.without_copy());
         }
         let (pfn, kind) = match self.resolve_proto(proto, backing, current) {
             Ok(r) => r,

@@ -9,6 +9,7 @@
 use crate::addr::{Pfn, PAGE_BYTES};
 use crate::store::PageBuf;
 use crate::tlb::TranslationEpoch;
+use ntmm_hostmem::AtomicWords;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -25,16 +26,16 @@ const WORDS: usize = PAGE_BYTES / WORD;
 /// endian) of word `b / 8`, on every host. Only code holding the machine lock stores.
 #[derive(Debug)]
 pub struct PhysicalMemory {
-    words: Box<[AtomicU64]>,
+    words: AtomicWords,
     epoch: Arc<TranslationEpoch>,
 }
 
 impl PhysicalMemory {
     /// `frames` zero-filled frames, resident in host memory.
     pub(crate) fn new(frames: u32) -> Self {
-        let words: Box<[AtomicU64]> = (0..frames as usize * WORDS)
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        // One host mapping advised for huge pages (ntmm-hostmem), so that a frame touched for
+        // the first time in a while costs no host TLB miss: RAM through a direct map.
+        let words = AtomicWords::zeroed(frames as usize * WORDS);
         // Physical memory is present from boot, like RAM: touch every page of it now, so that
         // no simulated fault later waits on the host kernel's first-touch fault (the allocator
         // may hand out zeroed pages that are not yet mapped).
