@@ -344,6 +344,24 @@ fn bench_only_runs_the_workloads_named_by_the_prefix() {
     );
 }
 
+/// A prefix that names no workload is an error that lists the names, not an empty table.
+#[test]
+fn bench_only_with_an_unknown_prefix_fails_and_names_the_workloads() {
+    let out = ntmm()
+        .args(["bench", "--quick", "--only", "nosuch"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("nosuch")
+            && err.contains("demand_zero_fault")
+            && err.contains("map_unmap_64k"),
+        "{err}"
+    );
+}
+
 /// The rows of `ntmm bench --quick --json` with `extra` arguments, each line parsed.
 fn bench_json(extra: &[&str]) -> Vec<serde_json::Value> {
     let out = ntmm()

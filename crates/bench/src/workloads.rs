@@ -110,29 +110,40 @@ const WORKLOADS: [(&str, Workload); 11] = [
     ("create_reserve_1tib", create_reserve_1tib),
 ];
 
+/// The prefixes of the rows `scaling` and `metadata` produce.
+const SCALING: [&str; 2] = ["map_unmap_64k@", "share_fault@"];
+const METADATA: &str = "metadata_";
+
 /// Runs every workload (or, with `settings.only`, those whose row names start with it) and
-/// returns one row each, in the table's order.
+/// returns one row each, in the table's order. A prefix that names nothing is an error.
 pub fn run(settings: Settings) -> Result<Vec<Row>, String> {
     let sc = Scale::of(&settings);
-    let wanted = |name: &str| settings.only.as_deref().is_none_or(|p| name.starts_with(p));
+    let only = settings.only.as_deref();
+    let wanted = |name: &str| only.is_none_or(|p| name.starts_with(p));
     // Whether a family of rows (names starting with `family`) may hold a wanted one.
-    let family = |family: &str| {
-        settings
-            .only
-            .as_deref()
-            .is_none_or(|p| family.starts_with(p) || p.starts_with(family))
-    };
+    let family = |family: &str| only.is_none_or(|p| family.starts_with(p) || p.starts_with(family));
+    let any_scaling = SCALING.iter().any(|f| family(f));
+    if let Some(p) = only {
+        if !WORKLOADS.iter().any(|(n, _)| wanted(n)) && !any_scaling && !family(METADATA) {
+            let names: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "no workload name starts with `{p}` (workloads: {}; scaling rows {}…; {METADATA}…)",
+                names.join(", "),
+                SCALING.join("…, ")
+            ));
+        }
+    }
     let mut rows = Vec::new();
     for (name, workload) in WORKLOADS {
         if wanted(name) {
             rows.push(workload(sc)?);
         }
     }
-    if family("map_unmap_64k@") || family("share_fault@") {
+    if any_scaling {
         rows.extend(scaling(sc)?.into_iter().filter(|r| wanted(r.name)));
     }
     if let Some(heap) = settings.heap_bytes {
-        if family("metadata_") {
+        if family(METADATA) {
             rows.extend(metadata(heap)?.into_iter().filter(|r| wanted(r.name)));
         }
     }
