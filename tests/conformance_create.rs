@@ -36,16 +36,7 @@ fn f2_views_in_another_process_are_64k_aligned() {
     let h = anon(&s, p, PAGE_READWRITE, 0x1000, None).unwrap();
     let qh = s.open_process(p, q).unwrap();
     let (v, _) = s
-        .nt_map_view_of_section(
-            p,
-            h,
-            qh,
-            NtMapViewArgs {
-                inherit: VIEW_SHARE,
-                protection: PAGE_READWRITE,
-                ..NtMapViewArgs::default()
-            },
-        )
+        .nt_map_view_of_section(p, h, qh, shared(PAGE_READWRITE))
         .unwrap();
     assert_eq!(v.raw() % 0x10000, 0);
     assert_eq!(

@@ -312,24 +312,18 @@ fn f45_create_file_mapping_handle_rights_follow_protection() {
 fn f65_bad_handles_at_nt_level() {
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE, 0x1000, None).unwrap();
-    let args = NtMapViewArgs {
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
-    };
+    let args = shared(PAGE_READWRITE);
     assert_eq!(
         s.nt_map_view_of_section(p, h, Handle::NULL, args)
             .unwrap_err(),
         NtStatus::STATUS_INVALID_HANDLE
     );
     assert_eq!(
-        s.nt_map_view_of_section(p, Handle(0xBAD0), Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, Handle(0xBAD0), args).unwrap_err(),
         NtStatus::STATUS_INVALID_HANDLE
     );
     assert_eq!(
-        s.nt_map_view_of_section(p, Handle::INVALID, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, Handle::INVALID, args).unwrap_err(),
         NtStatus::STATUS_OBJECT_TYPE_MISMATCH
     );
 }

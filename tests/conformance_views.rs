@@ -74,14 +74,9 @@ fn f50_nt_level_protection_beyond_section_is_section_protection() {
             },
         )
         .unwrap();
-    let args = NtMapViewArgs {
-        inherit: VIEW_SHARE,
-        protection: PAGE_EXECUTE_READWRITE,
-        ..NtMapViewArgs::default()
-    };
+    let args = shared(PAGE_EXECUTE_READWRITE);
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, h, args).unwrap_err(),
         NtStatus::STATUS_SECTION_PROTECTION
     );
 }
@@ -90,14 +85,9 @@ fn f50_nt_level_protection_beyond_section_is_section_protection() {
 fn f51_invalid_win32_protect_at_nt_level() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
-    let args = NtMapViewArgs {
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE | PAGE_READONLY,
-        ..NtMapViewArgs::default()
-    };
+    let args = shared(PAGE_READWRITE | PAGE_READONLY);
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, h, args).unwrap_err(),
         NtStatus::STATUS_INVALID_PAGE_PROTECTION
     );
 }
@@ -120,14 +110,8 @@ fn f52_views_of_one_section_with_different_protections() {
 fn f53_guard_view_at_nt_level() {
     let (s, p) = one();
     let h = rw(&s, p, 0x1000);
-    let args = NtMapViewArgs {
-        inherit: VIEW_SHARE,
-        protection: PAGE_GUARD | PAGE_READWRITE,
-        ..NtMapViewArgs::default()
-    };
-    let (v, _) = s
-        .nt_map_view_of_section(p, h, Handle::INVALID, args)
-        .unwrap();
+    let args = shared(PAGE_GUARD | PAGE_READWRITE);
+    let (v, _) = nt_map(&s, p, h, args).unwrap();
     assert_eq!(raised(s.read_memory(p, v, 1)), ExceptionKind::GuardPage);
     assert!(s.read_memory(p, v, 1).is_ok());
 }
@@ -147,14 +131,11 @@ fn f54_a10_offset_must_be_64k_aligned() {
         s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, off, 0).unwrap();
     }
     let args = NtMapViewArgs {
-        inherit: VIEW_SHARE,
         offset: 1,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, h, args).unwrap_err(),
         NtStatus::STATUS_MAPPED_ALIGNMENT
     );
 }
@@ -222,23 +203,14 @@ fn f58_unusable_bases() {
     let args = |base, view_size| NtMapViewArgs {
         base,
         view_size,
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
     assert_eq!(
-        s.nt_map_view_of_section(
-            p,
-            h,
-            Handle::INVALID,
-            args(Some(Va::new(0xFFFF_8000_0000_00C8)), 0)
-        )
-        .unwrap_err(),
+        nt_map(&s, p, h, args(Some(Va::new(0xFFFF_8000_0000_00C8)), 0)).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_3
     );
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args(None, u64::MAX))
-            .unwrap_err(),
+        nt_map(&s, p, h, args(None, u64::MAX)).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_3
     );
 }
@@ -258,25 +230,19 @@ fn f62_commit_size_rules_at_nt_level() {
     let args = |commit_size, allocation_type| NtMapViewArgs {
         commit_size,
         allocation_type,
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
-    s.nt_map_view_of_section(p, h, Handle::INVALID, args(500, 0))
-        .unwrap();
+    nt_map(&s, p, h, args(500, 0)).unwrap();
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0x1000_0000, 0))
-            .unwrap_err(),
+        nt_map(&s, p, h, args(0x1000_0000, 0)).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_5
     );
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_RESERVE))
-            .unwrap_err(),
+        nt_map(&s, p, h, args(0, MEM_RESERVE)).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_9
     );
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args(0, MEM_COMMIT))
-            .unwrap_err(),
+        nt_map(&s, p, h, args(0, MEM_COMMIT)).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_9
     );
 }
@@ -287,13 +253,10 @@ fn f63_zero_bits_are_not_modelled() {
     let h = rw(&s, p, 0x2000);
     let args = NtMapViewArgs {
         zero_bits: 1,
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, h, args).unwrap_err(),
         NtStatus::STATUS_NOT_SUPPORTED
     );
 }
@@ -305,13 +268,10 @@ fn f64_at_round_to_page_on_64_bit() {
     let args = NtMapViewArgs {
         base: Some(Va::new(0x5000_1000)),
         allocation_type: AT_ROUND_TO_PAGE,
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
     assert_eq!(
-        s.nt_map_view_of_section(p, h, Handle::INVALID, args)
-            .unwrap_err(),
+        nt_map(&s, p, h, args).unwrap_err(),
         NtStatus::STATUS_INVALID_PARAMETER_9
     );
 }
@@ -625,13 +585,9 @@ fn f94_commit_through_one_view_shows_in_another() {
     let h = anon(&s, p, PAGE_READWRITE | SEC_RESERVE, 0x2000, None).unwrap();
     let args = NtMapViewArgs {
         commit_size: 0x1000,
-        inherit: VIEW_SHARE,
-        protection: PAGE_READWRITE,
-        ..NtMapViewArgs::default()
+        ..shared(PAGE_READWRITE)
     };
-    let (a, _) = s
-        .nt_map_view_of_section(p, h, Handle::INVALID, args)
-        .unwrap();
+    let (a, _) = nt_map(&s, p, h, args).unwrap();
     s.write_memory(p, a, b"1").unwrap();
     assert_eq!(
         raised(s.write_memory(p, at(a, 0x1000), b"2")),

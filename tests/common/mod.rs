@@ -119,3 +119,18 @@ pub fn at(va: Va, off: u64) -> Va {
 pub fn ok(s: &System) {
     s.check_invariants().unwrap();
 }
+
+/// `NtMapViewOfSection` arguments for a `ViewShare` view with `protection`, the rest default
+/// (other fields by struct update: `NtMapViewArgs { offset: 1, ..shared(PAGE_READWRITE) }`).
+pub fn shared(protection: u32) -> NtMapViewArgs {
+    NtMapViewArgs {
+        inherit: VIEW_SHARE,
+        protection,
+        ..NtMapViewArgs::default()
+    }
+}
+
+/// `NtMapViewOfSection` of `h` into the caller's own process (`NtCurrentProcess`).
+pub fn nt_map(s: &System, p: AsId, h: Handle, args: NtMapViewArgs) -> Result<(Va, u64), NtStatus> {
+    s.nt_map_view_of_section(p, h, Handle::INVALID, args)
+}

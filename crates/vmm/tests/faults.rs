@@ -10,15 +10,7 @@ use ntmm_vmm::*;
 fn test_private_demand_zero_fault_s3_6() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(4),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 4);
     assert_eq!(
         p,
         Va::new(USER_MIN),
@@ -215,15 +207,7 @@ fn test_pagefile_segment_pages_go_to_pagefile_and_come_back() {
     // Force the frame's reuse: the proto PTE gets the pagefile form back (§4.7).
     vmm.make_available(16).unwrap();
     let other = vmm.create_address_space();
-    let q = vmm
-        .allocate_private(
-            other,
-            pages(16),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, other, 16);
     for i in 0..16 {
         vmm.write_u8(other, page(q, i), 1).unwrap();
     }
@@ -457,15 +441,7 @@ fn test_guard_page_raises_once_then_behaves_normally() {
 fn test_reserved_private_memory_is_access_violation_until_committed() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(4),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            false,
-        )
-        .unwrap();
+    let p = reserve_rw(&vmm, a, 4);
     assert_eq!(
         exception(vmm.read_u8(a, p)).kind,
         ExceptionKind::AccessViolation

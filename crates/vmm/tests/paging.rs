@@ -65,15 +65,7 @@ fn test_trim_shared_page_returns_pte_to_prototype_form_s4_5() {
 fn test_trim_private_page_goes_to_transition_then_pagefile() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 1);
     vmm.write_u64(a, p, 0xDEAD_BEEF).unwrap();
     let pfn = frame_of(&vmm, a, p);
     vmm.trim(a, None).unwrap();
@@ -110,15 +102,7 @@ fn test_working_set_is_bounded_and_replaces_oldest() {
     let vmm = tiny(32);
     let a = vmm.create_address_space();
     vmm.set_working_set_max(a, 4).unwrap();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(10),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 10);
     for i in 0..10 {
         vmm.write_u8(a, page(p, i), i as u8).unwrap();
     }
@@ -136,15 +120,7 @@ fn test_memory_pressure_with_eight_frames_keeps_every_byte() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
     let n = 40;
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(n),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, n);
     for i in 0..n {
         vmm.write_u64(a, page(p, i), 0x1000 + i).unwrap();
         ok(&vmm);
@@ -174,15 +150,7 @@ fn test_standby_reuse_order_free_first_then_standby_fifo() {
     vmm.trim(a, None).unwrap();
     assert_eq!(vmm.list_counts().standby, 4);
     let b = vmm.create_address_space();
-    let q = vmm
-        .allocate_private(
-            b,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, b, 1);
     vmm.write_u8(b, q, 1).unwrap();
     assert_eq!(
         frame_of(&vmm, b, q),
@@ -238,15 +206,7 @@ fn test_eager_writer_policy_writes_at_end_of_operation() {
     vmm.free_region(a, p).unwrap();
     assert_eq!(disk(&vmm, store, 0, 3), b"now");
     // Private pages are not written eagerly (only the mapped writer is eager).
-    let q = vmm
-        .allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, a, 1);
     vmm.write_u8(a, q, 1).unwrap();
     vmm.trim(a, None).unwrap();
     assert_eq!(vmm.list_counts().modified, 1);
@@ -416,15 +376,7 @@ fn test_failed_flush_reports_error_and_keeps_page_modified() {
 fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
     let (vmm, plan) = with_faulty_pagefile(8, 32, 8);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 1);
     vmm.write_u32(a, p, 77).unwrap();
     vmm.trim(a, None).unwrap();
     plan.fail_all();
@@ -442,15 +394,7 @@ fn test_failed_pagefile_write_releases_slot_and_keeps_page() {
 fn test_failed_pagefile_read_is_in_page_error() {
     let (vmm, plan) = with_faulty_pagefile(4, 32, 4);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(8),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 8);
     for i in 0..8 {
         vmm.write_u8(a, page(p, i), 10 + i as u8).unwrap();
     }
@@ -475,15 +419,7 @@ fn test_pagefile_full_leaves_pages_modified() {
     })
     .unwrap();
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(3),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 3);
     for i in 0..3 {
         vmm.write_u8(a, page(p, i), 1).unwrap();
     }
@@ -556,15 +492,7 @@ fn test_parked_file_segment_is_queued_when_its_last_page_leaves() {
         "a cached page keeps it alive (§6.2)"
     );
     // Memory pressure repurposes the standby frame: MiCheckForControlAreaDeletion.
-    let q = vmm
-        .allocate_private(
-            a,
-            pages(4),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, a, 4);
     for i in 0..4 {
         vmm.write_u8(a, page(q, i), 1).unwrap();
     }
@@ -614,15 +542,7 @@ fn test_a13_address_space_deletion_unmaps_like_unmap() {
     let p = map_rw(&vmm, a, seg);
     vmm.read_u8(a, p).unwrap();
     vmm.write(a, p, b"exit").unwrap(); // dirty bit only in the PTE
-    let q = vmm
-        .allocate_private(
-            a,
-            pages(2),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, a, 2);
     vmm.write_u8(a, q, 1).unwrap();
     vmm.delete_address_space(a).unwrap();
     assert_eq!(vmm.segment_info(seg).unwrap().mapped, 0);
@@ -659,15 +579,7 @@ fn test_host_file_store_backs_a_segment_and_the_pagefile() {
     let a = vmm.create_address_space();
     let p = map_rw(&vmm, a, seg);
     vmm.write(a, p, b"ON").unwrap();
-    let q = vmm
-        .allocate_private(
-            a,
-            pages(8),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let q = private_rw(&vmm, a, 8);
     for i in 0..8 {
         vmm.write_u8(a, page(q, i), i as u8).unwrap();
     }

@@ -30,15 +30,7 @@ fn test_a11_view_of_two_pages_leaves_rest_of_block_free() {
     assert_eq!(q.allocation_base, None);
     assert_eq!(q.protect, Protection::NOACCESS);
     // The tail of the 64 KiB block is unusable for new regions (bases are 64 KiB-aligned).
-    let r = vmm
-        .allocate_private(
-            a,
-            pages(1),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let r = private_rw(&vmm, a, 1);
     assert_eq!(r, Va::new(0x1_0000));
     let s = vmm
         .allocate_private(
@@ -184,15 +176,7 @@ fn test_query_private_regions_and_free_space() {
         USER_END - 0x1_0000,
         "free to the top of user space"
     );
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(8),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            false,
-        )
-        .unwrap();
+    let p = reserve_rw(&vmm, a, 8);
     vmm.commit_private(a, page(p, 2), pages(3), Protection::READONLY)
         .unwrap();
     let r = vmm.query(a, p).unwrap();
@@ -311,15 +295,7 @@ fn test_protect_to_writecopy_charges_commit_and_copies_on_store() {
 fn test_protect_guard_on_private_page_and_uncommitted_fails() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(4),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            false,
-        )
-        .unwrap();
+    let p = reserve_rw(&vmm, a, 4);
     vmm.commit_private(a, p, pages(2), Protection::READWRITE)
         .unwrap();
     vmm.write_u8(a, p, 1).unwrap();
@@ -358,15 +334,7 @@ fn test_protect_guard_on_private_page_and_uncommitted_fails() {
 fn test_byte_write_across_pages_keeps_bytes_before_the_fault() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(2),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 2);
     vmm.protect(a, page(p, 1), pages(1), Protection::READONLY)
         .unwrap();
     let at = Va::new(page(p, 1).raw() - 3);
@@ -385,15 +353,7 @@ fn test_byte_write_across_pages_keeps_bytes_before_the_fault() {
 fn test_value_store_across_pages_is_all_or_nothing() {
     let vmm = tiny(16);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(2),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 2);
     let at = Va::new(page(p, 1).raw() - 2);
     vmm.write_u32(a, at, 0x4433_2211).unwrap();
     assert_eq!(vmm.read_u32(a, at).unwrap(), 0x4433_2211);
@@ -414,15 +374,7 @@ fn test_value_access_across_pages_with_tiny_working_set() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
     vmm.set_working_set_max(a, 2).unwrap();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(4),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 4);
     for i in 0..3 {
         let at = Va::new(page(p, i + 1).raw() - 4);
         vmm.write_u64(a, at, 0x0102_0304_0506_0708 * (i + 1))
@@ -477,15 +429,7 @@ fn test_commit_limit_enforced_everywhere_s1_9() {
         vmm.regions(a).unwrap().is_empty(),
         "a failed map leaves nothing behind"
     );
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(8),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            false,
-        )
-        .unwrap();
+    let p = reserve_rw(&vmm, a, 8);
     assert_eq!(
         vmm.commit_private(a, p, pages(6), Protection::READWRITE)
             .unwrap(),
@@ -505,15 +449,7 @@ fn test_commit_limit_enforced_everywhere_s1_9() {
 fn test_release_private_region_frees_frames_and_slots() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(16),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 16);
     for i in 0..16 {
         vmm.write_u8(a, page(p, i), 1).unwrap();
     }

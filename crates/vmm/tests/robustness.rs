@@ -202,15 +202,7 @@ fn test_address_and_size_edge_cases() {
 fn test_all_io_failing_under_pressure_is_a_clear_error_and_loses_nothing() {
     let (vmm, plan) = with_faulty_pagefile(4, 32, 4);
     let a = vmm.create_address_space();
-    let p = vmm
-        .allocate_private(
-            a,
-            pages(8),
-            Placement::BottomUp,
-            Protection::READWRITE,
-            true,
-        )
-        .unwrap();
+    let p = private_rw(&vmm, a, 8);
     for i in 0..4 {
         vmm.write_u8(a, page(p, i), 1 + i as u8).unwrap();
     }

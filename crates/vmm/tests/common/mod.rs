@@ -51,12 +51,21 @@ pub fn map_rw(vmm: &Vmm, asid: AsId, seg: SegmentId) -> Va {
 
 /// Commits `n` read-write private pages, bottom-up.
 pub fn private_rw(vmm: &Vmm, asid: AsId, n: u64) -> Va {
+    allocate_rw(vmm, asid, n, true)
+}
+
+/// Reserves `n` read-write private pages, bottom-up, committing none.
+pub fn reserve_rw(vmm: &Vmm, asid: AsId, n: u64) -> Va {
+    allocate_rw(vmm, asid, n, false)
+}
+
+fn allocate_rw(vmm: &Vmm, asid: AsId, n: u64, commit: bool) -> Va {
     vmm.allocate_private(
         asid,
         pages(n),
         Placement::BottomUp,
         Protection::READWRITE,
-        true,
+        commit,
     )
     .unwrap()
 }
