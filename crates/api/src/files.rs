@@ -309,14 +309,7 @@ impl System {
         let r = self.open_file(pid, path, access, share, inherit, disposition);
         let (h, existed) = self.win32(pid, r)?;
         let always = matches!(disposition, OPEN_ALWAYS | CREATE_ALWAYS);
-        self.set_last_error(
-            pid,
-            if existed && always {
-                ERROR_ALREADY_EXISTS
-            } else {
-                ERROR_SUCCESS
-            },
-        );
+        self.report_existing(pid, existed && always);
         Ok(h)
     }
 

@@ -149,14 +149,7 @@ impl System {
             )
         };
         let (h, existed) = self.win32(pid, r)?;
-        self.set_last_error(
-            pid,
-            if existed {
-                ERROR_ALREADY_EXISTS
-            } else {
-                ERROR_SUCCESS
-            },
-        );
+        self.report_existing(pid, existed);
         Ok(h)
     }
 

@@ -149,6 +149,17 @@ impl System {
         &self.ex
     }
 
+    /// The last error of a successful create: `ERROR_ALREADY_EXISTS` if it opened an existing
+    /// object (F31), else `ERROR_SUCCESS`.
+    pub(crate) fn report_existing(&self, pid: AsId, existed: bool) {
+        let code = if existed {
+            ERROR_ALREADY_EXISTS
+        } else {
+            ERROR_SUCCESS
+        };
+        self.set_last_error(pid, code);
+    }
+
     /// Records a Win32 result in the caller's last error: failures always set it.
     pub(crate) fn win32<T>(&self, pid: AsId, r: R<T>) -> Result<T, Win32Error> {
         r.map_err(|f| {
@@ -525,14 +536,7 @@ impl System {
             )
         };
         let (h, existed) = self.win32(pid, r)?;
-        self.set_last_error(
-            pid,
-            if existed {
-                ERROR_ALREADY_EXISTS
-            } else {
-                ERROR_SUCCESS
-            },
-        );
+        self.report_existing(pid, existed);
         Ok(h)
     }
 

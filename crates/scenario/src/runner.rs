@@ -490,56 +490,41 @@ impl Runner {
                 Ok(Done::result(format!("\n{}", text.trim_end())))
             }
             StmtKind::Assign { var, expr } => {
-                let outcome = match expr {
-                    Expr::Call(c) => self.call(c)?,
-                    other => Outcome::value(self.eval(other)?),
-                };
-                let result = Self::describe(&outcome);
-                if let Some(x) = outcome.exception {
-                    return Ok(Done {
-                        result,
-                        pass: Some(false),
-                        detail: Some((
-                            "no exception".into(),
-                            format!("{} at {}", x.code(), x.address),
-                        )),
-                        outcome: Some(outcome),
-                    });
+                let done = self.evaluate(expr)?;
+                // A statement that raised assigns nothing.
+                if let Some(o) = done.outcome.as_ref().filter(|o| o.exception.is_none()) {
+                    self.vars.insert(var.clone(), o.value.clone());
                 }
-                self.vars.insert(var.clone(), outcome.value.clone());
-                Ok(Done {
-                    result,
-                    pass: None,
-                    detail: None,
-                    outcome: Some(outcome),
-                })
+                Ok(done)
             }
-            StmtKind::Eval(expr) => {
-                let outcome = match expr {
-                    Expr::Call(c) => self.call(c)?,
-                    other => Outcome::value(self.eval(other)?),
-                };
-                let result = Self::describe(&outcome);
-                if let Some(x) = outcome.exception {
-                    return Ok(Done {
-                        result,
-                        pass: Some(false),
-                        detail: Some((
-                            "no exception".into(),
-                            format!("{} at {}", x.code(), x.address),
-                        )),
-                        outcome: Some(outcome),
-                    });
-                }
-                Ok(Done {
-                    result,
-                    pass: None,
-                    detail: None,
-                    outcome: Some(outcome),
-                })
-            }
+            StmtKind::Eval(expr) => self.evaluate(expr),
             StmtKind::Expect(e) => self.expect(e),
         }
+    }
+
+    /// Evaluates an expression statement: its outcome, failed if it raised an exception.
+    fn evaluate(&mut self, expr: &Expr) -> Result<Done, StmtError> {
+        let outcome = match expr {
+            Expr::Call(c) => self.call(c)?,
+            other => Outcome::value(self.eval(other)?),
+        };
+        let result = Self::describe(&outcome);
+        let (pass, detail) = match &outcome.exception {
+            Some(x) => (
+                Some(false),
+                Some((
+                    "no exception".into(),
+                    format!("{} at {}", x.code(), x.address),
+                )),
+            ),
+            None => (None, None),
+        };
+        Ok(Done {
+            result,
+            pass,
+            detail,
+            outcome: Some(outcome),
+        })
     }
 
     fn expect(&mut self, e: &Expectation) -> Result<Done, StmtError> {

@@ -186,7 +186,7 @@ impl Executive {
     /// Reads the file's bytes as they are on disk (the store), not as the cache holds them.
     pub fn read_disk(&self, id: StreamId, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let s = self.state.lock();
-        let st = s.streams.get(&id).ok_or(SectionError::UnknownStream(id))?;
+        let st = s.stream(id)?;
         let n = self
             .vmm
             .with_store(st.store, |store| {
@@ -232,7 +232,7 @@ impl Executive {
     /// The data control area of a file, if it has one (`DataSectionObject`).
     pub fn file_control_area(&self, id: StreamId) -> Result<Option<ControlAreaInfo>> {
         let s = self.state.lock();
-        let st = s.streams.get(&id).ok_or(SectionError::UnknownStream(id))?;
+        let st = s.stream(id)?;
         Ok(st.data_ca.and_then(|ca| s.control_area_info(&self.vmm, ca)))
     }
 

@@ -19,12 +19,21 @@ pub struct Stream {
 }
 
 impl State {
+    /// A file stream.
+    pub(crate) fn stream(&self, id: StreamId) -> Result<&Stream> {
+        self.streams.get(&id).ok_or(SectionError::UnknownStream(id))
+    }
+
+    /// A file stream, for changing.
+    pub(crate) fn stream_mut(&mut self, id: StreamId) -> Result<&mut Stream> {
+        self.streams
+            .get_mut(&id)
+            .ok_or(SectionError::UnknownStream(id))
+    }
+
     /// The file's size in bytes.
     pub(crate) fn file_size(&self, vmm: &Vmm, id: StreamId) -> Result<u64> {
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?;
+        let s = self.stream(id)?;
         Ok(vmm.with_store(s.store, |st| st.size().raw())?)
     }
 
@@ -32,10 +41,7 @@ impl State {
     /// (`CcInitializeCacheMap` creates its own section on the file, §8).
     fn cache_control_area(&mut self, vmm: &Vmm, id: StreamId) -> Result<ControlAreaId> {
         let ca = self.data_control_area(vmm, id)?;
-        let s = self
-            .streams
-            .get_mut(&id)
-            .ok_or(SectionError::UnknownStream(id))?;
+        let s = self.stream_mut(id)?;
         if !s.cached {
             s.cached = true;
             if let Some(c) = self.control_areas.get_mut(&ca) {
@@ -79,11 +85,7 @@ impl State {
         if size <= old {
             return Ok(());
         }
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?
-            .clone();
+        let s = self.stream(id)?.clone();
         vmm.with_store(s.store, |st| st.set_size(ByteCount::new(size)))?
             .map_err(ntmm_vmm::VmmError::from)?;
         if let Some(ca) = s.data_ca {
@@ -108,11 +110,7 @@ impl State {
         if size >= old {
             return self.grow_file(vmm, id, size);
         }
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?
-            .clone();
+        let s = self.stream(id)?.clone();
         if let Some(ca) = s.data_ca {
             let c = self
                 .control_areas
@@ -168,9 +166,7 @@ impl State {
         data: &[u8],
     ) -> Result<usize> {
         if data.is_empty() {
-            self.streams
-                .get(&id)
-                .ok_or(SectionError::UnknownStream(id))?;
+            self.stream(id)?;
             return Ok(0);
         }
         let end = offset
@@ -188,11 +184,7 @@ impl State {
     /// `FlushFileBuffers`: every modified cached page of the file is written, then the store is
     /// flushed.
     pub(crate) fn flush_file(&mut self, vmm: &Vmm, id: StreamId) -> Result<()> {
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?
-            .clone();
+        let s = self.stream(id)?.clone();
         if let Some(ca) = s.data_ca {
             let seg = self.segment_of(ca)?;
             let pages = vmm.segment_info(seg)?.pages;
@@ -206,10 +198,7 @@ impl State {
     /// `CcUninitializeCacheMap`: the cache manager drops its section reference (at the last
     /// close of the file).
     pub(crate) fn release_file_cache(&mut self, vmm: &Vmm, id: StreamId) -> Result<()> {
-        let s = self
-            .streams
-            .get_mut(&id)
-            .ok_or(SectionError::UnknownStream(id))?;
+        let s = self.stream_mut(id)?;
         if !s.cached {
             return Ok(());
         }
@@ -226,10 +215,7 @@ impl State {
     /// Whether user sections or views hold the file (a truncating open must then fail with
     /// `STATUS_USER_MAPPED_FILE`, F120).
     pub(crate) fn is_user_mapped(&self, id: StreamId) -> Result<bool> {
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?;
+        let s = self.stream(id)?;
         Ok(s.data_ca
             .and_then(|ca| self.control_areas.get(&ca))
             .is_some_and(|c| c.user_references > 0))
@@ -246,11 +232,7 @@ impl State {
             return Err(SectionError::UserMappedFile);
         }
         self.release_file_cache(vmm, id)?;
-        let s = self
-            .streams
-            .get(&id)
-            .ok_or(SectionError::UnknownStream(id))?
-            .clone();
+        let s = self.stream(id)?.clone();
         if let Some(ca) = s.data_ca {
             let seg = self.segment_of(ca)?;
             vmm.purge_segment(seg)?;
