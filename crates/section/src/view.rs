@@ -223,17 +223,31 @@ impl State {
         }
         // The process's views are indexed by base here (rule 6 of the invariants keeps each
         // record equal to its mapped region), so the view holding `va` is found without
-        // asking the machine.
-        let (base, rec) = self
-            .views
-            .range((asid, 0)..=(asid, va.raw()))
-            .next_back()
-            .filter(|((_, b), r)| va.raw() - b < r.pages * PAGE_SIZE)
-            .map(|(&(_, b), &r)| (Va::new(b), r))
-            .ok_or(SectionError::NotMappedView(va))?;
-        let vad = vmm.free_region(asid, base)?;
+        // asking the machine: taken out at once when `va` is its base (the usual call), else
+        // found as the last view starting at or below `va`.
+        let (base, rec) = match self.views.remove(&(asid, va.raw())) {
+            Some(rec) => (va, rec),
+            None => {
+                let (base, rec) = self
+                    .views
+                    .range((asid, 0)..=(asid, va.raw()))
+                    .next_back()
+                    .filter(|((_, b), r)| va.raw() - b < r.pages * PAGE_SIZE)
+                    .map(|(&(_, b), &r)| (Va::new(b), r))
+                    .ok_or(SectionError::NotMappedView(va))?;
+                self.views.remove(&(asid, base.raw()));
+                (base, rec)
+            }
+        };
+        let vad = match vmm.free_region(asid, base) {
+            Ok(vad) => vad,
+            Err(e) => {
+                // Unreachable while rule 6 holds; leave the record as it was.
+                self.views.insert((asid, base.raw()), rec);
+                return Err(e.into());
+            }
+        };
         debug_assert!(matches!(vad.kind, VadKind::Mapped { .. }) && vad.pages() == rec.pages);
-        self.views.remove(&(asid, base.raw()));
         if let Some(c) = self.control_areas.get_mut(&rec.control_area) {
             c.mapped_views -= 1;
             c.user_references -= 1;

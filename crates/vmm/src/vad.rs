@@ -167,11 +167,14 @@ impl VadTree {
         self.last.set(None);
         let (s, e) = (vad.start.raw(), vad.end.raw());
         // The gap holding `s`: the first one ending after it.
-        if let Some((&ge, &gs)) = self.gaps.range(s + 1..).next() {
+        if let Some((&ge, start)) = self.gaps.range_mut(s + 1..).next() {
+            let gs = *start;
             if gs <= s {
                 let after = align_up(e);
                 if after < ge {
-                    self.set_gap_start(ge, gs, after);
+                    // Updated in place: no second search of the gap index.
+                    *start = after;
+                    self.reclass(ge, gs, after);
                 } else {
                     self.remove_gap(gs, ge);
                 }
@@ -195,8 +198,11 @@ impl VadTree {
             None => s,
         };
         // The gap after starts exactly at `after` if there is one; else the next region does.
-        match self.gaps.range(after + 1..).next() {
-            Some((&ge, &next)) if next == after => self.set_gap_start(ge, after, gs),
+        match self.gaps.range_mut(after + 1..).next() {
+            Some((&ge, start)) if *start == after => {
+                *start = gs;
+                self.reclass(ge, after, gs);
+            }
             _ => self.add_gap(gs, after),
         }
         Some(vad)
@@ -223,11 +229,9 @@ impl VadTree {
         }
     }
 
-    /// Moves the start of the gap ending at `end` from `old` to `new` (`new < end`).
-    fn set_gap_start(&mut self, end: u64, old: u64, new: u64) {
-        if let Some(start) = self.gaps.get_mut(&end) {
-            *start = new;
-        }
+    /// Keeps the size classes right after the start of the gap ending at `end` moved from
+    /// `old` to `new` (`new < end`; the caller updated `gaps` in place).
+    fn reclass(&mut self, end: u64, old: u64, new: u64) {
         let (was, now) = (class(end - old), class(end - new));
         if was != now {
             self.unclass(was, end);
