@@ -322,6 +322,14 @@ fn bench_json_prints_every_workload() {
         assert_eq!(r["host"].is_number(), has_host, "{r}");
         assert_eq!(r["ratio"].is_number(), has_host, "{r}");
     }
+    // The per-fault row: the host's figure needs its minor-fault count (Linux).
+    let r = rows
+        .iter()
+        .find(|r| r["name"] == "share_fault@per_fault")
+        .expect("share_fault@per_fault missing");
+    assert_eq!(r["unit"], "ns/fault", "{r}");
+    assert!(r["ntmm"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["host"].is_number(), cfg!(target_os = "linux"), "{r}");
 }
 
 /// `ntmm bench --only PREFIX` runs just the workloads whose row names start with the prefix,
