@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the paths `ntmm bench` measures against the host: resident loads,
-//! share faults, demand-zero faults, soft faults, map/unmap, flush of a clean view and the
-//! 1 TiB reserve section. `cargo bench -p ntmm-bench`.
+//! 1 MiB copies, share faults, demand-zero faults, soft faults, hard faults from the pagefile,
+//! map/unmap, the 1 TiB reserve section, and flushes of a clean 16 MiB file view and of one
+//! dirty page (file store in a temporary host directory). `cargo bench -p ntmm-bench`.
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
@@ -28,6 +29,18 @@ fn paths(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 64) % (64 * PAGE);
             black_box(s.read_value(p, at(v, i), 8).unwrap())
+        })
+    });
+
+    let (bs, bp) = system(Volume::Memory);
+    let bh = section(&bs, bp, 1 << 20, 0);
+    let bv = fixture::view(&bs, bp, bh, 0).unwrap();
+    fixture::touch_write(&bs, bp, bv, (1 << 20) / PAGE).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    c.bench_function("bulk_read_1mib", |b| {
+        b.iter(|| {
+            bs.executive().vmm().read(bp, bv, &mut buf).unwrap();
+            black_box(&mut buf);
         })
     });
 
@@ -91,31 +104,55 @@ fn paths(c: &mut Criterion) {
         })
     });
 
-    let (fs, fp) = system(Volume::Memory);
-    fs.create_volume_file("f.bin", &vec![1u8; 16 << 20])
-        .unwrap();
-    let fh = fs
-        .create_file(
-            fp,
-            "f.bin",
-            GENERIC_READ | GENERIC_WRITE,
-            7,
-            false,
-            OPEN_EXISTING,
-            0,
+    // 256 pages written to the pagefile, then 448 other pages touched on a machine of 512
+    // frames so that their standby frames are reused: re-reading the 256 is all hard faults.
+    let (hs, hp) = fixture::system(512, Volume::Memory).unwrap();
+    let ha = section(&hs, hp, 256 * PAGE, 0);
+    let hva = fixture::view(&hs, hp, ha, 0).unwrap();
+    let hb = section(&hs, hp, 448 * PAGE, 0);
+    let hvb = fixture::view(&hs, hp, hb, 0).unwrap();
+    let evict = || {
+        fixture::touch_write(&hs, hp, hva, 256).unwrap();
+        hs.executive().trim(hp).unwrap();
+        hs.executive().run_writers();
+        fixture::touch_read(&hs, hp, hvb, 448).unwrap();
+        hs.executive().trim(hp).unwrap();
+    };
+    let hard = || {
+        hs.executive()
+            .vmm()
+            .fault_counters(hp)
+            .unwrap()
+            .hard_pagefile
+    };
+    evict();
+    let before = hard();
+    fixture::touch_read(&hs, hp, hva, 256).unwrap();
+    assert!(hard() - before >= 128, "the pages were not evicted");
+    c.bench_function("hard_fault_pagefile_256_pages", |b| {
+        b.iter_batched(
+            evict,
+            |()| black_box(fixture::touch_read(&hs, hp, hva, 256).unwrap()),
+            BatchSize::PerIteration,
         )
-        .unwrap();
-    let fsec = fs
-        .create_file_mapping(fp, fh, false, PAGE_READWRITE, 0, 0, None)
-        .unwrap();
-    let fv = fs
-        .map_view_of_file(fp, fsec, FILE_MAP_WRITE, 0, 0, 0)
-        .unwrap();
-    for i in 0..(16 << 20) / PAGE {
-        black_box(fs.read_value(fp, at(fv, i * PAGE), 8).unwrap());
-    }
+    });
+
+    // The flushes write to a real file store, as `ntmm bench` does.
+    let dir = tempfile::tempdir().unwrap();
+    let (fs, fp, fv) =
+        fixture::file_view(Volume::HostDirectory(dir.path().join("ntmm")), 16 << 20).unwrap();
+    fs.flush_view_of_file(fp, fv, 0).unwrap();
     c.bench_function("flush_clean_16mib", |b| {
         b.iter(|| fs.flush_view_of_file(fp, fv, 0).unwrap())
+    });
+    let mut k = 0u64;
+    c.bench_function("flush_dirty_page", |b| {
+        b.iter(|| {
+            k += 1;
+            let page = k * 97 % ((16 << 20) / PAGE);
+            fs.write_value(fp, at(fv, page * PAGE), 8, k).unwrap();
+            fs.flush_view_of_file(fp, fv, 0).unwrap()
+        })
     });
 }
 

@@ -65,3 +65,29 @@ pub fn touch_read(s: &System, p: AsId, v: Va, pages: u64) -> Result<u64, String>
         Ok(acc.wrapping_add(s.read_value(p, at(v, i * PAGE), 8).map_err(e)?))
     })
 }
+
+/// A machine on `volume` holding a `bytes`-long file `f.bin` (every byte 1), opened read/write,
+/// mapped by one read/write view, and made resident (one load per page); returns the machine,
+/// its process and the view.
+pub fn file_view(volume: Volume, bytes: u64) -> Result<(System, AsId, Va), String> {
+    let (s, p) = system(16_384, volume)?;
+    s.create_volume_file("f.bin", &vec![1u8; bytes as usize])
+        .map_err(e)?;
+    let fh = s
+        .create_file(
+            p,
+            "f.bin",
+            GENERIC_READ | GENERIC_WRITE,
+            7,
+            false,
+            OPEN_EXISTING,
+            0,
+        )
+        .map_err(e)?;
+    let sec = s
+        .create_file_mapping(p, fh, false, PAGE_READWRITE, 0, 0, None)
+        .map_err(e)?;
+    let v = view(&s, p, sec, 0)?;
+    touch_read(&s, p, v, bytes / PAGE)?;
+    Ok((s, p, v))
+}

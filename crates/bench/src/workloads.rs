@@ -1,7 +1,7 @@
 //! The workloads, by their fixed names (issue 6/6's table), each an ntmm side and, where one
 //! exists, a host side.
 
-use crate::fixture::{anon, at, e, system, touch_read, touch_write, view, PAGE};
+use crate::fixture::{self, anon, at, e, system, touch_read, touch_write, view, PAGE};
 use crate::{host, median, Row, Settings};
 use ntmm_api::*;
 use std::hint::black_box;
@@ -451,28 +451,9 @@ fn map_unmap_64k(sc: Scale) -> Result<Row, String> {
 
 const FLUSH_BYTES: u64 = 16 * MIB;
 
-/// A 16 MiB file on a host-directory volume, mapped read/write and made resident.
+/// A 16 MiB file on a host-directory volume in `dir`, mapped read/write and made resident.
 fn file_view(dir: &std::path::Path) -> Result<(System, AsId, Va), String> {
-    let (s, p) = system(16_384, Volume::HostDirectory(dir.join("ntmm")))?;
-    s.create_volume_file("f.bin", &vec![1u8; FLUSH_BYTES as usize])
-        .map_err(e)?;
-    let fh = s
-        .create_file(
-            p,
-            "f.bin",
-            GENERIC_READ | GENERIC_WRITE,
-            7,
-            false,
-            OPEN_EXISTING,
-            0,
-        )
-        .map_err(e)?;
-    let sec = s
-        .create_file_mapping(p, fh, false, PAGE_READWRITE, 0, 0, None)
-        .map_err(e)?;
-    let v = view(&s, p, sec, 0)?;
-    touch_read(&s, p, v, FLUSH_BYTES / PAGE)?;
-    Ok((s, p, v))
+    fixture::file_view(Volume::HostDirectory(dir.join("ntmm")), FLUSH_BYTES)
 }
 
 #[cfg(unix)]
