@@ -263,35 +263,7 @@ fn demand_zero_fault_zeroing(sc: Scale) -> Result<Row, String> {
 }
 
 fn share_fault(sc: Scale) -> Result<Row, String> {
-    let n = sc.fault_pages;
-    let (s, p) = system(16_384, Volume::Memory)?;
-    let h = anon(&s, p, n * PAGE, 0)?;
-    let first = view(&s, p, h, 0)?;
-    touch_write(&s, p, first, n)?;
-    let mut nt = || {
-        let v = view(&s, p, h, 0)?;
-        let t = Instant::now();
-        black_box(touch_read(&s, p, v, n)?);
-        let ns = ns_per(t, n);
-        s.unmap_view_of_file(p, v).map_err(e)?;
-        Ok(ns)
-    };
-    #[cfg(unix)]
-    let (f, _m1) = resident_memfd(n * PAGE)?;
-    #[cfg(unix)]
-    let mut hs = || {
-        let m2 = host::map_shared(&f, None).map_err(e)?;
-        let t = Instant::now();
-        let mut acc = 0u64;
-        for i in 0..n {
-            let o = (i * PAGE) as usize;
-            acc = acc.wrapping_add(u64::from_le_bytes(m2[o..o + 8].try_into().map_err(e)?));
-        }
-        black_box(acc);
-        Ok(ns_per(t, n))
-    };
-    let hh = host_side!(hs);
-    Ok(row("share_fault", "ns/op", pair(sc.reps, &mut nt, hh)?))
+    share_faults(sc, false)
 }
 
 /// The share-fault workload per *fault* rather than per page: Linux resolves a read fault on
@@ -301,6 +273,12 @@ fn share_fault(sc: Scale) -> Result<Row, String> {
 /// page), the host's by the minor faults the thread took (`/proc/thread-self/stat`), so the
 /// ratio compares the cost of one fault. No host figure where that count is unavailable.
 fn share_fault_per_fault(sc: Scale) -> Result<Row, String> {
+    share_faults(sc, true)
+}
+
+/// First reads of every resident page through a second view, per page or (`per_fault`) per
+/// fault taken. Either way ntmm must take exactly one share fault per page.
+fn share_faults(sc: Scale, per_fault: bool) -> Result<Row, String> {
     let n = sc.fault_pages;
     let (s, p) = system(16_384, Volume::Memory)?;
     let h = anon(&s, p, n * PAGE, 0)?;
@@ -317,18 +295,18 @@ fn share_fault_per_fault(sc: Scale) -> Result<Row, String> {
         let faults = shares()? - before;
         s.unmap_view_of_file(p, v).map_err(e)?;
         if faults != n {
-            return Err(format!(
-                "share_fault@per_fault: {faults} faults for {n} pages"
-            ));
+            return Err(format!("share_fault: {faults} faults for {n} pages"));
         }
-        Ok(ns / faults as f64)
+        Ok(ns / n as f64)
     };
     #[cfg(unix)]
     let (f, _m1) = resident_memfd(n * PAGE)?;
     #[cfg(unix)]
+    let faults = || host::minor_faults().ok_or("no fault count");
+    #[cfg(unix)]
     let mut hs = || {
         let m2 = host::map_shared(&f, None).map_err(e)?;
-        let before = host::minor_faults().ok_or("no fault count")?;
+        let before = if per_fault { faults()? } else { 0 };
         let t = Instant::now();
         let mut acc = 0u64;
         for i in 0..n {
@@ -337,19 +315,21 @@ fn share_fault_per_fault(sc: Scale) -> Result<Row, String> {
         }
         black_box(acc);
         let ns = t.elapsed().as_nanos() as f64;
-        let faults = host::minor_faults().ok_or("no fault count")? - before;
-        Ok(ns / faults.max(1) as f64)
+        let ops = if per_fault { faults()? - before } else { n };
+        Ok(ns / ops.max(1) as f64)
     };
     #[cfg(unix)]
-    let counted = host::minor_faults().is_some();
+    let counted = !per_fault || host::minor_faults().is_some();
     #[cfg(not(unix))]
     let counted = false;
     let hh = if counted { host_side!(hs) } else { None };
-    Ok(row(
-        "share_fault@per_fault",
-        "ns/fault",
-        pair(sc.reps, &mut nt, hh)?,
-    ))
+    let (name, unit) = if per_fault {
+        ("share_fault@per_fault", "ns/fault")
+    } else {
+        ("share_fault", "ns/op")
+    };
+    // ntmm takes one fault per page: per page and per fault are the same figure.
+    Ok(row(name, unit, pair(sc.reps, &mut nt, hh)?))
 }
 
 const STRIDE: u64 = 64;
