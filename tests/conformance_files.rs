@@ -414,3 +414,40 @@ fn host_directory_volume_uses_real_files() {
         b"made"
     );
 }
+
+/// A name with `..` components resolves as Win32 normalises it, never above the volume's root:
+/// on a host-directory volume the file lands inside the directory, and nothing is created
+/// beside it.
+#[test]
+fn host_directory_volume_keeps_dot_dot_names_inside_the_volume() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path().join("volume");
+    std::fs::create_dir(&root).unwrap();
+    let s = System::new(SystemConfig {
+        vmm: VmmConfig {
+            frames: 32,
+            ..VmmConfig::default()
+        },
+        volume: Volume::HostDirectory(root.clone()),
+    })
+    .unwrap();
+    let p = s.create_process(None, false).unwrap();
+    let f = s
+        .create_file(p, "..\\..\\escape.bin", RW, 0, false, CREATE_NEW, 0)
+        .unwrap();
+    s.write_file(p, f, b"inside").unwrap();
+    s.flush_file_buffers(p, f).unwrap();
+    assert_eq!(std::fs::read(root.join("escape.bin")).unwrap(), b"inside");
+    assert!(!outer.path().join("escape.bin").exists());
+    // The same file, reached through another spelling: still opened without sharing, then
+    // closed.
+    let again = || open(&s, p, "sub\\..\\ESCAPE.bin", RW, 7);
+    assert_eq!(err(&s, p, again()), ERROR_SHARING_VIOLATION);
+    s.close_handle(p, f).unwrap();
+    let g = again().unwrap();
+    assert_eq!(s.read_file(p, g, 6).unwrap(), b"inside");
+    assert_eq!(
+        err(&s, p, s.create_file(p, "..", RW, 0, false, CREATE_NEW, 0)),
+        ERROR_PATH_NOT_FOUND
+    );
+}

@@ -3,7 +3,8 @@
 //! `FlushFileBuffers`, `DeleteFile` (facts §Q).
 //!
 //! File names are case-insensitive (as NTFS's are); `\` and `/` both separate components; a
-//! leading drive (`C:`) or `\` is ignored.
+//! leading drive (`C:`) or `\` is ignored; `.` and `..` resolve as Win32 normalises a path,
+//! never above the volume's root.
 
 use crate::access::*;
 use crate::object::*;
@@ -38,14 +39,17 @@ pub const INVALID_FILE_SIZE: u32 = 0xFFFF_FFFF;
 const READ_BITS: u32 = FILE_READ_DATA | FILE_EXECUTE;
 const WRITE_BITS: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
 
-/// The directory key of a path.
+/// The directory key of a path: the components below the volume's root, lower-cased and
+/// joined by `\`. As Win32 path normalisation does, repeated separators collapse, `.` is
+/// dropped and `..` removes the component before it, never climbing above the root; so no key
+/// names anything outside the volume (a host-directory volume maps keys to paths under its
+/// directory).
 pub(crate) fn file_key(path: &str) -> R<String> {
     let p = path.replace('/', "\\");
     let p = p
         .strip_prefix("C:")
         .or_else(|| p.strip_prefix("c:"))
         .unwrap_or(&p);
-    let p = p.trim_start_matches('\\');
     if p.is_empty() || p.ends_with('\\') {
         return Err(Fail::Win32(ERROR_PATH_NOT_FOUND));
     }
@@ -54,7 +58,21 @@ pub(crate) fn file_key(path: &str) -> R<String> {
     {
         return Err(Fail::Win32(ERROR_INVALID_NAME));
     }
-    Ok(p.to_lowercase())
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('\\') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    // A path ending in `.` or `..` names a directory, not a file.
+    if parts.is_empty() || matches!(p.rsplit('\\').next(), Some("." | "..")) {
+        return Err(Fail::Win32(ERROR_PATH_NOT_FOUND));
+    }
+    Ok(parts.join("\\").to_lowercase())
 }
 
 impl System {
@@ -510,5 +528,21 @@ mod tests {
             file_key("a*b"),
             Err(Fail::Win32(ERROR_INVALID_NAME))
         ));
+    }
+
+    /// `.` and `..` are resolved as Win32 normalises a path, and `..` never climbs above the
+    /// volume's root, so no name reaches outside a host-directory volume.
+    #[test]
+    fn test_file_keys_resolve_dot_components_inside_the_volume() {
+        assert_eq!(file_key("a\\..\\..\\b.bin").unwrap(), "b.bin");
+        assert_eq!(file_key("..\\..\\etc/passwd").unwrap(), "etc\\passwd");
+        assert_eq!(file_key("C:\\x\\.\\y\\\\Z.bin").unwrap(), "x\\y\\z.bin");
+        assert_eq!(file_key("d\\e\\..\\f").unwrap(), "d\\f");
+        for dir in ["..", ".", "a\\..", "a\\.", "\\"] {
+            assert!(
+                matches!(file_key(dir), Err(Fail::Win32(ERROR_PATH_NOT_FOUND))),
+                "{dir}"
+            );
+        }
     }
 }
