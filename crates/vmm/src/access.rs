@@ -36,15 +36,25 @@ impl Machine {
         Ok(())
     }
 
+    /// The address `done` bytes into a byte-range access at `va`, which must be a user address:
+    /// a range running out of user space raises at its first byte past the end, after the
+    /// pages before it were accessed (page by page, as a CPU's string copy would).
+    fn next_user_page(&self, va: Va, done: usize) -> Result<Va> {
+        let cur = va
+            .checked_add(ByteCount::new(done as u64))
+            .ok_or(VmmError::RangeOverflow)?;
+        if !cur.is_user() {
+            return Err(VmmError::AddressOutOfRange(cur));
+        }
+        Ok(cur)
+    }
+
     /// Loads `buf.len()` bytes at `va`.
     pub(crate) fn read(&mut self, asid: AsId, va: Va, buf: &mut [u8]) -> Result<()> {
         self.space(asid)?;
-        Self::check_user_range(va, buf.len() as u64)?;
         let mut done = 0usize;
         while done < buf.len() {
-            let cur = va
-                .checked_add(ByteCount::new(done as u64))
-                .ok_or(VmmError::RangeOverflow)?;
+            let cur = self.next_user_page(va, done)?;
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let pfn = self.translate(asid, cur, Access::Read)?;
@@ -57,12 +67,9 @@ impl Machine {
     /// Stores `data` at `va`.
     pub(crate) fn write(&mut self, asid: AsId, va: Va, data: &[u8]) -> Result<()> {
         self.space(asid)?;
-        Self::check_user_range(va, data.len() as u64)?;
         let mut done = 0usize;
         while done < data.len() {
-            let cur = va
-                .checked_add(ByteCount::new(done as u64))
-                .ok_or(VmmError::RangeOverflow)?;
+            let cur = self.next_user_page(va, done)?;
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let pfn = self.translate(asid, cur, Access::Write)?;

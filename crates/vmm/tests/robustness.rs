@@ -87,17 +87,40 @@ fn test_unknown_objects_are_errors() {
 fn test_address_and_size_edge_cases() {
     let vmm = tiny(8);
     let a = vmm.create_address_space();
-    // Wrapping ranges.
+    // Ranges starting outside user space (one wrapping past the top) raise at their start.
     assert_eq!(
         vmm.read(a, Va::new(u64::MAX - 2), &mut [0u8; 8]),
-        Err(VmmError::RangeOverflow)
+        Err(VmmError::AddressOutOfRange(Va::new(u64::MAX - 2)))
     );
     assert!(vmm.write_u64(a, Va::new(u64::MAX - 3), 1).is_err());
-    // Ranges that leave user space.
+    // Ranges that leave user space are accessed page by page: over an unmapped last page the
+    // access violation comes first; over a committed one, the bytes below the end are stored
+    // and the access raises at the first byte past it.
     let e = vmm
         .read(a, Va::new(USER_MAX - 1), &mut [0u8; 4])
         .unwrap_err();
-    assert_eq!(e, VmmError::AddressOutOfRange(Va::new(USER_MAX + 2)));
+    assert!(matches!(e, VmmError::Exception(_)), "{e:?}");
+    let top = Va::new(USER_END - 0x10000);
+    let base = vmm
+        .allocate_private(
+            a,
+            pages(16),
+            Placement::At(top),
+            Protection::READWRITE,
+            true,
+        )
+        .unwrap();
+    assert_eq!(base, top);
+    let e = vmm.write(a, Va::new(USER_MAX - 1), b"abcd").unwrap_err();
+    assert_eq!(e, VmmError::AddressOutOfRange(Va::new(USER_END)));
+    let mut tail = [0u8; 2];
+    vmm.read(a, Va::new(USER_MAX - 1), &mut tail).unwrap();
+    assert_eq!(&tail, b"ab");
+    let mut over = [0u8; 4];
+    assert_eq!(
+        vmm.read(a, Va::new(USER_MAX - 1), &mut over),
+        Err(VmmError::AddressOutOfRange(Va::new(USER_END)))
+    );
     // Zero-length accesses touch nothing.
     vmm.read(a, Va::new(USER_MIN), &mut []).unwrap();
     // Regions: zero pages, overflowing sizes, misaligned or out-of-range bases.
