@@ -451,3 +451,13 @@ fn host_directory_volume_keeps_dot_dot_names_inside_the_volume() {
         ERROR_PATH_NOT_FOUND
     );
 }
+
+/// `ReadFile` asked for far more than the file holds returns what there is up to its end.
+#[test]
+fn read_file_longer_than_the_file_returns_what_is_there() {
+    let (s, p) = one();
+    let f = rw_file(&s, p, "small.bin", b"abc");
+    assert_eq!(s.read_file(p, f, usize::MAX).unwrap(), b"abc");
+    assert_eq!(s.read_file(p, f, 1 << 40).unwrap(), b"");
+    ok(&s);
+}

@@ -950,3 +950,27 @@ fn f141_views_are_mem_mapped_private_memory_is_mem_private() {
         (MEM_MAPPED, MEM_PRIVATE)
     );
 }
+
+/// A read far longer than the memory behind it is performed page by page like any access: it
+/// raises at the first inaccessible page (here the end of the view), whatever the length asked
+/// for, and the host is never asked for a buffer of that length.
+#[test]
+fn read_longer_than_the_view_raises_at_its_end() {
+    let (s, p) = one();
+    let h = rw(&s, p, 0x10000);
+    let v = s.map_view_of_file(p, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
+    s.write_memory(p, v, b"head").unwrap();
+    for len in [0x10001, 1 << 40, usize::MAX] {
+        match s.read_memory(p, v, len) {
+            Err(VmmError::Exception(e)) => {
+                assert_eq!(
+                    (e.kind, e.address),
+                    (ExceptionKind::AccessViolation, at(v, 0x10000))
+                );
+            }
+            other => panic!("{len:#x}: {other:?}"),
+        }
+    }
+    assert_eq!(s.read_memory(p, v, 4).unwrap(), b"head");
+    ok(&s);
+}

@@ -75,6 +75,16 @@ pub(crate) fn file_key(path: &str) -> R<String> {
     Ok(parts.join("\\").to_lowercase())
 }
 
+/// A zero-filled buffer of `len` bytes, or `ERROR_NOT_ENOUGH_MEMORY` where the host cannot
+/// hold it (never an allocation abort).
+fn zeroed(len: usize) -> R<Vec<u8>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len)
+        .map_err(|_| Fail::Win32(ERROR_NOT_ENOUGH_MEMORY))?;
+    buf.resize(len, 0);
+    Ok(buf)
+}
+
 impl System {
     fn new_store(&self, key: &str, existing_on_host: bool) -> R<Box<dyn BackingStore>> {
         Ok(match &self.volume {
@@ -183,8 +193,7 @@ impl System {
             .ex
             .file_size(e.stream)
             .map_err(|e| Win32Error(section_error(&e)))?;
-        let mut buf =
-            vec![0u8; usize::try_from(size).map_err(|_| Win32Error(ERROR_NOT_ENOUGH_MEMORY))?];
+        let mut buf = zeroed(usize::try_from(size).unwrap_or(usize::MAX)).map_err(|f| f.win32())?;
         let n = self
             .ex
             .read_disk(e.stream, 0, &mut buf)
@@ -359,7 +368,10 @@ impl System {
             if e.access & FILE_READ_DATA == 0 {
                 return Err(NtStatus::STATUS_ACCESS_DENIED.into());
             }
-            let mut buf = vec![0u8; len];
+            // No more than the file holds past the pointer: a huge request on a small file
+            // asks the host for no more than that.
+            let left = self.ex.file_size(f.stream)?.saturating_sub(f.position);
+            let mut buf = zeroed(len.min(usize::try_from(left).unwrap_or(usize::MAX)))?;
             let n = self.ex.read_file(f.stream, f.position, &mut buf)?;
             buf.truncate(n);
             Self::set_position(&mut om, pid, h, f.position + n as u64)?;

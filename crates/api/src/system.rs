@@ -568,10 +568,26 @@ impl System {
 
     /// Loads `len` bytes of a process's memory; an exception comes back as
     /// `VmmError::Exception` with its code and address.
+    ///
+    /// The bytes are read a megabyte at a time, so the buffer grows only with what was read: a
+    /// length far beyond the accessible memory raises at the first inaccessible page, as the
+    /// access itself does, instead of asking the host for the whole length first. A length
+    /// the host cannot hold is `VmmError::InvalidParameter`.
     pub fn read_memory(&self, pid: AsId, va: Va, len: usize) -> ntmm_vmm::Result<Vec<u8>> {
+        const STEP: usize = 1 << 20;
         self.check_pid(pid)?;
-        let mut buf = vec![0u8; len];
-        self.ex.vmm().read(pid, va, &mut buf)?;
+        let mut buf = Vec::new();
+        while buf.len() < len {
+            let start = buf.len();
+            let at = va
+                .checked_add(ntmm_vmm::ByteCount::new(start as u64))
+                .ok_or(VmmError::RangeOverflow)?;
+            let n = (len - start).min(STEP);
+            buf.try_reserve_exact(n)
+                .map_err(|_| VmmError::InvalidParameter("a read longer than the host can hold"))?;
+            buf.resize(start + n, 0);
+            self.ex.vmm().read(pid, at, &mut buf[start..])?;
+        }
         Ok(buf)
     }
 

@@ -401,9 +401,7 @@ impl Runner {
         let r: ntmm_vmm::Result<Value> = match call.name.as_str() {
             "read" => {
                 let n = self.int(call, 1)? as usize;
-                self.system()?
-                    .read_memory(pid, va, n.min(1 << 26))
-                    .map(Value::Bytes)
+                self.system()?.read_memory(pid, va, n).map(Value::Bytes)
             }
             "write" => {
                 let data = self.data_arg(call, 1)?;
