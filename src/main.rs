@@ -66,6 +66,10 @@ enum Command {
         /// Explain every fault and transition in one line.
         #[arg(long)]
         trace: bool,
+        /// Answer each statement with JSON objects instead of text, without prompts: the oracle
+        /// protocol driven one statement at a time (docs/JSON.md).
+        #[arg(long)]
+        json: bool,
     },
     /// The guided tour: the classic cases, every fault explained, and a picture at the end.
     Demo {
@@ -213,21 +217,34 @@ fn run_tour(
     }
 }
 
+/// One line of the repl's JSON mode: an object with a single `key`.
+fn json_line(key: &str, value: serde_json::Value) -> String {
+    serde_json::json!({ key: value }).to_string()
+}
+
 fn repl(opts: &Options) -> ExitCode {
+    let json = opts.json;
     let mut runner = Runner::new("repl", opts);
     let stdin = std::io::stdin();
     let mut pending = String::new();
     let mut line_no = 0usize;
-    println!("ntmm repl — `help` for help, `quit` to leave");
+    if !json {
+        println!("ntmm repl — `help` for help, `quit` to leave");
+    }
     loop {
-        print!(
-            "{}",
-            if pending.is_empty() {
-                "ntmm> "
-            } else {
-                "....> "
+        // The prompt; in JSON mode an object that also ends the answer to the previous line, so
+        // a program driving the repl reads up to it after each line it sends.
+        if json {
+            let mut ready = serde_json::json!({ "ready": line_no + 1 });
+            if !pending.is_empty() {
+                ready["continuing"] = true.into();
             }
-        );
+            println!("{ready}");
+        } else if pending.is_empty() {
+            print!("ntmm> ");
+        } else {
+            print!("....> ");
+        }
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {
@@ -247,13 +264,22 @@ fn repl(opts: &Options) -> ExitCode {
             "" => continue,
             "quit" | "q" => break,
             "help" | "?" => {
-                println!("{REPL_HELP}");
+                if json {
+                    println!("{}", json_line("help", REPL_HELP.into()));
+                } else {
+                    println!("{REPL_HELP}");
+                }
                 continue;
             }
             "draw" => {
-                match picture(&runner) {
-                    Some(p) => print!("{}", p.text()),
-                    None => println!("(no machine yet: start with `process A`)"),
+                let text = picture(&runner).map(|p| p.text());
+                if json {
+                    println!("{}", json_line("draw", text.into()));
+                } else {
+                    match text {
+                        Some(t) => print!("{t}"),
+                        None => println!("(no machine yet: start with `process A`)"),
+                    }
                 }
                 continue;
             }
@@ -267,6 +293,11 @@ fn repl(opts: &Options) -> ExitCode {
                 }
                 print!("{}", runner.take_output());
             }
+            Err(e) if json => println!(
+                "{}",
+                serde_json::json!({"file": "repl", "line": line_no, "column": e.col,
+                    "parse_error": e.message, "pass": false})
+            ),
             Err(e) => println!("parse error: column {}: {}", e.col, e.message),
         }
     }
@@ -309,7 +340,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Command::Repl { trace } => repl(&options(&cli.machine, false, trace)),
+        Command::Repl { trace, json } => repl(&options(&cli.machine, json, trace)),
         Command::Demo { svg, dot } => run_tour(
             "demo",
             DEMO,

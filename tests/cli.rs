@@ -291,6 +291,85 @@ fn repl_runs_statements_and_prints_help() {
     assert!(text.contains("1 passed, 0 failed"));
 }
 
+/// `ntmm repl --json` answers every input line with JSON objects and ends each answer with a
+/// `ready` object naming the next line (the prompt), so a program can drive it one statement
+/// at a time; traces, help, pictures and parse errors are objects too; the closing summary is
+/// the plain last line, as with `run --json`.
+#[test]
+fn repl_json_answers_each_line_up_to_a_ready_object() {
+    let mut child = ntmm()
+        .args(["repl", "--json", "--trace"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"process A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\np = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, \\\n0)\nexpect read8(p + 0x1000) raises STATUS_ACCESS_VIOLATION\nbogus!\nhelp\ndraw\nquit\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.pop(), Some("1 passed, 0 failed"), "{text}");
+    let objects: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    // Split the stream into answers at the ready objects.
+    let mut answers: Vec<Vec<&serde_json::Value>> = vec![Vec::new()];
+    let mut readies = Vec::new();
+    for o in &objects {
+        if o.get("ready").is_some() {
+            readies.push(o.clone());
+            answers.push(Vec::new());
+        } else {
+            answers.last_mut().unwrap().push(o);
+        }
+    }
+    assert!(answers[0].is_empty(), "nothing before the first prompt");
+    let expect_ready = |i: usize, line: u64, continuing: bool| {
+        assert_eq!(readies[i]["ready"], line, "{:?}", readies[i]);
+        assert_eq!(readies[i].get("continuing").is_some(), continuing);
+    };
+    expect_ready(0, 1, false);
+    assert_eq!(answers[1][0]["statement"], "process A");
+    expect_ready(1, 2, false);
+    assert_eq!(answers[2][0]["result"], "4 (ERROR_SUCCESS)");
+    assert!(answers[2][1]["trace"].as_str().unwrap().contains("section"));
+    expect_ready(2, 3, false);
+    assert!(
+        answers[3].is_empty(),
+        "a continued line answers only with the prompt"
+    );
+    expect_ready(3, 4, true);
+    assert_eq!(answers[4][0]["result"], "0x10000 (ERROR_SUCCESS)");
+    assert_eq!(answers[4][0]["line"], 4);
+    expect_ready(4, 5, false);
+    assert_eq!(answers[5][0]["pass"], true);
+    assert_eq!(
+        answers[5][0]["exception"]["name"],
+        "STATUS_ACCESS_VIOLATION"
+    );
+    expect_ready(5, 6, false);
+    assert_eq!(answers[6][0]["line"], 6);
+    assert!(answers[6][0]["parse_error"].is_string());
+    expect_ready(6, 7, false);
+    assert!(answers[7][0]["help"]
+        .as_str()
+        .unwrap()
+        .contains("show pte p"));
+    expect_ready(7, 8, false);
+    assert!(answers[8][0]["draw"]
+        .as_str()
+        .unwrap()
+        .contains("process A"));
+    expect_ready(8, 9, false);
+    assert_eq!(answers.len(), 10, "quit ends the session: {text}");
+}
+
 /// `ntmm bench --quick --json` prints one valid JSON line per workload of the fixed table, each
 /// with the protocol fields; host figures exist exactly for the workloads that have a host
 /// equivalent (on unix). Numbers are not asserted: benchmarks, not tests, carry them.
