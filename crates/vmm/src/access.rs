@@ -39,7 +39,7 @@ impl Machine {
     /// The address `done` bytes into a byte-range access at `va`, which must be a user address:
     /// a range running out of user space raises at its first byte past the end, after the
     /// pages before it were accessed (page by page, as a CPU's string copy would).
-    fn next_user_page(&self, va: Va, done: usize) -> Result<Va> {
+    fn user_address_at(va: Va, done: usize) -> Result<Va> {
         let cur = va
             .checked_add(ByteCount::new(done as u64))
             .ok_or(VmmError::RangeOverflow)?;
@@ -54,7 +54,7 @@ impl Machine {
         self.space(asid)?;
         let mut done = 0usize;
         while done < buf.len() {
-            let cur = self.next_user_page(va, done)?;
+            let cur = Self::user_address_at(va, done)?;
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let pfn = self.translate(asid, cur, Access::Read)?;
@@ -69,7 +69,7 @@ impl Machine {
         self.space(asid)?;
         let mut done = 0usize;
         while done < data.len() {
-            let cur = self.next_user_page(va, done)?;
+            let cur = Self::user_address_at(va, done)?;
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let pfn = self.translate(asid, cur, Access::Write)?;
