@@ -453,6 +453,11 @@ impl Runner {
                     },
                     FileInit::Size(e) => match self.eval(e)? {
                         Value::Int(n) if n <= 1 << 30 => vec![0u8; n as usize],
+                        Value::Int(n) => {
+                            return Err(StmtError(format!(
+                                "file size {n:#x} is larger than the 1 GiB a scenario file may have"
+                            )))
+                        }
                         other => return Err(StmtError(format!("bad file size {other}"))),
                     },
                 };

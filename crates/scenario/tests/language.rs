@@ -118,6 +118,27 @@ fn test_a_call_before_any_process_is_an_error() {
     assert!(r.output.contains("before any `process`"));
 }
 
+/// Sizes: a `file ... size` above 1 GiB is a statement error that says so; `read(ADDR, N)` has
+/// no limit of its own and raises at the first inaccessible page however large `N` is.
+#[test]
+fn test_size_limits_are_stated_and_long_reads_raise_where_memory_ends() {
+    let r = run(concat!(
+        "file \"big.bin\" size 0x40000001\n",
+        "process A\n",
+        "h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, NULL)\n",
+        "p = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0)\n",
+        "expect read(p, 0x7fffffffffffffff) raises STATUS_ACCESS_VIOLATION\n",
+        "expect read(p, 0x10000000000) raises STATUS_ACCESS_VIOLATION\n",
+    ));
+    assert_eq!((r.passed, r.failed), (2, 1), "{}", r.output);
+    assert!(r.output.contains("larger than the 1 GiB"), "{}", r.output);
+    assert!(
+        r.output.contains("STATUS_ACCESS_VIOLATION at 0x20000"),
+        "{}",
+        r.output
+    );
+}
+
 #[test]
 fn test_a_file_that_does_not_parse_runs_nothing() {
     let r = run("process A\nexpect 1 == 1\nh = NoSuchFunction(1)\n");
