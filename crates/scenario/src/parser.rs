@@ -62,12 +62,22 @@ pub fn is_memory_access(name: &str) -> bool {
 /// Machine keys (SCENARIO.md `machine`).
 pub const MACHINE_KEYS: &[&str] = &["frames", "pagefile", "workingset", "writer"];
 
+/// The deepest expression a statement may hold — nested parentheses, calls, unary minus and
+/// operator chains together — so that parsing, evaluating and dropping it never exhausts the
+/// stack; deeper is a parse error.
+pub const MAX_EXPR_DEPTH: usize = 200;
+
 struct Parser<'a> {
     toks: &'a [Token],
     pos: usize,
     line: usize,
     end_col: usize,
+    /// How many parentheses, unary minuses and call argument lists the parser is inside.
+    nest: usize,
 }
+
+/// An expression and the depth of its tree.
+type Deep = (Expr, usize);
 
 impl<'a> Parser<'a> {
     fn err<T>(&self, col: usize, message: impl Into<String>) -> Result<T, ParseError> {
@@ -155,62 +165,118 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Result<Expr, ParseError> {
+        Ok(self.expr_deep()?.0)
+    }
+    fn too_deep<T>(&self, col: usize) -> Result<T, ParseError> {
+        self.err(
+            col,
+            format!("expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
+        )
+    }
+    /// Runs `f` one level deeper in the parser's recursion, refusing past the limit.
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.nest >= MAX_EXPR_DEPTH {
+            return self.too_deep(self.col());
+        }
+        self.nest += 1;
+        let r = f(self);
+        self.nest -= 1;
+        r
+    }
+    /// One node over `children`, whose tree depths are given, refusing past the limit.
+    fn node(&self, col: usize, e: Expr, depth: usize) -> Result<Deep, ParseError> {
+        if depth > MAX_EXPR_DEPTH {
+            return self.too_deep(col);
+        }
+        Ok((e, depth))
+    }
+    fn binary(
+        &self,
+        col: usize,
+        op: BinOp,
+        (l, dl): Deep,
+        (r, dr): Deep,
+    ) -> Result<Deep, ParseError> {
+        self.node(
+            col,
+            Expr::Binary(op, Box::new(l), Box::new(r)),
+            1 + dl.max(dr),
+        )
+    }
+    fn expr_deep(&mut self) -> Result<Deep, ParseError> {
         let mut lhs = self.and()?;
-        while self.punct("|") {
-            lhs = Expr::Binary(BinOp::Or, Box::new(lhs), Box::new(self.and()?));
-        }
-        Ok(lhs)
-    }
-    fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut lhs = self.add()?;
-        while self.punct("&") {
-            lhs = Expr::Binary(BinOp::And, Box::new(lhs), Box::new(self.add()?));
-        }
-        Ok(lhs)
-    }
-    fn add(&mut self) -> Result<Expr, ParseError> {
-        let mut lhs = self.unary()?;
         loop {
-            if self.punct("+") {
-                lhs = Expr::Binary(BinOp::Add, Box::new(lhs), Box::new(self.unary()?));
-            } else if self.punct("-") {
-                lhs = Expr::Binary(BinOp::Sub, Box::new(lhs), Box::new(self.unary()?));
-            } else {
+            let col = self.col();
+            if !self.punct("|") {
                 return Ok(lhs);
             }
+            let rhs = self.and()?;
+            lhs = self.binary(col, BinOp::Or, lhs, rhs)?;
         }
     }
-    fn unary(&mut self) -> Result<Expr, ParseError> {
+    fn and(&mut self) -> Result<Deep, ParseError> {
+        let mut lhs = self.add()?;
+        loop {
+            let col = self.col();
+            if !self.punct("&") {
+                return Ok(lhs);
+            }
+            let rhs = self.add()?;
+            lhs = self.binary(col, BinOp::And, lhs, rhs)?;
+        }
+    }
+    fn add(&mut self) -> Result<Deep, ParseError> {
+        let mut lhs = self.unary()?;
+        loop {
+            let col = self.col();
+            let op = if self.punct("+") {
+                BinOp::Add
+            } else if self.punct("-") {
+                BinOp::Sub
+            } else {
+                return Ok(lhs);
+            };
+            let rhs = self.unary()?;
+            lhs = self.binary(col, op, lhs, rhs)?;
+        }
+    }
+    fn unary(&mut self) -> Result<Deep, ParseError> {
+        let col = self.col();
         if self.punct("-") {
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            let (e, d) = self.nested(Self::unary)?;
+            return self.node(col, Expr::Neg(Box::new(e)), d + 1);
         }
         self.primary()
     }
-    fn primary(&mut self) -> Result<Expr, ParseError> {
+    fn primary(&mut self) -> Result<Deep, ParseError> {
         let col = self.col();
+        let leaf = |e| Ok((e, 1));
         match self.next() {
-            Some(Tok::Int(v)) => Ok(Expr::Int(*v)),
-            Some(Tok::Str(s)) => Ok(Expr::Str(s.clone())),
-            Some(Tok::Bytes(b)) => Ok(Expr::Bytes(b.clone())),
+            Some(Tok::Int(v)) => leaf(Expr::Int(*v)),
+            Some(Tok::Str(s)) => leaf(Expr::Str(s.clone())),
+            Some(Tok::Bytes(b)) => leaf(Expr::Bytes(b.clone())),
             Some(Tok::Punct("(")) => {
-                let e = self.expr()?;
+                let e = self.nested(Self::expr_deep)?;
                 self.expect_punct(")")?;
                 Ok(e)
             }
             Some(Tok::Ident(name)) => {
                 if self.peek() == Some(&Tok::Punct("(")) {
-                    return self.call(name, col);
+                    return self.nested(|p| p.call(name, col));
                 }
                 if self.peek() == Some(&Tok::Punct(".")) {
                     self.pos += 1;
                     let field = self.ident()?;
-                    return Ok(Expr::Field(name.clone(), field));
+                    return leaf(Expr::Field(name.clone(), field));
                 }
                 if name == "INHERITABLE" {
-                    return Ok(Expr::Inheritable);
+                    return leaf(Expr::Inheritable);
                 }
                 if let Some(v) = ntmm_api::constant(name) {
-                    return Ok(Expr::Int(v));
+                    return leaf(Expr::Int(v));
                 }
                 if name.starts_with(char::is_uppercase)
                     && (name.contains('_')
@@ -220,17 +286,18 @@ impl<'a> Parser<'a> {
                 {
                     return self.err(col, format!("unknown constant {name}"));
                 }
-                Ok(Expr::Name(name.clone()))
+                leaf(Expr::Name(name.clone()))
             }
             _ => self.err(col, "expected a value"),
         }
     }
-    fn call(&mut self, name: &str, col: usize) -> Result<Expr, ParseError> {
+    fn call(&mut self, name: &str, col: usize) -> Result<Deep, ParseError> {
         let Some((canonical, arity)) = function(name) else {
             return self.err(col, format!("unknown function {name}"));
         };
         self.expect_punct("(")?;
         let mut args = Vec::new();
+        let mut depth = 0;
         if !self.punct(")") {
             loop {
                 if self.peek() == Some(&Tok::Punct("&"))
@@ -239,7 +306,9 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     args.push(Arg::Out(self.ident()?));
                 } else {
-                    args.push(Arg::Value(self.expr()?));
+                    let (e, d) = self.expr_deep()?;
+                    depth = depth.max(d);
+                    args.push(Arg::Value(e));
                 }
                 if self.punct(")") {
                     break;
@@ -253,10 +322,11 @@ impl<'a> Parser<'a> {
                 format!("{canonical} takes {arity} arguments, {} given", args.len()),
             );
         }
-        Ok(Expr::Call(Call {
+        let call = Expr::Call(Call {
             name: canonical.to_string(),
             args,
-        }))
+        });
+        self.node(col, call, depth + 1)
     }
 
     fn cmp(&mut self) -> Result<CmpOp, ParseError> {
@@ -469,6 +539,7 @@ pub fn parse(source: &str) -> Result<Script, ParseError> {
             pos: 0,
             line: first,
             end_col: text.chars().count() + 1,
+            nest: 0,
         };
         let (process, kind) = p.statement()?;
         statements.push(Stmt {

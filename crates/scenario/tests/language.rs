@@ -139,6 +139,39 @@ fn test_size_limits_are_stated_and_long_reads_raise_where_memory_ends() {
     );
 }
 
+/// Expressions nest up to `MAX_EXPR_DEPTH` levels and evaluate right; deeper ones — by
+/// parentheses, operator chains or unary minus, here 100,000 deep — are a parse error, never a
+/// stack overflow.
+#[test]
+fn test_expression_depth_is_bounded_by_a_parse_error() {
+    let max = ntmm_scenario::parser::MAX_EXPR_DEPTH;
+    let ok = format!(
+        "process A\nx = {}1{}\nexpect x == 1\ny = {}\nexpect y == {max}\nexpect -(-{}) == 7\n",
+        "(".repeat(max - 1),
+        ")".repeat(max - 1),
+        vec!["1"; max].join("+"),
+        "7",
+    );
+    let r = run(&ok);
+    assert_eq!((r.passed, r.failed), (3, 0), "{}", r.output);
+    let n = 100_000;
+    for deep in [
+        format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+        vec!["1"; n].join("+"),
+        format!("{}1", "-".repeat(n)),
+        format!("{}1", "ReadFile(".repeat(n)),
+        vec!["1"; max + 1].join("|"),
+    ] {
+        let r = run(&format!("process A\nx = {deep}\n"));
+        assert_eq!((r.passed, r.failed), (0, 1));
+        assert!(
+            r.output.contains("nested too deeply"),
+            "{}",
+            &r.output[..200.min(r.output.len())]
+        );
+    }
+}
+
 #[test]
 fn test_a_file_that_does_not_parse_runs_nothing() {
     let r = run("process A\nexpect 1 == 1\nh = NoSuchFunction(1)\n");
