@@ -319,7 +319,11 @@ impl<'a> Parser<'a> {
         if args.len() != arity {
             return self.err(
                 col,
-                format!("{canonical} takes {arity} arguments, {} given", args.len()),
+                format!(
+                    "{canonical} takes {arity} argument{}, {} given",
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
             );
         }
         let call = Expr::Call(Call {
@@ -675,7 +679,9 @@ exit B
         let e = parse("machine frames=10 colour=red").unwrap_err();
         assert_eq!(e.col, 19);
         let e = parse("x = CloseHandle(1, 2)").unwrap_err();
-        assert!(e.message.contains("takes 1"));
+        assert_eq!(e.message, "CloseHandle takes 1 argument, 2 given");
+        let e = parse("x = MapViewOfFile(1)").unwrap_err();
+        assert_eq!(e.message, "MapViewOfFile takes 5 arguments, 1 given");
         let e = parse("x = PAGE_READWRIT").unwrap_err();
         assert!(e.message.contains("unknown constant"));
         assert!(parse("expect x raises STATUS_ACCESS_VIOLATION").is_err());
