@@ -268,21 +268,22 @@ fn machine_options_reach_the_machine() {
     assert_eq!(std::fs::read(vol.join("x.bin")).unwrap(), b"on the host");
 }
 
-#[test]
-fn repl_runs_statements_and_prints_help() {
+/// `ntmm repl ARGS` fed `input` on standard input, run to its end.
+fn repl(args: &[&str], input: &[u8]) -> std::process::Output {
     let mut child = ntmm()
         .arg("repl")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"help\nprocess A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\nexpect h != NULL\nbogus!\ndraw\nquit\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn repl_runs_statements_and_prints_help() {
+    let out = repl(&[], b"help\nprocess A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\nexpect h != NULL\nbogus!\ndraw\nquit\n");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("show pte p"), "help text");
     assert!(text.contains("expect h != NULL => ok"), "{text}");
@@ -297,19 +298,7 @@ fn repl_runs_statements_and_prints_help() {
 /// the plain last line, as with `run --json`.
 #[test]
 fn repl_json_answers_each_line_up_to_a_ready_object() {
-    let mut child = ntmm()
-        .args(["repl", "--json", "--trace"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"process A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\np = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, \\\n0)\nexpect read8(p + 0x1000) raises STATUS_ACCESS_VIOLATION\nbogus!\nhelp\ndraw\nquit\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = repl(&["--json", "--trace"], b"process A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\np = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, \\\n0)\nexpect read8(p + 0x1000) raises STATUS_ACCESS_VIOLATION\nbogus!\nhelp\ndraw\nquit\n");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();

@@ -207,25 +207,26 @@ impl<'a> Parser<'a> {
         )
     }
     fn expr_deep(&mut self) -> Result<Deep, ParseError> {
-        let mut lhs = self.and()?;
-        loop {
-            let col = self.col();
-            if !self.punct("|") {
-                return Ok(lhs);
-            }
-            let rhs = self.and()?;
-            lhs = self.binary(col, BinOp::Or, lhs, rhs)?;
-        }
+        self.chain("|", BinOp::Or, Self::and)
     }
     fn and(&mut self) -> Result<Deep, ParseError> {
-        let mut lhs = self.add()?;
+        self.chain("&", BinOp::And, Self::add)
+    }
+    /// `operand (tok operand)*`, left-associative.
+    fn chain(
+        &mut self,
+        tok: &str,
+        op: BinOp,
+        operand: fn(&mut Self) -> Result<Deep, ParseError>,
+    ) -> Result<Deep, ParseError> {
+        let mut lhs = operand(self)?;
         loop {
             let col = self.col();
-            if !self.punct("&") {
+            if !self.punct(tok) {
                 return Ok(lhs);
             }
-            let rhs = self.add()?;
-            lhs = self.binary(col, BinOp::And, lhs, rhs)?;
+            let rhs = operand(self)?;
+            lhs = self.binary(col, op, lhs, rhs)?;
         }
     }
     fn add(&mut self) -> Result<Deep, ParseError> {
