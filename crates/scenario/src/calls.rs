@@ -159,9 +159,11 @@ impl Runner {
             }
             "ReadFile" => {
                 let h = handle(self.int(call, 0)?);
-                let n = self.int(call, 2)? as usize;
+                // nNumberOfBytesToRead is a DWORD; ReadFile allocates no more than the file
+                // holds past the pointer, so no cap is needed here.
+                let n = self.u32_arg(call, 2)? as usize;
                 self.int(call, 4)?;
-                match self.system()?.read_file(pid, h, n.min(1 << 26)) {
+                match self.system()?.read_file(pid, h, n) {
                     Ok(data) => {
                         let len = data.len() as u64;
                         self.out(call, 1, Value::Bytes(data))?;

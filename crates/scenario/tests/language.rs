@@ -137,6 +137,19 @@ fn test_size_limits_are_stated_and_long_reads_raise_where_memory_ends() {
         "{}",
         r.output
     );
+    // ReadFile's count is a DWORD (the high bits of a larger value are dropped, as in C) and
+    // has no cap of its own: a file past 64 MiB is read whole.
+    let r = run(concat!(
+        "file \"big.bin\" size 0x4000010\n",
+        "process A\n",
+        "hf = CreateFile(\"big.bin\", GENERIC_READ, 0, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)\n",
+        "expect ReadFile(hf, &d, 0xffffffff, &n, NULL) == TRUE\n",
+        "expect n == 0x4000010\n",
+        "expect SetFilePointer(hf, 0, NULL, FILE_BEGIN) == 0\n",
+        "expect ReadFile(hf, &d, 0x100000003, &n, NULL) == TRUE\n",
+        "expect n == 3\n",
+    ));
+    assert_eq!((r.passed, r.failed), (5, 0), "{}", r.output);
 }
 
 /// Expressions nest up to `MAX_EXPR_DEPTH` levels and evaluate right; deeper ones — by
