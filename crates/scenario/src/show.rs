@@ -6,7 +6,7 @@ use crate::runner::{Runner, StmtError};
 use crate::value::Value;
 use ntmm_api::Handle;
 use ntmm_vmm::{
-    codec, AsId, Machine, Pfn, ProtoRef, Pte, PteRef, Va, VadKind, PAGE_SIZE, USER_END, USER_MIN,
+    codec, AsId, Machine, Pfn, Pte, PteRef, Va, VadKind, PAGE_SIZE, USER_END, USER_MIN,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -118,20 +118,6 @@ fn pid_name(names: &BTreeMap<AsId, String>, id: AsId) -> String {
     names.get(&id).cloned().unwrap_or_else(|| id.to_string())
 }
 
-fn proto_of(m: &Machine, pid: AsId, va: Va) -> Option<ProtoRef> {
-    let vad = m.address_space(pid)?.vads().find(va.vpn())?;
-    match vad.kind {
-        VadKind::Mapped {
-            segment,
-            first_index,
-        } => Some(ProtoRef {
-            segment,
-            index: first_index + (va.vpn().raw() - vad.start.raw()),
-        }),
-        VadKind::Private { .. } => None,
-    }
-}
-
 fn pte_text(m: &Machine, pid: AsId, va: Va, names: &BTreeMap<AsId, String>) -> String {
     let mut s = String::new();
     let Some(space) = m.address_space(pid) else {
@@ -156,7 +142,10 @@ fn pte_text(m: &Machine, pid: AsId, va: Va, names: &BTreeMap<AsId, String>) -> S
             Some(PteRef::Proto(p)) => Some(p),
             _ => None,
         },
-        _ => proto_of(m, pid, va),
+        _ => space
+            .vads()
+            .find(va.vpn())
+            .and_then(|v| v.proto_at(va.vpn())),
     };
     if let Some(p) = proto {
         let entry = m

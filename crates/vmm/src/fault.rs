@@ -243,17 +243,7 @@ impl Machine {
 
     /// The prototype PTE behind a view page, found through the VAD (`MiCheckVirtualAddress`).
     pub(crate) fn proto_of(&self, asid: AsId, vpn: Vpn) -> Option<ProtoRef> {
-        let vad = self.spaces.get(&asid)?.vads.find(vpn)?;
-        match vad.kind {
-            VadKind::Mapped {
-                segment,
-                first_index,
-            } => Some(ProtoRef {
-                segment,
-                index: first_index + (vpn.raw() - vad.start.raw()),
-            }),
-            VadKind::Private { .. } => None,
-        }
+        self.spaces.get(&asid)?.vads.find(vpn)?.proto_at(vpn)
     }
 
     /// The protection a prototype PTE carries (for a valid one, its frame's original PTE).

@@ -57,6 +57,20 @@ impl Vad {
     pub fn contains(&self, vpn: Vpn) -> bool {
         vpn >= self.start && vpn < self.end
     }
+    /// The prototype PTE behind page `vpn` of this region, if it is a view
+    /// (`MiCheckVirtualAddress`'s answer); `None` for private memory or a page outside it.
+    pub fn proto_at(&self, vpn: Vpn) -> Option<crate::pte::ProtoRef> {
+        match self.kind {
+            VadKind::Mapped {
+                segment,
+                first_index,
+            } if self.contains(vpn) => Some(crate::pte::ProtoRef {
+                segment,
+                index: first_index + (vpn.raw() - self.start.raw()),
+            }),
+            _ => None,
+        }
+    }
 }
 
 fn unreachable_range(start: Vpn) -> PageRange {
@@ -361,6 +375,26 @@ mod tests {
             kind: VadKind::Private { committed: true },
             commit_charge: PageCount::ZERO,
         }
+    }
+
+    /// A view page maps to its segment's prototype PTE at the view's first index plus the
+    /// page's offset in the view (§3.1 step 3); private memory and pages outside have none.
+    #[test]
+    fn test_proto_at_offsets_the_views_first_index_s3_1() {
+        let seg = SegmentId::new(3);
+        let view = Vad {
+            kind: VadKind::Mapped {
+                segment: seg,
+                first_index: 16,
+            },
+            ..vad(0x100, 4)
+        };
+        let at = |v: &Vad, p| v.proto_at(Vpn::new(p)).map(|r| (r.segment, r.index));
+        assert_eq!(at(&view, 0x100), Some((seg, 16)));
+        assert_eq!(at(&view, 0x103), Some((seg, 19)));
+        assert_eq!(at(&view, 0x104), None);
+        assert_eq!(at(&view, 0xff), None);
+        assert_eq!(at(&vad(0x100, 4), 0x101), None);
     }
 
     #[test]
