@@ -66,11 +66,8 @@ fn f5_nt_create_section_rounds_0x3457_to_0x4000() {
         .nt_create_section(
             p,
             NtCreateSectionArgs {
-                access: SECTION_ALL_ACCESS,
                 maximum_size: 0x3457,
-                protection: PAGE_READONLY,
-                attributes: SEC_COMMIT,
-                ..Default::default()
+                ..section_args(PAGE_READONLY, SEC_COMMIT)
             },
         )
         .unwrap();
@@ -101,11 +98,8 @@ fn f8_commit_limit_on_huge_sec_commit() {
     let r = s.nt_create_section(
         p,
         NtCreateSectionArgs {
-            access: SECTION_ALL_ACCESS,
             maximum_size: 512 << 30,
-            protection: PAGE_READWRITE,
-            attributes: SEC_COMMIT,
-            ..Default::default()
+            ..section_args(PAGE_READWRITE, SEC_COMMIT)
         },
     );
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_COMMITMENT_LIMIT);
@@ -134,11 +128,8 @@ fn f8_reserve_limits() {
         s.nt_create_section(
             p,
             NtCreateSectionArgs {
-                access: SECTION_ALL_ACCESS,
                 maximum_size: size,
-                protection: prot,
-                attributes: SEC_RESERVE,
-                ..Default::default()
+                ..section_args(prot, SEC_RESERVE)
             },
         )
     };
@@ -189,11 +180,8 @@ fn f11_empty_file_size_zero_is_file_invalid() {
     let r = s.nt_create_section(
         p,
         NtCreateSectionArgs {
-            access: SECTION_ALL_ACCESS,
-            protection: PAGE_READWRITE,
-            attributes: SEC_COMMIT,
             file: Some(f),
-            ..Default::default()
+            ..section_args(PAGE_READWRITE, SEC_COMMIT)
         },
     );
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_MAPPED_FILE_SIZE_ZERO);
@@ -334,11 +322,8 @@ fn f21_invalid_protection_at_nt_level() {
     let r = s.nt_create_section(
         p,
         NtCreateSectionArgs {
-            access: SECTION_ALL_ACCESS,
             maximum_size: 4096,
-            protection: 0x1234,
-            attributes: SEC_COMMIT,
-            ..Default::default()
+            ..section_args(0x1234, SEC_COMMIT)
         },
     );
     assert!(matches!(
@@ -393,11 +378,8 @@ fn f24_read_data_only_file_at_nt_level() {
     let r = s.nt_create_section(
         p,
         NtCreateSectionArgs {
-            access: SECTION_ALL_ACCESS,
-            protection: PAGE_READWRITE,
-            attributes: SEC_COMMIT,
             file: Some(f),
-            ..Default::default()
+            ..section_args(PAGE_READWRITE, SEC_COMMIT)
         },
     );
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_ACCESS_DENIED);
@@ -533,11 +515,8 @@ fn f30_sec_image_on_a_data_file_is_not_mz() {
     let r = s.nt_create_section(
         p,
         NtCreateSectionArgs {
-            access: SECTION_ALL_ACCESS,
-            protection: PAGE_READONLY,
-            attributes: SEC_IMAGE,
             file: Some(f),
-            ..Default::default()
+            ..section_args(PAGE_READONLY, SEC_IMAGE)
         },
     );
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_INVALID_IMAGE_NOT_MZ);

@@ -67,12 +67,9 @@ fn f34_nt_create_section_on_existing_name() {
         .nt_create_section(
             p,
             NtCreateSectionArgs {
-                access: SECTION_ALL_ACCESS,
                 name: Some("f34"),
                 maximum_size: 0x1000,
-                protection: PAGE_READWRITE,
-                attributes: SEC_COMMIT,
-                ..Default::default()
+                ..section_args(PAGE_READWRITE, SEC_COMMIT)
             },
         )
         .unwrap();

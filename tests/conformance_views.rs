@@ -66,11 +66,8 @@ fn f50_nt_level_protection_beyond_section_is_section_protection() {
         .nt_create_section(
             p,
             NtCreateSectionArgs {
-                access: SECTION_ALL_ACCESS,
                 maximum_size: 0x1000,
-                protection: PAGE_READWRITE,
-                attributes: SEC_COMMIT,
-                ..Default::default()
+                ..section_args(PAGE_READWRITE, SEC_COMMIT)
             },
         )
         .unwrap();

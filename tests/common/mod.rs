@@ -130,6 +130,18 @@ pub fn shared(protection: u32) -> NtMapViewArgs {
     }
 }
 
+/// `NtCreateSection` arguments asking `SECTION_ALL_ACCESS` for a section of `protection` and
+/// `attributes`, the rest default (other fields by struct update:
+/// `NtCreateSectionArgs { file: Some(f), ..section_args(PAGE_READWRITE, SEC_COMMIT) }`).
+pub fn section_args(protection: u32, attributes: u32) -> NtCreateSectionArgs<'static> {
+    NtCreateSectionArgs {
+        access: SECTION_ALL_ACCESS,
+        protection,
+        attributes,
+        ..NtCreateSectionArgs::default()
+    }
+}
+
 /// `NtMapViewOfSection` of `h` into the caller's own process (`NtCurrentProcess`).
 pub fn nt_map(s: &System, p: AsId, h: Handle, args: NtMapViewArgs) -> Result<(Va, u64), NtStatus> {
     s.nt_map_view_of_section(p, h, Handle::INVALID, args)
