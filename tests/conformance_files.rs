@@ -461,3 +461,19 @@ fn read_file_longer_than_the_file_returns_what_is_there() {
     assert_eq!(s.read_file(p, f, 1 << 40).unwrap(), b"");
     ok(&s);
 }
+
+/// `read_disk_range` reads only the part asked for: fewer bytes at the end, none past it.
+#[test]
+fn read_disk_range_reads_the_part_asked_for() {
+    let (s, _) = one();
+    s.create_volume_file("r.bin", b"0123456789").unwrap();
+    assert_eq!(s.read_disk_range("r.bin", 2, 3).unwrap(), b"234");
+    assert_eq!(s.read_disk_range("r.bin", 8, 100).unwrap(), b"89");
+    assert_eq!(s.read_disk_range("r.bin", 10, 1).unwrap(), b"");
+    assert_eq!(s.read_disk_range("r.bin", u64::MAX, u64::MAX).unwrap(), b"");
+    assert_eq!(s.read_disk("r.bin").unwrap(), b"0123456789");
+    assert_eq!(
+        s.read_disk_range("none.bin", 0, 1).unwrap_err(),
+        Win32Error(ERROR_FILE_NOT_FOUND)
+    );
+}

@@ -183,6 +183,17 @@ impl System {
 
     /// What the file holds on disk (the backing store, not the cache): `expect disk`.
     pub fn read_disk(&self, path: &str) -> Result<Vec<u8>, Win32Error> {
+        self.read_disk_range(path, 0, u64::MAX)
+    }
+
+    /// Up to `len` bytes of what the file holds on disk from `offset` (fewer past its end,
+    /// none from past it): a check of part of a large file reads only that part.
+    pub fn read_disk_range(
+        &self,
+        path: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, Win32Error> {
         let mut om = self.om.lock();
         let key = file_key(path).map_err(|f| f.win32())?;
         let e = self
@@ -193,10 +204,11 @@ impl System {
             .ex
             .file_size(e.stream)
             .map_err(|e| Win32Error(section_error(&e)))?;
-        let mut buf = zeroed(usize::try_from(size).unwrap_or(usize::MAX)).map_err(|f| f.win32())?;
+        let n = size.saturating_sub(offset).min(len);
+        let mut buf = zeroed(usize::try_from(n).unwrap_or(usize::MAX)).map_err(|f| f.win32())?;
         let n = self
             .ex
-            .read_disk(e.stream, 0, &mut buf)
+            .read_disk(e.stream, offset, &mut buf)
             .map_err(|e| Win32Error(section_error(&e)))?;
         buf.truncate(n);
         Ok(buf)

@@ -14,6 +14,18 @@ fn handle(v: u64) -> Handle {
     Handle(v)
 }
 
+/// The most bytes one `read(ADDR, N)` or `ReadFile` of a scenario returns (64 MiB): a longer
+/// read that finds that much data is a statement error rather than a host-sized buffer.
+pub(crate) const READ_LIMIT: usize = 64 << 20;
+
+fn too_long(what: &str, n: usize) -> StmtError {
+    StmtError(format!(
+        "{what} of {n:#x} bytes found more than the {} MiB a scenario reads at once (the first {} MiB were read)",
+        READ_LIMIT >> 20,
+        READ_LIMIT >> 20
+    ))
+}
+
 impl Runner {
     fn arg(&mut self, call: &Call, i: usize) -> Result<Value, StmtError> {
         match &call.args[i] {
@@ -159,11 +171,13 @@ impl Runner {
             }
             "ReadFile" => {
                 let h = handle(self.int(call, 0)?);
-                // nNumberOfBytesToRead is a DWORD; ReadFile allocates no more than the file
-                // holds past the pointer, so no cap is needed here.
+                // nNumberOfBytesToRead is a DWORD.
                 let n = self.u32_arg(call, 2)? as usize;
                 self.int(call, 4)?;
-                match self.system()?.read_file(pid, h, n) {
+                match self.system()?.read_file(pid, h, n.min(READ_LIMIT)) {
+                    Ok(data) if n > READ_LIMIT && data.len() == READ_LIMIT => {
+                        return Err(too_long("ReadFile", n));
+                    }
                     Ok(data) => {
                         let len = data.len() as u64;
                         self.out(call, 1, Value::Bytes(data))?;
@@ -402,8 +416,14 @@ impl Runner {
         let sys = self.system()?;
         let r: ntmm_vmm::Result<Value> = match call.name.as_str() {
             "read" => {
-                let n = self.int(call, 1)? as usize;
-                self.system()?.read_memory(pid, va, n).map(Value::Bytes)
+                let n = self.int(call, 1)?;
+                let bytes = usize::try_from(n).unwrap_or(usize::MAX);
+                match self.system()?.read_memory(pid, va, bytes.min(READ_LIMIT)) {
+                    // The first READ_LIMIT bytes were there: the rest is more than a scenario
+                    // may hold. A read that faults sooner raises as usual.
+                    Ok(_) if bytes > READ_LIMIT => return Err(too_long("read", bytes)),
+                    r => r.map(Value::Bytes),
+                }
             }
             "write" => {
                 let data = self.data_arg(call, 1)?;

@@ -2,6 +2,7 @@
 //! transcript (SCENARIO.md "Output and exit status").
 
 use crate::ast::*;
+use crate::calls::READ_LIMIT;
 use crate::trace::TraceSink;
 use crate::value::Value;
 use ntmm_api::{error_name, AsId, Handle, NtStatus, System, SystemConfig, Volume};
@@ -618,21 +619,25 @@ impl Runner {
                 op,
                 value,
             } => {
-                let disk = self
-                    .system()?
-                    .read_disk(name)
-                    .map_err(|e| StmtError(format!("disk {name:?}: {e}")))?;
-                let bytes = match (offset, len) {
-                    (Some(o), Some(l)) => {
-                        let (Value::Int(o), Value::Int(l)) = (self.eval(o)?, self.eval(l)?) else {
-                            return Err(StmtError("offset and len must be integers".into()));
-                        };
-                        let start = (o as usize).min(disk.len());
-                        let end = start.saturating_add(l as usize).min(disk.len());
-                        disk[start..end].to_vec()
-                    }
-                    _ => disk,
+                // Only the part checked is read, and at most READ_LIMIT bytes of it.
+                let (o, l) = match (offset, len) {
+                    (Some(o), Some(l)) => match (self.eval(o)?, self.eval(l)?) {
+                        (Value::Int(o), Value::Int(l)) => (o, l),
+                        _ => return Err(StmtError("offset and len must be integers".into())),
+                    },
+                    _ => (0, u64::MAX),
                 };
+                let limit = READ_LIMIT as u64;
+                let bytes = self
+                    .system()?
+                    .read_disk_range(name, o, l.min(limit + 1))
+                    .map_err(|e| StmtError(format!("disk {name:?}: {e}")))?;
+                if bytes.len() as u64 > limit {
+                    return Err(StmtError(format!(
+                        "disk {name:?}: more than the {} MiB a scenario reads at once; check a part with offset and len",
+                        READ_LIMIT >> 20
+                    )));
+                }
                 let got = Value::Bytes(bytes);
                 let want = self.eval(value)?;
                 let ok = got.same(&want) == (*op == CmpOp::Eq);

@@ -118,8 +118,9 @@ fn test_a_call_before_any_process_is_an_error() {
     assert!(r.output.contains("before any `process`"));
 }
 
-/// Sizes: a `file ... size` above 1 GiB is a statement error that says so; `read(ADDR, N)` has
-/// no limit of its own and raises at the first inaccessible page however large `N` is.
+/// Sizes: a `file ... size` above 1 GiB is a statement error that says so; `read(ADDR, N)`
+/// raises at the first inaccessible page however large `N` is, and a read that finds more than
+/// 64 MiB of data is a statement error that says so.
 #[test]
 fn test_size_limits_are_stated_and_long_reads_raise_where_memory_ends() {
     let r = run(concat!(
@@ -137,19 +138,44 @@ fn test_size_limits_are_stated_and_long_reads_raise_where_memory_ends() {
         "{}",
         r.output
     );
-    // ReadFile's count is a DWORD (the high bits of a larger value are dropped, as in C) and
-    // has no cap of its own: a file past 64 MiB is read whole.
+    // ReadFile's count is a DWORD (the high bits of a larger value are dropped, as in C). A
+    // read — ReadFile or read(ADDR, N) — that finds more than 64 MiB of data is a statement
+    // error saying so; up to that it returns everything.
     let r = run(concat!(
         "file \"big.bin\" size 0x4000010\n",
         "process A\n",
         "hf = CreateFile(\"big.bin\", GENERIC_READ, 0, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)\n",
-        "expect ReadFile(hf, &d, 0xffffffff, &n, NULL) == TRUE\n",
-        "expect n == 0x4000010\n",
-        "expect SetFilePointer(hf, 0, NULL, FILE_BEGIN) == 0\n",
         "expect ReadFile(hf, &d, 0x100000003, &n, NULL) == TRUE\n",
         "expect n == 3\n",
+        "expect ReadFile(hf, &d, 0x4000000, &n, NULL) == TRUE\n",
+        "expect n == 0x4000000\n",
+        "expect SetFilePointer(hf, 0, NULL, FILE_BEGIN) == 0\n",
+        "ReadFile(hf, &d, 0xffffffff, &n, NULL)\n",
+        "h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x4010000, NULL)\n",
+        "p = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0)\n",
+        "x = read(p, 0x4010000)\n",
+        "expect disk \"big.bin\" offset 0x4000008 len 0x100 == hex\"00 00 00 00 00 00 00 00\"\n",
+        "expect disk \"big.bin\" == \"\"\n",
     ));
-    assert_eq!((r.passed, r.failed), (5, 0), "{}", r.output);
+    assert_eq!((r.passed, r.failed), (6, 3), "{}", r.output);
+    assert!(
+        r.output
+            .contains("more than the 64 MiB a scenario reads at once; check a part"),
+        "{}",
+        r.output
+    );
+    assert!(
+        r.output
+            .contains("ReadFile of 0xffffffff bytes found more than the 64 MiB"),
+        "{}",
+        r.output
+    );
+    assert!(
+        r.output
+            .contains("read of 0x4010000 bytes found more than the 64 MiB"),
+        "{}",
+        r.output
+    );
 }
 
 /// Expressions nest up to `MAX_EXPR_DEPTH` levels and evaluate right; deeper ones — by
