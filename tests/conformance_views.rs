@@ -42,21 +42,103 @@ f47_rows! {
 }
 
 #[test]
-fn f48_write_only_handle_cannot_map_a_read_write_view() {
+fn f48_write_only_handle_maps_a_read_write_view_but_not_a_read_view() {
+    // F48 (corrected 2026-11-30; kernel32 test_MapViewOfFile): a handle from
+    // OpenFileMapping(FILE_MAP_WRITE) maps a FILE_MAP_WRITE view (PAGE_READWRITE), and fails
+    // FILE_MAP_READ and access-0 views with ERROR_ACCESS_DENIED.
     let (s, p) = one();
     anon(&s, p, PAGE_READWRITE, 0x1000, Some("f48")).unwrap();
     let w = s
         .open_file_mapping(p, FILE_MAP_WRITE, false, "f48")
         .unwrap();
+    let v = s.map_view_of_file(p, w, FILE_MAP_WRITE, 0, 0, 0).unwrap();
+    let m = vq(&s, p, v);
     assert_eq!(
-        err(&s, p, s.map_view_of_file(p, w, FILE_MAP_WRITE, 0, 0, 0)),
+        (m.protect, m.allocation_protect),
+        (PAGE_READWRITE, PAGE_READWRITE)
+    );
+    s.write_memory(p, v, b"w").unwrap();
+    assert_eq!(
+        err(&s, p, s.map_view_of_file(p, w, FILE_MAP_READ, 0, 0, 0)),
         ERROR_ACCESS_DENIED
     );
     assert_eq!(
         err(&s, p, s.map_view_of_file(p, w, 0, 0, 0, 0)),
         ERROR_ACCESS_DENIED,
-        "NOACCESS still needs MAP_READ"
+        "NOACCESS needs MAP_READ"
     );
+}
+
+/// F48's full table (NT's `MmMakeSectionAccess`), checked for every subset of the three map
+/// rights and every view protection, natively and through MapViewOfFile.
+#[test]
+fn f48_rights_table_in_full_native_and_win32() {
+    let views: [(u32, u32); 8] = [
+        (PAGE_NOACCESS, SECTION_MAP_READ),
+        (PAGE_READONLY, SECTION_MAP_READ),
+        (PAGE_WRITECOPY, SECTION_MAP_READ),
+        (PAGE_READWRITE, SECTION_MAP_WRITE),
+        (PAGE_EXECUTE, SECTION_MAP_EXECUTE),
+        (PAGE_EXECUTE_READ, SECTION_MAP_EXECUTE | SECTION_MAP_READ),
+        (
+            PAGE_EXECUTE_WRITECOPY,
+            SECTION_MAP_EXECUTE | SECTION_MAP_READ,
+        ),
+        (
+            PAGE_EXECUTE_READWRITE,
+            SECTION_MAP_EXECUTE | SECTION_MAP_WRITE,
+        ),
+    ];
+    // FILE_MAP_* access → the view protection it asks for (F47).
+    let win32: [(u32, u32); 6] = [
+        (0, PAGE_NOACCESS),
+        (FILE_MAP_READ, PAGE_READONLY),
+        (FILE_MAP_COPY, PAGE_WRITECOPY),
+        (FILE_MAP_WRITE, PAGE_READWRITE),
+        (FILE_MAP_EXECUTE | FILE_MAP_READ, PAGE_EXECUTE_READ),
+        (FILE_MAP_EXECUTE | FILE_MAP_WRITE, PAGE_EXECUTE_READWRITE),
+    ];
+    let (s, p) = one();
+    let h = anon(&s, p, PAGE_EXECUTE_READWRITE, 0x1000, None).unwrap();
+    let me = Handle::INVALID; // GetCurrentProcess()
+    for mask in 0..8u32 {
+        let rights = [SECTION_MAP_READ, SECTION_MAP_WRITE, SECTION_MAP_EXECUTE]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .fold(0, |a, (_, r)| a | r);
+        let d = s.duplicate_handle(p, me, h, me, rights, false, 0).unwrap();
+        for (prot, need) in views {
+            assert_eq!(rights_for_view(prot), need, "table row {prot:#x}");
+            let r = s.nt_map_view_of_section(p, d, me, shared(prot));
+            if rights & need == need {
+                let (v, _) = r.unwrap_or_else(|e| panic!("{rights:#x} {prot:#x}: {e:?}"));
+                s.unmap_view_of_file(p, v).unwrap();
+            } else {
+                assert_eq!(
+                    r,
+                    Err(NtStatus::STATUS_ACCESS_DENIED),
+                    "{rights:#x} {prot:#x}"
+                );
+            }
+        }
+        for (access, prot) in win32 {
+            let need = rights_for_view(prot);
+            let r = s.map_view_of_file(p, d, access, 0, 0, 0);
+            if rights & need == need {
+                let v = r.unwrap_or_else(|e| panic!("{rights:#x} {access:#x}: {e:?}"));
+                assert_eq!(vq(&s, p, v).allocation_protect, prot);
+                s.unmap_view_of_file(p, v).unwrap();
+            } else {
+                assert_eq!(
+                    err(&s, p, r),
+                    ERROR_ACCESS_DENIED,
+                    "{rights:#x} {access:#x}"
+                );
+            }
+        }
+        s.close_handle(p, d).unwrap();
+    }
 }
 
 #[test]
@@ -430,30 +512,127 @@ fn f82_virtual_protect_ceiling_rule_for_a_read_write_view() {
     }
 }
 
+/// F84 (corrected 2026-11-30; kernel32 test_mapping and test_CreateFileMapping_protection): on a
+/// FILE_MAP_READ view of a file mapping of any valid section protection, VirtualProtect accepts
+/// PAGE_NOACCESS, PAGE_READONLY and PAGE_WRITECOPY; read-write, every execute protection and
+/// OR-ed values fail with ERROR_INVALID_PARAMETER (the ceiling rule F82 against READONLY).
 #[test]
-fn f84_a9_read_view_protect() {
+fn f84_read_view_accepts_noaccess_readonly_writecopy_for_every_section_protection() {
     let (s, p) = one();
-    let f = rw_file(&s, p, "f84.bin", &[0u8; 4096]);
-    let h = s
-        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+    s.create_volume_file("f84.bin", &[0u8; 4096]).unwrap();
+    let f = s
+        .create_file(
+            p,
+            "f84.bin",
+            GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE,
+            7,
+            false,
+            OPEN_EXISTING,
+            0,
+        )
         .unwrap();
-    let v = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
-    s.virtual_protect(p, v, 0x1000, PAGE_READONLY).unwrap();
-    s.virtual_protect(p, v, 0x1000, PAGE_WRITECOPY).unwrap();
-    for prot in [
+    for section in [
+        PAGE_READONLY,
         PAGE_READWRITE,
-        PAGE_EXECUTE,
+        PAGE_WRITECOPY,
         PAGE_EXECUTE_READ,
         PAGE_EXECUTE_READWRITE,
         PAGE_EXECUTE_WRITECOPY,
-        PAGE_NOACCESS | PAGE_READONLY,
     ] {
-        assert_eq!(
-            err(&s, p, s.virtual_protect(p, v, 0x1000, prot)),
-            ERROR_INVALID_PARAMETER,
-            "{prot:#x}"
-        );
+        let h = s
+            .create_file_mapping(p, f, false, section, 0, 0, None)
+            .unwrap();
+        let v = s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap();
+        for prot in [PAGE_NOACCESS, PAGE_READONLY, PAGE_WRITECOPY] {
+            s.virtual_protect(p, v, 0x1000, prot)
+                .unwrap_or_else(|e| panic!("section {section:#x}, {prot:#x}: {e:?}"));
+            assert_eq!(vq(&s, p, v).protect, prot, "section {section:#x}");
+            assert_eq!(vq(&s, p, v).allocation_protect, PAGE_READONLY);
+        }
+        for prot in [
+            PAGE_READWRITE,
+            PAGE_EXECUTE,
+            PAGE_EXECUTE_READ,
+            PAGE_EXECUTE_READWRITE,
+            PAGE_EXECUTE_WRITECOPY,
+            PAGE_NOACCESS | PAGE_READONLY,
+        ] {
+            assert_eq!(
+                err(&s, p, s.virtual_protect(p, v, 0x1000, prot)),
+                ERROR_INVALID_PARAMETER,
+                "section {section:#x}, {prot:#x}"
+            );
+        }
+        s.unmap_view_of_file(p, v).unwrap();
+        s.close_handle(p, h).unwrap();
     }
+}
+
+/// Current Windows fixes PAGE_NOCACHE on private memory at allocation (kernel32
+/// test_VirtualAlloc, "PAGE_NOCACHE cannot be set per page in recent Windows"; the old results
+/// are its `broken()` cases).
+#[test]
+fn nocache_private_memory_keeps_its_caching_through_virtual_protect() {
+    let (s, p) = one();
+    let a = s
+        .virtual_alloc(p, None, 0x2000, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE)
+        .unwrap();
+    let m = vq(&s, p, a);
+    assert_eq!(
+        (m.allocation_protect, m.protect, m.region_size),
+        (
+            PAGE_READWRITE | PAGE_NOCACHE,
+            PAGE_READWRITE | PAGE_NOCACHE,
+            0x2000
+        )
+    );
+    // Asking for plain PAGE_READWRITE keeps NOCACHE and does not split the region.
+    assert_eq!(
+        s.virtual_protect(p, a, 0x1000, PAGE_READWRITE).unwrap(),
+        PAGE_READWRITE | PAGE_NOCACHE
+    );
+    let m = vq(&s, p, a);
+    assert_eq!(
+        (
+            m.allocation_protect,
+            m.protect,
+            m.region_size,
+            m.state,
+            m.kind
+        ),
+        (
+            PAGE_READWRITE | PAGE_NOCACHE,
+            PAGE_READWRITE | PAGE_NOCACHE,
+            0x2000,
+            MEM_COMMIT,
+            MEM_PRIVATE
+        )
+    );
+    // PAGE_READONLY gives PAGE_READONLY | PAGE_NOCACHE for that page.
+    assert_eq!(
+        s.virtual_protect(p, a, 0x1000, PAGE_READONLY).unwrap(),
+        PAGE_READWRITE | PAGE_NOCACHE
+    );
+    let m = vq(&s, p, a);
+    assert_eq!(
+        (m.protect, m.region_size),
+        (PAGE_READONLY | PAGE_NOCACHE, 0x1000)
+    );
+    s.virtual_free(p, a, 0, MEM_RELEASE).unwrap();
+    // Normal memory: adding PAGE_NOCACHE yields the plain protection.
+    let b = s
+        .virtual_alloc(p, None, 0x2000, MEM_COMMIT, PAGE_READWRITE)
+        .unwrap();
+    assert_eq!(
+        s.virtual_protect(p, b, 0x1000, PAGE_READONLY | PAGE_NOCACHE)
+            .unwrap(),
+        PAGE_READWRITE
+    );
+    let m = vq(&s, p, b);
+    assert_eq!(
+        (m.allocation_protect, m.protect, m.region_size),
+        (PAGE_READWRITE, PAGE_READONLY, 0x1000)
+    );
 }
 
 #[test]

@@ -214,20 +214,25 @@ pub fn view_protection(access: u32) -> u32 {
     }
 }
 
-/// The handle rights a view protection needs (F48).
+/// The handle rights a view protection needs (F48, corrected 2026-11-30): NT's
+/// `MmMakeSectionAccess` table. A read-write view needs `SECTION_MAP_WRITE` only; execute
+/// views add `SECTION_MAP_EXECUTE` to what the matching data view needs.
+///
+/// | view protection | rights |
+/// |---|---|
+/// | `PAGE_NOACCESS`, `PAGE_READONLY`, `PAGE_WRITECOPY` | `SECTION_MAP_READ` |
+/// | `PAGE_READWRITE` | `SECTION_MAP_WRITE` |
+/// | `PAGE_EXECUTE` | `SECTION_MAP_EXECUTE` |
+/// | `PAGE_EXECUTE_READ`, `PAGE_EXECUTE_WRITECOPY` | `SECTION_MAP_EXECUTE \| SECTION_MAP_READ` |
+/// | `PAGE_EXECUTE_READWRITE` | `SECTION_MAP_EXECUTE \| SECTION_MAP_WRITE` |
 pub fn rights_for_view(protection: u32) -> u32 {
-    let base = protection & 0xFF;
-    let mut need = SECTION_MAP_READ;
-    if matches!(base, PAGE_READWRITE | PAGE_EXECUTE_READWRITE) {
-        need |= SECTION_MAP_WRITE;
+    match protection & 0xFF {
+        PAGE_READWRITE => SECTION_MAP_WRITE,
+        PAGE_EXECUTE => SECTION_MAP_EXECUTE,
+        PAGE_EXECUTE_READ | PAGE_EXECUTE_WRITECOPY => SECTION_MAP_EXECUTE | SECTION_MAP_READ,
+        PAGE_EXECUTE_READWRITE => SECTION_MAP_EXECUTE | SECTION_MAP_WRITE,
+        _ => SECTION_MAP_READ,
     }
-    if matches!(
-        base,
-        PAGE_EXECUTE | PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY
-    ) {
-        need |= SECTION_MAP_EXECUTE;
-    }
-    need
 }
 
 #[cfg(test)]
@@ -289,13 +294,20 @@ mod tests {
         assert_eq!(rights_for_view(PAGE_READONLY), SECTION_MAP_READ);
         assert_eq!(rights_for_view(PAGE_WRITECOPY), SECTION_MAP_READ);
         assert_eq!(rights_for_view(PAGE_NOACCESS), SECTION_MAP_READ);
-        assert_eq!(
-            rights_for_view(PAGE_READWRITE),
-            SECTION_MAP_READ | SECTION_MAP_WRITE
-        );
+        // F48 corrected 2026-11-30: MAP_WRITE only.
+        assert_eq!(rights_for_view(PAGE_READWRITE), SECTION_MAP_WRITE);
+        assert_eq!(rights_for_view(PAGE_EXECUTE), SECTION_MAP_EXECUTE);
         assert_eq!(
             rights_for_view(PAGE_EXECUTE_READ),
             SECTION_MAP_READ | SECTION_MAP_EXECUTE
+        );
+        assert_eq!(
+            rights_for_view(PAGE_EXECUTE_WRITECOPY),
+            SECTION_MAP_READ | SECTION_MAP_EXECUTE
+        );
+        assert_eq!(
+            rights_for_view(PAGE_EXECUTE_READWRITE),
+            SECTION_MAP_WRITE | SECTION_MAP_EXECUTE
         );
     }
 
