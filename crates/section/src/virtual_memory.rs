@@ -42,6 +42,35 @@ fn private_protection(value: u32) -> Result<Protection> {
     Ok(p)
 }
 
+/// The caching bits of a protection: `MM_NOCACHE` alone is `PAGE_NOCACHE` (the guard bit with
+/// it is `PAGE_WRITECOMBINE`, and the guard bit alone with an operation is `PAGE_GUARD`).
+fn is_nocache(p: Protection) -> bool {
+    p.bits() & (Protection::NOCACHE_BIT | Protection::GUARD_BIT) == Protection::NOCACHE_BIT
+        && p.is_accessible()
+}
+
+/// Current Windows fixes `PAGE_NOCACHE` on private memory when it is allocated (kernel32
+/// test_VirtualAlloc: "PAGE_NOCACHE cannot be set per page in recent Windows"):
+/// `VirtualProtect` keeps the allocation's `PAGE_NOCACHE` whatever it is asked for
+/// (`PAGE_READWRITE` on `PAGE_READWRITE | PAGE_NOCACHE` memory stays `PAGE_READWRITE |
+/// PAGE_NOCACHE`, and the region does not split), and never adds it to memory allocated
+/// without it (`PAGE_READONLY | PAGE_NOCACHE` gives `PAGE_READONLY`). Only `PAGE_NOCACHE` is
+/// covered by the source test; `PAGE_WRITECOMBINE` keeps its per-page behaviour (a documented
+/// simplification).
+fn keep_allocation_caching(new: Protection, allocation: Protection) -> Protection {
+    let plain = if is_nocache(new) {
+        Protection::from_bits(new.bits() & !Protection::NOCACHE_BIT).unwrap_or(new)
+    } else {
+        new
+    };
+    if is_nocache(allocation) && plain.is_accessible() && plain.bits() & Protection::GUARD_BIT == 0
+    {
+        Protection::from_bits(plain.bits() | Protection::NOCACHE_BIT).unwrap_or(plain)
+    } else {
+        plain
+    }
+}
+
 impl State {
     /// `NtAllocateVirtualMemory`. Returns the base and size allocated or committed.
     pub(crate) fn allocate_virtual_memory(
@@ -217,7 +246,7 @@ impl State {
         protection: u32,
     ) -> Result<(u32, Va, u64)> {
         self.check_process(asid)?;
-        let p = Protection::from_win32(protection)
+        let mut p = Protection::from_win32(protection)
             .ok_or(SectionError::InvalidPageProtection(protection))?;
         if size == 0 {
             return Err(SectionError::param(3, "size 0"));
@@ -235,6 +264,7 @@ impl State {
         match vad.kind {
             VadKind::Private { .. } => {
                 private_protection(protection)?;
+                p = keep_allocation_caching(p, vad.protection);
             }
             VadKind::Mapped { .. } => {
                 if p.is_accessible() && p.bits() & Protection::NOCACHE_BIT != 0 {
