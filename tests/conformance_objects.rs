@@ -50,6 +50,48 @@ fn s6_5_existing_name_ignores_new_size_and_protection() {
     assert_eq!(s.nt_query_section(p, a).unwrap().size, 0x1000);
 }
 
+/// CreateFileMapping on an existing name builds the new section first, then the object
+/// manager's insert finds the name (NtCreateSection, then ObInsertObject; KB Q104012): a file
+/// section still grows the file to the size asked for, and a pagefile-backed request beyond the
+/// commit limit fails with ERROR_COMMITMENT_LIMIT although the name exists.
+#[test]
+fn existing_name_still_grows_the_file_and_still_charges_commit() {
+    let (s, p) = one();
+    let f = rw_file(&s, p, "grow.bin", b"abc");
+    let a = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0x1000, Some("grow"))
+        .unwrap();
+    assert_eq!(s.get_file_size(p, f).unwrap(), 0x1000);
+    let b = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0x3000, Some("grow"))
+        .unwrap();
+    assert_eq!(s.get_last_error(p), ERROR_ALREADY_EXISTS);
+    assert_eq!(
+        s.get_file_size(p, f).unwrap(),
+        0x3000,
+        "the new section grew the file before the name was found"
+    );
+    // The existing object is what was returned: its size is still one page.
+    let v = s.map_view_of_file(p, b, FILE_MAP_READ, 0, 0, 0).unwrap();
+    assert_eq!(vq(&s, p, v).region_size, 0x1000);
+    s.unmap_view_of_file(p, v).unwrap();
+    for h in [a, b] {
+        s.close_handle(p, h).unwrap();
+    }
+    // Pagefile-backed: the new section's commit charge is taken (and fails) first.
+    anon(&s, p, PAGE_READWRITE, 0x1000, Some("commit")).unwrap();
+    let huge = 0xFFFF_0000u32;
+    assert_eq!(
+        err(&s, p, anon(&s, p, PAGE_READWRITE, huge, Some("commit"))),
+        ERROR_COMMITMENT_LIMIT
+    );
+    // Within the limit, the temporary section's charge is returned when it is deleted.
+    let c0 = s.executive().vmm().commit().charged().raw();
+    anon(&s, p, PAGE_READWRITE, 0x2000, Some("commit")).unwrap();
+    assert_eq!(s.get_last_error(p), ERROR_ALREADY_EXISTS);
+    assert_eq!(s.executive().vmm().commit().charged().raw(), c0);
+}
+
 #[test]
 fn f33_open_missing_name_is_file_not_found() {
     let (s, p) = one();

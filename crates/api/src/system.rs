@@ -334,7 +334,12 @@ impl System {
         let Some(o) = om.objects.remove(&object) else {
             return Ok(());
         };
-        if let Body::Section(s) = o.body {
+        self.delete_body(o.body)
+    }
+
+    /// The type's delete routine for an object body (a section lets go of its control area).
+    fn delete_body(&self, body: Body) -> R<()> {
+        if let Body::Section(s) = body {
             self.ex.close_section(s.id)?;
         }
         Ok(())
@@ -469,8 +474,15 @@ impl System {
             .get(&pid)
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
         let path = object_path(name)?;
+        // NtCreateSection (NtCreateEvent, ...) builds the new object first: a file section grows
+        // the file, a pagefile-backed one charges its commit, and either can fail. Only then
+        // does the object manager's insert find the name and hand out the existing object
+        // instead, deleting the new one (ObInsertObject; KB Q104012). So an existing name does
+        // not spare CreateFileMapping its side effects or its errors.
+        let body = make(self)?;
         if let Some(p) = &path {
             if let Some(&id) = om.names.get(p) {
+                self.delete_body(body)?;
                 let existing = om.objects.get(&id).map(|o| o.body.kind());
                 if existing != Some(kind) {
                     return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
@@ -478,7 +490,6 @@ impl System {
                 return Ok((om.insert_handle(pid, id, access, inherit)?, true));
             }
         }
-        let body = make(self)?;
         let id = om.add_object(body, 0);
         if let Some(p) = path {
             om.set_name(id, p);
