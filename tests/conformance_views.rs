@@ -519,18 +519,7 @@ fn f82_virtual_protect_ceiling_rule_for_a_read_write_view() {
 #[test]
 fn f84_read_view_accepts_noaccess_readonly_writecopy_for_every_section_protection() {
     let (s, p) = one();
-    s.create_volume_file("f84.bin", &[0u8; 4096]).unwrap();
-    let f = s
-        .create_file(
-            p,
-            "f84.bin",
-            GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE,
-            7,
-            false,
-            OPEN_EXISTING,
-            0,
-        )
-        .unwrap();
+    let f = rwx_file(&s, p, "f84.bin", &[0u8; 4096]);
     for section in [
         PAGE_READONLY,
         PAGE_READWRITE,
@@ -638,18 +627,7 @@ fn nocache_private_memory_keeps_its_caching_through_virtual_protect() {
 #[test]
 fn f85_execute_read_write_view_accepts_every_single_protection() {
     let (s, p) = one();
-    s.create_volume_file("f85.bin", &[0u8; 4096]).unwrap();
-    let f = s
-        .create_file(
-            p,
-            "f85.bin",
-            GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE,
-            7,
-            false,
-            OPEN_EXISTING,
-            0,
-        )
-        .unwrap();
+    let f = rwx_file(&s, p, "f85.bin", &[0u8; 4096]);
     let h = s
         .create_file_mapping(p, f, false, PAGE_EXECUTE_READWRITE, 0, 0, None)
         .unwrap();

@@ -73,17 +73,25 @@ pub fn anon(
 
 /// A file with contents, opened read/write (share read/write/delete).
 pub fn rw_file(s: &System, p: AsId, path: &str, contents: &[u8]) -> Handle {
-    s.create_volume_file(path, contents).unwrap();
-    s.create_file(
+    file_with_access(s, p, path, contents, GENERIC_READ | GENERIC_WRITE)
+}
+
+/// A file with contents, opened read/write/execute (share read/write/delete): execute
+/// sections need `FILE_EXECUTE` on the file.
+pub fn rwx_file(s: &System, p: AsId, path: &str, contents: &[u8]) -> Handle {
+    file_with_access(
+        s,
         p,
         path,
-        GENERIC_READ | GENERIC_WRITE,
-        7,
-        false,
-        OPEN_EXISTING,
-        0,
+        contents,
+        GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE,
     )
-    .unwrap()
+}
+
+fn file_with_access(s: &System, p: AsId, path: &str, contents: &[u8], access: u32) -> Handle {
+    s.create_volume_file(path, contents).unwrap();
+    s.create_file(p, path, access, 7, false, OPEN_EXISTING, 0)
+        .unwrap()
 }
 
 /// Opens a file with the given access and sharing.
