@@ -32,10 +32,12 @@ errors! {
     ERROR_INVALID_HANDLE = 6;
     ERROR_NOT_ENOUGH_MEMORY = 8;
     ERROR_OUTOFMEMORY = 14;
+    ERROR_NOT_SAME_DEVICE = 17;
     ERROR_BAD_LENGTH = 24;
     ERROR_SHARING_VIOLATION = 32;
     ERROR_HANDLE_EOF = 38;
     ERROR_NOT_SUPPORTED = 50;
+    ERROR_UNEXP_NET_ERR = 59;
     ERROR_FILE_EXISTS = 80;
     ERROR_INVALID_PARAMETER = 87;
     ERROR_NEGATIVE_SEEK = 131;
@@ -47,6 +49,7 @@ errors! {
     ERROR_INVALID_ADDRESS = 487;
     ERROR_OBJECT_NAME_EXISTS = 698;
     ERROR_NOACCESS = 998;
+    ERROR_SWAPERROR = 999;
     ERROR_FILE_INVALID = 1006;
     ERROR_MAPPED_ALIGNMENT = 1132;
     ERROR_USER_MAPPED_FILE = 1224;
@@ -102,7 +105,8 @@ pub fn dos_error(status: NtStatus) -> u32 {
         (NtStatus::STATUS_NOT_COMMITTED, ERROR_INVALID_ADDRESS),
         (NtStatus::STATUS_FREE_VM_NOT_AT_BASE, ERROR_INVALID_ADDRESS),
         (NtStatus::STATUS_MEMORY_NOT_ALLOCATED, ERROR_INVALID_ADDRESS),
-        (NtStatus::STATUS_INVALID_ADDRESS, ERROR_INVALID_ADDRESS),
+        // Corrected 2026-11-30 (windows_facts §1; ntdll tests/error.c): not 487.
+        (NtStatus::STATUS_INVALID_ADDRESS, ERROR_UNEXP_NET_ERR),
         (NtStatus::STATUS_UNABLE_TO_FREE_VM, ERROR_INVALID_PARAMETER),
         (
             NtStatus::STATUS_UNABLE_TO_DELETE_SECTION,
@@ -195,7 +199,8 @@ pub fn dos_error(status: NtStatus) -> u32 {
         (NtStatus::STATUS_MAPPED_ALIGNMENT, ERROR_MAPPED_ALIGNMENT),
         (NtStatus::STATUS_USER_MAPPED_FILE, ERROR_USER_MAPPED_FILE),
         (NtStatus::STATUS_NOT_SUPPORTED, ERROR_NOT_SUPPORTED),
-        (NtStatus::STATUS_IN_PAGE_ERROR, ERROR_IO_DEVICE),
+        (NtStatus::STATUS_IN_PAGE_ERROR, ERROR_SWAPERROR),
+        (NtStatus::STATUS_NOT_SAME_DEVICE, ERROR_NOT_SAME_DEVICE),
         (NtStatus::STATUS_DEVICE_DATA_ERROR, ERROR_CRC),
         (NtStatus::STATUS_UNEXPECTED_IO_ERROR, ERROR_IO_DEVICE),
         (NtStatus::STATUS_PROCESS_IS_TERMINATING, ERROR_ACCESS_DENIED),
@@ -297,6 +302,10 @@ mod tests {
             (NtStatus::STATUS_INFO_LENGTH_MISMATCH, 24),
             (NtStatus::STATUS_MAPPED_ALIGNMENT, 1132),
             (NtStatus::STATUS_USER_MAPPED_FILE, 1224),
+            // The three rows added by the corrections of 2026-11-30.
+            (NtStatus::STATUS_INVALID_ADDRESS, 59),
+            (NtStatus::STATUS_IN_PAGE_ERROR, 999),
+            (NtStatus::STATUS_NOT_SAME_DEVICE, 17),
         ];
         for (s, e) in rows {
             assert_eq!(dos_error(s), e, "{s:?}");
