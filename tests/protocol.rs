@@ -224,10 +224,17 @@ fn a_process_name_never_reaches_another_process_after_its_handle_closes() {
           expect DuplicateHandle(A, h, B, &d, 0, FALSE, DUPLICATE_SAME_ACCESS) == TRUE\n\
           C> expect CloseHandle(d) == FALSE, ERROR_INVALID_HANDLE\n\
           B> expect CloseHandle(d) == TRUE\n\
-          expect B != c\n",
+          expect B != c\n\
+          b2 = B\n\
+          expect DuplicateHandle(A, B, A, &x, 0, FALSE, DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE) == TRUE\n\
+          e = CreateEvent(NULL, TRUE, FALSE, NULL)\n\
+          expect e == b2\n\
+          expect B != e\n\
+          expect DuplicateHandle(A, h, B, &d2, 0, FALSE, DUPLICATE_SAME_ACCESS) == TRUE\n\
+          B> expect CloseHandle(d2) == TRUE\n",
     );
     let (text, code) = run(&f);
-    assert_eq!(text.lines().last(), Some("6 passed, 0 failed"), "{text}");
+    assert_eq!(text.lines().last(), Some("11 passed, 0 failed"), "{text}");
     assert_eq!(code, Some(0));
 }
 
@@ -290,6 +297,18 @@ fn a_closed_output_pipe_ends_run_quietly() {
     let out = closed_pipe(ntmm().arg("run").arg(&bad), None, true);
     assert_eq!(out.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn a_closed_output_pipe_ends_machine_and_bench_quietly() {
+    let out = closed_pipe(ntmm().arg("machine"), None, false);
+    assert_quiet(&out, "machine");
+    let out = closed_pipe(
+        ntmm().args(["bench", "--quick", "--only", "map_unmap_64k"]),
+        None,
+        false,
+    );
+    assert_quiet(&out, "bench");
 }
 
 #[test]
