@@ -1,10 +1,14 @@
 //! The `ntmm` command line: run scenarios, explore interactively, tour the model, draw it.
 
+mod line;
+#[macro_use]
+mod output;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use line::MAX_LINE;
 use ntmm::api::Volume;
 use ntmm::scenario::{run_source, summary, Options, Runner};
 use ntmm::vmm::{VmmConfig, WriterPolicy};
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,7 +65,12 @@ enum Command {
         #[arg(long)]
         trace: bool,
     },
-    /// Type scenario statements interactively (`help` for help, `quit` to leave).
+    /// Type scenario statements interactively (`help` for help, `quit` to leave); ends with
+    /// `N passed, M failed` and exits 0 only if nothing failed.
+    ///
+    /// Every input line is answered. A line that is not UTF-8 text, is longer than 1 MiB or does
+    /// not parse, and a statement cut by the end of input (after a `\`), are answered with a
+    /// parse error, not run, and counted as failures; the session goes on.
     Repl {
         /// Explain every fault and transition in one line.
         #[arg(long)]
@@ -173,12 +182,12 @@ fn write_pictures(
     if let Some(path) = svg {
         std::fs::write(path, p.svg())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("picture written to {}", path.display());
+        outln!("picture written to {}", path.display());
     }
     if let Some(path) = dot {
         std::fs::write(path, p.dot())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("picture written to {}", path.display());
+        outln!("picture written to {}", path.display());
     }
     Ok(())
 }
@@ -193,23 +202,23 @@ fn run_tour(
     let script = match ntmm::scenario::parse(source) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("ntmm: {name}: {e}");
+            errln!("ntmm: {name}: {e}");
             return ExitCode::FAILURE;
         }
     };
     let mut r = Runner::new(name, opts);
     r.run_script(&script);
-    print!("{}", r.take_output());
+    out!("{}", r.take_output());
     if let Some(p) = picture(&r) {
-        println!("\nThe machine at the end (processes → regions → PTEs → prototype PTEs → frames → backing store):");
-        print!("{}", p.text());
+        outln!("\nThe machine at the end (processes → regions → PTEs → prototype PTEs → frames → backing store):");
+        out!("{}", p.text());
         if let Err(e) = write_pictures(&p, svg, dot) {
-            eprintln!("ntmm: {e}");
+            errln!("ntmm: {e}");
             return ExitCode::FAILURE;
         }
     }
     let (passed, failed) = r.counts();
-    println!("{}", summary(passed, failed));
+    outln!("{}", summary(passed, failed));
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -222,14 +231,33 @@ fn json_line(key: &str, value: serde_json::Value) -> String {
     serde_json::json!({ key: value }).to_string()
 }
 
+/// Answers a line the runner never saw (it is not UTF-8, too long, does not parse, or the input
+/// ended inside it) as a parse error: an object in JSON mode, a message otherwise.
+fn reject(json: bool, line: usize, column: usize, message: &str) {
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"file": "repl", "line": line, "column": column,
+                "parse_error": message, "pass": false})
+        );
+    } else {
+        outln!("parse error: column {column}: {message}");
+    }
+}
+
+/// The repl: statements one line at a time (`\` continues), answered as they come. Every line
+/// is answered, a bad one included; the session ends at `quit` or the end of the input, with
+/// `N passed, M failed` (rejected lines count as failures) and `run`'s exit status.
 fn repl(opts: &Options) -> ExitCode {
     let json = opts.json;
     let mut runner = Runner::new("repl", opts);
-    let stdin = std::io::stdin();
+    let mut input = std::io::stdin().lock();
     let mut pending = String::new();
     let mut line_no = 0usize;
+    // Lines answered with a parse error: each is a failure.
+    let mut rejected = 0u64;
     if !json {
-        println!("ntmm repl — `help` for help, `quit` to leave");
+        outln!("ntmm repl — `help` for help, `quit` to leave");
     }
     loop {
         // The prompt; in JSON mode an object that also ends the answer to the previous line, so
@@ -239,19 +267,65 @@ fn repl(opts: &Options) -> ExitCode {
             if !pending.is_empty() {
                 ready["continuing"] = true.into();
             }
-            println!("{ready}");
+            outln!("{ready}");
         } else if pending.is_empty() {
-            print!("ntmm> ");
+            out!("ntmm> ");
         } else {
-            print!("....> ");
+            out!("....> ");
         }
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
+        output::flush();
+        let bytes = match line::read_line(&mut input, MAX_LINE) {
+            Ok(line::Input::Line(b)) => b,
+            Ok(line::Input::TooLong) => {
+                line_no += 1;
+                pending.clear();
+                rejected += 1;
+                reject(json, line_no, 1, &format!(
+                    "the line is longer than the {} MiB a repl line may have; it was discarded and its statement not run",
+                    MAX_LINE >> 20
+                ));
+                continue;
+            }
+            Ok(line::Input::End) => {
+                if !json {
+                    outln!();
+                }
+                if !pending.is_empty() {
+                    rejected += 1;
+                    reject(json, line_no, 1, "end of input inside a continued statement (its last line ends with `\\`); the statement is not run");
+                }
+                break;
+            }
+            Err(e) => {
+                rejected += 1;
+                reject(json, line_no + 1, 1, &format!("cannot read the input: {e}"));
+                break;
+            }
+        };
         line_no += 1;
+        let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+            Some(rest) if line_no == 1 => rest,
+            _ => &bytes[..],
+        };
+        let line = match std::str::from_utf8(bytes) {
+            Ok(l) => l,
+            Err(e) => {
+                let good = &bytes[..e.valid_up_to()];
+                let column = String::from_utf8_lossy(good).chars().count() + 1;
+                pending.clear();
+                rejected += 1;
+                reject(
+                    json,
+                    line_no,
+                    column,
+                    &format!(
+                        "the line is not valid UTF-8 text (byte {:#04x}); its statement is not run",
+                        bytes[e.valid_up_to()]
+                    ),
+                );
+                continue;
+            }
+        };
         let trimmed = line.trim_end();
         if let Some(head) = trimmed.strip_suffix('\\') {
             pending.push_str(head);
@@ -265,20 +339,20 @@ fn repl(opts: &Options) -> ExitCode {
             "quit" | "q" => break,
             "help" | "?" => {
                 if json {
-                    println!("{}", json_line("help", REPL_HELP.into()));
+                    outln!("{}", json_line("help", REPL_HELP.into()));
                 } else {
-                    println!("{REPL_HELP}");
+                    outln!("{REPL_HELP}");
                 }
                 continue;
             }
             "draw" => {
                 let text = picture(&runner).map(|p| p.text());
                 if json {
-                    println!("{}", json_line("draw", text.into()));
+                    outln!("{}", json_line("draw", text.into()));
                 } else {
                     match text {
-                        Some(t) => print!("{t}"),
-                        None => println!("(no machine yet: start with `process A`)"),
+                        Some(t) => out!("{t}"),
+                        None => outln!("(no machine yet: start with `process A`)"),
                     }
                 }
                 continue;
@@ -291,22 +365,36 @@ fn repl(opts: &Options) -> ExitCode {
                     s.line = line_no;
                     runner.exec(&s);
                 }
-                print!("{}", runner.take_output());
+                out!("{}", runner.take_output());
             }
-            Err(e) if json => println!(
-                "{}",
-                serde_json::json!({"file": "repl", "line": line_no, "column": e.col,
-                    "parse_error": e.message, "pass": false})
-            ),
-            Err(e) => println!("parse error: column {}: {}", e.col, e.message),
+            Err(e) => {
+                rejected += 1;
+                reject(json, line_no, e.col, &e.message);
+            }
         }
     }
     let (passed, failed) = runner.counts();
-    println!("{}", summary(passed, failed));
-    ExitCode::SUCCESS
+    let failed = failed + rejected;
+    outln!("{}", summary(passed, failed));
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn main() -> ExitCode {
+    let code = command();
+    output::flush();
+    if output::failed() {
+        ExitCode::FAILURE
+    } else {
+        code
+    }
+}
+
+/// Runs the command line's command; its exit status.
+fn command() -> ExitCode {
     let cli = Cli::parse();
     if std::env::var_os("RUST_LOG").is_some() {
         // Raw tracing events (filtered by RUST_LOG) on standard error, outside traced statements.
@@ -329,11 +417,11 @@ fn main() -> ExitCode {
                         output: format!("FAIL {name}: cannot read: {e}\n"),
                     },
                 };
-                print!("{}", report.output);
+                out!("{}", report.output);
                 passed += report.passed;
                 failed += report.failed;
             }
-            println!("{}", summary(passed, failed));
+            outln!("{}", summary(passed, failed));
             if failed == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -352,7 +440,7 @@ fn main() -> ExitCode {
             let src = match std::fs::read_to_string(&file) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("ntmm: cannot read {}: {e}", file.display());
+                    errln!("ntmm: cannot read {}: {e}", file.display());
                     return ExitCode::FAILURE;
                 }
             };
@@ -366,20 +454,20 @@ fn main() -> ExitCode {
         }
         Command::Machine => {
             let d = VmmConfig::default();
-            println!("machine keys (scenario `machine` line, or --frames/--pagefile/--workingset/--writer):");
-            println!(
+            outln!("machine keys (scenario `machine` line, or --frames/--pagefile/--workingset/--writer):");
+            outln!(
                 "  frames={}      physical 4 KiB frames (4..=1048576)",
                 d.frames
             );
-            println!(
+            outln!(
                 "  pagefile={}    pagefile pages, slot 0 reserved (1..=67108864)",
                 d.pagefile_pages
             );
-            println!(
+            outln!(
                 "  workingset={}  default working-set maximum in pages (>= 2)",
                 d.working_set_max
             );
-            println!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
+            outln!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }
         Command::Bench { json, quick, only } => match ntmm_bench::run(ntmm_bench::Settings {
@@ -389,16 +477,16 @@ fn main() -> ExitCode {
         }) {
             Ok(rows) if json => {
                 for r in &rows {
-                    println!("{}", r.json());
+                    outln!("{}", r.json());
                 }
                 ExitCode::SUCCESS
             }
             Ok(rows) => {
-                print!("{}", ntmm_bench::table(&rows));
+                out!("{}", ntmm_bench::table(&rows));
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("ntmm bench: {e}");
+                errln!("ntmm bench: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -289,7 +289,9 @@ fn repl_runs_statements_and_prints_help() {
     assert!(text.contains("expect h != NULL => ok"), "{text}");
     assert!(text.contains("parse error"), "{text}");
     assert!(text.contains("process A"), "draw");
-    assert!(text.contains("1 passed, 0 failed"));
+    // The line that does not parse counts as a failure, as in `run`.
+    assert!(text.contains("1 passed, 1 failed"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
 }
 
 /// `ntmm repl --json` answers every input line with JSON objects and ends each answer with a
@@ -299,10 +301,11 @@ fn repl_runs_statements_and_prints_help() {
 #[test]
 fn repl_json_answers_each_line_up_to_a_ready_object() {
     let out = repl(&["--json", "--trace"], b"process A\nh = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, NULL)\np = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, \\\n0)\nexpect read8(p + 0x1000) raises STATUS_ACCESS_VIOLATION\nbogus!\nhelp\ndraw\nquit\n");
-    assert!(out.status.success());
+    // `bogus!` does not parse: a failure, as in `run`.
+    assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.pop(), Some("1 passed, 0 failed"), "{text}");
+    assert_eq!(lines.pop(), Some("1 passed, 1 failed"), "{text}");
     let objects: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))

@@ -444,6 +444,18 @@ impl System {
             .map_err(|s| Win32Error(dos_error(s)))
     }
 
+    /// The process a process handle of `pid` refers to (not the pseudo-handle): lets a caller
+    /// that keeps handle values check that a value still means the process it was opened for.
+    pub fn process_of_handle(&self, pid: AsId, h: Handle) -> Result<AsId, Win32Error> {
+        if h == Handle::INVALID {
+            return Err(Win32Error(ERROR_INVALID_HANDLE));
+        }
+        self.om
+            .lock()
+            .process_of(pid, h)
+            .map_err(|s| Win32Error(dos_error(s)))
+    }
+
     /// The handle and pointer counts of the object behind a handle.
     pub fn object_counts(&self, pid: AsId, h: Handle) -> Result<(u32, u32), Win32Error> {
         let om = self.om.lock();

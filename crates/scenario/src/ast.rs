@@ -152,8 +152,8 @@ pub enum BinOp {
 pub enum Expr {
     /// An integer literal or constant.
     Int(u64),
-    /// A string literal.
-    Str(String),
+    /// A string literal: its bytes (the UTF-8 of its characters; `\xHH` is the byte HH).
+    Str(Vec<u8>),
     /// A byte-string literal.
     Bytes(Vec<u8>),
     /// `INHERITABLE`: a `SECURITY_ATTRIBUTES` with `bInheritHandle = TRUE`.

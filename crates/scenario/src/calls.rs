@@ -53,12 +53,20 @@ impl Runner {
     fn bool_arg(&mut self, call: &Call, i: usize) -> Result<bool, StmtError> {
         Ok(self.int(call, i)? != 0)
     }
-    /// `NULL` or a string.
+    /// `NULL` or a string. A name is text: bytes that are not valid UTF-8 are a statement error
+    /// (docs/SCENARIO.md, implementation notes), never a lossy conversion to another name.
     fn name_arg(&mut self, call: &Call, i: usize) -> Result<Option<String>, StmtError> {
         match self.arg(call, i)? {
             Value::Int(0) => Ok(None),
-            Value::Str(s) => Ok(Some(s)),
-            Value::Bytes(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+            Value::Str(b) | Value::Bytes(b) => String::from_utf8(b).map(Some).map_err(|e| {
+                StmtError(format!(
+                    "argument {} of {} is a name, and a name must be valid UTF-8 text (byte {:#04x} at offset {} is not)",
+                    i + 1,
+                    call.name,
+                    e.as_bytes()[e.utf8_error().valid_up_to()],
+                    e.utf8_error().valid_up_to()
+                ))
+            }),
             other => Err(StmtError(format!(
                 "argument {} of {} must be a string or NULL, not {other}",
                 i + 1,

@@ -18,8 +18,9 @@ pub enum Tok {
     Ident(String),
     /// An integer literal.
     Int(u64),
-    /// A string literal (escapes resolved).
-    Str(String),
+    /// A string literal (escapes resolved): its bytes — the UTF-8 of its characters, and the
+    /// byte `HH` for each `\xHH`.
+    Str(Vec<u8>),
     /// `hex"…"`.
     Bytes(Vec<u8>),
     /// Punctuation: `( ) , = == != | & + - . > `.
@@ -125,7 +126,7 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
         }
         if c == '"' {
             let mut j = i + 1;
-            let mut s = String::new();
+            let mut s = Vec::new();
             loop {
                 let Some(&d) = chars.get(j) else {
                     return Err(err(line, col, "unterminated string"));
@@ -139,11 +140,11 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
                         };
                         j += 1;
                         match e {
-                            '\\' => s.push('\\'),
-                            '"' => s.push('"'),
-                            'n' => s.push('\n'),
-                            't' => s.push('\t'),
-                            '0' => s.push('\0'),
+                            '\\' => s.push(b'\\'),
+                            '"' => s.push(b'"'),
+                            'n' => s.push(b'\n'),
+                            't' => s.push(b'\t'),
+                            '0' => s.push(0),
                             'x' => {
                                 let hex: String = chars
                                     .get(j..j + 2)
@@ -151,7 +152,8 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
                                     .unwrap_or_default();
                                 let v = u8::from_str_radix(&hex, 16)
                                     .map_err(|_| err(line, j, "\\x needs two hex digits"))?;
-                                s.push(char::from(v));
+                                // The byte itself, not the UTF-8 of the character U+00HH.
+                                s.push(v);
                                 j += 2;
                             }
                             other => {
@@ -159,7 +161,7 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
                             }
                         }
                     }
-                    other => s.push(other),
+                    other => s.extend_from_slice(other.encode_utf8(&mut [0; 4]).as_bytes()),
                 }
             }
             out.push(Token {
@@ -234,10 +236,25 @@ mod tests {
                 Tok::Int(0x10000),
                 Tok::Punct("+"),
                 Tok::Int(42),
-                Tok::Str("a\\b\"c\nA".into()),
+                Tok::Str(b"a\\b\"c\nA".to_vec()),
                 Tok::Bytes(vec![0xde, 0xad]),
                 Tok::Punct("-"),
                 Tok::Int(1),
+            ]
+        );
+    }
+
+    /// `\xHH` is the byte HH (not the UTF-8 of U+00HH); other characters are their UTF-8.
+    #[test]
+    fn test_hex_escape_is_one_byte() {
+        let t = lex(r#""\xff" "\xe9" "é""#, 1).unwrap();
+        let kinds: Vec<Tok> = t.into_iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Tok::Str(vec![0xff]),
+                Tok::Str(vec![0xe9]),
+                Tok::Str(vec![0xc3, 0xa9]),
             ]
         );
     }

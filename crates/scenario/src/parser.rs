@@ -149,10 +149,14 @@ impl<'a> Parser<'a> {
             false
         }
     }
+    /// A string used as a file name: it must be text.
     fn string(&mut self) -> Result<String, ParseError> {
         let col = self.col();
         match self.next() {
-            Some(Tok::Str(s)) => Ok(s.clone()),
+            Some(Tok::Str(s)) => match String::from_utf8(s.clone()) {
+                Ok(text) => Ok(text),
+                Err(_) => self.err(col, "a file name must be valid UTF-8 text"),
+            },
             _ => self.err(col, "expected a string"),
         }
     }
@@ -518,8 +522,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses a whole scenario.
+/// Parses a whole scenario. A byte-order mark at its start is skipped.
 pub fn parse(source: &str) -> Result<Script, ParseError> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut statements = Vec::new();
     let lines: Vec<&str> = source.lines().collect();
     let mut i = 0;
@@ -668,6 +673,29 @@ exit B
         let s = parse("process A\nA> x = read32(p + \\\n  0x10)   # joined\n").unwrap();
         let st = &s.statements[1];
         assert_eq!((st.line, st.process.as_deref()), (2, Some("A")));
+    }
+
+    #[test]
+    fn test_a_bom_at_the_start_is_skipped() {
+        let s = parse("\u{feff}process A\n").unwrap();
+        assert_eq!(s.statements[0].text, "process A");
+        assert!(
+            parse("process A\n\u{feff}process B\n").is_err(),
+            "only at the start"
+        );
+    }
+
+    #[test]
+    fn test_a_file_name_must_be_text() {
+        let e = parse("file \"\\xff\" = \"x\"").unwrap_err();
+        assert_eq!(
+            (e.col, e.message.as_str()),
+            (6, "a file name must be valid UTF-8 text")
+        );
+        let StmtKind::File { name, .. } = one("file \"\\x41\" = \"x\"").kind else {
+            panic!()
+        };
+        assert_eq!(name, "A");
     }
 
     #[test]

@@ -161,9 +161,18 @@ impl Runner {
                 if let Some(v) = self.vars.get(n) {
                     v.clone()
                 } else if let Some(&target) = self.procs.get(n) {
-                    // A process name stands for a handle to that process (in the caller).
+                    // A process name stands for a handle to that process (in the caller), with
+                    // PROCESS_ALL_ACCESS. The handle it used last is reused only while it is
+                    // still that: once a scenario closed it (CloseHandle(B), NtClose,
+                    // DUPLICATE_CLOSE_SOURCE) its value may name another object, even another
+                    // process, so the name opens a fresh handle instead (docs/SCENARIO.md).
                     let me = self.current_pid()?;
-                    if let Some(h) = self.process_handles.get(&(me, target)) {
+                    let cached = self.process_handles.get(&(me, target)).copied();
+                    let sys = self.system()?;
+                    if let Some(h) = cached.filter(|h| {
+                        sys.process_of_handle(me, *h) == Ok(target)
+                            && sys.handle_access(me, *h) == Ok(ntmm_api::PROCESS_ALL_ACCESS)
+                    }) {
                         Value::Int(h.0)
                     } else {
                         let h = self

@@ -7,8 +7,9 @@ use std::fmt;
 pub enum Value {
     /// A 64-bit integer (two's complement, wrapping).
     Int(u64),
-    /// A string (a name or path; as data, its UTF-8 bytes).
-    Str(String),
+    /// A string: its bytes (the UTF-8 of its characters; `\xHH` is the byte HH). As a name or
+    /// path it must be valid UTF-8 text.
+    Str(Vec<u8>),
     /// Bytes.
     Bytes(Vec<u8>),
     /// A record (`MEMORY_BASIC_INFORMATION`, `SYSTEM_INFO`).
@@ -23,8 +24,7 @@ impl Value {
     /// The value as bytes, if it is data.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
-            Value::Str(s) => Some(s.as_bytes()),
-            Value::Bytes(b) => Some(b),
+            Value::Str(b) | Value::Bytes(b) => Some(b),
             _ => None,
         }
     }
@@ -52,7 +52,11 @@ impl fmt::Display for Value {
         match self {
             Value::Int(v) if *v < 10 => write!(f, "{v}"),
             Value::Int(v) => write!(f, "{v:#x}"),
-            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Str(s) => match std::str::from_utf8(s) {
+                Ok(text) => write!(f, "{text:?}"),
+                // Bytes that are not text show as the byte string they equal.
+                Err(_) => write!(f, "{}", Value::Bytes(s.clone())),
+            },
             Value::Bytes(b) if printable(b) => write!(f, "{:?}", String::from_utf8_lossy(b)),
             Value::Bytes(b) => {
                 write!(f, "hex\"")?;
@@ -86,7 +90,9 @@ mod tests {
 
     #[test]
     fn test_equality_rules() {
-        assert!(Value::Str("abc".into()).same(&Value::Bytes(b"abc".to_vec())));
+        assert!(Value::Str(b"abc".to_vec()).same(&Value::Bytes(b"abc".to_vec())));
+        assert!(Value::Str(vec![0xff]).same(&Value::Bytes(vec![0xff])));
+        assert!(!Value::Str(vec![0xe9]).same(&Value::Str("é".into())));
         assert!(!Value::Int(0x61).same(&Value::Bytes(b"a".to_vec())));
         assert!(!Value::Int(1).same(&Value::Int(2)));
     }
@@ -97,5 +103,7 @@ mod tests {
         assert_eq!(Value::Int(0x1000).to_string(), "0x1000");
         assert_eq!(Value::Bytes(vec![0, 0xff]).to_string(), "hex\"00 ff\"");
         assert_eq!(Value::Bytes(b"hi".to_vec()).to_string(), "\"hi\"");
+        assert_eq!(Value::Str("é\n".into()).to_string(), "\"é\\n\"");
+        assert_eq!(Value::Str(vec![0xff]).to_string(), "hex\"ff\"");
     }
 }
