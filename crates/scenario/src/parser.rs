@@ -534,7 +534,15 @@ pub fn parse(source: &str) -> Result<Script, ParseError> {
         while text.ends_with('\\') {
             text.pop();
             i += 1;
-            let Some(next) = lines.get(i) else { break };
+            let Some(next) = lines.get(i) else {
+                return Err(ParseError {
+                    line: i,
+                    col: lines[i - 1].trim_end().chars().count(),
+                    message: "the file ends inside a continuation: this line ends with `\\` \
+                              and no line follows (the statement would be cut short)"
+                        .into(),
+                });
+            };
             text.push(' ');
             text.push_str(strip_comment(next).trim_end());
         }
@@ -568,6 +576,18 @@ mod tests {
 
     fn one(src: &str) -> Stmt {
         parse(src).unwrap().statements.remove(0)
+    }
+
+    #[test]
+    fn test_a_file_ending_inside_a_continuation_is_an_error() {
+        let e = parse("process A\nx = 1 + \\\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message.contains("ends inside a continuation"),
+            "{}",
+            e.message
+        );
+        assert!(parse("process A\nx = 1 + \\\n2\n").is_ok());
     }
 
     #[test]
