@@ -6,7 +6,7 @@
 //! names, an embedded NUL, lengths) and are compared as NTFS compares them
 //! ([`crate::dos_path::upcase`]): case is kept, and looked up without regard to it, on memory
 //! and host volumes alike. A host volume reaches its files only through
-//! [`crate::volume::HostVolume`], which never leaves its directory.
+//! its volume module (`HostVolume`), which never leaves its directory.
 
 use crate::access::*;
 use crate::dos_path::FileName;
