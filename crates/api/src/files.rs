@@ -2,16 +2,20 @@
 //! `ReadFile`, `WriteFile`, `SetFilePointer`, `SetEndOfFile`, `GetFileSize`,
 //! `FlushFileBuffers`, `DeleteFile` (facts §Q).
 //!
-//! File names are case-insensitive (as NTFS's are); `\` and `/` both separate components; a
-//! leading drive (`C:`) or `\` is ignored; `.` and `..` resolve as Win32 normalises a path,
-//! never above the volume's root.
+//! File names follow the Win32 rules of [`crate::dos_path`] (trailing dots and spaces, device
+//! names, an embedded NUL, lengths) and are compared as NTFS compares them
+//! ([`crate::dos_path::upcase`]): case is kept, and looked up without regard to it, on memory
+//! and host volumes alike. A host volume reaches its files only through
+//! its volume module (`HostVolume`), which never leaves its directory.
 
 use crate::access::*;
+use crate::dos_path::FileName;
 use crate::object::*;
-use crate::system::{Fail, System, Volume, R};
+use crate::system::{Fail, System, R};
+use crate::volume::{store_of, HostName};
 use crate::win32::*;
 use ntmm_section::StreamId;
-use ntmm_vmm::{AsId, BackingStore, HostFileStore, MemoryStore, NtStatus};
+use ntmm_vmm::{AsId, BackingStore, MemoryStore, NtStatus};
 
 /// `CREATE_NEW`.
 pub const CREATE_NEW: u32 = 1;
@@ -39,40 +43,11 @@ pub const INVALID_FILE_SIZE: u32 = 0xFFFF_FFFF;
 const READ_BITS: u32 = FILE_READ_DATA | FILE_EXECUTE;
 const WRITE_BITS: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
 
-/// The directory key of a path: the components below the volume's root, lower-cased and
-/// joined by `\`. As Win32 path normalisation does, repeated separators collapse, `.` is
-/// dropped and `..` removes the component before it, never climbing above the root; so no key
-/// names anything outside the volume (a host-directory volume maps keys to paths under its
-/// directory).
+/// The directory key of a path: its [`FileName`] (Win32 rules: separators, drive, `.` and
+/// `..` never above the root, trailing dots and spaces, device names, NUL, lengths) folded as
+/// NTFS folds names. No key names anything outside the volume.
 pub(crate) fn file_key(path: &str) -> R<String> {
-    let p = path.replace('/', "\\");
-    let p = p
-        .strip_prefix("C:")
-        .or_else(|| p.strip_prefix("c:"))
-        .unwrap_or(&p);
-    if p.is_empty() || p.ends_with('\\') {
-        return Err(Fail::Win32(ERROR_PATH_NOT_FOUND));
-    }
-    if p.chars()
-        .any(|c| matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') || (c as u32) < 32)
-    {
-        return Err(Fail::Win32(ERROR_INVALID_NAME));
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('\\') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    // A path ending in `.` or `..` names a directory, not a file.
-    if parts.is_empty() || matches!(p.rsplit('\\').next(), Some("." | "..")) {
-        return Err(Fail::Win32(ERROR_PATH_NOT_FOUND));
-    }
-    Ok(parts.join("\\").to_lowercase())
+    Ok(FileName::parse(path)?.key())
 }
 
 /// A zero-filled buffer of `len` bytes, or `ERROR_NOT_ENOUGH_MEMORY` where the host cannot
@@ -86,82 +61,85 @@ fn zeroed(len: usize) -> R<Vec<u8>> {
 }
 
 impl System {
-    fn new_store(&self, key: &str, existing_on_host: bool) -> R<Box<dyn BackingStore>> {
-        Ok(match &self.volume {
-            Volume::Memory => Box::new(MemoryStore::new()),
-            Volume::HostDirectory(dir) => {
-                let path = dir.join(key.replace('\\', "/"));
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|_| Fail::Win32(ERROR_PATH_NOT_FOUND))?;
-                }
-                let s = if existing_on_host {
-                    HostFileStore::open(&path)
-                } else {
-                    HostFileStore::create(&path, ntmm_vmm::ByteCount::new(0))
-                };
-                Box::new(s.map_err(|_| Fail::Win32(ERROR_ACCESS_DENIED))?)
+    /// Where this system keeps its files.
+    pub fn volume(&self) -> &crate::system::Volume {
+        &self.volume
+    }
+
+    /// A new, empty store for the file `name` (on a host volume: the host file, created).
+    fn create_store(&self, name: &FileName) -> R<(Box<dyn BackingStore>, Option<HostName>)> {
+        Ok(match &self.host {
+            None => (Box::new(MemoryStore::new()), None),
+            Some(v) => {
+                let (host, file) = v.create(name)?;
+                (Box::new(store_of(v, &host, file)?), Some(host))
             }
         })
     }
 
-    /// The stream of an existing file (a host volume also finds files already on disk).
-    fn lookup_file(&self, om: &mut ObjectManager, key: &str) -> R<Option<DirectoryEntry>> {
-        if let Some(e) = om.files.get(key) {
+    /// The stream of an existing file (a host volume also finds files already on disk, by
+    /// their folded names).
+    fn lookup_file(&self, om: &mut ObjectManager, name: &FileName) -> R<Option<DirectoryEntry>> {
+        let key = name.key();
+        if let Some(e) = om.files.get(&key) {
             return Ok(Some(e.clone()));
         }
-        if let Volume::HostDirectory(dir) = &self.volume {
-            if dir.join(key.replace('\\', "/")).is_file() {
-                let stream = self.ex.create_stream(self.new_store(key, true)?);
-                let e = DirectoryEntry {
-                    stream,
-                    delete_pending: false,
-                };
-                om.files.insert(key.to_string(), e.clone());
+        if let Some(v) = &self.host {
+            if let Some((host, file)) = v.open_existing(name)? {
+                let store = store_of(v, &host, file)?;
+                let e = self.add_file(om, key, Box::new(store), Some(host));
                 return Ok(Some(e));
             }
         }
         Ok(None)
     }
 
-    /// Registers a new file under `key` whose data lives in `store`.
-    fn add_file(&self, om: &mut ObjectManager, key: String, store: Box<dyn BackingStore>) {
+    /// Registers a new file under `key` whose data lives in `store` (on a host volume, in the
+    /// host file spelled `host`).
+    fn add_file(
+        &self,
+        om: &mut ObjectManager,
+        key: String,
+        store: Box<dyn BackingStore>,
+        host: Option<HostName>,
+    ) -> DirectoryEntry {
         let stream = self.ex.create_stream(store);
-        om.files.insert(
-            key,
-            DirectoryEntry {
-                stream,
-                delete_pending: false,
-            },
-        );
+        let e = DirectoryEntry {
+            stream,
+            delete_pending: false,
+            host,
+        };
+        om.files.insert(key, e.clone());
+        e
     }
 
     /// Creates a file in the volume (the scenario's `file` directive and tests).
     pub fn create_volume_file(&self, path: &str, contents: &[u8]) -> Result<(), Win32Error> {
         let mut om = self.om.lock();
-        let key = file_key(path).map_err(|f| f.win32())?;
-        if let Some(old) = om.files.get(&key).cloned() {
+        let name = FileName::parse(path).map_err(|f| f.win32())?;
+        let key = name.key();
+        if let Some(old) = self.lookup_file(&mut om, &name).map_err(|f| f.win32())? {
             if self.ex.is_user_mapped(old.stream).unwrap_or(true)
                 || !om.open_files(old.stream, None).is_empty()
             {
                 return Err(Win32Error(ERROR_SHARING_VIOLATION));
             }
             om.files.remove(&key);
-            self.remove_stream(old.stream, &key)
+            self.remove_stream(old.stream, &old)
                 .map_err(|f| f.win32())?;
         }
-        let mut store = self.new_store(&key, false).map_err(|f| f.win32())?;
+        let (mut store, host) = self.create_store(&name).map_err(|f| f.win32())?;
         store
             .set_size(ntmm_vmm::ByteCount::new(contents.len() as u64))
-            .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
+            .map_err(|e| Win32Error(dos_error(e.status)))?;
         for (i, chunk) in contents.chunks(4096).enumerate() {
             let mut page = [0u8; 4096];
             page[..chunk.len()].copy_from_slice(chunk);
             store
                 .write_page(i as u64, &page)
-                .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
+                .map_err(|e| Win32Error(dos_error(e.status)))?;
         }
-        self.add_file(&mut om, key, store);
+        self.add_file(&mut om, key, store, host);
         Ok(())
     }
 
@@ -177,7 +155,7 @@ impl System {
         if om.files.contains_key(&key) {
             return Err(Win32Error(ERROR_FILE_EXISTS));
         }
-        self.add_file(&mut om, key, store);
+        self.add_file(&mut om, key, store, None);
         Ok(())
     }
 
@@ -195,9 +173,9 @@ impl System {
         len: u64,
     ) -> Result<Vec<u8>, Win32Error> {
         let mut om = self.om.lock();
-        let key = file_key(path).map_err(|f| f.win32())?;
+        let name = FileName::parse(path).map_err(|f| f.win32())?;
         let e = self
-            .lookup_file(&mut om, &key)
+            .lookup_file(&mut om, &name)
             .map_err(|f| f.win32())?
             .ok_or(Win32Error(ERROR_FILE_NOT_FOUND))?;
         let size = self
@@ -214,10 +192,13 @@ impl System {
         Ok(buf)
     }
 
-    pub(crate) fn remove_stream(&self, stream: StreamId, key: &str) -> R<()> {
+    /// Deletes a file's stream and, on a host volume, its host file (never through a link).
+    pub(crate) fn remove_stream(&self, stream: StreamId, entry: &DirectoryEntry) -> R<()> {
         self.ex.delete_stream(stream)?;
-        if let Volume::HostDirectory(dir) = &self.volume {
-            let _ = std::fs::remove_file(dir.join(key.replace('\\', "/")));
+        if let (Some(v), Some(host)) = (&self.host, &entry.host) {
+            if let Err(e) = v.remove(host) {
+                tracing::warn!(?host, ?e, "host file of a deleted file not removed");
+            }
         }
         Ok(())
     }
@@ -281,9 +262,10 @@ impl System {
         if !(CREATE_NEW..=TRUNCATE_EXISTING).contains(&disposition) || share & !7 != 0 {
             return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
         }
-        let key = file_key(path)?;
+        let name = FileName::parse(path)?;
+        let key = name.key();
         let access = map_generic(ObjectType::File, access);
-        let existing = self.lookup_file(&mut om, &key)?;
+        let existing = self.lookup_file(&mut om, &name)?;
         let (stream, existed) = match existing {
             Some(e) => {
                 if e.delete_pending {
@@ -309,15 +291,9 @@ impl System {
                 if matches!(disposition, OPEN_EXISTING | TRUNCATE_EXISTING) {
                     return Err(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND.into());
                 }
-                let stream = self.ex.create_stream(self.new_store(&key, false)?);
-                om.files.insert(
-                    key.clone(),
-                    DirectoryEntry {
-                        stream,
-                        delete_pending: false,
-                    },
-                );
-                (stream, false)
+                let (store, host) = self.create_store(&name)?;
+                let e = self.add_file(&mut om, key.clone(), store, host);
+                (e.stream, false)
             }
         };
         let id = om.add_object(
@@ -510,9 +486,10 @@ impl System {
             om.processes
                 .get(&pid)
                 .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
-            let key = file_key(path)?;
+            let name = FileName::parse(path)?;
+            let key = name.key();
             let e = self
-                .lookup_file(&mut om, &key)?
+                .lookup_file(&mut om, &name)?
                 .ok_or(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND)?;
             if e.delete_pending {
                 return Err(Fail::Win32(ERROR_ACCESS_DENIED));
@@ -526,7 +503,7 @@ impl System {
             }
             if open.is_empty() {
                 om.files.remove(&key);
-                self.remove_stream(e.stream, &key)?;
+                self.remove_stream(e.stream, &e)?;
             } else if let Some(d) = om.files.get_mut(&key) {
                 d.delete_pending = true;
             }
@@ -542,8 +519,8 @@ mod tests {
 
     #[test]
     fn test_file_keys_normalise_separators_case_and_drive() {
-        assert_eq!(file_key("C:\\Dir/File.BIN").unwrap(), "dir\\file.bin");
-        assert_eq!(file_key("/data.bin").unwrap(), "data.bin");
+        assert_eq!(file_key("C:\\Dir/File.BIN").unwrap(), "DIR\\FILE.BIN");
+        assert_eq!(file_key("/data.bin").unwrap(), "DATA.BIN");
         assert!(matches!(
             file_key(""),
             Err(Fail::Win32(ERROR_PATH_NOT_FOUND))
@@ -558,10 +535,10 @@ mod tests {
     /// volume's root, so no name reaches outside a host-directory volume.
     #[test]
     fn test_file_keys_resolve_dot_components_inside_the_volume() {
-        assert_eq!(file_key("a\\..\\..\\b.bin").unwrap(), "b.bin");
-        assert_eq!(file_key("..\\..\\etc/passwd").unwrap(), "etc\\passwd");
-        assert_eq!(file_key("C:\\x\\.\\y\\\\Z.bin").unwrap(), "x\\y\\z.bin");
-        assert_eq!(file_key("d\\e\\..\\f").unwrap(), "d\\f");
+        assert_eq!(file_key("a\\..\\..\\b.bin").unwrap(), "B.BIN");
+        assert_eq!(file_key("..\\..\\etc/passwd").unwrap(), "ETC\\PASSWD");
+        assert_eq!(file_key("C:\\x\\.\\y\\\\Z.bin").unwrap(), "X\\Y\\Z.BIN");
+        assert_eq!(file_key("d\\e\\..\\f").unwrap(), "D\\F");
         for dir in ["..", ".", "a\\..", "a\\.", "\\"] {
             assert!(
                 matches!(file_key(dir), Err(Fail::Win32(ERROR_PATH_NOT_FOUND))),

@@ -18,6 +18,8 @@
 pub mod access;
 /// Every constant the scenario language names.
 pub mod constants;
+/// Win32 file names on the volume (`RtlDosPathNameToNtPathName_U`) and NTFS's name folding.
+pub mod dos_path;
 /// Files and the volume.
 pub mod files;
 /// Sections and views.
@@ -28,6 +30,8 @@ pub mod memory;
 pub mod object;
 /// The system: processes, handles, events, memory access.
 pub mod system;
+/// Host-directory volumes: every host path resolved beneath the volume's root.
+mod volume;
 /// Win32 error codes and the NTSTATUS translation.
 pub mod win32;
 

@@ -134,6 +134,8 @@ pub struct ProcessState {
 pub struct DirectoryEntry {
     pub(crate) stream: StreamId,
     pub(crate) delete_pending: bool,
+    /// On a host volume, the file's components as spelled in the host directory.
+    pub(crate) host: Option<crate::volume::HostName>,
 }
 
 /// The object manager's state.

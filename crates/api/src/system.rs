@@ -111,19 +111,20 @@ pub struct System {
     pub(crate) ex: Executive,
     pub(crate) om: Mutex<ObjectManager>,
     pub(crate) volume: Volume,
+    /// The opened host directory of a `Volume::HostDirectory`.
+    pub(crate) host: Option<crate::volume::HostVolume>,
 }
 
 impl System {
     /// A system over a new machine.
     pub fn new(config: SystemConfig) -> Result<Self, Win32Error> {
         let ex = Executive::new(config.vmm).map_err(|e| Win32Error(section_error(&e)))?;
-        if let Volume::HostDirectory(dir) = &config.volume {
-            std::fs::create_dir_all(dir).map_err(|_| Win32Error(ERROR_PATH_NOT_FOUND))?;
-        }
+        let host = crate::volume::open_volume(&config.volume)?;
         Ok(System {
             ex,
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
+            host,
         })
     }
 
@@ -134,13 +135,12 @@ impl System {
     ) -> Result<Self, Win32Error> {
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
             .map_err(|e| Win32Error(vmm_error(&e)))?;
-        if let Volume::HostDirectory(dir) = &config.volume {
-            std::fs::create_dir_all(dir).map_err(|_| Win32Error(ERROR_PATH_NOT_FOUND))?;
-        }
+        let host = crate::volume::open_volume(&config.volume)?;
         Ok(System {
             ex: Executive::with_vmm(vmm),
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
+            host,
         })
     }
 
@@ -322,8 +322,9 @@ impl System {
                 .get(&f.key)
                 .is_some_and(|d| d.delete_pending && d.stream == f.stream);
             if pending && !self.ex.is_user_mapped(f.stream)? {
-                om.files.remove(&f.key);
-                self.remove_stream(f.stream, &f.key)?;
+                if let Some(d) = om.files.remove(&f.key) {
+                    self.remove_stream(f.stream, &d)?;
+                }
             }
         }
         Ok(())

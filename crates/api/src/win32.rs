@@ -59,6 +59,9 @@ errors! {
     ERROR_IO_DEVICE = 1117;
     ERROR_DIR_NOT_EMPTY = 145;
     ERROR_BAD_PATHNAME = 161;
+    ERROR_DISK_FULL = 112;
+    ERROR_FILENAME_EXCED_RANGE = 206;
+    ERROR_CANT_ACCESS_FILE = 1920;
 }
 
 /// A Win32 error code (what `GetLastError` returns).
@@ -206,6 +209,13 @@ pub fn dos_error(status: NtStatus) -> u32 {
         (NtStatus::STATUS_PROCESS_IS_TERMINATING, ERROR_ACCESS_DENIED),
         (NtStatus::STATUS_DATATYPE_MISALIGNMENT, ERROR_NOACCESS),
         (NtStatus::STATUS_PARTIAL_COPY, ERROR_PARTIAL_COPY),
+        (NtStatus::STATUS_DISK_FULL, ERROR_DISK_FULL),
+        (NtStatus::STATUS_FILE_IS_A_DIRECTORY, ERROR_ACCESS_DENIED),
+        (NtStatus::STATUS_NAME_TOO_LONG, ERROR_FILENAME_EXCED_RANGE),
+        (
+            NtStatus::STATUS_IO_REPARSE_TAG_NOT_HANDLED,
+            ERROR_CANT_ACCESS_FILE,
+        ),
     ];
     TABLE
         .iter()

@@ -67,3 +67,10 @@ pub const MAX_SECTION_SIZE: u64 = 0x8000_0000_0000;
 /// modelled paged-pool budget of 8 GiB: 4 TiB. Larger ones fail with
 /// `STATUS_INSUFFICIENT_RESOURCES`, as 8 TiB does on x64 (F8); 8 GiB succeeds.
 pub const MAX_PAGEFILE_SECTION_SIZE: u64 = 0x400_0000_0000;
+
+/// The largest file a volume holds: NTFS's maximum file size with 4 KiB clusters,
+/// 16 TiB − 64 KiB. Growing a file past it (`SetEndOfFile`, `WriteFile`, a growing
+/// `CreateFileMapping` or `NtExtendSection`) fails with `STATUS_DISK_FULL`, on memory and host
+/// volumes alike (a host file system with a smaller limit gives the same status from its own
+/// `EFBIG`).
+pub const MAX_FILE_SIZE: u64 = 0x0000_0FFF_FFFF_0000;

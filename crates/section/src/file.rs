@@ -86,6 +86,14 @@ impl State {
             return Ok(());
         }
         let s = self.stream(id)?.clone();
+        if size > crate::consts::MAX_FILE_SIZE {
+            return Err(ntmm_vmm::VmmError::from(ntmm_vmm::StoreError::new(
+                ntmm_vmm::StoreOp::Resize,
+                0,
+                ntmm_vmm::NtStatus::STATUS_DISK_FULL,
+            ))
+            .into());
+        }
         vmm.with_store(s.store, |st| st.set_size(ByteCount::new(size)))?
             .map_err(ntmm_vmm::VmmError::from)?;
         if let Some(ca) = s.data_ca {

@@ -46,6 +46,18 @@ impl HostFileStore {
         })
     }
 
+    /// A store over a host file already opened (read-write) by the caller, which has checked
+    /// what it is (a volume opens its files beneath its root and never through a link);
+    /// `path` is only for display. Its current length is the size.
+    pub fn from_file(file: File, path: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let size = file.metadata()?.len();
+        Ok(HostFileStore {
+            path: path.into(),
+            file,
+            size,
+        })
+    }
+
     /// The host path.
     pub fn path(&self) -> &Path {
         &self.path

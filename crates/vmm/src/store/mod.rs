@@ -51,11 +51,34 @@ impl StoreError {
     pub fn new(op: StoreOp, page: u64, status: NtStatus) -> Self {
         StoreError { op, page, status }
     }
-    /// A host I/O error, reported as `STATUS_UNEXPECTED_IO_ERROR`.
+    /// A host I/O error: a full host file system or a file past the host's size limit
+    /// (`ENOSPC`, `EDQUOT`, `EFBIG`) is `STATUS_DISK_FULL`, as NTFS reports a volume that
+    /// cannot hold the data; anything else is `STATUS_UNEXPECTED_IO_ERROR`.
     pub fn host(op: StoreOp, page: u64, err: &std::io::Error) -> Self {
         tracing::warn!(?op, page, %err, "host store I/O failed");
-        StoreError::new(op, page, NtStatus::STATUS_UNEXPECTED_IO_ERROR)
+        let status = if host_disk_full(err) {
+            NtStatus::STATUS_DISK_FULL
+        } else {
+            NtStatus::STATUS_UNEXPECTED_IO_ERROR
+        };
+        StoreError::new(op, page, status)
     }
+}
+
+/// Whether a host I/O error says the disk is full or the file too large.
+#[cfg(unix)]
+fn host_disk_full(err: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(
+        Errno::from_io_error(err),
+        Some(Errno::NOSPC | Errno::DQUOT | Errno::FBIG)
+    )
+}
+
+/// Whether a host I/O error says the disk is full or the file too large.
+#[cfg(not(unix))]
+fn host_disk_full(_err: &std::io::Error) -> bool {
+    false
 }
 
 /// Page-granular storage behind a file or the pagefile.
@@ -132,6 +155,31 @@ pub(crate) fn page_extent(page: u64, size: u64) -> Option<(u64, usize)> {
     }
     let len = (size - start).min(PAGE_SIZE) as usize;
     Some((start, len))
+}
+
+#[cfg(all(test, unix))]
+mod host_error_tests {
+    use super::*;
+
+    #[test]
+    fn test_host_disk_full_errors_are_status_disk_full() {
+        for errno in [
+            rustix::io::Errno::NOSPC,
+            rustix::io::Errno::DQUOT,
+            rustix::io::Errno::FBIG,
+        ] {
+            let e = std::io::Error::from_raw_os_error(errno.raw_os_error());
+            assert_eq!(
+                StoreError::host(StoreOp::Resize, 0, &e).status,
+                NtStatus::STATUS_DISK_FULL
+            );
+        }
+        let e = std::io::Error::from_raw_os_error(rustix::io::Errno::IO.raw_os_error());
+        assert_eq!(
+            StoreError::host(StoreOp::Write, 3, &e).status,
+            NtStatus::STATUS_UNEXPECTED_IO_ERROR
+        );
+    }
 }
 
 #[cfg(test)]
