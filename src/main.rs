@@ -131,6 +131,7 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   write(p, \"hello\")   x = read(p, 5)   write32(p, 7)   read32(p)
   expect read(p, 5) == \"hello\"
   file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
+  crash                a power loss: only durable file data survives; new machine, no processes
   show pte p   show pfn 0x12   show vad A   show section h   show memory
   draw                 print the machine as a tree
   help / quit";
@@ -208,6 +209,8 @@ fn run_tour(
             return ExitCode::FAILURE;
         }
     }
+    r.finish();
+    print!("{}", r.take_output());
     let (passed, failed) = r.counts();
     println!("{}", summary(passed, failed));
     if failed == 0 {
@@ -301,6 +304,8 @@ fn repl(opts: &Options) -> ExitCode {
             Err(e) => println!("parse error: column {}: {}", e.col, e.message),
         }
     }
+    runner.finish();
+    print!("{}", runner.take_output());
     let (passed, failed) = runner.counts();
     println!("{}", summary(passed, failed));
     ExitCode::SUCCESS

@@ -25,6 +25,8 @@ pub const OPEN_ALWAYS: u32 = 4;
 pub const TRUNCATE_EXISTING: u32 = 5;
 /// `FILE_ATTRIBUTE_NORMAL`.
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
+/// `FILE_FLAG_WRITE_THROUGH`: writes through the handle are durable before they return.
+pub const FILE_FLAG_WRITE_THROUGH: u32 = 0x8000_0000;
 /// `FILE_BEGIN`.
 pub const FILE_BEGIN: u32 = 0;
 /// `FILE_CURRENT`.
@@ -155,12 +157,17 @@ impl System {
             .set_size(ntmm_vmm::ByteCount::new(contents.len() as u64))
             .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
         for (i, chunk) in contents.chunks(4096).enumerate() {
+            if chunk.iter().all(|&b| b == 0) {
+                continue; // the store reads zeros there already
+            }
             let mut page = [0u8; 4096];
             page[..chunk.len()].copy_from_slice(chunk);
             store
                 .write_page(i as u64, &page)
                 .map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
         }
+        // The volume's files are there before the scenario: durable, as if flushed long ago.
+        store.flush().map_err(|_| Win32Error(ERROR_IO_DEVICE))?;
         self.add_file(&mut om, key, store);
         Ok(())
     }
@@ -273,6 +280,7 @@ impl System {
         share: u32,
         inherit: bool,
         disposition: u32,
+        flags: u32,
     ) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
         om.processes
@@ -327,6 +335,7 @@ impl System {
                 access,
                 share,
                 position: 0,
+                write_through: flags & FILE_FLAG_WRITE_THROUGH != 0,
             }),
             0,
         );
@@ -343,9 +352,9 @@ impl System {
         share: u32,
         inherit: bool,
         disposition: u32,
-        _flags: u32,
+        flags: u32,
     ) -> Result<Handle, Win32Error> {
-        let r = self.open_file(pid, path, access, share, inherit, disposition);
+        let r = self.open_file(pid, path, access, share, inherit, disposition, flags);
         let (h, existed) = self.win32(pid, r)?;
         let always = matches!(disposition, OPEN_ALWAYS | CREATE_ALWAYS);
         self.report_existing(pid, existed && always);
@@ -393,7 +402,7 @@ impl System {
     }
 
     /// `WriteFile` at the file pointer (at the end for append-only handles): returns the bytes
-    /// written.
+    /// written. Through a `FILE_FLAG_WRITE_THROUGH` handle the write is durable on return.
     pub fn write_file(&self, pid: AsId, h: Handle, data: &[u8]) -> Result<u32, Win32Error> {
         let r = (|| {
             let mut om = self.om.lock();
@@ -406,7 +415,11 @@ impl System {
             } else {
                 f.position
             };
-            let n = self.ex.write_file(f.stream, at, data)?;
+            let n = if f.write_through {
+                self.ex.write_file_through(f.stream, at, data)?
+            } else {
+                self.ex.write_file(f.stream, at, data)?
+            };
             Self::set_position(&mut om, pid, h, at + n as u64)?;
             u32::try_from(n).map_err(|_| Fail::Win32(ERROR_INVALID_PARAMETER))
         })();
@@ -488,7 +501,8 @@ impl System {
         Ok(size)
     }
 
-    /// `FlushFileBuffers`: every modified cached page of the file reaches the disk.
+    /// `FlushFileBuffers`: every modified cached page of the file reaches the disk, and the
+    /// file's data and size on the disk become durable (`IRP_MJ_FLUSH_BUFFERS`).
     pub fn flush_file_buffers(&self, pid: AsId, h: Handle) -> Result<(), Win32Error> {
         let r = (|| {
             let om = self.om.lock();

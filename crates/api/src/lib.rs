@@ -26,6 +26,7 @@ pub mod mapping;
 pub mod memory;
 /// The object manager.
 pub mod object;
+pub mod shutdown;
 /// The system: processes, handles, events, memory access.
 pub mod system;
 /// Win32 error codes and the NTSTATUS translation.
@@ -40,5 +41,6 @@ pub use ntmm_section::consts::*;
 pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};
 pub use ntmm_vmm::{AsId, NtStatus, Va};
 pub use object::Handle;
+pub use shutdown::{CrashReport, ShutdownError, ShutdownFailure, ShutdownReport};
 pub use system::{System, SystemConfig, SystemInfo, Volume};
 pub use win32::*;

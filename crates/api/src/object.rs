@@ -58,6 +58,9 @@ pub struct FileObject {
     pub(crate) access: u32,
     pub(crate) share: u32,
     pub(crate) position: u64,
+    /// Opened with `FILE_FLAG_WRITE_THROUGH` (`FO_WRITE_THROUGH`): writes through it, and
+    /// flushes of views of sections created from it, are durable before they return.
+    pub(crate) write_through: bool,
 }
 
 /// A section object as the object manager holds it.

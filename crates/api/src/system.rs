@@ -111,6 +111,7 @@ pub struct System {
     pub(crate) ex: Executive,
     pub(crate) om: Mutex<ObjectManager>,
     pub(crate) volume: Volume,
+    pub(crate) lifecycle: crate::shutdown::Lifecycle,
 }
 
 impl System {
@@ -124,6 +125,7 @@ impl System {
             ex,
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
+            lifecycle: Default::default(),
         })
     }
 
@@ -141,6 +143,7 @@ impl System {
             ex: Executive::with_vmm(vmm),
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
+            lifecycle: Default::default(),
         })
     }
 
@@ -199,6 +202,7 @@ impl System {
             None => Vec::new(),
         };
         let pid = self.ex.create_process();
+        self.lifecycle.running();
         let object = om.add_object(Body::Process(pid), 1);
         for (_, e) in &inherited {
             if let Some(o) = om.objects.get_mut(&e.object) {

@@ -421,6 +421,10 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     StmtKind::FlushModified
                 }
+                "crash" if self.peek_at(1).is_none() => {
+                    self.pos += 1;
+                    StmtKind::Crash
+                }
                 "show" => {
                     self.pos += 1;
                     let wc = self.col();
