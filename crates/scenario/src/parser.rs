@@ -569,6 +569,13 @@ mod tests {
         parse(src).unwrap().statements.remove(0)
     }
 
+    /// `crash` is a directive alone on its line; elsewhere the word is a name.
+    #[test]
+    fn test_crash_is_a_directive() {
+        assert_eq!(one("crash").kind, StmtKind::Crash);
+        assert!(matches!(one("crash = 1").kind, StmtKind::Assign { .. }));
+    }
+
     #[test]
     fn test_every_directive_parses() {
         let src = r#"

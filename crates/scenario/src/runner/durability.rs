@@ -59,3 +59,47 @@ pub(super) fn crash(r: &mut Runner) -> Result<String, StmtError> {
         if n == 1 { "its" } else { "their" },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::runner::{Options, Runner};
+    use ntmm_vmm::{FaultyStore, MemoryStore};
+
+    /// A shutdown that cannot write a page says so: a FAIL line (or a JSON object) naming the
+    /// file, the page and the NTSTATUS, counted as a failure.
+    #[test]
+    fn test_a_failed_shutdown_write_is_a_failure_in_the_output() {
+        for json in [false, true] {
+            let opts = Options {
+                json,
+                ..Options::default()
+            };
+            let mut r = Runner::new("t.ntm", &opts);
+            let (store, plan) = FaultyStore::new(MemoryStore::with_contents(&[0u8; 0x2000]));
+            r.system()
+                .unwrap()
+                .attach_volume_file("f.bin", Box::new(store))
+                .unwrap();
+            let src = "process A\n\
+                hf = CreateFile(\"f.bin\", GENERIC_READ | GENERIC_WRITE, 7, NULL, OPEN_EXISTING, 0, NULL)\n\
+                hm = CreateFileMapping(hf, NULL, PAGE_READWRITE, 0, 0, NULL)\n\
+                p = MapViewOfFile(hm, FILE_MAP_WRITE, 0, 0, 0)\n\
+                write(p + 0x1000, \"lost?\")\n";
+            r.run_script(&crate::parse(src).unwrap());
+            r.take_output();
+            plan.fail_nth_write(1);
+            r.finish();
+            let out = r.take_output();
+            assert_eq!(r.counts().1, 1, "{out}");
+            let want =
+                "shutdown: file \"f.bin\" page 1 could not be written: STATUS_DEVICE_DATA_ERROR";
+            if json {
+                let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+                assert_eq!(v["pass"], false);
+                assert_eq!(v["result"], format!("error: {want}"));
+            } else {
+                assert_eq!(out, format!("FAIL t.ntm: {want}\n"));
+            }
+        }
+    }
+}
