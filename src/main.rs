@@ -140,6 +140,7 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   write(p, \"hello\")   x = read(p, 5)   write32(p, 7)   read32(p)
   expect read(p, 5) == \"hello\"
   file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
+  crash                a power loss: only durable file data survives; new machine, no processes
   show pte p   show pfn 0x12   show vad A   show section h   show memory
   draw                 print the machine as a tree
   help / quit";
@@ -217,6 +218,8 @@ fn run_tour(
             return ExitCode::FAILURE;
         }
     }
+    r.finish();
+    out!("{}", r.take_output());
     let (passed, failed) = r.counts();
     outln!("{}", summary(passed, failed));
     if failed == 0 {
@@ -373,6 +376,8 @@ fn repl(opts: &Options) -> ExitCode {
             }
         }
     }
+    runner.finish();
+    out!("{}", runner.take_output());
     let (passed, failed) = runner.counts();
     let failed = failed + rejected;
     outln!("{}", summary(passed, failed));

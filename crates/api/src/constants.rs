@@ -78,6 +78,7 @@ const NAMED: &[(&str, u64)] = &[
     ("OPEN_ALWAYS", OPEN_ALWAYS as u64),
     ("TRUNCATE_EXISTING", TRUNCATE_EXISTING as u64),
     ("FILE_ATTRIBUTE_NORMAL", FILE_ATTRIBUTE_NORMAL as u64),
+    ("FILE_FLAG_WRITE_THROUGH", FILE_FLAG_WRITE_THROUGH as u64),
     ("FILE_BEGIN", FILE_BEGIN as u64),
     ("FILE_CURRENT", FILE_CURRENT as u64),
     ("FILE_END", FILE_END as u64),
@@ -127,6 +128,7 @@ mod tests {
         assert_eq!(constant("STATUS_SECTION_PROTECTION"), Some(0xC000_004E));
         assert_eq!(constant("INVALID_HANDLE_VALUE"), Some(u64::MAX));
         assert_eq!(constant("GENERIC_READ"), Some(0x8000_0000));
+        assert_eq!(constant("FILE_FLAG_WRITE_THROUGH"), Some(0x8000_0000));
         assert_eq!(constant("NOT_A_CONSTANT"), None);
     }
 }

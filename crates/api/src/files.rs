@@ -29,6 +29,8 @@ pub const OPEN_ALWAYS: u32 = 4;
 pub const TRUNCATE_EXISTING: u32 = 5;
 /// `FILE_ATTRIBUTE_NORMAL`.
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
+/// `FILE_FLAG_WRITE_THROUGH`: writes through the handle are durable before they return.
+pub const FILE_FLAG_WRITE_THROUGH: u32 = 0x8000_0000;
 /// `FILE_BEGIN`.
 pub const FILE_BEGIN: u32 = 0;
 /// `FILE_CURRENT`.
@@ -46,6 +48,7 @@ const WRITE_BITS: u32 = FILE_WRITE_DATA | FILE_APPEND_DATA;
 /// The directory key of a path: its [`FileName`] (Win32 rules: separators, drive, `.` and
 /// `..` never above the root, trailing dots and spaces, device names, NUL, lengths) folded as
 /// NTFS folds names. No key names anything outside the volume.
+#[cfg(test)]
 pub(crate) fn file_key(path: &str) -> R<String> {
     Ok(FileName::parse(path)?.key())
 }
@@ -87,19 +90,19 @@ impl System {
         if let Some(v) = &self.host {
             if let Some((host, file)) = v.open_existing(name)? {
                 let store = store_of(v, &host, file)?;
-                let e = self.add_file(om, key, Box::new(store), Some(host));
+                let e = self.add_file(om, name, Box::new(store), Some(host));
                 return Ok(Some(e));
             }
         }
         Ok(None)
     }
 
-    /// Registers a new file under `key` whose data lives in `store` (on a host volume, in the
-    /// host file spelled `host`).
+    /// Registers a new file `name` (under its key) whose data lives in `store` (on a host
+    /// volume, in the host file spelled `host`).
     fn add_file(
         &self,
         om: &mut ObjectManager,
-        key: String,
+        name: &FileName,
         store: Box<dyn BackingStore>,
         host: Option<HostName>,
     ) -> DirectoryEntry {
@@ -107,9 +110,10 @@ impl System {
         let e = DirectoryEntry {
             stream,
             delete_pending: false,
+            name: name.display(),
             host,
         };
-        om.files.insert(key, e.clone());
+        om.files.insert(name.key(), e.clone());
         e
     }
 
@@ -133,13 +137,18 @@ impl System {
             .set_size(ntmm_vmm::ByteCount::new(contents.len() as u64))
             .map_err(|e| Win32Error(dos_error(e.status)))?;
         for (i, chunk) in contents.chunks(4096).enumerate() {
+            if chunk.iter().all(|&b| b == 0) {
+                continue; // the store reads zeros there already
+            }
             let mut page = [0u8; 4096];
             page[..chunk.len()].copy_from_slice(chunk);
             store
                 .write_page(i as u64, &page)
                 .map_err(|e| Win32Error(dos_error(e.status)))?;
         }
-        self.add_file(&mut om, key, store, host);
+        // The volume's files are there before the scenario: durable, as if flushed long ago.
+        store.flush().map_err(|e| Win32Error(dos_error(e.status)))?;
+        self.add_file(&mut om, &name, store, host);
         Ok(())
     }
 
@@ -151,11 +160,11 @@ impl System {
         store: Box<dyn BackingStore>,
     ) -> Result<(), Win32Error> {
         let mut om = self.om.lock();
-        let key = file_key(path).map_err(|f| f.win32())?;
-        if om.files.contains_key(&key) {
+        let name = FileName::parse(path).map_err(|f| f.win32())?;
+        if om.files.contains_key(&name.key()) {
             return Err(Win32Error(ERROR_FILE_EXISTS));
         }
-        self.add_file(&mut om, key, store, None);
+        self.add_file(&mut om, &name, store, None);
         Ok(())
     }
 
@@ -254,6 +263,7 @@ impl System {
         share: u32,
         inherit: bool,
         disposition: u32,
+        flags: u32,
     ) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
         om.processes
@@ -292,7 +302,7 @@ impl System {
                     return Err(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND.into());
                 }
                 let (store, host) = self.create_store(&name)?;
-                let e = self.add_file(&mut om, key.clone(), store, host);
+                let e = self.add_file(&mut om, &name, store, host);
                 (e.stream, false)
             }
         };
@@ -303,6 +313,7 @@ impl System {
                 access,
                 share,
                 position: 0,
+                write_through: flags & FILE_FLAG_WRITE_THROUGH != 0,
             }),
             0,
         );
@@ -319,9 +330,9 @@ impl System {
         share: u32,
         inherit: bool,
         disposition: u32,
-        _flags: u32,
+        flags: u32,
     ) -> Result<Handle, Win32Error> {
-        let r = self.open_file(pid, path, access, share, inherit, disposition);
+        let r = self.open_file(pid, path, access, share, inherit, disposition, flags);
         let (h, existed) = self.win32(pid, r)?;
         let always = matches!(disposition, OPEN_ALWAYS | CREATE_ALWAYS);
         self.report_existing(pid, existed && always);
@@ -369,7 +380,7 @@ impl System {
     }
 
     /// `WriteFile` at the file pointer (at the end for append-only handles): returns the bytes
-    /// written.
+    /// written. Through a `FILE_FLAG_WRITE_THROUGH` handle the write is durable on return.
     pub fn write_file(&self, pid: AsId, h: Handle, data: &[u8]) -> Result<u32, Win32Error> {
         let r = (|| {
             let mut om = self.om.lock();
@@ -382,7 +393,11 @@ impl System {
             } else {
                 f.position
             };
-            let n = self.ex.write_file(f.stream, at, data)?;
+            let n = if f.write_through {
+                self.ex.write_file_through(f.stream, at, data)?
+            } else {
+                self.ex.write_file(f.stream, at, data)?
+            };
             Self::set_position(&mut om, pid, h, at + n as u64)?;
             u32::try_from(n).map_err(|_| Fail::Win32(ERROR_INVALID_PARAMETER))
         })();
@@ -464,7 +479,8 @@ impl System {
         Ok(size)
     }
 
-    /// `FlushFileBuffers`: every modified cached page of the file reaches the disk.
+    /// `FlushFileBuffers`: every modified cached page of the file reaches the disk, and the
+    /// file's data and size on the disk become durable (`IRP_MJ_FLUSH_BUFFERS`).
     pub fn flush_file_buffers(&self, pid: AsId, h: Handle) -> Result<(), Win32Error> {
         let r = (|| {
             let om = self.om.lock();

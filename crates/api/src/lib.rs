@@ -28,6 +28,7 @@ pub mod mapping;
 pub mod memory;
 /// The object manager.
 pub mod object;
+pub mod shutdown;
 /// The system: processes, handles, events, memory access.
 pub mod system;
 /// Host-directory volumes: every host path resolved beneath the volume's root.
@@ -44,5 +45,6 @@ pub use ntmm_section::consts::*;
 pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};
 pub use ntmm_vmm::{AsId, NtStatus, Va};
 pub use object::Handle;
+pub use shutdown::{CrashReport, ShutdownError, ShutdownFailure, ShutdownReport};
 pub use system::{System, SystemConfig, SystemInfo, Volume};
 pub use win32::*;

@@ -56,6 +56,7 @@ pub struct NtMapViewArgs {
 impl System {
     fn create_section_in(&self, pid: AsId, a: NtCreateSectionArgs<'_>) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
+        let mut write_through = false;
         let file = match a.file {
             None => None,
             Some(h) => {
@@ -63,6 +64,7 @@ impl System {
                 let Body::File(f) = &o.body else {
                     return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
                 };
+                write_through = f.write_through;
                 Some((
                     f.stream,
                     FileAccess {
@@ -88,6 +90,9 @@ impl System {
                     protection: a.protection,
                     attributes: a.attributes,
                 })?;
+                if write_through {
+                    sys.ex.set_section_write_through(id)?;
+                }
                 let writable =
                     matches!(a.protection & 0xFF, PAGE_READWRITE | PAGE_EXECUTE_READWRITE);
                 Ok(Body::Section(SectionObject {

@@ -58,6 +58,9 @@ pub struct FileObject {
     pub(crate) access: u32,
     pub(crate) share: u32,
     pub(crate) position: u64,
+    /// Opened with `FILE_FLAG_WRITE_THROUGH` (`FO_WRITE_THROUGH`): writes through it, and
+    /// flushes of views of sections created from it, are durable before they return.
+    pub(crate) write_through: bool,
 }
 
 /// A section object as the object manager holds it.
@@ -134,6 +137,8 @@ pub struct ProcessState {
 pub struct DirectoryEntry {
     pub(crate) stream: StreamId,
     pub(crate) delete_pending: bool,
+    /// The name as the scenario spelled it when the file was made or found (case kept).
+    pub(crate) name: String,
     /// On a host volume, the file's components as spelled in the host directory.
     pub(crate) host: Option<crate::volume::HostName>,
 }

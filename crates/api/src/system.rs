@@ -113,6 +113,7 @@ pub struct System {
     pub(crate) volume: Volume,
     /// The opened host directory of a `Volume::HostDirectory`.
     pub(crate) host: Option<crate::volume::HostVolume>,
+    pub(crate) lifecycle: crate::shutdown::Lifecycle,
 }
 
 impl System {
@@ -125,6 +126,7 @@ impl System {
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
             host,
+            lifecycle: Default::default(),
         })
     }
 
@@ -141,6 +143,7 @@ impl System {
             om: Mutex::new(ObjectManager::default()),
             volume: config.volume,
             host,
+            lifecycle: Default::default(),
         })
     }
 
@@ -199,6 +202,7 @@ impl System {
             None => Vec::new(),
         };
         let pid = self.ex.create_process();
+        self.lifecycle.running();
         let object = om.add_object(Body::Process(pid), 1);
         for (_, e) in &inherited {
             if let Some(o) = om.objects.get_mut(&e.object) {

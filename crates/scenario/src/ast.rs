@@ -49,6 +49,8 @@ pub enum StmtKind {
     Trim(Option<String>),
     /// `flush-modified`.
     FlushModified,
+    /// `crash`: a power loss; the scenario goes on on a new machine over what was durable.
+    Crash,
     /// `show …`.
     Show(Show),
     /// `expect …`.

@@ -425,6 +425,10 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     StmtKind::FlushModified
                 }
+                "crash" if self.peek_at(1).is_none() => {
+                    self.pos += 1;
+                    StmtKind::Crash
+                }
                 "show" => {
                     self.pos += 1;
                     let wc = self.col();
@@ -576,6 +580,13 @@ mod tests {
 
     fn one(src: &str) -> Stmt {
         parse(src).unwrap().statements.remove(0)
+    }
+
+    /// `crash` is a directive alone on its line; elsewhere the word is a name.
+    #[test]
+    fn test_crash_is_a_directive() {
+        assert_eq!(one("crash").kind, StmtKind::Crash);
+        assert!(matches!(one("crash = 1").kind, StmtKind::Assign { .. }));
     }
 
     #[test]

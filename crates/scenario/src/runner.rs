@@ -10,6 +10,8 @@ use ntmm_vmm::{Exception, VmmConfig, WriterPolicy};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+mod durability;
+
 /// How to run scenarios.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -500,6 +502,7 @@ impl Runner {
                 }
                 Ok(Done::result(s))
             }
+            StmtKind::Crash => self.crash(),
             StmtKind::Show(what) => {
                 let text = crate::show::show(self, what)?;
                 Ok(Done::result(format!("\n{}", text.trim_end())))
@@ -660,6 +663,24 @@ impl Runner {
         }
     }
 
+    /// `crash`: a power loss (runner/durability.rs).
+    fn crash(&mut self) -> Result<Done, StmtError> {
+        let r = durability::crash(self);
+        self.procs.clear();
+        self.current = None;
+        self.process_handles.clear();
+        r.map(Done::result)
+    }
+
+    /// Ends the run as Windows shuts down (runner/durability.rs): every process exits and
+    /// everything written reaches the volume durably. Anything that could not be written is a
+    /// failure in the output. Call it once the last statement has run.
+    pub fn finish(&mut self) {
+        if let Some(sys) = self.sys.take() {
+            durability::finish(self, sys);
+        }
+    }
+
     /// Runs a parsed script.
     pub fn run_script(&mut self, script: &Script) {
         for s in &script.statements {
@@ -739,6 +760,7 @@ pub fn run_source(file: &str, source: &str, options: &Options) -> FileReport {
         Ok(script) => {
             let mut r = Runner::new(file, options);
             r.run_script(&script);
+            r.finish();
             r.report()
         }
     }

@@ -173,6 +173,45 @@ impl Executive {
         self.op(|s, vmm| s.flush_file(vmm, id))
     }
 
+    /// Cached write at `offset` through a write-through handle: written, then durable
+    /// (`FILE_FLAG_WRITE_THROUGH`). Returns the bytes written.
+    pub fn write_file_through(&self, id: StreamId, offset: u64, data: &[u8]) -> Result<usize> {
+        self.op(|s, vmm| {
+            let n = s.write_file(vmm, id, offset, data)?;
+            s.write_through(vmm, id, offset, n as u64)?;
+            Ok(n)
+        })
+    }
+
+    /// Shutdown's write-back of one file: every modified page written (past failures), then
+    /// made durable. Returns the pages written and the failures.
+    pub fn write_back_file(&self, id: StreamId) -> Result<(u64, Vec<ntmm_vmm::StoreError>)> {
+        self.op(|s, vmm| s.write_back_file(vmm, id))
+    }
+
+    /// A power loss: every file's store is handed over as it is, nothing written (the machine
+    /// and everything in memory are to be discarded; the stores' `crash` keeps what is
+    /// durable). The executive must not be used afterwards.
+    pub fn power_loss(&self) -> Vec<(StreamId, Box<dyn BackingStore>)> {
+        let s = self.state.lock();
+        let mut stores = self.vmm.take_stores();
+        s.streams
+            .iter()
+            .filter_map(|(id, st)| stores.remove(&st.store).map(|b| (*id, b)))
+            .collect()
+    }
+
+    /// Marks a section as created from a write-through file object: flushes of views mapped
+    /// from it afterwards are durable.
+    pub fn set_section_write_through(&self, id: SectionId) -> Result<()> {
+        let mut s = self.state.lock();
+        s.sections
+            .get_mut(&id)
+            .ok_or(SectionError::UnknownSection(id))?
+            .write_through = true;
+        Ok(())
+    }
+
     /// Drops the cache manager's reference on the file (at the file's last close).
     pub fn release_file_cache(&self, id: StreamId) -> Result<()> {
         self.op(|s, vmm| s.release_file_cache(vmm, id))

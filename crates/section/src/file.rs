@@ -189,8 +189,10 @@ impl State {
         Ok(data.len())
     }
 
-    /// `FlushFileBuffers`: every modified cached page of the file is written, then the store is
-    /// flushed.
+    /// `FlushFileBuffers`: every modified cached page of the file is written (the cache
+    /// manager's `MmFlushSection` over the whole file, nt_internals §5.2 and §8), then the file
+    /// system's `IRP_MJ_FLUSH_BUFFERS` flushes the disk's cache: the store's flush makes the
+    /// file's data and size durable.
     pub(crate) fn flush_file(&mut self, vmm: &Vmm, id: StreamId) -> Result<()> {
         let s = self.stream(id)?.clone();
         if let Some(ca) = s.data_ca {
@@ -201,6 +203,65 @@ impl State {
         vmm.with_store(s.store, |st| st.flush())?
             .map_err(ntmm_vmm::VmmError::from)?;
         Ok(())
+    }
+
+    /// A write-through write (`FILE_FLAG_WRITE_THROUGH`): the cached pages of `[offset,
+    /// offset + len)` are written at once (`MmFlushSection` over the range, §5.2) and the store
+    /// flushed, so the write is durable before the call returns.
+    pub(crate) fn write_through(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+        offset: u64,
+        len: u64,
+    ) -> Result<()> {
+        let s = self.stream(id)?.clone();
+        if let Some(ca) = s.data_ca {
+            let seg = self.segment_of(ca)?;
+            let first = offset / PAGE_SIZE;
+            let end = offset.saturating_add(len).div_ceil(PAGE_SIZE);
+            if end > first {
+                vmm.flush_segment(seg, first, PageCount::new(end - first))?;
+            }
+        }
+        vmm.with_store(s.store, |st| st.flush())?
+            .map_err(ntmm_vmm::VmmError::from)?;
+        Ok(())
+    }
+
+    /// Shutdown's write-back of one file: every modified cached page is written, going on past
+    /// a page that fails, then the store is flushed (durable). Returns the pages written and
+    /// every failure, each with its page (shutdown writes everything, nt_internals §4.6).
+    pub(crate) fn write_back_file(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+    ) -> Result<(u64, Vec<ntmm_vmm::StoreError>)> {
+        let s = self.stream(id)?.clone();
+        let mut failures = Vec::new();
+        let mut written = 0;
+        if let Some(ca) = s.data_ca {
+            let seg = self.segment_of(ca)?;
+            let pages = vmm.segment_info(seg)?.pages.raw();
+            let mut first = 0;
+            while first < pages {
+                match vmm.flush_segment(seg, first, PageCount::new(pages - first)) {
+                    Ok(n) => {
+                        written += n;
+                        break;
+                    }
+                    Err(ntmm_vmm::VmmError::Store(e)) if e.page >= first => {
+                        first = e.page + 1;
+                        failures.push(e);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if let Err(e) = vmm.with_store(s.store, |st| st.flush())? {
+            failures.push(e);
+        }
+        Ok((written, failures))
     }
 
     /// `CcUninitializeCacheMap`: the cache manager drops its section reference (at the last

@@ -67,6 +67,9 @@ pub struct SectionObject {
     pub(crate) size: u64,
     pub(crate) protection: Protection,
     pub(crate) attributes: u32,
+    /// Created from a file object opened with `FILE_FLAG_WRITE_THROUGH`: flushes of its views
+    /// are durable before they return (nt_internals §5.2; the contract's "Durability").
+    pub(crate) write_through: bool,
 }
 
 /// `SECTION_BASIC_INFORMATION`.
@@ -254,6 +257,7 @@ impl State {
                 size,
                 protection,
                 attributes: attrs.reported,
+                write_through: false,
             },
         );
         tracing::debug!(

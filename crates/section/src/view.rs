@@ -35,6 +35,8 @@ pub struct ViewRecord {
     pub(crate) control_area: ControlAreaId,
     pub(crate) first_index: u64,
     pub(crate) pages: u64,
+    /// Mapped from a write-through section: a flush of the view is durable.
+    pub(crate) write_through: bool,
 }
 
 /// The access set of a protection for the ceiling rule (facts §K): NOACCESS {}, READONLY and
@@ -185,6 +187,7 @@ impl State {
                 control_area: ca.id,
                 first_index,
                 pages,
+                write_through: s.write_through,
             },
         );
         if let Some(c) = self.control_areas.get_mut(&ca.id) {
@@ -258,7 +261,9 @@ impl State {
 
     /// `NtFlushVirtualMemory` (§5.2): harvest this process's dirty bits in the range, then write
     /// the range's modified pages. Size 0 means to the end of the view. Returns the rounded
-    /// range.
+    /// range. The pages reach the disk, not durable storage (`MmFlushVirtualMemory` does not
+    /// flush the disk's cache, F130) — unless the view's section was created from a
+    /// write-through file object, whose page writes are durable before they complete.
     pub(crate) fn flush_view(
         &mut self,
         vmm: &Vmm,
@@ -299,6 +304,13 @@ impl State {
         vmm.harvest_dirty(asid, start.base(), PageCount::new(pages))?;
         let first = rec.first_index + (start.raw() - vad.start.raw());
         vmm.flush_segment(ca.segment, first, PageCount::new(pages))?;
+        if rec.write_through {
+            if let Some(stream) = ca.stream {
+                let store = self.stream(stream)?.store;
+                vmm.with_store(store, |st| st.flush())?
+                    .map_err(ntmm_vmm::VmmError::from)?;
+            }
+        }
         Ok((start.base(), pages * PAGE_SIZE))
     }
 }

@@ -174,6 +174,13 @@ impl Vmm {
         self.op(|m| m.add_store(store))
     }
 
+    /// A power loss: takes every backing store out of the machine, as it is, nothing written.
+    /// The machine must be discarded afterwards (its file segments name stores it no longer
+    /// has), so no end-of-operation check runs.
+    pub fn take_stores(&self) -> std::collections::BTreeMap<StoreId, Box<dyn BackingStore>> {
+        std::mem::take(&mut self.lock().stores)
+    }
+
     /// Unregisters a store no segment uses and hands it back.
     pub fn remove_store(&self, id: StoreId) -> Result<Box<dyn BackingStore>> {
         self.op(|m| m.remove_store(id))

@@ -86,7 +86,7 @@ impl FaultPlan {
                     s.writes += 1;
                     s.fail_write_at == Some(s.writes)
                 }
-                StoreOp::Resize | StoreOp::Flush => false,
+                StoreOp::Resize | StoreOp::Flush | StoreOp::Crash => false,
             };
         if hit || s.fail_all {
             s.injected += 1;
@@ -139,6 +139,16 @@ impl<S: BackingStore> BackingStore for FaultyStore<S> {
     fn flush(&mut self) -> Result<(), StoreError> {
         self.plan.check(StoreOp::Flush, 0)?;
         self.inner.flush()
+    }
+    fn crash(&mut self) -> Result<(), StoreError> {
+        // A power loss is not an I/O the plan can fail.
+        self.inner.crash()
+    }
+    fn durable_size(&self) -> ByteCount {
+        self.inner.durable_size()
+    }
+    fn host_bytes(&self) -> u64 {
+        self.inner.host_bytes()
     }
 }
 

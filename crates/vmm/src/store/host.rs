@@ -1,22 +1,80 @@
 //! A store backed by a real file in a real directory of the host.
+//!
+//! The host file is "the disk": writes reach it at once (not durable); a flush is an `fsync`
+//! of the host file; a crash writes the durable versions of the changed pages back, restores
+//! the durable length and syncs (see [`BackingStore`]'s durability contract).
 
+use super::durable::{RawPages, UndoLog};
 use super::{page_extent, BackingStore, PageBuf, StoreError, StoreOp};
 use crate::addr::{ByteCount, PAGE_SIZE};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+/// The host file as a disk.
+#[derive(Debug)]
+struct HostDisk {
+    file: File,
+    size: u64,
+}
+
+impl RawPages for HostDisk {
+    fn raw_size(&self) -> u64 {
+        self.size
+    }
+
+    fn raw_set_size(&mut self, size: u64) -> Result<(), StoreError> {
+        self.file
+            .set_len(size)
+            .map_err(|e| StoreError::host(StoreOp::Resize, 0, &e))?;
+        self.size = size;
+        Ok(())
+    }
+
+    fn raw_read(&mut self, page: u64, buf: &mut PageBuf) -> Result<(), StoreError> {
+        buf.fill(0);
+        let Some((start, len)) = page_extent(page, self.size) else {
+            return Ok(());
+        };
+        let err = |e: std::io::Error| StoreError::host(StoreOp::Read, page, &e);
+        self.file.seek(SeekFrom::Start(start)).map_err(err)?;
+        self.file.read_exact(&mut buf[..len]).map_err(err)
+    }
+
+    fn raw_write(&mut self, page: u64, buf: &PageBuf) -> Result<(), StoreError> {
+        let Some((start, len)) = page_extent(page, self.size) else {
+            return Ok(());
+        };
+        debug_assert!(len as u64 <= PAGE_SIZE);
+        let err = |e: std::io::Error| StoreError::host(StoreOp::Write, page, &e);
+        self.file.seek(SeekFrom::Start(start)).map_err(err)?;
+        self.file.write_all(&buf[..len]).map_err(err)
+    }
+
+    fn raw_sync(&mut self) -> Result<(), StoreError> {
+        // Data and length (a shrink or growth is metadata `fdatasync` may leave behind).
+        self.file
+            .sync_all()
+            .map_err(|e| StoreError::host(StoreOp::Flush, 0, &e))
+    }
+
+    fn raw_nonzero_pages(&self, from: u64, to: u64) -> Vec<u64> {
+        (from..to).collect()
+    }
+}
+
 /// A store kept in a host file. Page `n` lives at byte offset `n × 4096`; the host file's
 /// length is the store's size.
 #[derive(Debug)]
 pub struct HostFileStore {
     path: PathBuf,
-    file: File,
-    size: u64,
+    disk: HostDisk,
+    log: UndoLog,
 }
 
 impl HostFileStore {
-    /// Opens (creating if needed) the host file at `path`. Its current length is the size.
+    /// Opens (creating if needed) the host file at `path`. Its current length is the size, and
+    /// its current contents are taken as durable.
     pub fn open(path: impl AsRef<Path>) -> std::io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = OpenOptions::new()
@@ -26,10 +84,16 @@ impl HostFileStore {
             .truncate(false)
             .open(&path)?;
         let size = file.metadata()?.len();
-        Ok(HostFileStore { path, file, size })
+        Ok(HostFileStore {
+            path,
+            disk: HostDisk { file, size },
+            log: UndoLog::new(size),
+        })
     }
 
-    /// Creates (or truncates) the host file at `path` with `size` zero bytes.
+    /// Creates (or truncates) the host file at `path` with `size` zero bytes. The new file
+    /// (a directory operation, journaled by the file system) is durable with that size; the
+    /// next flush syncs it on the host.
     pub fn create(path: impl AsRef<Path>, size: ByteCount) -> std::io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = OpenOptions::new()
@@ -41,20 +105,24 @@ impl HostFileStore {
         file.set_len(size.raw())?;
         Ok(HostFileStore {
             path,
-            file,
-            size: size.raw(),
+            disk: HostDisk {
+                file,
+                size: size.raw(),
+            },
+            log: UndoLog::unsynced(size.raw()),
         })
     }
 
     /// A store over a host file already opened (read-write) by the caller, which has checked
     /// what it is (a volume opens its files beneath its root and never through a link);
-    /// `path` is only for display. Its current length is the size.
+    /// `path` is only for display. Its current length is the size, and its current contents are
+    /// taken as durable (the next flush syncs the host file all the same).
     pub fn from_file(file: File, path: impl Into<PathBuf>) -> std::io::Result<Self> {
         let size = file.metadata()?.len();
         Ok(HostFileStore {
             path: path.into(),
-            file,
-            size,
+            disk: HostDisk { file, size },
+            log: UndoLog::unsynced(size),
         })
     }
 
@@ -66,41 +134,35 @@ impl HostFileStore {
 
 impl BackingStore for HostFileStore {
     fn size(&self) -> ByteCount {
-        ByteCount::new(self.size)
+        ByteCount::new(self.disk.size)
     }
 
     fn set_size(&mut self, size: ByteCount) -> Result<(), StoreError> {
-        self.file
-            .set_len(size.raw())
-            .map_err(|e| StoreError::host(StoreOp::Resize, 0, &e))?;
-        self.size = size.raw();
-        Ok(())
+        self.log.set_size(&mut self.disk, size.raw())
     }
 
     fn read_page(&mut self, page: u64, buf: &mut PageBuf) -> Result<(), StoreError> {
-        buf.fill(0);
-        let Some((start, len)) = page_extent(page, self.size) else {
-            return Ok(());
-        };
-        let err = |e: std::io::Error| StoreError::host(StoreOp::Read, page, &e);
-        self.file.seek(SeekFrom::Start(start)).map_err(err)?;
-        self.file.read_exact(&mut buf[..len]).map_err(err)
+        self.disk.raw_read(page, buf)
     }
 
     fn write_page(&mut self, page: u64, buf: &PageBuf) -> Result<(), StoreError> {
-        let Some((start, len)) = page_extent(page, self.size) else {
-            return Ok(());
-        };
-        debug_assert!(len as u64 <= PAGE_SIZE);
-        let err = |e: std::io::Error| StoreError::host(StoreOp::Write, page, &e);
-        self.file.seek(SeekFrom::Start(start)).map_err(err)?;
-        self.file.write_all(&buf[..len]).map_err(err)
+        self.log.write_page(&mut self.disk, page, buf)
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
-        self.file
-            .sync_data()
-            .map_err(|e| StoreError::host(StoreOp::Flush, 0, &e))
+        self.log.flush(&mut self.disk)
+    }
+
+    fn crash(&mut self) -> Result<(), StoreError> {
+        self.log.crash(&mut self.disk)
+    }
+
+    fn durable_size(&self) -> ByteCount {
+        ByteCount::new(self.log.durable_size())
+    }
+
+    fn host_bytes(&self) -> u64 {
+        self.log.host_bytes()
     }
 }
 
@@ -131,5 +193,23 @@ mod tests {
         s.flush().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"xyz");
         assert_eq!(s.path(), path.as_path());
+    }
+
+    /// The host file is the disk: a write is there at once; a crash puts the durable contents
+    /// and length back in the host file itself.
+    #[test]
+    fn test_crash_restores_the_host_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.bin");
+        std::fs::write(&path, b"durable").unwrap();
+        let mut s = HostFileStore::open(&path).unwrap();
+        s.set_size(ByteCount::new(PAGE_SIZE + 1)).unwrap();
+        let mut page = [0u8; crate::addr::PAGE_BYTES];
+        page[..4].copy_from_slice(b"lost");
+        s.write_page(0, &page).unwrap();
+        assert_eq!(&std::fs::read(&path).unwrap()[..7], b"lost\0\0\0");
+        s.crash().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"durable");
+        assert_eq!(s.size(), ByteCount::new(7));
     }
 }

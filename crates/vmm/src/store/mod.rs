@@ -5,7 +5,11 @@
 //! wrapper that fails chosen reads or writes). A store has a byte size; pages past it read as
 //! zeros, and a page write stores only the bytes below the size — as a file system does with the
 //! last, partial page of a file written by the mapped page writer.
+//!
+//! A store also keeps what is on its disk apart from what is durable ([`BackingStore::flush`],
+//! [`BackingStore::crash`]; implemented once, by an undo log in `durable.rs`).
 
+mod durable;
 mod faulty;
 mod host;
 mod memory;
@@ -32,6 +36,8 @@ pub enum StoreOp {
     Resize,
     /// A flush to stable storage.
     Flush,
+    /// A power loss putting back the durable contents.
+    Crash,
 }
 
 /// A failed store operation, with the NTSTATUS the I/O completed with.
@@ -89,6 +95,15 @@ fn host_disk_full(_err: &std::io::Error) -> bool {
 /// * `write_page` stores only the bytes below `size()`; it never grows the store.
 /// * `set_size` grows (with zeros) or shrinks the store.
 /// * A failed operation changes nothing.
+///
+/// # Durability
+/// What `read_page` and `size` show is what is *on the disk*; it becomes *durable* only at a
+/// flush. `write_page` and `set_size` change the disk, not what is durable.
+/// * `flush` makes everything on the disk durable, data and size (`FlushFileBuffers`,
+///   `IRP_MJ_FLUSH_BUFFERS`: the disk's volatile cache is written, nt_internals §5.2).
+/// * `crash` is a power loss: the disk goes back to its durable data and size (what was
+///   durable at the last flush, or when the store was made over existing contents).
+/// * Sector atomicity and torn writes are not modelled: a page write is all or nothing.
 pub trait BackingStore: Send + fmt::Debug {
     /// The size in bytes.
     fn size(&self) -> ByteCount;
@@ -98,8 +113,16 @@ pub trait BackingStore: Send + fmt::Debug {
     fn read_page(&mut self, page: u64, buf: &mut PageBuf) -> Result<(), StoreError>;
     /// Writes `buf` to page `page`, clipped to the size.
     fn write_page(&mut self, page: u64, buf: &PageBuf) -> Result<(), StoreError>;
-    /// Makes written data durable (a no-op for memory).
+    /// Makes everything on the disk durable: data and size.
     fn flush(&mut self) -> Result<(), StoreError>;
+    /// A power loss: everything not durable is lost (data and size).
+    fn crash(&mut self) -> Result<(), StoreError>;
+    /// The size a crash would leave.
+    fn durable_size(&self) -> ByteCount;
+    /// Host memory the store holds (its pages and undo data), in bytes.
+    fn host_bytes(&self) -> u64 {
+        0
+    }
 }
 
 impl BackingStore for Box<dyn BackingStore> {
@@ -117,6 +140,15 @@ impl BackingStore for Box<dyn BackingStore> {
     }
     fn flush(&mut self) -> Result<(), StoreError> {
         (**self).flush()
+    }
+    fn crash(&mut self) -> Result<(), StoreError> {
+        (**self).crash()
+    }
+    fn durable_size(&self) -> ByteCount {
+        (**self).durable_size()
+    }
+    fn host_bytes(&self) -> u64 {
+        (**self).host_bytes()
     }
 }
 
@@ -256,5 +288,82 @@ pub(crate) mod conformance {
         assert_eq!(buf, page_of(3));
         s.read_page(500, &mut buf).unwrap();
         assert_eq!(buf, page_of(0));
+
+        check_durability(&mut make);
+    }
+
+    /// The durability contract: a crash keeps exactly what the last flush made durable.
+    fn check_durability<S: BackingStore>(make: &mut impl FnMut() -> S) {
+        let mut buf = page_of(0);
+        let read = |s: &mut S, page: u64| {
+            let mut b = page_of(0xEE);
+            s.read_page(page, &mut b).unwrap();
+            b
+        };
+
+        // Nothing flushed: a crash leaves the store as it was made (empty).
+        let mut s = make();
+        s.set_size(ByteCount::new(2 * PAGE_SIZE)).unwrap();
+        s.write_page(1, &page_of(4)).unwrap();
+        assert_eq!(s.durable_size(), ByteCount::new(0));
+        s.crash().unwrap();
+        assert_eq!(s.size(), ByteCount::new(0), "the growth was not durable");
+        s.set_size(ByteCount::new(2 * PAGE_SIZE)).unwrap();
+        assert_eq!(read(&mut s, 1), page_of(0), "nor the data");
+
+        // Flushed data and size survive; later writes, growth and shrinking do not.
+        let mut s = make();
+        s.set_size(ByteCount::new(3 * PAGE_SIZE)).unwrap();
+        s.write_page(0, &page_of(1)).unwrap();
+        s.write_page(2, &page_of(2)).unwrap();
+        s.flush().unwrap();
+        assert_eq!(s.durable_size(), ByteCount::new(3 * PAGE_SIZE));
+        s.write_page(0, &page_of(9)).unwrap();
+        s.write_page(0, &page_of(8)).unwrap();
+        s.write_page(1, &page_of(7)).unwrap();
+        s.set_size(ByteCount::new(PAGE_SIZE + 5)).unwrap();
+        s.set_size(ByteCount::new(5 * PAGE_SIZE)).unwrap();
+        s.write_page(4, &page_of(6)).unwrap();
+        assert_eq!(read(&mut s, 0), page_of(8), "the disk holds the last write");
+        s.crash().unwrap();
+        assert_eq!(s.size(), ByteCount::new(3 * PAGE_SIZE));
+        assert_eq!(read(&mut s, 0), page_of(1), "first-written durable version");
+        assert_eq!(read(&mut s, 1), page_of(0), "durably zero");
+        assert_eq!(read(&mut s, 2), page_of(2), "cut off, then restored");
+        assert_eq!(read(&mut s, 4), page_of(0));
+        // A crash is idempotent, and the store works on afterwards.
+        s.crash().unwrap();
+        assert_eq!(read(&mut s, 0), page_of(1));
+        s.write_page(1, &page_of(3)).unwrap();
+        s.flush().unwrap();
+        s.crash().unwrap();
+        assert_eq!(read(&mut s, 1), page_of(3));
+
+        // A durable shrink: the cut bytes do not come back.
+        let mut s = make();
+        s.set_size(ByteCount::new(2 * PAGE_SIZE)).unwrap();
+        s.write_page(1, &page_of(5)).unwrap();
+        s.flush().unwrap();
+        s.set_size(ByteCount::new(PAGE_SIZE + 3)).unwrap();
+        s.flush().unwrap();
+        s.set_size(ByteCount::new(2 * PAGE_SIZE)).unwrap();
+        s.crash().unwrap();
+        assert_eq!(s.size(), ByteCount::new(PAGE_SIZE + 3));
+        s.read_page(1, &mut buf).unwrap();
+        assert_eq!(&buf[..3], &[5; 3]);
+        assert!(buf[3..].iter().all(|&b| b == 0));
+
+        // A partial durable page: its durable bytes come back, nothing past them.
+        let mut s = make();
+        s.set_size(ByteCount::new(10)).unwrap();
+        s.write_page(0, &page_of(1)).unwrap();
+        s.flush().unwrap();
+        s.set_size(ByteCount::new(PAGE_SIZE)).unwrap();
+        s.write_page(0, &page_of(2)).unwrap();
+        s.crash().unwrap();
+        assert_eq!(s.size(), ByteCount::new(10));
+        s.read_page(0, &mut buf).unwrap();
+        assert_eq!(&buf[..10], &[1; 10]);
+        assert!(buf[10..].iter().all(|&b| b == 0));
     }
 }
