@@ -140,6 +140,9 @@ impl<S: BackingStore> BackingStore for FaultyStore<S> {
         self.plan.check(StoreOp::Flush, 0)?;
         self.inner.flush()
     }
+    fn host_bytes(&self) -> u64 {
+        self.inner.host_bytes()
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,10 @@ impl BackingStore for MemoryStore {
     fn flush(&mut self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    fn host_bytes(&self) -> u64 {
+        self.pages.len() as u64 * crate::addr::PAGE_SIZE
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +96,16 @@ mod tests {
     #[test]
     fn test_memory_store_conformance() {
         super::super::conformance::check_store_conformance(MemoryStore::new);
+    }
+
+    #[test]
+    fn test_host_bytes_count_the_stored_pages_only() {
+        let mut s = MemoryStore::new();
+        s.set_size(ByteCount::new(1 << 30)).unwrap();
+        assert_eq!(s.host_bytes(), 0, "a grown store holds nothing");
+        s.write_page(7, &[1u8; crate::addr::PAGE_BYTES]).unwrap();
+        assert_eq!(s.host_bytes(), crate::addr::PAGE_SIZE);
+        assert_eq!(MemoryStore::with_contents(&[0u8; 3 << 12]).host_bytes(), 0);
     }
 
     #[test]

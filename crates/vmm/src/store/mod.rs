@@ -77,6 +77,11 @@ pub trait BackingStore: Send + fmt::Debug {
     fn write_page(&mut self, page: u64, buf: &PageBuf) -> Result<(), StoreError>;
     /// Makes written data durable (a no-op for memory).
     fn flush(&mut self) -> Result<(), StoreError>;
+    /// Bytes of host memory the store holds for its contents (0 for a store whose data lives
+    /// elsewhere, such as a host file). Counted against a scenario's host-memory budget.
+    fn host_bytes(&self) -> u64 {
+        0
+    }
 }
 
 impl BackingStore for Box<dyn BackingStore> {
@@ -94,6 +99,9 @@ impl BackingStore for Box<dyn BackingStore> {
     }
     fn flush(&mut self) -> Result<(), StoreError> {
         (**self).flush()
+    }
+    fn host_bytes(&self) -> u64 {
+        (**self).host_bytes()
     }
 }
 
