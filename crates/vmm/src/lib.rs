@@ -39,7 +39,7 @@ pub mod frames;
 pub mod id;
 /// Invariant checks.
 pub mod invariants;
-/// The machine's size limits (one table for every entry point).
+// The machine's size limits (one table for every entry point; documented inside).
 pub mod limits;
 // Sparse two-level tables with a remembered leaf.
 mod leaf_table;
