@@ -430,3 +430,23 @@ fn big_files_from_stdin_like_sources_are_read_with_a_bound() {
     assert_eq!(child.wait().unwrap().code(), Some(1));
     assert!(stdout.contains("larger than the 16 MiB"), "{stdout}");
 }
+
+#[test]
+fn reassigning_a_variable_counts_only_its_current_value() {
+    let mut src = String::from(
+        "machine budget=0x300000\nfile \"f\" = \"abc\"\nprocess A\n\
+         p = VirtualAlloc(NULL, 0x200000, MEM_COMMIT, PAGE_READWRITE)\n\
+         h = CreateFile(\"f\", GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL)\n",
+    );
+    for _ in 0..10 {
+        src.push_str("x = read(p, 0x200000)\n");
+        // An out-parameter replaces the value too.
+        src.push_str("ReadFile(h, &x, 3, &n, NULL)\n");
+    }
+    src.push_str("expect 1 == 1\n");
+    let s = scenario("reassign", &src);
+    let out = ntmm().arg("run").arg(&s).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("exceeds"), "{stdout}");
+    assert!(stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
+}

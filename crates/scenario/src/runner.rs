@@ -671,7 +671,7 @@ impl Runner {
     pub(crate) fn set_var(&mut self, name: String, value: Value) {
         self.value_bytes += limits::value_bytes(&value);
         if let Some(old) = self.vars.insert(name, value) {
-            self.value_bytes -= limits::value_bytes(&old);
+            self.value_bytes = self.value_bytes.saturating_sub(limits::value_bytes(&old));
         }
     }
 
@@ -700,7 +700,7 @@ impl Runner {
         self.stopped = true;
         if let StmtKind::Assign { var, .. } = &stmt.kind {
             if let Some(old) = self.vars.remove(var) {
-                self.value_bytes -= limits::value_bytes(&old);
+                self.value_bytes = self.value_bytes.saturating_sub(limits::value_bytes(&old));
             }
         }
         Err(StmtError(msg))
