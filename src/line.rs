@@ -3,10 +3,9 @@
 
 use std::io::BufRead;
 
-/// The longest repl input line accepted (1 MiB); a longer one is answered with an error and
-/// discarded without being held whole.
-// TODO(lead): use scenario::limits
-pub const MAX_LINE: usize = 1 << 20;
+/// The longest repl input line accepted (the scenario language's statement limit, 1 MiB); a
+/// longer one is answered with an error and discarded without being held whole.
+pub const MAX_LINE: usize = ntmm::scenario::limits::MAX_LINE_BYTES;
 
 /// One line of repl input.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use line::MAX_LINE;
 use ntmm::api::Volume;
 use ntmm::scenario::{run_source, summary, Options, Runner};
-use ntmm::vmm::{VmmConfig, WriterPolicy};
+use ntmm::vmm::{limits, VmmConfig, WriterPolicy};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,21 +25,31 @@ struct Cli {
 /// Machine options (a scenario's `machine` line overrides them).
 #[derive(Args, Debug, Clone)]
 struct MachineArgs {
-    /// Physical frames (4 KiB pages).
-    #[arg(long, global = true, default_value_t = VmmConfig::default().frames)]
-    frames: u32,
-    /// Pagefile size in pages.
-    #[arg(long, global = true, default_value_t = VmmConfig::default().pagefile_pages)]
-    pagefile: u32,
-    /// Default working-set maximum in pages.
-    #[arg(long, global = true, default_value_t = VmmConfig::default().working_set_max)]
+    /// Physical frames (4 KiB pages), 4..=1048576.
+    #[arg(long, global = true, default_value_t = VmmConfig::default().frames.into(), value_parser = limited(&limits::FRAMES))]
+    frames: u64,
+    /// Pagefile size in pages, 1..=16777216.
+    #[arg(long, global = true, default_value_t = VmmConfig::default().pagefile_pages.into(), value_parser = limited(&limits::PAGEFILE))]
+    pagefile: u64,
+    /// Default working-set maximum in pages, 2..=1048576.
+    #[arg(long, global = true, default_value_t = VmmConfig::default().working_set_max, value_parser = limited(&limits::WORKING_SET))]
     workingset: u64,
+    /// Host-memory budget of a run in bytes (stores, values, transcript; default 1 GiB),
+    /// 1048576..=17179869184.
+    #[arg(long, global = true, value_name = "BYTES", value_parser = limited(&ntmm::scenario::limits::BUDGET))]
+    budget: Option<u64>,
     /// When the mapped page writer writes file pages.
     #[arg(long, global = true, value_enum, default_value_t = Writer::Lazy)]
     writer: Writer,
     /// Keep files in this host directory instead of in memory.
     #[arg(long, global = true)]
     volume: Option<PathBuf>,
+}
+
+/// A clap parser for a bounded option: the value checked against its limit (one table for the
+/// command line, the `machine` line and `System::new`), decimal or `0x` hex.
+fn limited(limit: &'static limits::Limit) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| limit.parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -64,6 +74,9 @@ enum Command {
         /// Explain every fault and transition in one line.
         #[arg(long)]
         trace: bool,
+        /// Echo byte values whole (they are shown as length and prefix past 64 bytes).
+        #[arg(long)]
+        full_values: bool,
     },
     /// Type scenario statements interactively (`help` for help, `quit` to leave); ends with
     /// `N passed, M failed` and exits 0 only if nothing failed.
@@ -147,9 +160,10 @@ Statements are those of the scenario language (docs/SCENARIO.md):
 
 fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
     Options {
+        // The parsers bounded frames and pagefile within u32.
         machine: VmmConfig {
-            frames: m.frames,
-            pagefile_pages: m.pagefile,
+            frames: m.frames as u32,
+            pagefile_pages: m.pagefile as u32,
             working_set_max: m.workingset,
             writer: match m.writer {
                 Writer::Eager => WriterPolicy::Eager,
@@ -162,6 +176,8 @@ fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
             .map_or(Volume::Memory, Volume::HostDirectory),
         json,
         trace,
+        budget: m.budget,
+        full_values: false,
     }
 }
 
@@ -409,17 +425,25 @@ fn command() -> ExitCode {
         svg: None,
         dot: None,
     }) {
-        Command::Run { files, json, trace } => {
-            let opts = options(&cli.machine, json, trace);
+        Command::Run {
+            files,
+            json,
+            trace,
+            full_values,
+        } => {
+            let opts = Options {
+                full_values,
+                ..options(&cli.machine, json, trace)
+            };
             let (mut passed, mut failed) = (0, 0);
             for f in &files {
                 let name = f.display().to_string();
-                let report = match std::fs::read_to_string(f) {
+                let report = match ntmm::scenario::limits::read_source(f) {
                     Ok(src) => run_source(&name, &src, &opts),
                     Err(e) => ntmm::scenario::FileReport {
                         passed: 0,
                         failed: 1,
-                        output: format!("FAIL {name}: cannot read: {e}\n"),
+                        output: format!("FAIL {name}: {e}\n"),
                     },
                 };
                 out!("{}", report.output);
@@ -442,10 +466,10 @@ fn command() -> ExitCode {
             &dot,
         ),
         Command::Draw { file, svg, dot } => {
-            let src = match std::fs::read_to_string(&file) {
+            let src = match ntmm::scenario::limits::read_source(&file) {
                 Ok(s) => s,
                 Err(e) => {
-                    errln!("ntmm: cannot read {}: {e}", file.display());
+                    errln!("ntmm: {}: {e}", file.display());
                     return ExitCode::FAILURE;
                 }
             };
@@ -459,19 +483,20 @@ fn command() -> ExitCode {
         }
         Command::Machine => {
             let d = VmmConfig::default();
-            outln!("machine keys (scenario `machine` line, or --frames/--pagefile/--workingset/--writer):");
-            outln!(
-                "  frames={}      physical 4 KiB frames (4..=1048576)",
-                d.frames
-            );
-            outln!(
-                "  pagefile={}    pagefile pages, slot 0 reserved (1..=67108864)",
-                d.pagefile_pages
-            );
-            outln!(
-                "  workingset={}  default working-set maximum in pages (>= 2)",
-                d.working_set_max
-            );
+            outln!("machine keys (scenario `machine` line, or --frames/--pagefile/--workingset/--writer/--budget):");
+            let defaults = [
+                u64::from(d.frames),
+                u64::from(d.pagefile_pages),
+                d.working_set_max,
+                ntmm::scenario::limits::DEFAULT_BUDGET,
+            ];
+            let table = limits::MACHINE_LIMITS
+                .iter()
+                .chain([&ntmm::scenario::limits::BUDGET]);
+            for (l, v) in table.zip(defaults) {
+                let key = format!("{}={v}", l.key);
+                outln!("  {key:<16} {} ({}..={})", l.unit, l.min, l.max);
+            }
             outln!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }

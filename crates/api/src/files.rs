@@ -119,6 +119,22 @@ impl System {
 
     /// Creates a file in the volume (the scenario's `file` directive and tests).
     pub fn create_volume_file(&self, path: &str, contents: &[u8]) -> Result<(), Win32Error> {
+        self.create_volume_file_sized(path, contents, contents.len() as u64)
+    }
+
+    /// Creates a file of `size` bytes in the volume: `contents`, then zeros (the scenario's
+    /// `file NAME size N`). Only pages holding a non-zero byte are written — a new store reads
+    /// as zeros — so a large empty file costs no host memory. `contents` longer than `size` is
+    /// `ERROR_INVALID_PARAMETER`.
+    pub fn create_volume_file_sized(
+        &self,
+        path: &str,
+        contents: &[u8],
+        size: u64,
+    ) -> Result<(), Win32Error> {
+        if contents.len() as u64 > size {
+            return Err(Win32Error(ERROR_INVALID_PARAMETER));
+        }
         let mut om = self.om.lock();
         let name = FileName::parse(path).map_err(|f| f.win32())?;
         let key = name.key();
@@ -134,7 +150,7 @@ impl System {
         }
         let (mut store, host) = self.create_store(&name).map_err(|f| f.win32())?;
         store
-            .set_size(ntmm_vmm::ByteCount::new(contents.len() as u64))
+            .set_size(ntmm_vmm::ByteCount::new(size))
             .map_err(|e| Win32Error(dos_error(e.status)))?;
         for (i, chunk) in contents.chunks(4096).enumerate() {
             if chunk.iter().all(|&b| b == 0) {

@@ -234,7 +234,9 @@ pub fn vmm_error(e: &VmmError) -> u32 {
         | VmmError::InvalidParameter(_)
         | VmmError::UnknownSegment(_)
         | VmmError::UnknownStore(_)
-        | VmmError::BeyondSegment { .. } => ERROR_INVALID_PARAMETER,
+        | VmmError::BeyondSegment { .. }
+        | VmmError::OutOfRange(_) => ERROR_INVALID_PARAMETER,
+        VmmError::HostMemory { .. } => dos_error(e.status()),
         VmmError::InvalidProtection => ERROR_INVALID_PARAMETER,
         VmmError::UnknownAddressSpace(_) => ERROR_INVALID_HANDLE,
         VmmError::ConflictingAddresses { .. }

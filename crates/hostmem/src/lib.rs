@@ -6,7 +6,9 @@
 //! page walk in a virtual machine). [`AtomicWords::zeroed`] therefore takes one anonymous
 //! mapping and, on Linux, advises it for transparent huge pages (`MADV_HUGEPAGE`) before anything
 //! touches it. The contents and every observable behaviour are the same either way; only the
-//! host's page size differs. If the mapping cannot be made, the words come from the heap.
+//! host's page size differs. If the mapping cannot be made, the words come from the heap; if
+//! the heap cannot provide them either, [`AtomicWords::zeroed`] returns [`HostMemoryError`]
+//! instead of aborting the process.
 //!
 //! This crate holds the one piece of `unsafe` the machine's memory needs: viewing the mapping as
 //! atomic words.
@@ -44,13 +46,35 @@ unsafe impl Send for AtomicWords {}
 #[allow(unsafe_code)]
 unsafe impl Sync for AtomicWords {}
 
+/// The host could not provide the memory asked for (neither a mapping nor the heap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostMemoryError {
+    /// The bytes asked for (saturated at `u64::MAX`).
+    pub bytes: u64,
+}
+
+impl fmt::Display for HostMemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the host could not provide {} bytes", self.bytes)
+    }
+}
+
+impl std::error::Error for HostMemoryError {}
+
 impl AtomicWords {
-    /// `len` zero-filled words, none of them touched yet.
-    pub fn zeroed(len: usize) -> Self {
-        match Self::mapped(len) {
-            Some(s) => AtomicWords(s),
-            None => AtomicWords(Storage::Heap((0..len).map(|_| AtomicU64::new(0)).collect())),
+    /// `len` zero-filled words, none of them touched yet; an error (never an abort) if the host
+    /// cannot provide them.
+    pub fn zeroed(len: usize) -> Result<Self, HostMemoryError> {
+        if let Some(s) = Self::mapped(len) {
+            return Ok(AtomicWords(s));
         }
+        let fail = HostMemoryError {
+            bytes: (len as u64).saturating_mul(8),
+        };
+        let mut words: Vec<AtomicU64> = Vec::new();
+        words.try_reserve_exact(len).map_err(|_| fail)?;
+        words.extend((0..len).map(|_| AtomicU64::new(0)));
+        Ok(AtomicWords(Storage::Heap(words.into_boxed_slice())))
     }
 
     fn mapped(len: usize) -> Option<Storage> {
@@ -110,7 +134,7 @@ mod tests {
     #[test]
     fn test_words_start_zero_and_keep_what_is_stored() {
         for len in [0usize, 1, 511, 512, 1 << 20] {
-            let w = AtomicWords::zeroed(len);
+            let w = AtomicWords::zeroed(len).unwrap();
             assert_eq!(w.len(), len);
             assert!(w
                 .iter()
@@ -132,7 +156,7 @@ mod tests {
 
     #[test]
     fn test_words_are_shared_across_threads() {
-        let w = std::sync::Arc::new(AtomicWords::zeroed(1024));
+        let w = std::sync::Arc::new(AtomicWords::zeroed(1024).unwrap());
         let handles: Vec<_> = (0..4)
             .map(|t| {
                 let w = std::sync::Arc::clone(&w);
@@ -149,9 +173,17 @@ mod tests {
         assert!(w.iter().all(|x| x.load(Ordering::Relaxed) == 10));
     }
 
+    #[test]
+    fn test_an_impossible_size_is_an_error_not_an_abort() {
+        // More than any address space: neither a mapping nor the heap can give it.
+        let e = AtomicWords::zeroed(usize::MAX / 4).unwrap_err();
+        assert_eq!(e.bytes, u64::MAX);
+        assert!(e.to_string().contains("could not provide"));
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn test_the_words_live_in_a_host_mapping_on_linux() {
-        assert!(AtomicWords::zeroed(4096).is_mapped());
+        assert!(AtomicWords::zeroed(4096).unwrap().is_mapped());
     }
 }

@@ -99,7 +99,7 @@ impl Runner {
     fn out(&mut self, call: &Call, i: usize, value: Value) -> Result<(), StmtError> {
         match &call.args[i] {
             Arg::Out(name) => {
-                self.vars.insert(name.clone(), value);
+                self.set_var(name.clone(), value);
                 Ok(())
             }
             Arg::Value(_) => Err(StmtError(format!(
@@ -229,7 +229,7 @@ impl Runner {
                 {
                     Ok((low, hi)) => {
                         if let (Some((name, _)), Some(hi)) = (high, hi) {
-                            self.vars.insert(name, Value::Int(u64::from(hi as u32)));
+                            self.set_var(name, Value::Int(u64::from(hi as u32)));
                         }
                         u64::from(low)
                     }
@@ -246,7 +246,7 @@ impl Runner {
                 match self.system()?.get_file_size(pid, h) {
                     Ok(size) => {
                         if let Some((name, _)) = high {
-                            self.vars.insert(name, Value::Int(size >> 32));
+                            self.set_var(name, Value::Int(size >> 32));
                         }
                         size & 0xFFFF_FFFF
                     }

@@ -16,6 +16,8 @@ pub mod draw;
 pub mod error;
 /// Tokens.
 pub mod lexer;
+// Input size limits, the host-memory budget, value abbreviation (documented inside).
+pub mod limits;
 /// The parser.
 pub mod parser;
 /// The runner.

@@ -60,7 +60,7 @@ pub fn is_memory_access(name: &str) -> bool {
 }
 
 /// Machine keys (SCENARIO.md `machine`).
-pub const MACHINE_KEYS: &[&str] = &["frames", "pagefile", "workingset", "writer"];
+pub const MACHINE_KEYS: &[&str] = &["frames", "pagefile", "workingset", "writer", "budget"];
 
 /// The deepest expression a statement may hold — nested parentheses, calls, unary minus and
 /// operator chains together — so that parsing, evaluating and dropping it never exhausts the
@@ -526,8 +526,16 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses a whole scenario. A byte-order mark at its start is skipped.
+/// Parses a whole scenario (at most `limits::MAX_SOURCE_BYTES`, each logical line at most
+/// `limits::MAX_LINE_BYTES`). A byte-order mark at its start is skipped.
 pub fn parse(source: &str) -> Result<Script, ParseError> {
+    if source.len() > crate::limits::MAX_SOURCE_BYTES {
+        return Err(ParseError {
+            line: 1,
+            col: 1,
+            message: crate::limits::SourceError::TooLarge.to_string(),
+        });
+    }
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut statements = Vec::new();
     let lines: Vec<&str> = source.lines().collect();
@@ -555,6 +563,7 @@ pub fn parse(source: &str) -> Result<Script, ParseError> {
         if text.is_empty() {
             continue;
         }
+        crate::limits::check_line(&text, first)?;
         let toks = lex(&text, first)?;
         let mut p = Parser {
             toks: &toks,

@@ -3,10 +3,11 @@
 
 use crate::ast::*;
 use crate::calls::READ_LIMIT;
+use crate::limits;
 use crate::trace::TraceSink;
 use crate::value::Value;
 use ntmm_api::{error_name, AsId, Handle, NtStatus, System, SystemConfig, Volume};
-use ntmm_vmm::{Exception, VmmConfig, WriterPolicy};
+use ntmm_vmm::{Exception, VmmConfig};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -23,6 +24,11 @@ pub struct Options {
     pub json: bool,
     /// Explain every fault and transition in one line each.
     pub trace: bool,
+    /// The host-memory budget in bytes (`None`: [`crate::limits::DEFAULT_BUDGET`]); a
+    /// `machine budget=N` line overrides it per file.
+    pub budget: Option<u64>,
+    /// Echo byte values whole instead of as their length and a prefix.
+    pub full_values: bool,
 }
 
 /// The result of running one file.
@@ -90,6 +96,11 @@ pub struct Runner {
     failed: u64,
     out: String,
     trace: Option<TraceSink>,
+    /// The host-memory budget (`crate::limits`), what the variables hold, and whether the run
+    /// has stopped (budget exceeded).
+    budget: u64,
+    value_bytes: u64,
+    stopped: bool,
 }
 
 impl Runner {
@@ -108,12 +119,19 @@ impl Runner {
             failed: 0,
             out: String::new(),
             trace: options.trace.then(TraceSink::default),
+            budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),
+            value_bytes: 0,
+            stopped: false,
         }
     }
 
     /// The system, created on first use with the machine configuration.
     pub(crate) fn system(&mut self) -> Result<&System, StmtError> {
         if self.sys.is_none() {
+            // The limit broken, by name (System::new would say only ERROR_INVALID_PARAMETER).
+            self.machine
+                .validate()
+                .map_err(|e| StmtError(format!("cannot start the machine: {e}")))?;
             let sys = System::new(SystemConfig {
                 vmm: self.machine,
                 volume: self.options.volume.clone(),
@@ -314,19 +332,27 @@ impl Runner {
         }
     }
 
-    fn describe(outcome: &Outcome) -> String {
+    fn describe(&self, outcome: &Outcome) -> String {
         if let Some(e) = outcome.exception {
             return format!("raises {} at {}", e.code(), e.address);
         }
+        let full = self.options.full_values;
         match (&outcome.value, outcome.last_error) {
             (Value::Unit, _) => String::new(),
-            (v, Some(le)) => format!("{v} ({})", Self::error_text(le)),
-            (v, None) => v.to_string(),
+            (v, Some(le)) => format!("{} ({})", limits::show(v, full), Self::error_text(le)),
+            (v, None) => limits::show(v, full),
         }
     }
 
-    /// Runs one statement; a failure counts and the run goes on.
+    /// Runs one statement; a failure counts and the run goes on — unless the run has exceeded
+    /// its host-memory budget, after which every statement is refused.
     pub fn exec(&mut self, stmt: &Stmt) {
+        if self.stopped {
+            self.failed += 1;
+            let msg = "error: the run has stopped: it exceeded its host-memory budget";
+            self.record(stmt, "", msg, Some(false), None, None);
+            return;
+        }
         let saved = self.current.clone();
         let who = stmt
             .process
@@ -356,6 +382,7 @@ impl Runner {
         if stmt.process.is_some() {
             self.current = saved;
         }
+        let r = self.within_budget(stmt, r);
         match r {
             Ok(Done {
                 result,
@@ -393,30 +420,12 @@ impl Runner {
                         "`machine` must come before the first process".into(),
                     ));
                 }
-                for (k, v) in pairs {
-                    let n = || v.parse::<u64>().map_err(|_| StmtError(format!("bad {k}")));
-                    match k.as_str() {
-                        "frames" => {
-                            self.machine.frames = u32::try_from(n()?)
-                                .map_err(|_| StmtError("frames too large".into()))?
-                        }
-                        "pagefile" => {
-                            self.machine.pagefile_pages = u32::try_from(n()?)
-                                .map_err(|_| StmtError("pagefile too large".into()))?
-                        }
-                        "workingset" => self.machine.working_set_max = n()?,
-                        _ => {
-                            self.machine.writer = if v == "eager" {
-                                WriterPolicy::Eager
-                            } else {
-                                WriterPolicy::Lazy
-                            }
-                        }
-                    }
-                }
-                self.machine
-                    .validate()
+                // Every key is checked against its limit before any is applied: a refused line
+                // leaves the machine as it was.
+                let (machine, budget) = limits::machine_line(self.machine, self.budget, pairs)
                     .map_err(|e| StmtError(e.to_string()))?;
+                self.machine = machine;
+                self.budget = budget;
                 Ok(Done::quiet())
             }
             StmtKind::Process {
@@ -464,7 +473,13 @@ impl Runner {
                         }
                     },
                     FileInit::Size(e) => match self.eval(e)? {
-                        Value::Int(n) if n <= 1 << 30 => vec![0u8; n as usize],
+                        // Zeros: no page of them is stored (`create_volume_file_sized`).
+                        Value::Int(n) if n <= 1 << 30 => {
+                            self.system()?
+                                .create_volume_file_sized(name, &[], n)
+                                .map_err(|e| StmtError(e.to_string()))?;
+                            return Ok(Done::quiet());
+                        }
                         Value::Int(n) => {
                             return Err(StmtError(format!(
                                 "file size {n:#x} is larger than the 1 GiB a scenario file may have"
@@ -511,7 +526,7 @@ impl Runner {
                 let done = self.evaluate(expr)?;
                 // A statement that raised assigns nothing.
                 if let Some(o) = done.outcome.as_ref().filter(|o| o.exception.is_none()) {
-                    self.vars.insert(var.clone(), o.value.clone());
+                    self.set_var(var.clone(), o.value.clone());
                 }
                 Ok(done)
             }
@@ -526,7 +541,7 @@ impl Runner {
             Expr::Call(c) => self.call(c)?,
             other => Outcome::value(self.eval(other)?),
         };
-        let result = Self::describe(&outcome);
+        let result = self.describe(&outcome);
         let (pass, detail) = match &outcome.exception {
             Some(x) => (
                 Some(false),
@@ -571,8 +586,9 @@ impl Runner {
                 }
                 let want = self.eval(rhs)?;
                 let mut ok = outcome.value.same(&want) == (*op == CmpOp::Eq);
+                let (want, mut actual) =
+                    limits::show_pair(&want, &outcome.value, self.options.full_values);
                 let mut expected = format!("{}{want}", if *op == CmpOp::Ne { "not " } else { "" });
-                let mut actual = outcome.value.to_string();
                 if let Some(err) = error {
                     let want_err = match self.eval(err)? {
                         Value::Int(v) => v as u32,
@@ -656,7 +672,7 @@ impl Runner {
                 Ok(Done {
                     result: if ok { "ok".into() } else { "FAILED".into() },
                     pass: Some(ok),
-                    detail: (!ok).then(|| (want.to_string(), got.to_string())),
+                    detail: (!ok).then(|| limits::show_pair(&want, &got, self.options.full_values)),
                     outcome: None,
                 })
             }
@@ -681,10 +697,59 @@ impl Runner {
         }
     }
 
+    /// Sets a variable, keeping count of the bytes the variables hold (for the budget).
+    pub(crate) fn set_var(&mut self, name: String, value: Value) {
+        self.value_bytes += limits::value_bytes(&value);
+        if let Some(old) = self.vars.insert(name, value) {
+            self.value_bytes = self.value_bytes.saturating_sub(limits::value_bytes(&old));
+        }
+    }
+
+    /// What the run holds on the host beyond its fixed machine (`crate::limits::Usage`).
+    pub fn host_usage(&self) -> limits::Usage {
+        limits::Usage {
+            stores: self
+                .sys
+                .as_ref()
+                .map_or(0, |s| s.executive().vmm().host_bytes()),
+            values: self.value_bytes,
+            transcript: self.out.len() as u64,
+        }
+    }
+
+    /// A statement that took the run past its host-memory budget fails, drops what it
+    /// assigned, and stops the run.
+    fn within_budget(
+        &mut self,
+        stmt: &Stmt,
+        r: Result<Done, StmtError>,
+    ) -> Result<Done, StmtError> {
+        let Some(msg) = self.host_usage().exceeds(self.budget) else {
+            return r;
+        };
+        self.stopped = true;
+        if let StmtKind::Assign { var, .. } = &stmt.kind {
+            if let Some(old) = self.vars.remove(var) {
+                self.value_bytes = self.value_bytes.saturating_sub(limits::value_bytes(&old));
+            }
+        }
+        Err(StmtError(msg))
+    }
+
     /// Runs a parsed script.
     pub fn run_script(&mut self, script: &Script) {
         for s in &script.statements {
+            let failed = self.failed;
             self.exec(s);
+            // A file stops at a refused `machine` line (it would not run on the machine it asks
+            // for) and where the budget is exceeded: one error, not one per later statement.
+            let refused_machine = matches!(s.kind, StmtKind::Machine(_)) && self.failed > failed;
+            if refused_machine || self.stopped {
+                if !self.options.json {
+                    let _ = writeln!(self.out, "     the rest of {} is not run", self.file);
+                }
+                break;
+            }
         }
     }
 

@@ -47,9 +47,22 @@ fn printable(b: &[u8]) -> bool {
         .all(|c| (0x20..0x7F).contains(c) || *c == b'\n' || *c == b'\t')
 }
 
+/// A value displayed whole, however long (`--full-values`); [`Value`]'s own `Display`
+/// abbreviates long byte strings (`crate::limits::show`).
+#[derive(Clone, Copy, Debug)]
+pub struct Whole<'a>(pub &'a Value);
+
 impl fmt::Display for Value {
+    /// Short values whole, long byte strings and strings as their length and a prefix
+    /// (`crate::limits`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&crate::limits::show(self, false))
+    }
+}
+
+impl fmt::Display for Whole<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Value::Int(v) if *v < 10 => write!(f, "{v}"),
             Value::Int(v) => write!(f, "{v:#x}"),
             Value::Str(s) => match std::str::from_utf8(s) {

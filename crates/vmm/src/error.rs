@@ -136,6 +136,19 @@ pub enum VmmError {
     /// A backing store operation failed. Nothing was lost: the affected pages stay modified.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A machine option outside its limit (`crate::limits`), caught before anything is
+    /// allocated.
+    #[error(transparent)]
+    OutOfRange(#[from] crate::limits::LimitError),
+    /// The host could not provide the memory a machine structure needs (the allocation failed
+    /// and was reported instead of aborting).
+    #[error("the host could not provide {bytes} bytes for {what}")]
+    HostMemory {
+        /// The structure (`physical memory`, `the PFN database`, ...).
+        what: &'static str,
+        /// The size asked for.
+        bytes: u64,
+    },
 }
 
 impl VmmError {
@@ -149,7 +162,9 @@ impl VmmError {
             | VmmError::InvalidParameter(_)
             | VmmError::UnknownSegment(_)
             | VmmError::UnknownStore(_)
-            | VmmError::BeyondSegment { .. } => NtStatus::STATUS_INVALID_PARAMETER,
+            | VmmError::BeyondSegment { .. }
+            | VmmError::OutOfRange(_) => NtStatus::STATUS_INVALID_PARAMETER,
+            VmmError::HostMemory { .. } => NtStatus::STATUS_INSUFFICIENT_RESOURCES,
             VmmError::InvalidProtection => NtStatus::STATUS_INVALID_PAGE_PROTECTION,
             VmmError::UnknownAddressSpace(_) => NtStatus::STATUS_INVALID_HANDLE,
             VmmError::ConflictingAddresses { .. } => NtStatus::STATUS_CONFLICTING_ADDRESSES,

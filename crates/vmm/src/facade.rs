@@ -181,6 +181,14 @@ impl Vmm {
         std::mem::take(&mut self.lock().stores)
     }
 
+    /// Bytes of host memory the machine holds beyond its RAM and PFN database: the contents of
+    /// every registered store and of the pagefile ([`BackingStore::host_bytes`]). What a
+    /// scenario's host-memory budget counts for the machine.
+    pub fn host_bytes(&self) -> u64 {
+        let m = self.lock();
+        m.stores.values().map(|s| s.host_bytes()).sum::<u64>() + m.pagefile.host_bytes()
+    }
+
     /// Unregisters a store no segment uses and hands it back.
     pub fn remove_store(&self, id: StoreId) -> Result<Box<dyn BackingStore>> {
         self.op(|m| m.remove_store(id))

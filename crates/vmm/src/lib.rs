@@ -39,6 +39,8 @@ pub mod frames;
 pub mod id;
 /// Invariant checks.
 pub mod invariants;
+// The machine's size limits (one table for every entry point; documented inside).
+pub mod limits;
 // Sparse two-level tables with a remembered leaf.
 mod leaf_table;
 /// The machine state and its configuration.
@@ -91,6 +93,7 @@ pub use facade::Vmm;
 pub use fault::FaultKind;
 pub use id::{AsId, SegmentId, StoreId};
 pub use invariants::InvariantViolation;
+pub use limits::{Limit, LimitError};
 pub use machine::{Machine, VmmConfig, WriterPolicy};
 pub use pfn::{ListCounts, PageLocation, PfnEntry};
 pub use protection::{Access, Protection};

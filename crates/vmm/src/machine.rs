@@ -34,12 +34,14 @@ pub enum WriterPolicy {
 /// Machine configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VmmConfig {
-    /// Physical frames (4 KiB each). At least 4, at most 2^20 (4 GiB of emulated memory).
+    /// Physical frames (4 KiB each): [`crate::limits::FRAMES`], 4..=2^20 (4 GiB of emulated
+    /// memory).
     pub frames: u32,
-    /// Pagefile size in pages, slot 0 included (it is never used). At least 1, at most 2^26
-    /// (256 GiB).
+    /// Pagefile size in pages, slot 0 included (it is never used):
+    /// [`crate::limits::PAGEFILE`], 1..=2^24 (64 GiB).
     pub pagefile_pages: u32,
-    /// Default working-set maximum, in pages, of a new address space. At least 2.
+    /// Default working-set maximum, in pages, of a new address space:
+    /// [`crate::limits::WORKING_SET`], 2..=2^20.
     pub working_set_max: u64,
     /// The mapped page writer's policy.
     pub writer: WriterPolicy,
@@ -57,21 +59,13 @@ impl Default for VmmConfig {
 }
 
 impl VmmConfig {
-    /// Checks the bounds documented on each field.
+    /// Checks every option against its limit in [`crate::limits`] (the one table `ntmm machine`
+    /// prints), before anything is allocated: the first option out of range is named with its
+    /// range (`VmmError::OutOfRange`, `STATUS_INVALID_PARAMETER`).
     pub fn validate(&self) -> Result<()> {
-        if !(4..=1 << 24).contains(&self.frames) {
-            return Err(VmmError::InvalidParameter("frames must be in 4..=16777216"));
-        }
-        if !(1..=1 << 24).contains(&self.pagefile_pages) {
-            return Err(VmmError::InvalidParameter(
-                "pagefile pages must be in 1..=16777216",
-            ));
-        }
-        if self.working_set_max < 2 {
-            return Err(VmmError::InvalidParameter(
-                "working set maximum must be at least 2",
-            ));
-        }
+        crate::limits::FRAMES.check(u64::from(self.frames))?;
+        crate::limits::PAGEFILE.check(u64::from(self.pagefile_pages))?;
+        crate::limits::WORKING_SET.check(self.working_set_max)?;
         Ok(())
     }
 }
@@ -108,8 +102,8 @@ impl Machine {
         let limit = u64::from(config.frames) + u64::from(pagefile.usable());
         Ok(Machine {
             config,
-            memory: std::sync::Arc::new(PhysicalMemory::new(config.frames)),
-            pfn: PfnDatabase::new(config.frames),
+            memory: std::sync::Arc::new(PhysicalMemory::new(config.frames)?),
+            pfn: PfnDatabase::new(config.frames)?,
             spaces: crate::address_space::Spaces::default(),
             segments: BTreeMap::new(),
             stores: BTreeMap::new(),

@@ -31,21 +31,27 @@ pub struct PhysicalMemory {
 }
 
 impl PhysicalMemory {
-    /// `frames` zero-filled frames, resident in host memory.
-    pub(crate) fn new(frames: u32) -> Self {
+    /// `frames` zero-filled frames, resident in host memory; an error if the host cannot
+    /// provide them.
+    pub(crate) fn new(frames: u32) -> crate::error::Result<Self> {
         // One host mapping advised for huge pages (ntmm-hostmem), so that a frame touched for
         // the first time in a while costs no host TLB miss: RAM through a direct map.
-        let words = AtomicWords::zeroed(frames as usize * WORDS);
+        let words = AtomicWords::zeroed(frames as usize * WORDS).map_err(|e| {
+            crate::error::VmmError::HostMemory {
+                what: "physical memory",
+                bytes: e.bytes,
+            }
+        })?;
         // Physical memory is present from boot, like RAM: touch every page of it now, so that
         // no simulated fault later waits on the host kernel's first-touch fault (the allocator
         // may hand out zeroed pages that are not yet mapped).
         for w in words.iter().step_by(512) {
             w.store(0, Ordering::Relaxed);
         }
-        PhysicalMemory {
+        Ok(PhysicalMemory {
             words,
             epoch: Arc::new(TranslationEpoch::new()),
-        }
+        })
     }
 
     /// The machine's translation epoch (shared with its page tables).
@@ -208,7 +214,7 @@ mod tests {
 
     #[test]
     fn test_bytes_round_trip_at_every_alignment_and_length() {
-        let m = PhysicalMemory::new(2);
+        let m = PhysicalMemory::new(2).unwrap();
         let pfn = Pfn::new(1);
         let pattern: Vec<u8> = (0..PAGE_BYTES).map(|i| (i * 7 + 3) as u8).collect();
         m.write(pfn, 0, &pattern);
@@ -239,7 +245,7 @@ mod tests {
 
     #[test]
     fn test_load_value_is_little_endian_within_and_across_words() {
-        let m = PhysicalMemory::new(1);
+        let m = PhysicalMemory::new(1).unwrap();
         let pfn = Pfn::new(0);
         let pattern: Vec<u8> = (0..32u8).collect();
         m.write(pfn, 0, &pattern);
@@ -255,7 +261,7 @@ mod tests {
 
     #[test]
     fn test_fill_zero_and_copy_announce_a_translation_change() {
-        let m = PhysicalMemory::new(2);
+        let m = PhysicalMemory::new(2).unwrap();
         let e0 = m.epoch().stable().unwrap();
         m.fill(Pfn::new(0), &[9u8; PAGE_BYTES]);
         assert_eq!(

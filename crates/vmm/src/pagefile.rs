@@ -32,6 +32,10 @@ impl Pagefile {
             hint: 1,
         })
     }
+    /// Bytes of host memory the pagefile holds: its store's contents and its slot bitmap.
+    pub fn host_bytes(&self) -> u64 {
+        self.store.host_bytes() + self.bits.len() as u64 * 8
+    }
     /// Slots in all (including the reserved slot 0).
     pub fn size(&self) -> u32 {
         self.size

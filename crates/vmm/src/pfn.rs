@@ -280,10 +280,19 @@ pub struct PfnDatabase {
 }
 
 impl PfnDatabase {
-    /// `frames` frames, all on the zeroed list in frame order.
-    pub(crate) fn new(frames: u32) -> Self {
+    /// `frames` frames, all on the zeroed list in frame order; an error if the host cannot
+    /// provide the entries.
+    pub(crate) fn new(frames: u32) -> crate::error::Result<Self> {
+        let mut entries = Vec::new();
+        entries.try_reserve_exact(frames as usize).map_err(|_| {
+            crate::error::VmmError::HostMemory {
+                what: "the PFN database",
+                bytes: (frames as u64).saturating_mul(std::mem::size_of::<PfnEntry>() as u64),
+            }
+        })?;
+        entries.extend((0..frames).map(|_| PfnEntry::new()));
         let mut db = PfnDatabase {
-            entries: (0..frames).map(|_| PfnEntry::new()).collect(),
+            entries,
             lists: [ListHead {
                 head: NIL,
                 tail: NIL,
@@ -293,7 +302,7 @@ impl PfnDatabase {
         for i in 0..frames {
             db.insert_tail(PageLocation::Zeroed, Pfn::new(i));
         }
-        db
+        Ok(db)
     }
 
     /// Number of frames.
@@ -481,7 +490,7 @@ mod tests {
 
     #[test]
     fn test_new_database_has_all_frames_zeroed_in_order() {
-        let db = PfnDatabase::new(4);
+        let db = PfnDatabase::new(4).unwrap();
         assert_eq!(
             db.list(PageLocation::Zeroed),
             (0..4).map(Pfn::new).collect::<Vec<_>>()
@@ -492,7 +501,7 @@ mod tests {
 
     #[test]
     fn test_unlink_middle_and_reinsert_keeps_fifo_order() {
-        let mut db = PfnDatabase::new(4);
+        let mut db = PfnDatabase::new(4).unwrap();
         assert_eq!(
             db.unlink(Pfn::new(1), PageLocation::Active),
             Some(PageLocation::Zeroed)

@@ -11,7 +11,11 @@ fn test_invalid_configurations_are_rejected() {
     for (frames, pf, ws) in [
         (0, 16, 8),
         (3, 16, 8),
+        // Accepted before the limits table, then aborted allocating 64 GiB (limits::FRAMES).
+        (1 << 24, 16, 8),
+        ((1 << 20) + 1, 16, 8),
         (1 << 25, 16, 8),
+        (16, 16, (1 << 20) + 1),
         (16, 0, 8),
         // Pagefile slots are packed in 25 bits of the PFN entry's original PTE.
         (16, (1 << 24) + 1, 8),
@@ -24,7 +28,7 @@ fn test_invalid_configurations_are_rejected() {
             writer: WriterPolicy::Lazy,
         });
         assert!(
-            matches!(r, Err(VmmError::InvalidParameter(_))),
+            matches!(r, Err(VmmError::OutOfRange(_))),
             "{frames} {pf} {ws}"
         );
     }

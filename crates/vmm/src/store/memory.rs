@@ -155,6 +155,16 @@ mod tests {
     }
 
     #[test]
+    fn test_host_bytes_count_the_stored_pages_only() {
+        let mut s = MemoryStore::new();
+        s.set_size(ByteCount::new(1 << 30)).unwrap();
+        assert_eq!(s.host_bytes(), 0, "a grown store holds nothing");
+        s.write_page(7, &[1u8; crate::addr::PAGE_BYTES]).unwrap();
+        assert_eq!(s.host_bytes(), crate::addr::PAGE_SIZE);
+        assert_eq!(MemoryStore::with_contents(&[0u8; 3 << 12]).host_bytes(), 0);
+    }
+
+    #[test]
     fn test_with_contents_reads_back() {
         let mut s = MemoryStore::with_contents(b"hello");
         assert_eq!(s.size(), ByteCount::new(5));

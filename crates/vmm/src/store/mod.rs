@@ -119,7 +119,8 @@ pub trait BackingStore: Send + fmt::Debug {
     fn crash(&mut self) -> Result<(), StoreError>;
     /// The size a crash would leave.
     fn durable_size(&self) -> ByteCount;
-    /// Host memory the store holds (its pages and undo data), in bytes.
+    /// Bytes of host memory the store holds (its pages and undo data; 0 for a store whose data
+    /// lives elsewhere, such as a host file). Counted against a scenario's host-memory budget.
     fn host_bytes(&self) -> u64 {
         0
     }
