@@ -242,7 +242,7 @@ mod tests {
         );
         assert_eq!(show(&Value::Bytes(vec![1, 2]), false), "hex\"01 02\"");
         assert_eq!(show(&v, true).len(), 0x400_0000 * 3 + 4);
-        let text = Value::Str("a".repeat(65));
+        let text = Value::Str("a".repeat(65).into_bytes());
         assert!(show(&text, false).starts_with("<0x41 bytes: 61 61"));
     }
 

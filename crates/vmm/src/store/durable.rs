@@ -109,9 +109,11 @@ impl UndoLog {
         size: u64,
     ) -> Result<(), StoreError> {
         let old = raw.raw_size();
-        if size < old {
+        // Only pages below the durable size have durable contents to keep (`save`).
+        let keep_to = old.min(self.durable_size);
+        if size < keep_to {
             // The page holding byte `size` loses its tail; every later page goes.
-            for page in raw.raw_nonzero_pages(size / PAGE_SIZE, old.div_ceil(PAGE_SIZE)) {
+            for page in raw.raw_nonzero_pages(size / PAGE_SIZE, keep_to.div_ceil(PAGE_SIZE)) {
                 self.save(raw, page)?;
             }
         }
