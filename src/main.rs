@@ -495,9 +495,9 @@ fn command() -> ExitCode {
                 .chain([&ntmm::scenario::limits::BUDGET]);
             for (l, v) in table.zip(defaults) {
                 let key = format!("{}={v}", l.key);
-                outln!("  {key:<16} {} ({}..={})", l.unit, l.min, l.max);
+                outln!("  {key:<18} {} ({}..={})", l.unit, l.min, l.max);
             }
-            outln!("  writer=lazy      eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
+            outln!("  writer=lazy        eager: file pages written as they reach the modified list; lazy: on pressure or flush-modified");
             ExitCode::SUCCESS
         }
         Command::Bench { json, quick, only } => match ntmm_bench::run(ntmm_bench::Settings {
