@@ -147,6 +147,13 @@ const NAMED: &[(&str, u64)] = &[
     ("PROCESS_QUERY_LIMITED_INFORMATION", 0x1000),
     ("PROCESS_ALL_ACCESS", PROCESS_ALL_ACCESS as u64),
     ("FILE_FLAG_NO_BUFFERING", 0x2000_0000),
+    // CreateFile's caching hints: they change no result, so accepting and ignoring them is
+    // exact. Flags and attributes that would change results (DELETE_ON_CLOSE, OVERLAPPED,
+    // READONLY, …) are not named, so a scenario cannot use them by mistake.
+    ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+    ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+    ("FILE_ATTRIBUTE_TEMPORARY", 0x0000_0100),
+    ("FILE_ATTRIBUTE_ARCHIVE", 0x0000_0020),
     // The MEM_* values windows_facts.md §1 lists (several share a value; the parameter says
     // which is meant).
     ("MEM_COALESCE_PLACEHOLDERS", 0x0000_0001),
@@ -226,6 +233,13 @@ mod tests {
             ("MemoryBasicInformation", 0),
             ("FILE_FLAG_WRITE_THROUGH", 0x8000_0000),
             ("FILE_FLAG_NO_BUFFERING", 0x2000_0000),
+            // CreateFile's caching hints: they change no result, so accepting and ignoring them is
+            // exact. Flags and attributes that would change results (DELETE_ON_CLOSE, OVERLAPPED,
+            // READONLY, …) are not named, so a scenario cannot use them by mistake.
+            ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+            ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+            ("FILE_ATTRIBUTE_TEMPORARY", 0x0000_0100),
+            ("FILE_ATTRIBUTE_ARCHIVE", 0x0000_0020),
             ("MEM_RESERVE_PLACEHOLDER", 0x0004_0000),
             ("MEM_REPLACE_PLACEHOLDER", 0x0000_4000),
             ("MEM_PRESERVE_PLACEHOLDER", 0x0000_0002),
@@ -259,6 +273,10 @@ mod tests {
             ("STATUS_OBJECT_NAME_COLLISION", 0xC000_0035),
             ("STATUS_INVALID_PARAMETER_4", 0xC000_00F2),
             ("ERROR_INVALID_USER_BUFFER", 1784),
+            ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+            ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+            ("FILE_ATTRIBUTE_TEMPORARY", 0x100),
+            ("FILE_ATTRIBUTE_ARCHIVE", 0x20),
             ("ERROR_NOT_SAME_DEVICE", 17),
         ] {
             assert_eq!(constant(name), Some(value), "{name}");
