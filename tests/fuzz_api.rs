@@ -44,6 +44,10 @@ enum Call {
     NtQuerySection(u8),
     NtExtendSection(u8, u64),
     NtFlush(u8, u64, u64),
+    NtCreateSectionNt(u8, bool, u64, u32, Option<u8>),
+    NtOpenSectionNt(u32, Option<u8>),
+    NtClose(u8),
+    NtAreMappedFilesTheSame(u64, u64),
     Pressure(bool),
 }
 
@@ -156,6 +160,17 @@ fn call() -> impl Strategy<Value = Call> {
         any::<u8>().prop_map(Call::NtQuerySection),
         (any::<u8>(), size()).prop_map(|(h, s)| Call::NtExtendSection(h, s)),
         (any::<u8>(), addr(), size()).prop_map(|(p, a, s)| Call::NtFlush(p, a, s)),
+        (
+            any::<u8>(),
+            any::<bool>(),
+            size(),
+            flags(),
+            proptest::option::of(any::<u8>())
+        )
+            .prop_map(|(n, oi, sz, p, f)| Call::NtCreateSectionNt(n, oi, sz, p, f)),
+        (flags(), proptest::option::of(any::<u8>())).prop_map(|(a, n)| Call::NtOpenSectionNt(a, n)),
+        any::<u8>().prop_map(Call::NtClose),
+        (addr(), addr()).prop_map(|(a, b)| Call::NtAreMappedFilesTheSame(a, b)),
         any::<bool>().prop_map(Call::Pressure),
     ]
 }
@@ -179,6 +194,17 @@ fn native<T>(r: Result<T, NtStatus>) -> Result<Option<T>, TestCaseError> {
 }
 
 const NAMES: [&str; 4] = ["a", "Local\\b", "Global\\a", "Local\\x\\y"];
+/// NT names (`OBJECT_ATTRIBUTES`): the objects of NAMES, and bad ones of every kind.
+const NT_NAMES: [&str; 8] = [
+    "\\Sessions\\1\\BaseNamedObjects\\a",
+    "\\Sessions\\1\\BaseNamedObjects\\b",
+    "\\BaseNamedObjects\\a",
+    "\\BaseNamedObjects\\",
+    "relative",
+    "\\Sessions\\9\\BaseNamedObjects\\a",
+    "\\BaseNamedObjects\\x\\y",
+    "",
+];
 const FILES: [&str; 5] = ["f0.bin", "f1.bin", "dir/f2.bin", "", "bad*name"];
 
 proptest! {
@@ -209,6 +235,7 @@ proptest! {
             let h = |i: u8| pool[i as usize % pool.len()];
             s.set_last_error(me, 0xDEAD);
             let mut born: Option<Handle> = None;
+            let is_native = format!("{c:?}").starts_with("Nt");
             let failed: Option<u32> = match c {
                 Call::CreateFileMapping(f, p, hi, lo, n) => match s.create_file_mapping(me, h(f), false, p, hi, lo % 0x10_0000, name(n)) {
                     Ok(x) => { born = Some(x); None }
@@ -251,11 +278,28 @@ proptest! {
                 Call::NtUnmap(p, a) => { native(s.nt_unmap_view_of_section(me, h(p), Va::new(a)))?; None }
                 Call::NtAllocate(p, a, sz, t, pr) => { native(s.nt_allocate_virtual_memory(me, h(p), a.map(Va::new), sz % (1 << 40), t, pr))?; None }
                 Call::NtFree(p, a, sz, t) => { native(s.nt_free_virtual_memory(me, h(p), Va::new(a), sz, t))?; None }
-                Call::NtProtect(p, a, sz, pr) => { native(s.nt_protect_virtual_memory(me, h(p), Va::new(a), sz, pr))?; None }
+                Call::NtProtect(p, a, sz, pr) => { native(s.nt_protect_virtual_memory_range(me, h(p), Va::new(a), sz, pr))?; None }
                 Call::NtQuery(p, a) => { native(s.nt_query_virtual_memory(me, h(p), Va::new(a)))?; None }
                 Call::NtQuerySection(x) => { native(s.nt_query_section(me, h(x)))?; None }
                 Call::NtExtendSection(x, sz) => { native(s.nt_extend_section(me, h(x), sz % (1 << 36)))?; None }
                 Call::NtFlush(p, a, sz) => { native(s.nt_flush_virtual_memory(me, h(p), Va::new(a), sz))?; None }
+                Call::NtCreateSectionNt(n, open_if, sz, p, f) => {
+                    let attributes = ObjectAttributes { name: Some(NT_NAMES[n as usize % NT_NAMES.len()]), inherit: false, open_if };
+                    let args = NtCreateSectionArgs { access: SECTION_ALL_ACCESS, maximum_size: sz % (1 << 36), protection: p, attributes: SEC_COMMIT, file: f.map(h), ..NtCreateSectionArgs::default() };
+                    born = native(s.nt_create_section_attributes(me, attributes, args))?.map(|(x, _)| x);
+                    None
+                }
+                Call::NtOpenSectionNt(a, n) => {
+                    let attributes = n.map(|i| ObjectAttributes { name: Some(NT_NAMES[i as usize % NT_NAMES.len()]), ..ObjectAttributes::default() });
+                    born = native(s.nt_open_section_attributes(me, a, attributes))?;
+                    None
+                }
+                Call::NtClose(x) => { native(s.nt_close(me, h(x)))?; None }
+                Call::NtAreMappedFilesTheSame(a, b) => {
+                    let st = s.nt_are_mapped_files_the_same(me, Va::new(a), Va::new(b));
+                    prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+                    None
+                }
                 Call::Pressure(all) => {
                     if all { s.executive().trim_all(); } else { s.executive().trim(me).unwrap(); }
                     s.executive().run_writers();
@@ -264,6 +308,10 @@ proptest! {
             };
             if let Some(x) = born {
                 if pool.len() < 64 { pool.push(x); }
+            }
+            if is_native {
+                // Native calls return their status and never touch the last error.
+                prop_assert_eq!(s.get_last_error(me), 0xDEAD);
             }
             if let Some(code) = failed {
                 prop_assert!(code != 0 && code != 0xDEAD, "a failure must set a Windows error");

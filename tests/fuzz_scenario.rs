@@ -63,6 +63,23 @@ const TOKENS: &[&str] = &[
     "MapViewOfFile(",
     "\u{00e9}",
     "\t",
+    // The reach syntax: operators, ordered comparisons, NULL and in-out parameters, native
+    // calls.
+    " * ",
+    " / ",
+    " % ",
+    " << ",
+    " >> ",
+    " ^ ",
+    "~",
+    " < ",
+    " >= ",
+    "&x",
+    "&base",
+    "NtMapViewOfSection(",
+    "NtClose(",
+    "NtAreMappedFilesTheSame(",
+    "NtProtectVirtualMemory(",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -201,6 +218,82 @@ proptest! {
     /// Random text, printable and not.
     #[test]
     fn fuzz_random_text(src in "(\\PC|\n|\\\\|\"|\\(|\\)){0,300}") {
+        check(&src)?;
+    }
+}
+
+/// An integer operand: a literal, a variable, a constant, or a nested expression.
+fn operand() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        any::<u64>().prop_map(|v| format!("{v:#x}")),
+        (0u64..70).prop_map(|v| v.to_string()),
+        prop::sample::select(vec![
+            "x",
+            "base",
+            "size",
+            "h",
+            "A",
+            "NULL",
+            "PAGE_READWRITE",
+            "ViewShare"
+        ])
+        .prop_map(str::to_string),
+    ];
+    leaf.prop_recursive(4, 24, 2, |inner| {
+        let ops = prop::sample::select(vec!["|", "^", "&", "<<", ">>", "+", "-", "*", "/", "%"]);
+        prop_oneof![
+            (inner.clone(), ops, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
+            inner.clone().prop_map(|a| format!("~{a}")),
+            inner.prop_map(|a| format!("-{a}")),
+        ]
+    })
+}
+
+/// An argument: a value, NULL, or an in-out `&name`.
+fn argument() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => operand(),
+        1 => Just("NULL".to_string()),
+        2 => prop::sample::select(vec!["&x", "&base", "&size", "&h", "&old", "&mbi", "&sbi", "&iosb"])
+            .prop_map(str::to_string),
+        1 => Just("\"\\\\BaseNamedObjects\\\\F\"".to_string()),
+    ]
+}
+
+/// A statement of the reach syntax: a native call (any arity, any argument), an assignment of
+/// an operator expression, or an ordered expectation.
+fn reach_statement() -> impl Strategy<Value = String> {
+    let native = (
+        prop::sample::select(ntmm::scenario::native::NATIVE_FUNCTIONS.to_vec()),
+        prop::collection::vec(argument(), 10),
+    )
+        .prop_map(|((f, arity), mut args)| {
+            args.truncate(arity);
+            format!("expect {f}({}) == STATUS_SUCCESS", args.join(", "))
+        });
+    let cmp = prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]);
+    prop_oneof![
+        3 => native,
+        1 => operand().prop_map(|e| format!("x = {e}")),
+        1 => (operand(), cmp, operand()).prop_map(|(a, c, b)| format!("expect {a} {c} {b}")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Scenarios of the reach syntax: native calls with NULL, in-out and wild arguments, and
+    /// operator expressions (division by zero included) after a set-up that gives the names
+    /// live values.
+    #[test]
+    fn fuzz_reach_syntax(lines in prop::collection::vec(reach_statement(), 1..25)) {
+        let src = format!(
+            "process A\nsize = 0x10000\nNtCreateSection(&h, SECTION_ALL_ACCESS, NULL, &size, PAGE_READWRITE, SEC_COMMIT, NULL)\n\
+             NtMapViewOfSection(h, A, &base, 0, 0, NULL, &size, ViewShare, 0, PAGE_READWRITE)\n{}\n",
+            lines.join("\n")
+        );
+        // Every generated line is valid syntax: the whole scenario runs.
+        prop_assert!(parse(&src).is_ok(), "{:?}", parse(&src).err());
         check(&src)?;
     }
 }

@@ -49,6 +49,8 @@ enum Op {
         pages: u64,
         name: Option<usize>,
         rw: bool,
+        /// Through NtCreateSection (the NT name, OBJ_OPENIF) instead of CreateFileMapping.
+        native: bool,
     },
     CreateFileSection {
         p: usize,
@@ -59,14 +61,18 @@ enum Op {
         p: usize,
         name: usize,
         write: bool,
+        native: bool,
     },
     Map {
         p: usize,
         h: usize,
         kind: Kind,
+        /// `Some(q)`: NtMapViewOfSection into process q (through a process handle).
+        native: Option<usize>,
     },
     Unmap {
         v: usize,
+        native: bool,
     },
     Read {
         v: usize,
@@ -85,6 +91,7 @@ enum Op {
     Writers,
     Flush {
         v: usize,
+        native: bool,
     },
     FileRead {
         p: usize,
@@ -102,6 +109,7 @@ enum Op {
     Close {
         p: usize,
         h: usize,
+        native: bool,
     },
     Exit {
         p: usize,
@@ -111,19 +119,19 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let kind = prop_oneof![3 => Just(Kind::Rw), 2 => Just(Kind::Ro), 2 => Just(Kind::Copy), 1 => Just(Kind::NoAccess)];
     prop_oneof![
-        3 => (0usize..4, 1u64..4, proptest::option::of(0..NAMES), any::<bool>()).prop_map(|(p, pages, name, rw)| Op::CreateAnon { p, pages, name, rw }),
+        3 => (0usize..4, 1u64..4, proptest::option::of(0..NAMES), any::<bool>(), any::<bool>()).prop_map(|(p, pages, name, rw, native)| Op::CreateAnon { p, pages, name, rw, native }),
         2 => (0usize..4, 0..FILES, any::<bool>()).prop_map(|(p, file, rw)| Op::CreateFileSection { p, file, rw }),
-        2 => (0usize..4, 0..NAMES, any::<bool>()).prop_map(|(p, name, write)| Op::OpenNamed { p, name, write }),
-        5 => (0usize..4, any::<usize>(), kind).prop_map(|(p, h, kind)| Op::Map { p, h, kind }),
-        2 => any::<usize>().prop_map(|v| Op::Unmap { v }),
+        2 => (0usize..4, 0..NAMES, any::<bool>(), any::<bool>()).prop_map(|(p, name, write, native)| Op::OpenNamed { p, name, write, native }),
+        5 => (0usize..4, any::<usize>(), kind, proptest::option::of(0usize..4)).prop_map(|(p, h, kind, native)| Op::Map { p, h, kind, native }),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(v, native)| Op::Unmap { v, native }),
         6 => (any::<usize>(), 0u64..4 * PS, 1usize..6000).prop_map(|(v, off, len)| Op::Read { v, off, len }),
         7 => (any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>()).prop_map(|(v, off, len, byte)| Op::Write { v, off, len, byte }),
         2 => (0usize..4).prop_map(|p| Op::Trim { p }),
         1 => Just(Op::Writers),
-        2 => any::<usize>().prop_map(|v| Op::Flush { v }),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(v, native)| Op::Flush { v, native }),
         3 => (0usize..4, 0..FILES, 0u64..FILE_BYTES as u64, 1usize..5000).prop_map(|(p, file, off, len)| Op::FileRead { p, file, off, len }),
         3 => (0usize..4, 0..FILES, 0u64..FILE_BYTES as u64, 1usize..5000, any::<u8>()).prop_map(|(p, file, off, len, byte)| Op::FileWrite { p, file, off, len, byte }),
-        2 => (0usize..4, any::<usize>()).prop_map(|(p, h)| Op::Close { p, h }),
+        2 => (0usize..4, any::<usize>(), any::<bool>()).prop_map(|(p, h, native)| Op::Close { p, h, native }),
         1 => (0usize..4).prop_map(|p| Op::Exit { p }),
     ]
 }
@@ -208,6 +216,16 @@ fn name(i: usize) -> String {
     format!("Local\\model-{i}")
 }
 
+/// The NT name of `name(i)` (session 1's local directory).
+fn nt_name(i: usize) -> String {
+    format!("\\Sessions\\1\\BaseNamedObjects\\model-{i}")
+}
+
+/// A native status as the Win32 error it becomes (to compare with the model's Win32 rules).
+fn as_win32<T>(r: Result<T, NtStatus>) -> Result<T, Win32Error> {
+    r.map_err(|s| Win32Error(dos_error(s)))
+}
+
 fn new_proc(s: &System) -> Proc {
     let pid = s.create_process(None, false).unwrap();
     let files = std::array::from_fn(|i| {
@@ -266,28 +284,63 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 pages,
                 name: n,
                 rw,
+                native,
             } => {
                 let p = p % nprocs;
                 let prot = if rw { PAGE_READWRITE } else { PAGE_READONLY };
-                let r = s.create_file_mapping(
-                    procs[p].pid,
-                    Handle::INVALID,
-                    false,
-                    prot,
-                    0,
-                    (pages * PS) as u32,
-                    n.map(name).as_deref(),
-                );
-                let h = r.map_err(|e| TestCaseError::fail(format!("CreateFileMapping: {e}")))?;
                 let existing = n.and_then(|n| m.names.get(&n).copied());
-                prop_assert_eq!(
-                    s.get_last_error(procs[p].pid),
-                    if existing.is_some() {
-                        ERROR_ALREADY_EXISTS
-                    } else {
-                        ERROR_SUCCESS
-                    }
-                );
+                let h = if native {
+                    s.set_last_error(procs[p].pid, 0xDEAD);
+                    let nt = n.map(nt_name);
+                    let (h, st) = s
+                        .nt_create_section_attributes(
+                            procs[p].pid,
+                            ObjectAttributes {
+                                name: nt.as_deref(),
+                                inherit: false,
+                                open_if: true,
+                            },
+                            NtCreateSectionArgs {
+                                access: section_rights_for_protection(prot),
+                                maximum_size: pages * PS,
+                                protection: prot,
+                                attributes: SEC_COMMIT,
+                                ..NtCreateSectionArgs::default()
+                            },
+                        )
+                        .map_err(|e| TestCaseError::fail(format!("NtCreateSection: {e:?}")))?;
+                    prop_assert_eq!(
+                        st,
+                        if existing.is_some() {
+                            NtStatus::STATUS_OBJECT_NAME_EXISTS
+                        } else {
+                            NtStatus::STATUS_SUCCESS
+                        }
+                    );
+                    prop_assert_eq!(s.get_last_error(procs[p].pid), 0xDEAD);
+                    h
+                } else {
+                    let r = s.create_file_mapping(
+                        procs[p].pid,
+                        Handle::INVALID,
+                        false,
+                        prot,
+                        0,
+                        (pages * PS) as u32,
+                        n.map(name).as_deref(),
+                    );
+                    let h =
+                        r.map_err(|e| TestCaseError::fail(format!("CreateFileMapping: {e}")))?;
+                    prop_assert_eq!(
+                        s.get_last_error(procs[p].pid),
+                        if existing.is_some() {
+                            ERROR_ALREADY_EXISTS
+                        } else {
+                            ERROR_SUCCESS
+                        }
+                    );
+                    h
+                };
                 let obj = match existing {
                     Some(o) => o,
                     None => {
@@ -331,14 +384,31 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                     name: None,
                 });
             }
-            Op::OpenNamed { p, name: n, write } => {
+            Op::OpenNamed {
+                p,
+                name: n,
+                write,
+                native,
+            } => {
                 let p = p % nprocs;
                 let access = if write {
                     FILE_MAP_READ | FILE_MAP_WRITE
                 } else {
                     FILE_MAP_READ
                 };
-                let r = s.open_file_mapping(procs[p].pid, access, false, &name(n));
+                let r = if native {
+                    let nt = nt_name(n);
+                    as_win32(s.nt_open_section_attributes(
+                        procs[p].pid,
+                        access,
+                        Some(ObjectAttributes {
+                            name: Some(&nt),
+                            ..ObjectAttributes::default()
+                        }),
+                    ))
+                } else {
+                    s.open_file_mapping(procs[p].pid, access, false, &name(n))
+                };
                 match m.names.get(&n).copied() {
                     Some(obj) => {
                         let h =
@@ -354,7 +424,7 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                     None => prop_assert_eq!(r.unwrap_err().0, ERROR_FILE_NOT_FOUND),
                 }
             }
-            Op::Map { p, h, kind } => {
+            Op::Map { p, h, kind, native } => {
                 let p = p % nprocs;
                 if procs[p].handles.is_empty() {
                     continue;
@@ -363,7 +433,26 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 let (hh, obj) = (mh.h, mh.obj);
                 let rights_ok = mh.read && (kind != Kind::Rw || mh.write);
                 let ceiling_ok = kind != Kind::Rw || m.objs[obj].writable;
-                let r = s.map_view_of_file(procs[p].pid, hh, kind.access(), 0, 0, 0);
+                // The native form maps into process `into` through a process handle (F67), with
+                // the protection MapViewOfFile would derive (F47).
+                let (r, into) = match native {
+                    Some(q) => {
+                        let q = q % nprocs;
+                        let ph = s.open_process(procs[p].pid, procs[q].pid).unwrap();
+                        let args = NtMapViewArgs {
+                            inherit: VIEW_SHARE,
+                            protection: view_protection(kind.access()),
+                            ..NtMapViewArgs::default()
+                        };
+                        let r = as_win32(s.nt_map_view_of_section(procs[p].pid, hh, ph, args));
+                        s.close_handle(procs[p].pid, ph).unwrap();
+                        (r.map(|(va, _)| va), q)
+                    }
+                    None => (
+                        s.map_view_of_file(procs[p].pid, hh, kind.access(), 0, 0, 0),
+                        p,
+                    ),
+                };
                 match (rights_ok, ceiling_ok) {
                     (true, true) => {
                         let base = r.map_err(|e| {
@@ -371,7 +460,7 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                         })?;
                         let size = m.objs[obj].bytes.len() as u64;
                         m.views.push(MView {
-                            p,
+                            p: into,
                             base,
                             obj,
                             size,
@@ -383,13 +472,24 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                     (true, false) => prop_assert_eq!(r.unwrap_err().0, ERROR_INVALID_PARAMETER),
                 }
             }
-            Op::Unmap { v } => {
+            Op::Unmap { v, native } => {
                 if m.views.is_empty() {
                     continue;
                 }
                 let view = m.views.remove(v % m.views.len());
-                s.unmap_view_of_file(procs[view.p].pid, at(view.base, view.size / 2))
-                    .map_err(|e| TestCaseError::fail(format!("unmap: {e}")))?;
+                let (pid, va) = (procs[view.p].pid, at(view.base, view.size / 2));
+                if native {
+                    // F136: two addresses of one view are the same mapped file.
+                    prop_assert_eq!(
+                        s.nt_are_mapped_files_the_same(pid, view.base, va),
+                        NtStatus::STATUS_SUCCESS
+                    );
+                    s.nt_unmap_view_of_section(pid, Handle::INVALID, va)
+                        .map_err(|e| TestCaseError::fail(format!("NtUnmapViewOfSection: {e:?}")))?;
+                } else {
+                    s.unmap_view_of_file(pid, va)
+                        .map_err(|e| TestCaseError::fail(format!("unmap: {e}")))?;
+                }
             }
             Op::Read { v, off, len } => {
                 if m.views.is_empty() {
@@ -432,13 +532,27 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
             Op::Writers => {
                 prop_assert!(s.executive().run_writers().errors.is_empty());
             }
-            Op::Flush { v } => {
+            Op::Flush { v, native } => {
                 if m.views.is_empty() {
                     continue;
                 }
                 let view = &m.views[v % m.views.len()];
-                s.flush_view_of_file(procs[view.p].pid, view.base, 0)
-                    .map_err(|e| TestCaseError::fail(format!("flush: {e}")))?;
+                if native {
+                    // §5.2: a pagefile-backed view has no data to flush.
+                    match s.nt_flush_virtual_memory(
+                        procs[view.p].pid,
+                        Handle::INVALID,
+                        view.base,
+                        0,
+                    ) {
+                        Ok(_) => prop_assert!(view.obj < FILES, "flushed a pagefile view"),
+                        Err(NtStatus::STATUS_NOT_MAPPED_DATA) => prop_assert!(view.obj >= FILES),
+                        Err(e) => return Err(TestCaseError::fail(format!("NtFlush: {e:?}"))),
+                    }
+                } else {
+                    s.flush_view_of_file(procs[view.p].pid, view.base, 0)
+                        .map_err(|e| TestCaseError::fail(format!("flush: {e}")))?;
+                }
             }
             Op::FileRead { p, file, off, len } => {
                 let pr = &procs[p % nprocs];
@@ -469,14 +583,18 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 );
                 m.objs[file].bytes[off as usize..off as usize + len].fill(byte);
             }
-            Op::Close { p, h } => {
+            Op::Close { p, h, native } => {
                 let p = p % nprocs;
                 if procs[p].handles.is_empty() {
                     continue;
                 }
                 let idx = h % procs[p].handles.len();
                 let mh = procs[p].handles.remove(idx);
-                s.close_handle(procs[p].pid, mh.h).unwrap();
+                if native {
+                    s.nt_close(procs[p].pid, mh.h).unwrap();
+                } else {
+                    s.close_handle(procs[p].pid, mh.h).unwrap();
+                }
                 if let Some(n) = mh.name {
                     let still = procs
                         .iter()

@@ -95,7 +95,88 @@ const NAMED: &[(&str, u64)] = &[
     ("FALSE", 0),
     ("VIEW_SHARE", VIEW_SHARE as u64),
     ("VIEW_UNMAP", VIEW_UNMAP as u64),
+    // Additions of 2026-11-30: every constant Windows' headers give for the functions the
+    // language calls, native ones included (windows_facts.md §1; winnt.h, ntdef.h, winternl.h).
+    // `SECTION_INHERIT` (NtMapViewOfSection argument 8).
+    ("ViewShare", VIEW_SHARE as u64),
+    ("ViewUnmap", VIEW_UNMAP as u64),
+    // `SECTION_INFORMATION_CLASS` and `MEMORY_INFORMATION_CLASS`.
+    ("SectionBasicInformation", SECTION_BASIC_INFORMATION as u64),
+    ("SectionImageInformation", SECTION_IMAGE_INFORMATION as u64),
+    ("MemoryBasicInformation", MEMORY_BASIC_INFORMATION as u64),
+    ("MemoryWorkingSetInformation", 1),
+    ("MemoryMappedFilenameInformation", 2),
+    ("MemoryRegionInformation", 3),
+    ("MemoryWorkingSetExInformation", 4),
+    ("MemoryImageInformation", 6),
+    // Standard and object-specific rights.
+    ("DELETE", DELETE as u64),
+    ("READ_CONTROL", READ_CONTROL as u64),
+    ("WRITE_DAC", WRITE_DAC as u64),
+    ("WRITE_OWNER", WRITE_OWNER as u64),
+    ("STANDARD_RIGHTS_REQUIRED", STANDARD_RIGHTS_REQUIRED as u64),
+    ("STANDARD_RIGHTS_ALL", 0x001F_0000),
+    ("MAXIMUM_ALLOWED", MAXIMUM_ALLOWED as u64),
+    ("FILE_READ_DATA", FILE_READ_DATA as u64),
+    ("FILE_WRITE_DATA", FILE_WRITE_DATA as u64),
+    ("FILE_APPEND_DATA", FILE_APPEND_DATA as u64),
+    ("FILE_READ_EA", FILE_READ_EA as u64),
+    ("FILE_WRITE_EA", FILE_WRITE_EA as u64),
+    ("FILE_EXECUTE", FILE_EXECUTE as u64),
+    ("FILE_READ_ATTRIBUTES", FILE_READ_ATTRIBUTES as u64),
+    ("FILE_WRITE_ATTRIBUTES", FILE_WRITE_ATTRIBUTES as u64),
+    ("FILE_GENERIC_READ", FILE_GENERIC_READ as u64),
+    ("FILE_GENERIC_WRITE", FILE_GENERIC_WRITE as u64),
+    ("FILE_GENERIC_EXECUTE", FILE_GENERIC_EXECUTE as u64),
+    ("FILE_ALL_ACCESS", FILE_ALL_ACCESS as u64),
+    ("EVENT_QUERY_STATE", EVENT_QUERY_STATE as u64),
+    ("PROCESS_TERMINATE", 0x0001),
+    ("PROCESS_CREATE_THREAD", 0x0002),
+    ("PROCESS_VM_OPERATION", PROCESS_VM_OPERATION as u64),
+    ("PROCESS_VM_READ", PROCESS_VM_READ as u64),
+    ("PROCESS_VM_WRITE", PROCESS_VM_WRITE as u64),
+    ("PROCESS_DUP_HANDLE", PROCESS_DUP_HANDLE as u64),
+    ("PROCESS_CREATE_PROCESS", 0x0080),
+    ("PROCESS_SET_QUOTA", 0x0100),
+    ("PROCESS_SET_INFORMATION", 0x0200),
+    (
+        "PROCESS_QUERY_INFORMATION",
+        PROCESS_QUERY_INFORMATION as u64,
+    ),
+    ("PROCESS_SUSPEND_RESUME", 0x0800),
+    ("PROCESS_QUERY_LIMITED_INFORMATION", 0x1000),
+    ("PROCESS_ALL_ACCESS", PROCESS_ALL_ACCESS as u64),
+    ("FILE_FLAG_NO_BUFFERING", 0x2000_0000),
+    // CreateFile's caching hints: they change no result, so accepting and ignoring them is
+    // exact. Flags and attributes that would change results (DELETE_ON_CLOSE, OVERLAPPED,
+    // READONLY, …) are not named, so a scenario cannot use them by mistake.
+    ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+    ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+    ("FILE_ATTRIBUTE_TEMPORARY", 0x0000_0100),
+    ("FILE_ATTRIBUTE_ARCHIVE", 0x0000_0020),
+    // The MEM_* values windows_facts.md §1 lists (several share a value; the parameter says
+    // which is meant).
+    ("MEM_COALESCE_PLACEHOLDERS", 0x0000_0001),
+    ("MEM_UNMAP_WITH_TRANSIENT_BOOST", 0x0000_0001),
+    ("MEM_PRESERVE_PLACEHOLDER", 0x0000_0002),
+    ("MEM_RESET_UNDO", 0x0100_0000),
+    ("MEM_PHYSICAL", 0x0040_0000),
+    ("MEM_ROTATE", 0x0080_0000),
+    ("MEM_DIFFERENT_IMAGE_BASE_OK", 0x0080_0000),
+    ("MEM_4MB_PAGES", 0x8000_0000),
+    ("SEC_IMAGE_NO_EXECUTE", (SEC_IMAGE | SEC_NOCACHE) as u64),
+    ("SEC_PROTECTED_IMAGE", 0x0200_0000),
+    ("PAGE_TARGETS_INVALID", 0x4000_0000),
+    ("PAGE_TARGETS_NO_UPDATE", 0x4000_0000),
+    ("PAGE_REVERT_TO_FILE_MAP", 0x8000_0000),
 ];
+
+/// `SectionBasicInformation` (`SECTION_INFORMATION_CLASS` 0).
+pub const SECTION_BASIC_INFORMATION: u32 = 0;
+/// `SectionImageInformation` (`SECTION_INFORMATION_CLASS` 1).
+pub const SECTION_IMAGE_INFORMATION: u32 = 1;
+/// `MemoryBasicInformation` (`MEMORY_INFORMATION_CLASS` 0).
+pub const MEMORY_BASIC_INFORMATION: u32 = 0;
 
 /// The value of a constant named in a scenario, or `None`. `ERROR_*` and `STATUS_*` names come
 /// from the same tables the emulator uses.
@@ -130,5 +211,75 @@ mod tests {
         assert_eq!(constant("GENERIC_READ"), Some(0x8000_0000));
         assert_eq!(constant("FILE_FLAG_WRITE_THROUGH"), Some(0x8000_0000));
         assert_eq!(constant("NOT_A_CONSTANT"), None);
+    }
+
+    /// The additions of 2026-11-30 (SCENARIO.md "Expressions (reach)"), with the values of
+    /// windows_facts.md §1 and Windows' headers (winnt.h, winternl.h).
+    #[test]
+    fn test_reach_constants_have_their_real_values() {
+        for (name, value) in [
+            ("FILE_ALL_ACCESS", 0x001F_01FF),
+            ("PROCESS_ALL_ACCESS", 0x001F_FFFF),
+            ("PROCESS_VM_READ", 0x10),
+            ("PROCESS_VM_WRITE", 0x20),
+            ("PROCESS_VM_OPERATION", 0x8),
+            ("PROCESS_QUERY_INFORMATION", 0x400),
+            ("PROCESS_QUERY_LIMITED_INFORMATION", 0x1000),
+            ("PROCESS_DUP_HANDLE", 0x40),
+            ("ViewShare", 1),
+            ("ViewUnmap", 2),
+            ("SectionBasicInformation", 0),
+            ("SectionImageInformation", 1),
+            ("MemoryBasicInformation", 0),
+            ("FILE_FLAG_WRITE_THROUGH", 0x8000_0000),
+            ("FILE_FLAG_NO_BUFFERING", 0x2000_0000),
+            // CreateFile's caching hints: they change no result, so accepting and ignoring them is
+            // exact. Flags and attributes that would change results (DELETE_ON_CLOSE, OVERLAPPED,
+            // READONLY, …) are not named, so a scenario cannot use them by mistake.
+            ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+            ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+            ("FILE_ATTRIBUTE_TEMPORARY", 0x0000_0100),
+            ("FILE_ATTRIBUTE_ARCHIVE", 0x0000_0020),
+            ("MEM_RESERVE_PLACEHOLDER", 0x0004_0000),
+            ("MEM_REPLACE_PLACEHOLDER", 0x0000_4000),
+            ("MEM_PRESERVE_PLACEHOLDER", 0x0000_0002),
+            ("MEM_COALESCE_PLACEHOLDERS", 0x0000_0001),
+            ("MEM_UNMAP_WITH_TRANSIENT_BOOST", 0x0000_0001),
+            ("MEM_IMAGE", 0x0100_0000),
+            ("MEM_RESET_UNDO", 0x0100_0000),
+            ("MEM_MAPPED", 0x0004_0000),
+            ("MEM_PRIVATE", 0x0002_0000),
+            ("MEM_TOP_DOWN", 0x0010_0000),
+            ("MEM_RESET", 0x0008_0000),
+            ("MEM_DECOMMIT", 0x0000_4000),
+            ("MEM_WRITE_WATCH", 0x0020_0000),
+            ("SECTION_ALL_ACCESS", 0x000F_001F),
+            ("SECTION_QUERY", 1),
+            ("SECTION_EXTEND_SIZE", 0x10),
+            ("SECTION_MAP_EXECUTE_EXPLICIT", 0x20),
+            ("SEC_IMAGE_NO_EXECUTE", 0x1100_0000),
+            ("SEC_RESERVE", 0x0400_0000),
+            ("SEC_FILE", 0x0080_0000),
+            ("STANDARD_RIGHTS_REQUIRED", 0x000F_0000),
+            ("FILE_GENERIC_READ", 0x0012_0089),
+            ("FILE_READ_DATA", 1),
+            ("FILE_EXECUTE", 0x20),
+            ("DELETE", 0x0001_0000),
+            ("STATUS_NOT_SAME_DEVICE", 0xC000_00D4),
+            ("STATUS_INVALID_ADDRESS", 0xC000_0141),
+            ("STATUS_CONFLICTING_ADDRESSES", 0xC000_0018),
+            ("STATUS_INVALID_INFO_CLASS", 0xC000_0003),
+            ("STATUS_SECTION_NOT_IMAGE", 0xC000_0049),
+            ("STATUS_OBJECT_NAME_COLLISION", 0xC000_0035),
+            ("STATUS_INVALID_PARAMETER_4", 0xC000_00F2),
+            ("ERROR_INVALID_USER_BUFFER", 1784),
+            ("FILE_FLAG_RANDOM_ACCESS", 0x1000_0000),
+            ("FILE_FLAG_SEQUENTIAL_SCAN", 0x0800_0000),
+            ("FILE_ATTRIBUTE_TEMPORARY", 0x100),
+            ("FILE_ATTRIBUTE_ARCHIVE", 0x20),
+            ("ERROR_NOT_SAME_DEVICE", 17),
+        ] {
+            assert_eq!(constant(name), Some(value), "{name}");
+        }
     }
 }

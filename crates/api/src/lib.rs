@@ -26,6 +26,8 @@ pub mod files;
 pub mod mapping;
 /// Virtual memory.
 pub mod memory;
+/// Native calls by NT's conventions: NT object names, in-out ranges, NtAreMappedFilesTheSame.
+pub mod native;
 /// The object manager.
 pub mod object;
 pub mod shutdown;
@@ -40,6 +42,7 @@ pub use access::*;
 pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
 pub use files::*;
 pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};
+pub use native::{win32_object_name, ObjectAttributes, DEFAULT_SESSION, NULL_POINTER_STATUS};
 pub use ntmm_section as section;
 pub use ntmm_section::consts::*;
 pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};

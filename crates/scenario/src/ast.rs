@@ -90,13 +90,21 @@ pub enum Show {
     Memory,
 }
 
-/// `==` or `!=`.
+/// `==`, `!=`, or an ordered comparison (unsigned, 64-bit, of integers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
     /// `==`.
     Eq,
     /// `!=`.
     Ne,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
 }
 
 /// `expect` forms.
@@ -136,17 +144,29 @@ pub enum Expectation {
     },
 }
 
-/// Binary operators, loosest first: `|`, `&`, `+`/`-`.
+/// Binary operators, loosest first: `|`, `^`, `&`, `<<`/`>>`, `+`/`-`, `*`/`/`/`%`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
     /// `|`.
     Or,
+    /// `^`.
+    Xor,
     /// `&`.
     And,
+    /// `<<` (the count taken modulo 64, as x64's shift instructions take it).
+    Shl,
+    /// `>>` (logical; the count taken modulo 64).
+    Shr,
     /// `+`.
     Add,
     /// `-`.
     Sub,
+    /// `*`.
+    Mul,
+    /// `/` (unsigned; by zero a statement error).
+    Div,
+    /// `%` (unsigned; by zero a statement error).
+    Rem,
 }
 
 /// An expression.
@@ -168,6 +188,8 @@ pub enum Expr {
     Call(Call),
     /// Unary minus.
     Neg(Box<Expr>),
+    /// `~`: bitwise complement.
+    Not(Box<Expr>),
     /// A binary operation.
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }
@@ -186,6 +208,7 @@ pub struct Call {
 pub enum Arg {
     /// A value.
     Value(Expr),
-    /// `&name`: an out-parameter stored in a variable.
+    /// `&name`: an out-parameter stored in a variable, or an in-out parameter whose value
+    /// goes in (0 when the variable is unset) and whose output is stored back.
     Out(String),
 }

@@ -7,6 +7,16 @@ use crate::value::Value;
 use ntmm_api::*;
 use ntmm_vmm::{Exception, ExceptionKind, VmmError};
 
+/// A write through a NULL pointer: `STATUS_ACCESS_VIOLATION` at address 0, raised in the
+/// caller (a Win32 function that writes a result without checking the pointer).
+pub(crate) fn null_write() -> Outcome {
+    Outcome::exception(Exception {
+        kind: ExceptionKind::AccessViolation,
+        address: Va::new(0),
+        access: ntmm_vmm::Access::Write,
+    })
+}
+
 /// `sizeof(MEMORY_BASIC_INFORMATION)` on x64.
 const MBI_SIZE: u64 = 48;
 
@@ -96,17 +106,46 @@ impl Runner {
             ))),
         }
     }
-    fn out(&mut self, call: &Call, i: usize, value: Value) -> Result<(), StmtError> {
+    /// A pointer the function writes through: `&name`, or `NULL` (`None`) — a null pointer,
+    /// with which the function does what Windows does (SCENARIO.md "Out-parameters, NULL and
+    /// in-out parameters (reach)").
+    pub(crate) fn out_ptr(&mut self, call: &Call, i: usize) -> Result<Option<String>, StmtError> {
         match &call.args[i] {
-            Arg::Out(name) => {
-                self.set_var(name.clone(), value);
-                Ok(())
-            }
-            Arg::Value(_) => Err(StmtError(format!(
-                "argument {} of {} must be an out-parameter &name",
+            Arg::Out(name) => Ok(Some(name.clone())),
+            Arg::Value(_) => match self.arg(call, i)? {
+                Value::Int(0) => Ok(None),
+                other => Err(StmtError(format!(
+                    "argument {} of {} must be &name or NULL, not {other}",
+                    i + 1,
+                    call.name
+                ))),
+            },
+        }
+    }
+    /// An in-out integer parameter: `&name` (its value goes in, 0 when unset) or `NULL`
+    /// (`None`).
+    pub(crate) fn inout(
+        &mut self,
+        call: &Call,
+        i: usize,
+    ) -> Result<Option<(String, u64)>, StmtError> {
+        let Some(name) = self.out_ptr(call, i)? else {
+            return Ok(None);
+        };
+        match self.vars.get(&name) {
+            None => Ok(Some((name, 0))),
+            Some(Value::Int(v)) => Ok(Some((name, *v))),
+            Some(other) => Err(StmtError(format!(
+                "argument {} of {} is in-out: {name} must hold an integer, not {other}",
                 i + 1,
                 call.name
             ))),
+        }
+    }
+    /// Stores an output through a pointer the caller gave (`&name`); nothing for `NULL`.
+    pub(crate) fn store(&mut self, ptr: Option<&str>, value: Value) {
+        if let Some(name) = ptr {
+            self.set_var(name.to_string(), value);
         }
     }
     /// An optional out-parameter: `&name` or `NULL`; returns the variable's current value.
@@ -134,6 +173,9 @@ impl Runner {
         if crate::parser::is_memory_access(&call.name) {
             return self.memory_access(pid, call);
         }
+        if crate::native::is_native(&call.name) {
+            return self.native_call(pid, call);
+        }
         let sys = self.system()?;
         // Each arm returns the Win32 return value.
         let ret: u64 = match call.name.as_str() {
@@ -145,9 +187,13 @@ impl Runner {
             }
             "GetSystemInfo" => {
                 let si = sys.get_system_info();
-                self.out(
-                    call,
-                    0,
+                let Some(ptr) = self.out_ptr(call, 0)? else {
+                    // GetSystemInfo writes the structure itself: NULL faults ([DOC]
+                    // GetSystemInfo: lpSystemInfo is required; no error return exists).
+                    return Ok(null_write());
+                };
+                self.store(
+                    Some(&ptr),
                     Value::Record(vec![
                         ("dwPageSize", u64::from(si.page_size)),
                         (
@@ -164,7 +210,7 @@ impl Runner {
                         ),
                         ("dwNumberOfProcessors", u64::from(si.number_of_processors)),
                     ]),
-                )?;
+                );
                 return Ok(Outcome::value(Value::Unit));
             }
             "CreateFile" => {
@@ -179,39 +225,72 @@ impl Runner {
             }
             "ReadFile" => {
                 let h = handle(self.int(call, 0)?);
+                let buffer = self.out_ptr(call, 1)?;
                 // nNumberOfBytesToRead is a DWORD.
                 let n = self.u32_arg(call, 2)? as usize;
+                let count = self.out_ptr(call, 3)?;
                 self.int(call, 4)?;
+                // ReadFile zeroes *lpNumberOfBytesRead before any work ([DOC] ReadFile).
+                self.store(count.as_deref(), Value::Int(0));
+                if buffer.is_none() && n > 0 {
+                    // kernel32 test_read_write: a NULL buffer fails the kernel's probe with
+                    // ERROR_NOACCESS once the handle is found good; nothing is read.
+                    return Ok(match self.system()?.read_file(pid, h, 0) {
+                        Ok(_) => self.fail_win32(pid, ERROR_NOACCESS)?,
+                        Err(_) => self.win32_result(pid, 0)?,
+                    });
+                }
                 match self.system()?.read_file(pid, h, n.min(READ_LIMIT)) {
                     Ok(data) if n > READ_LIMIT && data.len() == READ_LIMIT => {
                         return Err(too_long("ReadFile", n));
                     }
                     Ok(data) => {
                         let len = data.len() as u64;
-                        self.out(call, 1, Value::Bytes(data))?;
-                        self.out(call, 3, Value::Int(len))?;
+                        self.store(buffer.as_deref(), Value::Bytes(data));
+                        if count.is_none() {
+                            // The synchronous path writes *lpNumberOfBytesRead unconditionally
+                            // ([DOC] ReadFile: NULL only with an OVERLAPPED): the data was read,
+                            // then the write through NULL faults.
+                            return Ok(null_write());
+                        }
+                        self.store(count.as_deref(), Value::Int(len));
                         1
                     }
-                    Err(_) => {
-                        self.out(call, 3, Value::Int(0))?;
-                        0
-                    }
+                    Err(_) => 0,
                 }
             }
             "WriteFile" => {
                 let h = handle(self.int(call, 0)?);
-                let data = self.data_arg(call, 1)?;
-                let n = (self.int(call, 2)? as usize).min(data.len());
+                // NULL is a null buffer.
+                let data = match self.arg(call, 1)? {
+                    Value::Int(0) => None,
+                    _ => Some(self.data_arg(call, 1)?),
+                };
+                let n = self.int(call, 2)? as u32 as usize;
+                let count = self.out_ptr(call, 3)?;
                 self.int(call, 4)?;
+                self.store(count.as_deref(), Value::Int(0));
+                let data = match data {
+                    Some(d) => d,
+                    // kernel32 test_read_write: WriteFile(h, NULL, 0, …) succeeds writing
+                    // nothing; WriteFile(h, NULL, 10, …) fails with ERROR_INVALID_USER_BUFFER
+                    // once the handle is found good.
+                    None if n == 0 => Vec::new(),
+                    None => {
+                        return Ok(match self.system()?.write_file(pid, h, &[]) {
+                            Ok(_) => self.fail_win32(pid, ERROR_INVALID_USER_BUFFER)?,
+                            Err(_) => self.win32_result(pid, 0)?,
+                        });
+                    }
+                };
+                let n = n.min(data.len());
                 match self.system()?.write_file(pid, h, &data[..n]) {
+                    Ok(_) if count.is_none() => return Ok(null_write()),
                     Ok(w) => {
-                        self.out(call, 3, Value::Int(u64::from(w)))?;
+                        self.store(count.as_deref(), Value::Int(u64::from(w)));
                         1
                     }
-                    Err(_) => {
-                        self.out(call, 3, Value::Int(0))?;
-                        0
-                    }
+                    Err(_) => 0,
                 }
             }
             "SetFilePointer" => {
@@ -271,6 +350,10 @@ impl Runner {
                     handle(self.int(call, 1)?),
                     handle(self.int(call, 2)?),
                 );
+                // NULL lpTargetHandle: the duplicate is made but its value is not returned
+                // ([DOC] DuplicateHandle, kept for compatibility; with DUPLICATE_CLOSE_SOURCE
+                // it closes a handle in another process).
+                let target = self.out_ptr(call, 3)?;
                 let (access, inherit, options) = (
                     self.u32_arg(call, 4)?,
                     self.bool_arg(call, 5)?,
@@ -281,7 +364,7 @@ impl Runner {
                     .duplicate_handle(pid, sp, h, tp, access, inherit, options)
                 {
                     Ok(nh) => {
-                        self.out(call, 3, Value::Int(nh.0))?;
+                        self.store(target.as_deref(), Value::Int(nh.0));
                         1
                     }
                     Err(_) => 0,
@@ -357,9 +440,14 @@ impl Runner {
                     self.int(call, 1)?,
                     self.u32_arg(call, 2)?,
                 );
+                let Some(old_ptr) = self.out_ptr(call, 3)? else {
+                    // F90: a NULL lpflOldProtect fails the kernel's probe first: FALSE,
+                    // ERROR_NOACCESS, nothing changed.
+                    return self.fail_win32(pid, ERROR_NOACCESS);
+                };
                 match self.system()?.virtual_protect(pid, va, size, p) {
                     Ok(old) => {
-                        self.out(call, 3, Value::Int(u64::from(old)))?;
+                        self.store(Some(&old_ptr), Value::Int(u64::from(old)));
                         1
                     }
                     Err(_) => 0,
@@ -367,11 +455,15 @@ impl Runner {
             }
             "VirtualQuery" => {
                 let va = Va::new(self.int(call, 0)?);
+                let Some(ptr) = self.out_ptr(call, 1)? else {
+                    // The same probe as F90's: NtQueryVirtualMemory with a NULL buffer is
+                    // STATUS_ACCESS_VIOLATION, so VirtualQuery returns 0 with ERROR_NOACCESS.
+                    return self.fail_win32(pid, ERROR_NOACCESS);
+                };
                 match self.system()?.virtual_query(pid, va) {
                     Ok(m) => {
-                        self.out(
-                            call,
-                            1,
+                        self.store(
+                            Some(&ptr),
                             Value::Record(vec![
                                 ("BaseAddress", m.base_address),
                                 ("AllocationBase", m.allocation_base),
@@ -381,7 +473,7 @@ impl Runner {
                                 ("Protect", u64::from(m.protect)),
                                 ("Type", u64::from(m.kind)),
                             ]),
-                        )?;
+                        );
                         MBI_SIZE
                     }
                     Err(_) => 0,
@@ -404,6 +496,22 @@ impl Runner {
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };
+        let last_error = self.system()?.get_last_error(pid);
+        Ok(Outcome {
+            value: Value::Int(ret),
+            last_error: Some(last_error),
+            exception: None,
+        })
+    }
+
+    /// A Win32 failure the facade itself decides (a NULL pointer): returns 0 with `error` as
+    /// the last error.
+    fn fail_win32(&mut self, pid: ntmm_vmm::AsId, error: u32) -> Result<Outcome, StmtError> {
+        self.system()?.set_last_error(pid, error);
+        self.win32_result(pid, 0)
+    }
+    /// A Win32 return value with the process's last error.
+    fn win32_result(&mut self, pid: ntmm_vmm::AsId, ret: u64) -> Result<Outcome, StmtError> {
         let last_error = self.system()?.get_last_error(pid);
         Ok(Outcome {
             value: Value::Int(ret),

@@ -23,7 +23,7 @@ pub enum Tok {
     Str(Vec<u8>),
     /// `hex"…"`.
     Bytes(Vec<u8>),
-    /// Punctuation: `( ) , = == != | & + - . > `.
+    /// Punctuation: `( ) , = == != | ^ & << >> + - * / % ~ . < <= > >=`.
     Punct(&'static str),
 }
 
@@ -175,6 +175,10 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
         let p: &'static str = match two.as_str() {
             "==" => "==",
             "!=" => "!=",
+            "<<" => "<<",
+            ">>" => ">>",
+            "<=" => "<=",
+            ">=" => ">=",
             _ => match c {
                 '(' => "(",
                 ')' => ")",
@@ -186,6 +190,12 @@ pub fn lex(text: &str, line: usize) -> Result<Vec<Token>, ParseError> {
                 '-' => "-",
                 '.' => ".",
                 '>' => ">",
+                '<' => "<",
+                '^' => "^",
+                '*' => "*",
+                '/' => "/",
+                '%' => "%",
+                '~' => "~",
                 other => return Err(err(line, col, format!("unexpected character {other:?}"))),
             },
         };
@@ -272,8 +282,22 @@ mod tests {
     fn test_errors_carry_columns() {
         assert_eq!(lex("x = \"open", 3).unwrap_err().col, 5);
         assert_eq!(lex("x = 0xZZ", 1).unwrap_err().col, 5);
-        assert_eq!(lex("x ~ 1", 1).unwrap_err().col, 3);
+        assert_eq!(lex("x @ 1", 1).unwrap_err().col, 3);
         assert!(lex(r#"hex"abc""#, 1).is_err());
+    }
+
+    /// SCENARIO.md "Expressions (reach)": the new operators are tokens; two-character ones are
+    /// one token.
+    #[test]
+    fn test_reach_operators() {
+        let t = lex("a*b/c%d^e<<f>>g ~h < i <= j > k >= l", 1).unwrap();
+        let puncts: Vec<Tok> = t
+            .into_iter()
+            .map(|t| t.kind)
+            .filter(|k| matches!(k, Tok::Punct(_)))
+            .collect();
+        let want = ["*", "/", "%", "^", "<<", ">>", "~", "<", "<=", ">", ">="];
+        assert_eq!(puncts, want.map(Tok::Punct).to_vec());
     }
 
     #[test]

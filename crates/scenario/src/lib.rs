@@ -14,10 +14,14 @@ mod calls;
 pub mod draw;
 /// Parse errors.
 pub mod error;
+/// Operators and comparisons (SCENARIO.md "Expressions (reach)").
+pub mod expr;
 /// Tokens.
 pub mod lexer;
 // Input size limits, the host-memory budget, value abbreviation (documented inside).
 pub mod limits;
+/// Native calls bound to the `nt_*` functions.
+pub mod native;
 /// The parser.
 pub mod parser;
 /// The runner.

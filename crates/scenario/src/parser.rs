@@ -47,6 +47,13 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
 
 /// The canonical name of a function (an `A`/`W` suffix removed) and its arity.
 pub fn function(name: &str) -> Option<(&'static str, usize)> {
+    // Native calls (crate::native) have no A/W forms.
+    if let Some(&f) = crate::native::NATIVE_FUNCTIONS
+        .iter()
+        .find(|(f, _)| *f == name)
+    {
+        return Some(f);
+    }
     let find = |n: &str| FUNCTIONS.iter().find(|(f, _)| *f == n).copied();
     find(name).or_else(|| {
         let base = name.strip_suffix('A').or_else(|| name.strip_suffix('W'))?;
@@ -105,22 +112,7 @@ impl<'a> Parser<'a> {
         self.pos >= self.toks.len()
     }
     fn punct(&mut self, p: &str) -> bool {
-        if self.peek()
-            == Some(&Tok::Punct(match p {
-                "(" => "(",
-                ")" => ")",
-                "," => ",",
-                "=" => "=",
-                "==" => "==",
-                "!=" => "!=",
-                "|" => "|",
-                "&" => "&",
-                "+" => "+",
-                "-" => "-",
-                "." => ".",
-                _ => ">",
-            }))
-        {
+        if matches!(self.peek(), Some(Tok::Punct(q)) if *q == p) {
             self.pos += 1;
             true
         } else {
@@ -211,40 +203,39 @@ impl<'a> Parser<'a> {
         )
     }
     fn expr_deep(&mut self) -> Result<Deep, ParseError> {
-        self.chain("|", BinOp::Or, Self::and)
+        self.chain(&[("|", BinOp::Or)], Self::xor)
+    }
+    fn xor(&mut self) -> Result<Deep, ParseError> {
+        self.chain(&[("^", BinOp::Xor)], Self::and)
     }
     fn and(&mut self) -> Result<Deep, ParseError> {
-        self.chain("&", BinOp::And, Self::add)
+        self.chain(&[("&", BinOp::And)], Self::shift)
     }
-    /// `operand (tok operand)*`, left-associative.
+    fn shift(&mut self) -> Result<Deep, ParseError> {
+        self.chain(&[("<<", BinOp::Shl), (">>", BinOp::Shr)], Self::add)
+    }
+    fn add(&mut self) -> Result<Deep, ParseError> {
+        self.chain(&[("+", BinOp::Add), ("-", BinOp::Sub)], Self::mul)
+    }
+    fn mul(&mut self) -> Result<Deep, ParseError> {
+        self.chain(
+            &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Rem)],
+            Self::unary,
+        )
+    }
+    /// `operand (op operand)*`, left-associative, for the operators of one precedence level.
     fn chain(
         &mut self,
-        tok: &str,
-        op: BinOp,
+        ops: &[(&str, BinOp)],
         operand: fn(&mut Self) -> Result<Deep, ParseError>,
     ) -> Result<Deep, ParseError> {
         let mut lhs = operand(self)?;
         loop {
             let col = self.col();
-            if !self.punct(tok) {
-                return Ok(lhs);
-            }
-            let rhs = operand(self)?;
-            lhs = self.binary(col, op, lhs, rhs)?;
-        }
-    }
-    fn add(&mut self) -> Result<Deep, ParseError> {
-        let mut lhs = self.unary()?;
-        loop {
-            let col = self.col();
-            let op = if self.punct("+") {
-                BinOp::Add
-            } else if self.punct("-") {
-                BinOp::Sub
-            } else {
+            let Some(&(_, op)) = ops.iter().find(|(tok, _)| self.punct(tok)) else {
                 return Ok(lhs);
             };
-            let rhs = self.unary()?;
+            let rhs = operand(self)?;
             lhs = self.binary(col, op, lhs, rhs)?;
         }
     }
@@ -253,6 +244,10 @@ impl<'a> Parser<'a> {
         if self.punct("-") {
             let (e, d) = self.nested(Self::unary)?;
             return self.node(col, Expr::Neg(Box::new(e)), d + 1);
+        }
+        if self.punct("~") {
+            let (e, d) = self.nested(Self::unary)?;
+            return self.node(col, Expr::Not(Box::new(e)), d + 1);
         }
         self.primary()
     }
@@ -343,8 +338,16 @@ impl<'a> Parser<'a> {
             Ok(CmpOp::Eq)
         } else if self.punct("!=") {
             Ok(CmpOp::Ne)
+        } else if self.punct("<=") {
+            Ok(CmpOp::Le)
+        } else if self.punct(">=") {
+            Ok(CmpOp::Ge)
+        } else if self.punct("<") {
+            Ok(CmpOp::Lt)
+        } else if self.punct(">") {
+            Ok(CmpOp::Gt)
         } else {
-            self.err(self.col(), "expected `==` or `!=`")
+            self.err(self.col(), "expected `==`, `!=`, `<`, `<=`, `>` or `>=`")
         }
     }
 
@@ -499,8 +502,13 @@ impl<'a> Parser<'a> {
         if self.keyword("raises") {
             let col = self.col();
             let status = self.expr()?;
-            if !matches!(&lhs, Expr::Call(c) if is_memory_access(&c.name)) {
-                return self.err(col, "`raises` needs a memory access (read…/write…)");
+            // A memory access, or a call that raises (a Win32 function writing through a NULL
+            // pointer, as GetSystemInfo(NULL)).
+            if !matches!(&lhs, Expr::Call(_)) {
+                return self.err(
+                    col,
+                    "`raises` needs a memory access (read…/write…) or a call",
+                );
             }
             return Ok(Expectation::Raises {
                 access: lhs,

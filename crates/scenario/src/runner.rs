@@ -231,6 +231,10 @@ impl Runner {
                 Value::Int(v) => Value::Int(v.wrapping_neg()),
                 other => return Err(StmtError(format!("cannot negate {other}"))),
             },
+            Expr::Not(inner) => match self.eval(inner)? {
+                Value::Int(v) => Value::Int(!v),
+                other => return Err(StmtError(format!("cannot complement {other}"))),
+            },
             Expr::Binary(op, a, b) => {
                 let (x, y) = (self.eval(a)?, self.eval(b)?);
                 let (Value::Int(x), Value::Int(y)) = (&x, &y) else {
@@ -238,12 +242,7 @@ impl Runner {
                         "arithmetic needs integers, not {x} and {y}"
                     )));
                 };
-                Value::Int(match op {
-                    BinOp::Or => x | y,
-                    BinOp::And => x & y,
-                    BinOp::Add => x.wrapping_add(*y),
-                    BinOp::Sub => x.wrapping_sub(*y),
-                })
+                Value::Int(crate::expr::binary(*op, *x, *y)?)
             }
         })
     }
@@ -585,10 +584,10 @@ impl Runner {
                     });
                 }
                 let want = self.eval(rhs)?;
-                let mut ok = outcome.value.same(&want) == (*op == CmpOp::Eq);
+                let mut ok = crate::expr::compare(*op, &outcome.value, &want)?;
                 let (want, mut actual) =
                     limits::show_pair(&want, &outcome.value, self.options.full_values);
-                let mut expected = format!("{}{want}", if *op == CmpOp::Ne { "not " } else { "" });
+                let mut expected = format!("{}{want}", crate::expr::expected_prefix(*op));
                 if let Some(err) = error {
                     let want_err = match self.eval(err)? {
                         Value::Int(v) => v as u32,
@@ -668,7 +667,7 @@ impl Runner {
                 }
                 let got = Value::Bytes(bytes);
                 let want = self.eval(value)?;
-                let ok = got.same(&want) == (*op == CmpOp::Eq);
+                let ok = crate::expr::compare(*op, &got, &want)?;
                 Ok(Done {
                     result: if ok { "ok".into() } else { "FAILED".into() },
                     pass: Some(ok),
