@@ -22,6 +22,8 @@ pub mod constants;
 pub mod dos_path;
 /// Files and the volume.
 pub mod files;
+/// Injected I/O faults (`fail`, `heal`).
+pub mod io_faults;
 /// Sections and views.
 pub mod mapping;
 /// Virtual memory.
@@ -39,10 +41,12 @@ pub mod win32;
 pub use access::*;
 pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
 pub use files::*;
+pub use io_faults::IoKind;
 pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};
 pub use ntmm_section as section;
 pub use ntmm_section::consts::*;
 pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};
+pub use ntmm_vmm::FaultDuration;
 pub use ntmm_vmm::{AsId, NtStatus, Va};
 pub use object::Handle;
 pub use shutdown::{CrashReport, ShutdownError, ShutdownFailure, ShutdownReport};

@@ -114,20 +114,14 @@ pub struct System {
     /// The opened host directory of a `Volume::HostDirectory`.
     pub(crate) host: Option<crate::volume::HostVolume>,
     pub(crate) lifecycle: crate::shutdown::Lifecycle,
+    /// The injected-fault plans of the pagefile and of every file (`io_faults`).
+    pub(crate) faults: crate::io_faults::IoFaults,
 }
 
 impl System {
     /// A system over a new machine.
     pub fn new(config: SystemConfig) -> Result<Self, Win32Error> {
-        let ex = Executive::new(config.vmm).map_err(|e| Win32Error(section_error(&e)))?;
-        let host = crate::volume::open_volume(&config.volume)?;
-        Ok(System {
-            ex,
-            om: Mutex::new(ObjectManager::default()),
-            volume: config.volume,
-            host,
-            lifecycle: Default::default(),
-        })
+        Self::with_pagefile_store(config, Box::new(ntmm_vmm::MemoryStore::new()))
     }
 
     /// A system whose pagefile lives in `pagefile` (for fault injection or a real pagefile).
@@ -135,6 +129,8 @@ impl System {
         config: SystemConfig,
         pagefile: Box<dyn ntmm_vmm::BackingStore>,
     ) -> Result<Self, Win32Error> {
+        // Every pagefile I/O can be failed later (`fail read pagefile`, io_faults).
+        let (faults, pagefile) = crate::io_faults::IoFaults::with_pagefile(pagefile);
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
             .map_err(|e| Win32Error(vmm_error(&e)))?;
         let host = crate::volume::open_volume(&config.volume)?;
@@ -144,6 +140,7 @@ impl System {
             volume: config.volume,
             host,
             lifecycle: Default::default(),
+            faults,
         })
     }
 

@@ -429,6 +429,15 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     StmtKind::Crash
                 }
+                "heal" if self.peek_at(1).is_none() => {
+                    self.pos += 1;
+                    StmtKind::Heal
+                }
+                "fail" if matches!(self.peek_at(1), Some(Tok::Ident(w)) if w == "read" || w == "write") =>
+                {
+                    self.pos += 1;
+                    self.fail_directive()?
+                }
                 "show" => {
                     self.pos += 1;
                     let wc = self.col();
@@ -472,6 +481,36 @@ impl<'a> Parser<'a> {
             return self.err(col, "this directive cannot run in another process");
         }
         Ok((prefix, kind))
+    }
+
+    /// `fail read|write ("NAME" page N | pagefile) [always]` after `fail`.
+    fn fail_directive(&mut self) -> Result<StmtKind, ParseError> {
+        let kind = if self.keyword("read") {
+            ntmm_api::IoKind::Read
+        } else {
+            self.keyword("write");
+            ntmm_api::IoKind::Write
+        };
+        let target = if self.keyword("pagefile") {
+            FaultTarget::Pagefile
+        } else if matches!(self.peek(), Some(Tok::Str(_))) {
+            let name = self.string()?;
+            if !self.keyword("page") {
+                return self.err(self.col(), "expected `page`");
+            }
+            FaultTarget::File {
+                name,
+                page: self.expr()?,
+            }
+        } else {
+            return self.err(self.col(), "expected a file name or `pagefile`");
+        };
+        let always = self.keyword("always");
+        Ok(StmtKind::Fail {
+            kind,
+            target,
+            always,
+        })
     }
 
     fn expectation(&mut self) -> Result<Expectation, ParseError> {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 mod durability;
+mod io_faults;
 
 /// How to run scenarios.
 #[derive(Clone, Debug, Default)]
@@ -518,6 +519,12 @@ impl Runner {
                 Ok(Done::result(s))
             }
             StmtKind::Crash => self.crash(),
+            StmtKind::Fail {
+                kind,
+                target,
+                always,
+            } => io_faults::fail(self, *kind, target, *always).map(Done::result),
+            StmtKind::Heal => io_faults::heal(self).map(Done::result),
             StmtKind::Show(what) => {
                 let text = crate::show::show(self, what)?;
                 Ok(Done::result(format!("\n{}", text.trim_end())))
