@@ -221,3 +221,63 @@ fn test_files_of_a_host_volume_are_fault_injectable_too() {
     assert_eq!(err(&s, p, s.read_file(p, hf, 2)), ERROR_CRC);
     assert_eq!(s.read_file(p, hf, 2).unwrap(), [9, 9]);
 }
+
+#[test]
+fn test_the_scenario_directives_fail_and_heal() {
+    let src = r#"
+file "data.bin" size 0x4000
+process A
+hf = CreateFile("data.bin", GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)
+hm = CreateFileMapping(hf, NULL, PAGE_READWRITE, 0, 0, NULL)
+p = MapViewOfFile(hm, FILE_MAP_WRITE, 0, 0, 0)
+fail read "data.bin" page 2
+expect read8(p + 0x2000) raises STATUS_IN_PAGE_ERROR
+expect read8(p + 0x2000) == 0
+write(p + 0x1000, "keep me")
+fail write "data.bin" page 1 always
+expect FlushViewOfFile(p, 0) == 0, ERROR_CRC
+expect FlushViewOfFile(p, 0) == 0, ERROR_CRC
+heal
+expect FlushViewOfFile(p, 0) == 1
+expect disk "data.bin" offset 0x1000 len 7 == "keep me"
+fail write pagefile always
+fail read pagefile
+heal
+"#;
+    let opts = ntmm::scenario::Options {
+        trace: true,
+        ..Default::default()
+    };
+    let r = ntmm::scenario::run_source("f.ntm", src, &opts);
+    assert_eq!((r.passed, r.failed), (6, 0), "{}", r.output);
+    for line in [
+        "fail read \"data.bin\" page 2 => the next read of page 2 of \"data.bin\" will fail with STATUS_DEVICE_DATA_ERROR",
+        "injected I/O fault: the read of page 2 of file \"data.bin\" failed with STATUS_DEVICE_DATA_ERROR",
+        "every write of page 1 of \"data.bin\" will fail with STATUS_DEVICE_DATA_ERROR until `heal`",
+        "heal => 1 injected fault cleared",
+        "heal => 2 injected faults cleared",
+    ] {
+        assert!(r.output.contains(line), "{line}\n{}", r.output);
+    }
+    // A persistent write fault still set when the run ends is a reported failure.
+    let src = "file \"d.bin\" size 0x1000\nprocess A\n\
+        hf = CreateFile(\"d.bin\", GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL)\n\
+        expect WriteFile(hf, \"x\", 1, &n, NULL) == 1\n\
+        fail write \"d.bin\" page 0 always\n";
+    let r = ntmm::scenario::run_source("g.ntm", src, &Default::default());
+    assert_eq!(r.failed, 1, "{}", r.output);
+    assert!(r.output.contains(
+        "FAIL g.ntm: shutdown: file \"d.bin\" page 0 could not be written: STATUS_DEVICE_DATA_ERROR"
+    ));
+    // Unknown files and malformed directives.
+    let r = ntmm::scenario::run_source(
+        "h.ntm",
+        "process A\nfail read \"none\" page 0\n",
+        &Default::default(),
+    );
+    assert_eq!(r.failed, 1, "{}", r.output);
+    for bad in ["fail read \"x\"\n", "fail write page 1\n", "heal now\n"] {
+        let r = ntmm::scenario::run_source("p.ntm", bad, &Default::default());
+        assert_eq!(r.failed, 1, "{bad}: {}", r.output);
+    }
+}

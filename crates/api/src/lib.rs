@@ -9,7 +9,8 @@
 //! Not modelled (a clear error where they would be used): image sections (`SEC_IMAGE`), based
 //! sections, `SEC_NO_CHANGE`, placeholders and `MapViewOfFile3`/`VirtualAlloc2`,
 //! `NtMapViewOfSectionEx` and zero bits, large pages, `AT_ROUND_TO_PAGE` (rejected as on x64),
-//! security descriptors (every open is granted what it asks), sessions other than one.
+//! security descriptors (every open is granted what it asks; the one privilege modelled is
+//! `SeCreateGlobalPrivilege`, crate::sessions).
 #![forbid(unsafe_code)]
 // The Win32 and native functions keep the argument lists Windows gives them.
 #![allow(clippy::too_many_arguments)]
@@ -30,6 +31,8 @@ pub mod mapping;
 pub mod memory;
 /// The object manager.
 pub mod object;
+/// Sessions, tokens and the namespace of Win32 object names.
+pub mod sessions;
 pub mod shutdown;
 /// The system: processes, handles, events, memory access.
 pub mod system;
@@ -49,6 +52,7 @@ pub use ntmm_section::{MemoryBasicInformation, SectionBasicInformation};
 pub use ntmm_vmm::FaultDuration;
 pub use ntmm_vmm::{AsId, NtStatus, Va};
 pub use object::Handle;
+pub use sessions::Token;
 pub use shutdown::{CrashReport, ShutdownError, ShutdownFailure, ShutdownReport};
 pub use system::{System, SystemConfig, SystemInfo, Volume};
 pub use win32::*;

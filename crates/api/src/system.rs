@@ -235,6 +235,7 @@ impl System {
             let _ = self.close_in(&mut om, pid, h);
         }
         let p = om.processes.remove(&pid);
+        om.tokens.remove(&pid);
         if let Some(p) = p {
             if om.drop_pointer(p.object) {
                 om.objects.remove(&p.object);
@@ -487,7 +488,8 @@ impl System {
         om.processes
             .get(&pid)
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
-        let path = object_path(name)?;
+        let token = om.token(pid);
+        let path = crate::sessions::win32_object_path(token.session, name)?;
         // NtCreateSection (NtCreateEvent, ...) builds the new object first: a file section grows
         // the file, a pagefile-backed one charges its commit, and either can fail. Only then
         // does the object manager's insert find the name and hand out the existing object
@@ -502,6 +504,13 @@ impl System {
                     return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
                 }
                 return Ok((om.insert_handle(pid, id, access, inherit)?, true));
+            }
+        }
+        if let (Some(p), ObjectType::Section) = (&path, kind) {
+            // SeCreateGlobalPrivilege, checked when a new section would be inserted.
+            if let Err(e) = crate::sessions::check_create_section(token, p) {
+                self.delete_body(body)?;
+                return Err(e.into());
             }
         }
         let id = om.add_object(body, 0);
@@ -521,7 +530,9 @@ impl System {
         access: u32,
         inherit: bool,
     ) -> R<Handle> {
-        let path = object_path(Some(name))?.ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
+        let session = om.token(pid).session;
+        let path = crate::sessions::win32_object_path(session, Some(name))?
+            .ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
         let id = *om
             .names
             .get(&path)

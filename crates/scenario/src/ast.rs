@@ -23,7 +23,7 @@ pub struct Stmt {
 /// What a statement does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StmtKind {
-    /// `process NAME [from PARENT [inherit]]`.
+    /// `process NAME [from PARENT [inherit]] [session N] [user]`.
     Process {
         /// The new process.
         name: String,
@@ -31,6 +31,10 @@ pub enum StmtKind {
         parent: Option<String>,
         /// Whether it inherits the parent's inheritable handles.
         inherit: bool,
+        /// `session N` (`None`: the parent's session, or session 1).
+        session: Option<u32>,
+        /// `user`: a standard user's token, without `SeCreateGlobalPrivilege`.
+        user: bool,
     },
     /// `use NAME`.
     Use(String),

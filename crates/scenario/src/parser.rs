@@ -366,10 +366,34 @@ impl<'a> Parser<'a> {
                         parent = Some(self.ident()?);
                         inherit = self.keyword("inherit");
                     }
+                    let session = if self.keyword("session") {
+                        let sc = self.col();
+                        match self.next() {
+                            Some(Tok::Int(n))
+                                if *n <= u64::from(ntmm_api::sessions::MAX_SESSION) =>
+                            {
+                                Some(*n as u32)
+                            }
+                            _ => {
+                                return self.err(
+                                    sc,
+                                    format!(
+                                        "expected a session number (0 to {})",
+                                        ntmm_api::sessions::MAX_SESSION
+                                    ),
+                                )
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    let user = self.keyword("user");
                     StmtKind::Process {
                         name,
                         parent,
                         inherit,
+                        session,
+                        user,
                     }
                 }
                 "use" => {
@@ -676,7 +700,9 @@ exit B
             StmtKind::Process {
                 name: "B".into(),
                 parent: Some("A".into()),
-                inherit: true
+                inherit: true,
+                session: None,
+                user: false,
             }
         );
         assert_eq!(s.statements[8].kind, StmtKind::Trim(None));
