@@ -36,6 +36,8 @@ pub mod sessions;
 pub mod shutdown;
 /// The system: processes, handles, events, memory access.
 pub mod system;
+/// `GetTempPath` and `GetTempFileName`.
+pub mod temp_files;
 /// Host-directory volumes: every host path resolved beneath the volume's root.
 mod volume;
 /// Win32 error codes and the NTSTATUS translation.
@@ -55,4 +57,5 @@ pub use object::Handle;
 pub use sessions::Token;
 pub use shutdown::{CrashReport, ShutdownError, ShutdownFailure, ShutdownReport};
 pub use system::{System, SystemConfig, SystemInfo, Volume};
+pub use temp_files::{TempPath, TEMP_PATH};
 pub use win32::*;

@@ -116,6 +116,8 @@ pub struct System {
     pub(crate) lifecycle: crate::shutdown::Lifecycle,
     /// The injected-fault plans of the pagefile and of every file (`io_faults`).
     pub(crate) faults: crate::io_faults::IoFaults,
+    /// The next `GetTempFileName` number (`temp_files`).
+    pub(crate) temp_counter: crate::temp_files::TempCounter,
 }
 
 impl System {
@@ -141,6 +143,7 @@ impl System {
             host,
             lifecycle: Default::default(),
             faults,
+            temp_counter: Default::default(),
         })
     }
 

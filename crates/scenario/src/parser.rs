@@ -29,6 +29,8 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     ("VirtualProtect", 4),
     ("VirtualQuery", 2),
     ("GetSystemInfo", 1),
+    ("GetTempPath", 2),
+    ("GetTempFileName", 4),
     ("CreateEvent", 4),
     ("OpenEvent", 3),
     ("GetLastError", 0),
