@@ -281,3 +281,38 @@ heal
         assert_eq!(r.failed, 1, "{bad}: {}", r.output);
     }
 }
+
+/// `FILE_FLAG_NO_BUFFERING` is not modelled: it is refused with `ERROR_NOT_SUPPORTED` (and
+/// nothing is created), never silently given cached semantics.
+#[test]
+fn test_file_flag_no_buffering_is_refused_as_not_modelled() {
+    let (s, p) = one();
+    s.create_volume_file("d.bin", &[1; 512]).unwrap();
+    for disp in [OPEN_EXISTING, CREATE_NEW] {
+        let name = if disp == CREATE_NEW {
+            "new.bin"
+        } else {
+            "d.bin"
+        };
+        assert_eq!(
+            err(
+                &s,
+                p,
+                s.create_file(
+                    p,
+                    name,
+                    GENERIC_READ,
+                    0,
+                    false,
+                    disp,
+                    FILE_FLAG_NO_BUFFERING
+                )
+            ),
+            ERROR_NOT_SUPPORTED
+        );
+    }
+    assert_eq!(
+        s.read_disk("new.bin"),
+        Err(Win32Error(ERROR_FILE_NOT_FOUND))
+    );
+}

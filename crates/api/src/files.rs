@@ -31,6 +31,9 @@ pub const TRUNCATE_EXISTING: u32 = 5;
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
 /// `FILE_FLAG_WRITE_THROUGH`: writes through the handle are durable before they return.
 pub const FILE_FLAG_WRITE_THROUGH: u32 = 0x8000_0000;
+/// `FILE_FLAG_NO_BUFFERING`: non-cached I/O. Not modelled: `CreateFile` refuses it with
+/// `ERROR_NOT_SUPPORTED` rather than silently caching (DESIGN.md, "Files").
+pub const FILE_FLAG_NO_BUFFERING: u32 = 0x2000_0000;
 /// `FILE_BEGIN`.
 pub const FILE_BEGIN: u32 = 0;
 /// `FILE_CURRENT`.
@@ -295,6 +298,12 @@ impl System {
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
         if !(CREATE_NEW..=TRUNCATE_EXISTING).contains(&disposition) || share & !7 != 0 {
             return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
+        }
+        if flags & FILE_FLAG_NO_BUFFERING != 0 {
+            // Non-cached I/O (sector-aligned transfers that bypass the cache and the mapped
+            // pages, nt_internals §8) is not modelled; refusing it says so, where accepting it
+            // would silently give cached semantics.
+            return Err(Fail::Win32(ERROR_NOT_SUPPORTED));
         }
         let name = FileName::parse(path)?;
         let key = name.key();
