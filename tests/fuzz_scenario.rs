@@ -80,6 +80,20 @@ const TOKENS: &[&str] = &[
     "NtClose(",
     "NtAreMappedFilesTheSame(",
     "NtProtectVirtualMemory(",
+    // I/O faults, sessions and temporary files (additions of 2026-11-30).
+    "fail read \"log.bin\" page 2\n",
+    "fail write \"log.bin\" page 0 always\n",
+    "fail read pagefile\n",
+    "fail write pagefile always\n",
+    "heal\n",
+    " page ",
+    " always",
+    " session 0",
+    " session 2 user",
+    " user",
+    "process V from A session 2 user\n",
+    "GetTempFileName(",
+    "GetTempPath(260, &t)\n",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {

@@ -31,6 +31,9 @@ pub const TRUNCATE_EXISTING: u32 = 5;
 pub const FILE_ATTRIBUTE_NORMAL: u32 = 0x80;
 /// `FILE_FLAG_WRITE_THROUGH`: writes through the handle are durable before they return.
 pub const FILE_FLAG_WRITE_THROUGH: u32 = 0x8000_0000;
+/// `FILE_FLAG_NO_BUFFERING`: non-cached I/O. Not modelled: `CreateFile` refuses it with
+/// `ERROR_NOT_SUPPORTED` rather than silently caching (DESIGN.md, "Files").
+pub const FILE_FLAG_NO_BUFFERING: u32 = 0x2000_0000;
 /// `FILE_BEGIN`.
 pub const FILE_BEGIN: u32 = 0;
 /// `FILE_CURRENT`.
@@ -82,7 +85,11 @@ impl System {
 
     /// The stream of an existing file (a host volume also finds files already on disk, by
     /// their folded names).
-    fn lookup_file(&self, om: &mut ObjectManager, name: &FileName) -> R<Option<DirectoryEntry>> {
+    pub(crate) fn lookup_file(
+        &self,
+        om: &mut ObjectManager,
+        name: &FileName,
+    ) -> R<Option<DirectoryEntry>> {
         let key = name.key();
         if let Some(e) = om.files.get(&key) {
             return Ok(Some(e.clone()));
@@ -106,7 +113,10 @@ impl System {
         store: Box<dyn BackingStore>,
         host: Option<HostName>,
     ) -> DirectoryEntry {
+        // Every file's I/O can be failed later, by its name (`fail read "NAME" page N`).
+        let (store, plan) = crate::io_faults::IoFaults::wrap(name, store);
         let stream = self.ex.create_stream(store);
+        self.faults.register(stream, plan);
         let e = DirectoryEntry {
             stream,
             delete_pending: false,
@@ -209,9 +219,9 @@ impl System {
             .map_err(|e| Win32Error(section_error(&e)))?;
         let n = size.saturating_sub(offset).min(len);
         let mut buf = zeroed(usize::try_from(n).unwrap_or(usize::MAX)).map_err(|f| f.win32())?;
+        // An inspection: injected faults neither fail it nor are used up by it.
         let n = self
-            .ex
-            .read_disk(e.stream, offset, &mut buf)
+            .unchecked(e.stream, || self.ex.read_disk(e.stream, offset, &mut buf))
             .map_err(|e| Win32Error(section_error(&e)))?;
         buf.truncate(n);
         Ok(buf)
@@ -220,6 +230,7 @@ impl System {
     /// Deletes a file's stream and, on a host volume, its host file (never through a link).
     pub(crate) fn remove_stream(&self, stream: StreamId, entry: &DirectoryEntry) -> R<()> {
         self.ex.delete_stream(stream)?;
+        self.faults.forget(stream);
         if let (Some(v), Some(host)) = (&self.host, &entry.host) {
             if let Err(e) = v.remove(host) {
                 tracing::warn!(?host, ?e, "host file of a deleted file not removed");
@@ -287,6 +298,12 @@ impl System {
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
         if !(CREATE_NEW..=TRUNCATE_EXISTING).contains(&disposition) || share & !7 != 0 {
             return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
+        }
+        if flags & FILE_FLAG_NO_BUFFERING != 0 {
+            // Non-cached I/O (sector-aligned transfers that bypass the cache and the mapped
+            // pages, nt_internals §8) is not modelled; refusing it says so, where accepting it
+            // would silently give cached semantics.
+            return Err(Fail::Win32(ERROR_NOT_SUPPORTED));
         }
         let name = FileName::parse(path)?;
         let key = name.key();

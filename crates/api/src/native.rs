@@ -9,8 +9,8 @@ use crate::system::{System, R};
 use ntmm_section::consts::*;
 use ntmm_vmm::{AsId, NtStatus, Va};
 
-/// The session every process is in until sessions are modelled (its `Local\` names live in
-/// `\Sessions\1\BaseNamedObjects`, as `object::object_path` places them).
+/// The session of a process created without a token of its own (its `Local\` names live in
+/// `\Sessions\1\BaseNamedObjects`, as `sessions::win32_object_path` places them).
 pub const DEFAULT_SESSION: u32 = 1;
 
 /// `OBJECT_ATTRIBUTES` as a native call takes them: the object's full name in NT's namespace
@@ -30,8 +30,8 @@ pub struct ObjectAttributes<'a> {
 /// The one place where an object's NT name (an `OBJECT_ATTRIBUTES` `ObjectName`) becomes the
 /// name the Win32 layer gives it, for a caller in `session`: `\BaseNamedObjects\X` is
 /// `Global\X`, and `\Sessions\N\BaseNamedObjects\X` is `Local\X` for a process of session N
-/// (session 0's local directory is `\BaseNamedObjects` itself). `object::object_path` is its
-/// inverse; extend both together when sessions are modelled.
+/// (session 0's local directory is `\BaseNamedObjects` itself). `sessions::win32_object_path`
+/// is its inverse.
 ///
 /// An empty name is no name (`Ok(None)`). Errors are NT's: a name that does not start at the
 /// root is `STATUS_OBJECT_PATH_SYNTAX_BAD` (no `RootDirectory` handle is modelled); a
@@ -77,10 +77,10 @@ pub fn win32_object_name(nt_name: &str, session: u32) -> Result<Option<String>, 
 pub const NULL_POINTER_STATUS: NtStatus = NtStatus::STATUS_ACCESS_VIOLATION;
 
 impl System {
-    /// The session of a process (every process is in [`DEFAULT_SESSION`] until sessions are
-    /// modelled).
-    pub fn session_of(&self, _pid: AsId) -> u32 {
-        DEFAULT_SESSION
+    /// The session of a process: its token's ([`crate::sessions::Token`]; a process created
+    /// without one is in [`DEFAULT_SESSION`]).
+    pub fn session_of(&self, pid: AsId) -> u32 {
+        self.om.lock().token(pid).session
     }
 
     /// `NtCreateSection` with its `OBJECT_ATTRIBUTES` (`attributes.name` an NT name,
@@ -95,13 +95,18 @@ impl System {
         attributes: ObjectAttributes<'_>,
         args: NtCreateSectionArgs<'_>,
     ) -> Result<(Handle, NtStatus), NtStatus> {
+        let session = self.session_of(pid);
         let name = match attributes.name {
-            Some(n) => win32_object_name(n, self.session_of(pid))?,
+            Some(n) => win32_object_name(n, session)?,
             None => None,
         };
         let exists_as_other = |sys: &System| {
             name.as_deref()
-                .and_then(|n| object_path(Some(n)).ok().flatten())
+                .and_then(|n| {
+                    crate::sessions::win32_object_path(session, Some(n))
+                        .ok()
+                        .flatten()
+                })
                 .is_some_and(|p| sys.om.lock().names.contains_key(&p))
         };
         let had_name = exists_as_other(self);

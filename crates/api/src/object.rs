@@ -6,10 +6,10 @@
 //! * An object is deleted when its pointer count reaches 0; every handle holds one pointer.
 //! * A name disappears when the object's handle count reaches 0, even while views of it remain
 //!   (§6.5); a later create with the same name makes a new object.
-//! * Names are case-sensitive. `Local\X` and an unprefixed `X` name the same object in the one
-//!   session modelled (`\Sessions\1\BaseNamedObjects`); `Global\X` lives in
-//!   `\BaseNamedObjects`. Only those two prefixes are understood; a further `\` in a name is
-//!   `STATUS_OBJECT_PATH_NOT_FOUND`.
+//! * Names are case-sensitive. `Local\X` and an unprefixed `X` name the same object in the
+//!   caller's session (`\Sessions\N\BaseNamedObjects`, or `\BaseNamedObjects` in session 0);
+//!   `Global\X` lives in `\BaseNamedObjects` (crate::sessions). Only those two prefixes are
+//!   understood; a further `\` in a name is `STATUS_OBJECT_PATH_NOT_FOUND`.
 
 use crate::access::ObjectType;
 use ntmm_section::{SectionId, StreamId};
@@ -150,37 +150,26 @@ pub struct ObjectManager {
     pub(crate) processes: BTreeMap<AsId, ProcessState>,
     pub(crate) names: BTreeMap<String, ObjectId>,
     pub(crate) files: BTreeMap<String, DirectoryEntry>,
+    /// Tokens of processes created with one other than the default (crate::sessions).
+    pub(crate) tokens: BTreeMap<AsId, crate::sessions::Token>,
     next_object: ObjectId,
 }
 
 /// The longest name in characters (F37: 65532 bytes of UTF-16 accepted, 65534 refused).
 pub const MAX_NAME_CHARS: usize = 32766;
 
-/// Turns a Win32 object name into its directory path; `None` for no name.
+/// Turns a Win32 object name, as a process of session 1 gives it, into its directory path;
+/// `None` for no name ([`crate::sessions::win32_object_path`] for any session).
 pub fn object_path(name: Option<&str>) -> Result<Option<String>, NtStatus> {
-    let Some(name) = name.filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if name.encode_utf16().count() > MAX_NAME_CHARS {
-        return Err(NtStatus::STATUS_OBJECT_NAME_INVALID);
-    }
-    let (dir, rest) = if let Some(r) = name.strip_prefix("Global\\") {
-        ("\\BaseNamedObjects\\", r)
-    } else if let Some(r) = name.strip_prefix("Local\\") {
-        ("\\Sessions\\1\\BaseNamedObjects\\", r)
-    } else {
-        ("\\Sessions\\1\\BaseNamedObjects\\", name)
-    };
-    if rest.is_empty() {
-        return Err(NtStatus::STATUS_OBJECT_NAME_INVALID);
-    }
-    if rest.contains('\\') {
-        return Err(NtStatus::STATUS_OBJECT_PATH_NOT_FOUND);
-    }
-    Ok(Some(format!("{dir}{rest}")))
+    crate::sessions::win32_object_path(1, name)
 }
 
 impl ObjectManager {
+    /// The token of process `pid` (the default one unless it was created with another).
+    pub(crate) fn token(&self, pid: AsId) -> crate::sessions::Token {
+        self.tokens.get(&pid).copied().unwrap_or_default()
+    }
+
     /// Adds an object with no handles and `pointers` pointer references.
     pub(crate) fn add_object(&mut self, body: Body, pointers: u32) -> ObjectId {
         self.next_object += 1;

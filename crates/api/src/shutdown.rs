@@ -176,6 +176,8 @@ impl System {
     /// theirs. File names survive as they were (the directory is treated as journaled).
     pub fn crash(self) -> Result<(System, CrashReport), Win32Error> {
         self.lifecycle.crashed.store(true, Ordering::Relaxed);
+        // The machine that starts again has no injected faults (io_faults).
+        self.heal();
         let config = SystemConfig {
             vmm: self.ex.vmm().config(),
             volume: self.volume.clone(),

@@ -114,20 +114,16 @@ pub struct System {
     /// The opened host directory of a `Volume::HostDirectory`.
     pub(crate) host: Option<crate::volume::HostVolume>,
     pub(crate) lifecycle: crate::shutdown::Lifecycle,
+    /// The injected-fault plans of the pagefile and of every file (`io_faults`).
+    pub(crate) faults: crate::io_faults::IoFaults,
+    /// The next `GetTempFileName` number (`temp_files`).
+    pub(crate) temp_counter: crate::temp_files::TempCounter,
 }
 
 impl System {
     /// A system over a new machine.
     pub fn new(config: SystemConfig) -> Result<Self, Win32Error> {
-        let ex = Executive::new(config.vmm).map_err(|e| Win32Error(section_error(&e)))?;
-        let host = crate::volume::open_volume(&config.volume)?;
-        Ok(System {
-            ex,
-            om: Mutex::new(ObjectManager::default()),
-            volume: config.volume,
-            host,
-            lifecycle: Default::default(),
-        })
+        Self::with_pagefile_store(config, Box::new(ntmm_vmm::MemoryStore::new()))
     }
 
     /// A system whose pagefile lives in `pagefile` (for fault injection or a real pagefile).
@@ -135,6 +131,8 @@ impl System {
         config: SystemConfig,
         pagefile: Box<dyn ntmm_vmm::BackingStore>,
     ) -> Result<Self, Win32Error> {
+        // Every pagefile I/O can be failed later (`fail read pagefile`, io_faults).
+        let (faults, pagefile) = crate::io_faults::IoFaults::with_pagefile(pagefile);
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
             .map_err(|e| Win32Error(vmm_error(&e)))?;
         let host = crate::volume::open_volume(&config.volume)?;
@@ -144,6 +142,8 @@ impl System {
             volume: config.volume,
             host,
             lifecycle: Default::default(),
+            faults,
+            temp_counter: Default::default(),
         })
     }
 
@@ -238,6 +238,7 @@ impl System {
             let _ = self.close_in(&mut om, pid, h);
         }
         let p = om.processes.remove(&pid);
+        om.tokens.remove(&pid);
         if let Some(p) = p {
             if om.drop_pointer(p.object) {
                 om.objects.remove(&p.object);
@@ -490,7 +491,8 @@ impl System {
         om.processes
             .get(&pid)
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
-        let path = object_path(name)?;
+        let token = om.token(pid);
+        let path = crate::sessions::win32_object_path(token.session, name)?;
         // NtCreateSection (NtCreateEvent, ...) builds the new object first: a file section grows
         // the file, a pagefile-backed one charges its commit, and either can fail. Only then
         // does the object manager's insert find the name and hand out the existing object
@@ -505,6 +507,13 @@ impl System {
                     return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
                 }
                 return Ok((om.insert_handle(pid, id, access, inherit)?, true));
+            }
+        }
+        if let (Some(p), ObjectType::Section) = (&path, kind) {
+            // SeCreateGlobalPrivilege, checked when a new section would be inserted.
+            if let Err(e) = crate::sessions::check_create_section(token, p) {
+                self.delete_body(body)?;
+                return Err(e.into());
             }
         }
         let id = om.add_object(body, 0);
@@ -524,7 +533,9 @@ impl System {
         access: u32,
         inherit: bool,
     ) -> R<Handle> {
-        let path = object_path(Some(name))?.ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
+        let session = om.token(pid).session;
+        let path = crate::sessions::win32_object_path(session, Some(name))?
+            .ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
         let id = *om
             .names
             .get(&path)

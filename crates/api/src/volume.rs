@@ -273,6 +273,22 @@ mod unix {
             Ok(None)
         }
 
+        /// Whether the directory of components `dirs` exists beneath the root (links are not
+        /// followed: a link is a reparse point, an error).
+        pub(crate) fn directory_exists(&self, dirs: &[String]) -> R<bool> {
+            let mut cur: Option<OwnedFd> = None;
+            for want in dirs {
+                let dir = cur.as_ref().map_or(self.root.as_fd(), |f| f.as_fd());
+                match self.lookup_in(dir, want)? {
+                    Some((found, FileType::Directory)) => {
+                        cur = Some(self.enter(dir, &found, FileType::Directory)?);
+                    }
+                    Some(_) | None => return Ok(false),
+                }
+            }
+            Ok(true)
+        }
+
         /// Creates the file (empty; an existing regular file of that name is truncated),
         /// making the directories on its way as needed with the program's spelling. If the
         /// file cannot be made, the directories this call made are removed again.
@@ -474,6 +490,9 @@ mod other {
             Err(Fail::Win32(ERROR_NOT_SUPPORTED))
         }
         pub(crate) fn remove(&self, _: &HostName) -> R<()> {
+            Err(Fail::Win32(ERROR_NOT_SUPPORTED))
+        }
+        pub(crate) fn directory_exists(&self, _: &[String]) -> R<bool> {
             Err(Fail::Win32(ERROR_NOT_SUPPORTED))
         }
     }

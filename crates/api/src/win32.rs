@@ -63,6 +63,8 @@ errors! {
     ERROR_DISK_FULL = 112;
     ERROR_FILENAME_EXCED_RANGE = 206;
     ERROR_CANT_ACCESS_FILE = 1920;
+    ERROR_BUFFER_OVERFLOW = 111;
+    ERROR_DIRECTORY = 267;
 }
 
 /// A Win32 error code (what `GetLastError` returns).

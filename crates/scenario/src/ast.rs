@@ -23,7 +23,7 @@ pub struct Stmt {
 /// What a statement does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StmtKind {
-    /// `process NAME [from PARENT [inherit]]`.
+    /// `process NAME [from PARENT [inherit]] [session N] [user]`.
     Process {
         /// The new process.
         name: String,
@@ -31,6 +31,10 @@ pub enum StmtKind {
         parent: Option<String>,
         /// Whether it inherits the parent's inheritable handles.
         inherit: bool,
+        /// `session N` (`None`: the parent's session, or session 1).
+        session: Option<u32>,
+        /// `user`: a standard user's token, without `SeCreateGlobalPrivilege`.
+        user: bool,
     },
     /// `use NAME`.
     Use(String),
@@ -51,6 +55,17 @@ pub enum StmtKind {
     FlushModified,
     /// `crash`: a power loss; the scenario goes on on a new machine over what was durable.
     Crash,
+    /// `fail read|write ("NAME" page N | pagefile) [always]`: an injected I/O fault.
+    Fail {
+        /// A read or a write.
+        kind: ntmm_api::IoKind,
+        /// Where.
+        target: FaultTarget,
+        /// `always`: every such I/O fails until `heal`; else the next one only.
+        always: bool,
+    },
+    /// `heal`: clears every injected fault.
+    Heal,
     /// `show …`.
     Show(Show),
     /// `expect …`.
@@ -64,6 +79,20 @@ pub enum StmtKind {
     },
     /// A call or memory access whose result is discarded.
     Eval(Expr),
+}
+
+/// Where a `fail` directive injects its fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// `"NAME" page N`: one page of a file of the volume.
+    File {
+        /// The file.
+        name: String,
+        /// The page index (offset / 4096).
+        page: Expr,
+    },
+    /// `pagefile`: any page of the pagefile.
+    Pagefile,
 }
 
 /// How a `file` directive fills the file.

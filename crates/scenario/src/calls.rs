@@ -213,6 +213,34 @@ impl Runner {
                 );
                 return Ok(Outcome::value(Value::Unit));
             }
+            "GetTempPath" => {
+                let n = self.u32_arg(call, 0)?;
+                let ptr = self.out_ptr(call, 1)?;
+                match self.system()?.get_temp_path(pid, n) {
+                    Ok(ntmm_api::TempPath::Copied(len, path)) => {
+                        self.store(ptr.as_deref(), Value::Str(path.into_bytes()));
+                        u64::from(len)
+                    }
+                    Ok(ntmm_api::TempPath::TooSmall(need)) => u64::from(need),
+                    Err(_) => 0,
+                }
+            }
+            "GetTempFileName" => {
+                let path = self.name_arg(call, 0)?.unwrap_or_default();
+                let prefix = self.name_arg(call, 1)?;
+                let unique = self.u32_arg(call, 2)?;
+                let ptr = self.out_ptr(call, 3)?;
+                let r = self
+                    .system()?
+                    .get_temp_file_name(pid, &path, prefix.as_deref(), unique);
+                match r {
+                    Ok((n, name)) => {
+                        self.store(ptr.as_deref(), Value::Str(name.into_bytes()));
+                        u64::from(n)
+                    }
+                    Err(_) => 0,
+                }
+            }
             "CreateFile" => {
                 let name = self.name_arg(call, 0)?.unwrap_or_default();
                 let (access, share) = (self.u32_arg(call, 1)?, self.u32_arg(call, 2)?);

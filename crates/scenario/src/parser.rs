@@ -29,6 +29,8 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     ("VirtualProtect", 4),
     ("VirtualQuery", 2),
     ("GetSystemInfo", 1),
+    ("GetTempPath", 2),
+    ("GetTempFileName", 4),
     ("CreateEvent", 4),
     ("OpenEvent", 3),
     ("GetLastError", 0),
@@ -369,10 +371,34 @@ impl<'a> Parser<'a> {
                         parent = Some(self.ident()?);
                         inherit = self.keyword("inherit");
                     }
+                    let session = if self.keyword("session") {
+                        let sc = self.col();
+                        match self.next() {
+                            Some(Tok::Int(n))
+                                if *n <= u64::from(ntmm_api::sessions::MAX_SESSION) =>
+                            {
+                                Some(*n as u32)
+                            }
+                            _ => {
+                                return self.err(
+                                    sc,
+                                    format!(
+                                        "expected a session number (0 to {})",
+                                        ntmm_api::sessions::MAX_SESSION
+                                    ),
+                                )
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    let user = self.keyword("user");
                     StmtKind::Process {
                         name,
                         parent,
                         inherit,
+                        session,
+                        user,
                     }
                 }
                 "use" => {
@@ -432,6 +458,15 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     StmtKind::Crash
                 }
+                "heal" if self.peek_at(1).is_none() => {
+                    self.pos += 1;
+                    StmtKind::Heal
+                }
+                "fail" if matches!(self.peek_at(1), Some(Tok::Ident(w)) if w == "read" || w == "write") =>
+                {
+                    self.pos += 1;
+                    self.fail_directive()?
+                }
                 "show" => {
                     self.pos += 1;
                     let wc = self.col();
@@ -475,6 +510,36 @@ impl<'a> Parser<'a> {
             return self.err(col, "this directive cannot run in another process");
         }
         Ok((prefix, kind))
+    }
+
+    /// `fail read|write ("NAME" page N | pagefile) [always]` after `fail`.
+    fn fail_directive(&mut self) -> Result<StmtKind, ParseError> {
+        let kind = if self.keyword("read") {
+            ntmm_api::IoKind::Read
+        } else {
+            self.keyword("write");
+            ntmm_api::IoKind::Write
+        };
+        let target = if self.keyword("pagefile") {
+            FaultTarget::Pagefile
+        } else if matches!(self.peek(), Some(Tok::Str(_))) {
+            let name = self.string()?;
+            if !self.keyword("page") {
+                return self.err(self.col(), "expected `page`");
+            }
+            FaultTarget::File {
+                name,
+                page: self.expr()?,
+            }
+        } else {
+            return self.err(self.col(), "expected a file name or `pagefile`");
+        };
+        let always = self.keyword("always");
+        Ok(StmtKind::Fail {
+            kind,
+            target,
+            always,
+        })
     }
 
     fn expectation(&mut self) -> Result<Expectation, ParseError> {
@@ -645,7 +710,9 @@ exit B
             StmtKind::Process {
                 name: "B".into(),
                 parent: Some("A".into()),
-                inherit: true
+                inherit: true,
+                session: None,
+                user: false,
             }
         );
         assert_eq!(s.statements[8].kind, StmtKind::Trim(None));

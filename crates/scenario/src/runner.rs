@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 mod durability;
+mod io_faults;
 
 /// How to run scenarios.
 #[derive(Clone, Debug, Default)]
@@ -431,14 +432,17 @@ impl Runner {
                 name,
                 parent,
                 inherit,
+                session,
+                user,
             } => {
                 if self.procs.contains_key(name) {
                     return Err(StmtError(format!("process {name} exists already")));
                 }
                 let parent = parent.as_ref().map(|p| self.pid_of(p)).transpose()?;
+                let token = self.token_for(parent, *session, *user)?;
                 let pid = self
                     .system()?
-                    .create_process(parent, *inherit)
+                    .create_process_with_token(parent, *inherit, token)
                     .map_err(|e| StmtError(e.to_string()))?;
                 self.procs.insert(name.clone(), pid);
                 self.current = Some(name.clone());
@@ -517,6 +521,12 @@ impl Runner {
                 Ok(Done::result(s))
             }
             StmtKind::Crash => self.crash(),
+            StmtKind::Fail {
+                kind,
+                target,
+                always,
+            } => io_faults::fail(self, *kind, target, *always).map(Done::result),
+            StmtKind::Heal => io_faults::heal(self).map(Done::result),
             StmtKind::Show(what) => {
                 let text = crate::show::show(self, what)?;
                 Ok(Done::result(format!("\n{}", text.trim_end())))
@@ -676,6 +686,30 @@ impl Runner {
                 })
             }
         }
+    }
+
+    /// The token a `process` line asks for: `None` (the parent's, or the default) without
+    /// `session` or `user`; each word overrides its part of the parent's (or default) token.
+    fn token_for(
+        &mut self,
+        parent: Option<AsId>,
+        session: Option<u32>,
+        user: bool,
+    ) -> Result<Option<ntmm_api::Token>, StmtError> {
+        if session.is_none() && !user {
+            return Ok(None);
+        }
+        let base = match parent {
+            Some(p) => self
+                .system()?
+                .process_token(p)
+                .map_err(|e| StmtError(e.to_string()))?,
+            None => ntmm_api::Token::default(),
+        };
+        Ok(Some(ntmm_api::Token {
+            session: session.unwrap_or(base.session),
+            create_global: base.create_global && !user,
+        }))
     }
 
     /// `crash`: a power loss (runner/durability.rs).

@@ -272,6 +272,22 @@ fn explain(e: &Raw, names: &BTreeMap<u32, String>) -> Option<String> {
         "segment range flushed" if f("written") != "0" => {
             let _ = write!(s, "flush: {} pages written", f("written"));
         }
+        "injected store failure" => {
+            let op = match f("op") {
+                "Read" => "read",
+                "Write" => "write",
+                "Flush" => "flush",
+                "Resize" => "size change",
+                other => other,
+            };
+            let _ = write!(
+                s,
+                "injected I/O fault: the {op} of page {} of {} failed with {}",
+                f("page"),
+                f("store"),
+                f("status")
+            );
+        }
         "pagefile-backed control area deleted"
         | "file control area parked on the unused-segment list"
         | "file control area deleted"

@@ -104,7 +104,8 @@ pub use segment::{SegmentInfo, SegmentKind};
 pub use segment_ops::{FILE_PROTO_PROTECTION, MAX_SEGMENT_PAGES};
 pub use status::NtStatus;
 pub use store::{
-    BackingStore, FaultPlan, FaultyStore, HostFileStore, MemoryStore, StoreError, StoreOp,
+    BackingStore, FaultDuration, FaultPlan, FaultyStore, HostFileStore, MemoryStore, StoreError,
+    StoreOp,
 };
 pub use vad::{Vad, VadKind};
 pub use writer::WriterReport;

@@ -1,4 +1,5 @@
-//! A fault-injecting wrapper: fail the k-th read or write, or all I/O until cleared.
+//! A fault-injecting wrapper: fail the k-th read or write, a chosen page's read or write (once,
+//! or until cleared), or all I/O until cleared.
 
 use super::{BackingStore, PageBuf, StoreError, StoreOp};
 use crate::addr::ByteCount;
@@ -17,6 +18,30 @@ struct PlanState {
     fail_all: bool,
     status: Option<NtStatus>,
     injected: u64,
+    /// Page faults armed by [`FaultPlan::fail_page`], checked in the order they were armed.
+    pages: Vec<PageFault>,
+    /// What the store is, for the trace of an injected failure ("file \"data.bin\"").
+    label: Option<String>,
+    /// Inspections in progress ([`FaultPlan::unchecked`]): no failure, nothing counted.
+    unchecked: u32,
+}
+
+/// How long an armed page fault lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultDuration {
+    /// The next matching I/O fails, and the fault is used up.
+    Once,
+    /// Every matching I/O fails until [`FaultPlan::clear`].
+    UntilCleared,
+}
+
+/// One armed page fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PageFault {
+    op: StoreOp,
+    /// The page (`None`: any page).
+    page: Option<u64>,
+    duration: FaultDuration,
 }
 
 /// The control handle of a [`FaultyStore`]: keep a clone to change the plan after the store
@@ -56,13 +81,52 @@ impl FaultPlan {
     pub fn set_status(&self, status: NtStatus) {
         self.0.lock().status = Some(status);
     }
-    /// Stops failing.
-    pub fn clear(&self) {
+    /// Fails the `op` (a page [`StoreOp::Read`] or [`StoreOp::Write`]) of page `page` (`None`:
+    /// of any page): the next one only, or every one until [`FaultPlan::clear`]. Other
+    /// operations are ignored.
+    pub fn fail_page(&self, op: StoreOp, page: Option<u64>, duration: FaultDuration) {
+        if matches!(op, StoreOp::Read | StoreOp::Write) {
+            self.0.lock().pages.push(PageFault { op, page, duration });
+        }
+    }
+    /// Names the store in the trace event of an injected failure (`file "data.bin"`, `the
+    /// pagefile`).
+    pub fn set_label(&self, label: &str) {
+        self.0.lock().label = Some(label.to_string());
+    }
+    /// Runs `f` with the plan suspended: an inspection of what the store holds (`expect
+    /// disk`) neither fails nor uses up an armed fault, nor counts as an I/O.
+    pub fn unchecked<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.lock().unchecked += 1;
+        let r = f();
+        self.0.lock().unchecked -= 1;
+        r
+    }
+    /// Whether any failure is armed (a pending or persistent page fault, an n-th I/O, or all
+    /// I/O).
+    pub fn armed(&self) -> bool {
+        let s = self.0.lock();
+        s.fail_all
+            || !s.pages.is_empty()
+            || s.fail_read_at.is_some()
+            || s.fail_write_at.is_some()
+            || s.fail_io_at.is_some()
+    }
+    /// Stops failing: every pending and persistent fault is cleared. Returns how many armed
+    /// faults were cleared.
+    pub fn clear(&self) -> usize {
         let mut s = self.0.lock();
+        let n = s.pages.len()
+            + usize::from(s.fail_all)
+            + usize::from(s.fail_read_at.is_some())
+            + usize::from(s.fail_write_at.is_some())
+            + usize::from(s.fail_io_at.is_some());
         s.fail_all = false;
         s.fail_read_at = None;
         s.fail_write_at = None;
         s.fail_io_at = None;
+        s.pages.clear();
+        n
     }
     /// How many failures have been injected so far.
     pub fn injected(&self) -> u64 {
@@ -71,6 +135,9 @@ impl FaultPlan {
 
     fn check(&self, op: StoreOp, page: u64) -> Result<(), StoreError> {
         let mut s = self.0.lock();
+        if s.unchecked > 0 {
+            return Ok(());
+        }
         let page_io = matches!(op, StoreOp::Read | StoreOp::Write);
         if page_io {
             s.ios += 1;
@@ -88,10 +155,23 @@ impl FaultPlan {
                 }
                 StoreOp::Resize | StoreOp::Flush | StoreOp::Crash => false,
             };
-        if hit || s.fail_all {
+        let armed = s
+            .pages
+            .iter()
+            .position(|f| f.op == op && f.page.is_none_or(|p| p == page));
+        let page_hit = match armed {
+            Some(i) if s.pages[i].duration == FaultDuration::Once => {
+                s.pages.remove(i);
+                true
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if hit || page_hit || s.fail_all {
             s.injected += 1;
             let status = s.status.unwrap_or(NtStatus::STATUS_DEVICE_DATA_ERROR);
-            tracing::debug!(?op, page, %status, "injected store failure");
+            let store = s.label.clone().unwrap_or_else(|| "a store".into());
+            tracing::debug!(?op, page, %status, store = %store, "injected store failure");
             return Err(StoreError::new(op, page, status));
         }
         Ok(())
@@ -215,5 +295,31 @@ mod tests {
         plan.clear();
         s.read_page(0, &mut buf).unwrap();
         s.flush().unwrap();
+    }
+
+    #[test]
+    fn test_a_page_fault_once_fails_that_page_once_and_always_until_cleared() {
+        let (mut s, plan) = FaultyStore::new(MemoryStore::new());
+        s.set_size(ByteCount::new(4 * 4096)).unwrap();
+        let mut buf = [0u8; crate::addr::PAGE_BYTES];
+        plan.fail_page(StoreOp::Read, Some(2), FaultDuration::Once);
+        s.read_page(1, &mut buf).unwrap();
+        s.write_page(2, &buf).unwrap();
+        assert_eq!(s.read_page(2, &mut buf).unwrap_err().page, 2);
+        s.read_page(2, &mut buf).unwrap();
+        plan.fail_page(StoreOp::Write, Some(3), FaultDuration::UntilCleared);
+        for _ in 0..3 {
+            assert!(s.write_page(3, &buf).is_err());
+        }
+        s.write_page(2, &buf).unwrap();
+        plan.fail_page(StoreOp::Read, None, FaultDuration::Once);
+        assert!(plan.armed());
+        // An inspection neither fails nor uses the fault up.
+        plan.unchecked(|| s.read_page(0, &mut buf)).unwrap();
+        assert!(s.read_page(0, &mut buf).is_err());
+        assert_eq!(plan.clear(), 1, "the persistent write fault");
+        assert!(!plan.armed());
+        s.write_page(3, &buf).unwrap();
+        assert_eq!(plan.injected(), 5);
     }
 }

@@ -14,7 +14,7 @@ mod faulty;
 mod host;
 mod memory;
 
-pub use faulty::{FaultPlan, FaultyStore};
+pub use faulty::{FaultDuration, FaultPlan, FaultyStore};
 pub use host::HostFileStore;
 pub use memory::MemoryStore;
 
