@@ -28,6 +28,8 @@ pub mod mapping;
 pub mod memory;
 /// The object manager.
 pub mod object;
+/// Processes as handles; reading and writing another process's memory.
+pub mod process;
 pub mod shutdown;
 /// The system: processes, handles, events, memory access.
 pub mod system;
