@@ -97,10 +97,44 @@ const NAMED: &[(&str, u64)] = &[
     ("VIEW_UNMAP", VIEW_UNMAP as u64),
 ];
 
+/// Process access rights and the unmap flags of the calls on another process (SCENARIO.md
+/// "Processes as handles", "Calls on another process").
+const PROCESS_NAMED: &[(&str, u64)] = &[
+    ("PROCESS_ALL_ACCESS", PROCESS_ALL_ACCESS as u64),
+    ("PROCESS_TERMINATE", PROCESS_TERMINATE as u64),
+    ("PROCESS_CREATE_THREAD", PROCESS_CREATE_THREAD as u64),
+    ("PROCESS_SET_SESSIONID", PROCESS_SET_SESSIONID as u64),
+    ("PROCESS_VM_OPERATION", PROCESS_VM_OPERATION as u64),
+    ("PROCESS_VM_READ", PROCESS_VM_READ as u64),
+    ("PROCESS_VM_WRITE", PROCESS_VM_WRITE as u64),
+    ("PROCESS_DUP_HANDLE", PROCESS_DUP_HANDLE as u64),
+    ("PROCESS_CREATE_PROCESS", PROCESS_CREATE_PROCESS as u64),
+    ("PROCESS_SET_QUOTA", PROCESS_SET_QUOTA as u64),
+    ("PROCESS_SET_INFORMATION", PROCESS_SET_INFORMATION as u64),
+    (
+        "PROCESS_QUERY_INFORMATION",
+        PROCESS_QUERY_INFORMATION as u64,
+    ),
+    ("PROCESS_SUSPEND_RESUME", PROCESS_SUSPEND_RESUME as u64),
+    (
+        "PROCESS_QUERY_LIMITED_INFORMATION",
+        PROCESS_QUERY_LIMITED_INFORMATION as u64,
+    ),
+    (
+        "PROCESS_SET_LIMITED_INFORMATION",
+        PROCESS_SET_LIMITED_INFORMATION as u64,
+    ),
+    ("MEM_PRESERVE_PLACEHOLDER", MEM_PRESERVE_PLACEHOLDER as u64),
+    (
+        "MEM_UNMAP_WITH_TRANSIENT_BOOST",
+        MEM_UNMAP_WITH_TRANSIENT_BOOST as u64,
+    ),
+];
+
 /// The value of a constant named in a scenario, or `None`. `ERROR_*` and `STATUS_*` names come
 /// from the same tables the emulator uses.
 pub fn constant(name: &str) -> Option<u64> {
-    if let Some(&(_, v)) = NAMED.iter().find(|(n, _)| *n == name) {
+    if let Some(&(_, v)) = NAMED.iter().chain(PROCESS_NAMED).find(|(n, _)| *n == name) {
         return Some(v);
     }
     if let Some(&(_, v)) = ALL_ERRORS.iter().find(|(n, _)| *n == name) {
@@ -130,5 +164,14 @@ mod tests {
         assert_eq!(constant("GENERIC_READ"), Some(0x8000_0000));
         assert_eq!(constant("FILE_FLAG_WRITE_THROUGH"), Some(0x8000_0000));
         assert_eq!(constant("NOT_A_CONSTANT"), None);
+        // Processes as handles (winnt.h).
+        assert_eq!(constant("PROCESS_ALL_ACCESS"), Some(0x001F_FFFF));
+        assert_eq!(constant("PROCESS_VM_OPERATION"), Some(0x8));
+        assert_eq!(constant("PROCESS_VM_READ"), Some(0x10));
+        assert_eq!(constant("PROCESS_VM_WRITE"), Some(0x20));
+        assert_eq!(constant("PROCESS_QUERY_INFORMATION"), Some(0x400));
+        assert_eq!(constant("PROCESS_QUERY_LIMITED_INFORMATION"), Some(0x1000));
+        assert_eq!(constant("MEM_PRESERVE_PLACEHOLDER"), Some(2));
+        assert_eq!(constant("MEM_UNMAP_WITH_TRANSIENT_BOOST"), Some(1));
     }
 }
