@@ -63,6 +63,19 @@ const TOKENS: &[&str] = &[
     "MapViewOfFile(",
     "\u{00e9}",
     "\t",
+    "GetCurrentProcess()",
+    "OpenProcess(PROCESS_VM_READ, FALSE, ",
+    "ReadProcessMemory(",
+    "WriteProcessMemory(",
+    "VirtualAllocEx(",
+    "VirtualProtectEx(",
+    "VirtualQueryEx(",
+    "MapViewOfFile2(",
+    "UnmapViewOfFile2(",
+    "UnmapViewOfFileEx(",
+    "ReadProcessMemory(B, 0x10000, &d, 0x10000, &n)\n",
+    "WriteProcessMemory(GetCurrentProcess(), 0x10000, \"x\", 1, NULL)\n",
+    "exit B\n",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
