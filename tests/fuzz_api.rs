@@ -1,5 +1,6 @@
 //! API fuzzing: random and invalid arguments to every Win32 function and the native calls under
-//! them — wild, closed and foreign-process handles of every type, wild and unaligned addresses,
+//! them (the calls on another process too, through process handles of random rights, to a
+//! process that may have exited) — wild, closed and foreign-process handles of every type, wild and unaligned addresses,
 //! huge sizes, invalid flag combinations — 100,000 calls per run (`NTMM_FUZZ_CALLS` scales it).
 //! Handles that calls return join the pool, so later calls also hit live objects. Every Win32
 //! failure is a known Windows error recorded in the caller's last error; every native failure is
@@ -49,6 +50,19 @@ enum Call {
     NtClose(u8),
     NtAreMappedFilesTheSame(u64, u64),
     Pressure(bool),
+    OpenProcess(u32, bool),
+    VirtualAllocEx(u8, Option<u64>, u64, u32, u32),
+    VirtualFreeEx(u8, u64, u64, u32),
+    VirtualProtectEx(u8, u64, u64, u32),
+    VirtualQueryEx(u8, u64),
+    ReadProcessMemory(u8, u64, usize),
+    WriteProcessMemory(u8, u64, usize),
+    NtRead(u8, u64, usize),
+    NtWrite(u8, u64, usize),
+    MapViewOfFile2(u8, u8, u64, Option<u64>, u64, u32, u32),
+    UnmapViewOfFile2(u8, u64, u32),
+    UnmapViewOfFileEx(u64, u32),
+    ExitOther,
 }
 
 fn addr() -> impl Strategy<Value = u64> {
@@ -172,6 +186,37 @@ fn call() -> impl Strategy<Value = Call> {
         any::<u8>().prop_map(Call::NtClose),
         (addr(), addr()).prop_map(|(a, b)| Call::NtAreMappedFilesTheSame(a, b)),
         any::<bool>().prop_map(Call::Pressure),
+        (flags(), any::<bool>()).prop_map(|(a, o)| Call::OpenProcess(a, o)),
+        (
+            any::<u8>(),
+            proptest::option::of(addr()),
+            size(),
+            flags(),
+            flags()
+        )
+            .prop_map(|(p, a, s, t, pr)| Call::VirtualAllocEx(p, a, s, t, pr)),
+        (any::<u8>(), addr(), size(), flags())
+            .prop_map(|(p, a, s, t)| Call::VirtualFreeEx(p, a, s, t)),
+        (any::<u8>(), addr(), size(), flags())
+            .prop_map(|(p, a, s, pr)| Call::VirtualProtectEx(p, a, s, pr)),
+        (any::<u8>(), addr()).prop_map(|(p, a)| Call::VirtualQueryEx(p, a)),
+        (any::<u8>(), addr(), length()).prop_map(|(p, a, n)| Call::ReadProcessMemory(p, a, n)),
+        (any::<u8>(), addr(), 0usize..9000).prop_map(|(p, a, n)| Call::WriteProcessMemory(p, a, n)),
+        (any::<u8>(), addr(), length()).prop_map(|(p, a, n)| Call::NtRead(p, a, n)),
+        (any::<u8>(), addr(), 0usize..9000).prop_map(|(p, a, n)| Call::NtWrite(p, a, n)),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            size(),
+            proptest::option::of(addr()),
+            size(),
+            flags(),
+            flags()
+        )
+            .prop_map(|(h, p, o, b, v, t, pr)| Call::MapViewOfFile2(h, p, o, b, v, t, pr)),
+        (any::<u8>(), addr(), flags()).prop_map(|(p, a, f)| Call::UnmapViewOfFile2(p, a, f)),
+        (addr(), flags()).prop_map(|(a, f)| Call::UnmapViewOfFileEx(a, f)),
+        Just(Call::ExitOther),
     ]
 }
 
@@ -298,6 +343,52 @@ proptest! {
                 Call::NtAreMappedFilesTheSame(a, b) => {
                     let st = s.nt_are_mapped_files_the_same(me, Va::new(a), Va::new(b));
                     prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+                    None
+                }
+                Call::OpenProcess(a, own) => {
+                    let target = if own { me } else { other };
+                    match s.open_process_access(me, a, false, target) {
+                        Ok(x) => { born = Some(x); None }
+                        Err(e) => Some(e.0),
+                    }
+                }
+                Call::VirtualAllocEx(p, a, sz, t, pr) => s.virtual_alloc_ex(me, h(p), a.map(Va::new), sz % (1 << 40), t, pr).err().map(|e| e.0),
+                Call::VirtualFreeEx(p, a, sz, t) => s.virtual_free_ex(me, h(p), Va::new(a), sz, t).err().map(|e| e.0),
+                Call::VirtualProtectEx(p, a, sz, pr) => s.virtual_protect_ex(me, h(p), Va::new(a), sz, pr).err().map(|e| e.0),
+                Call::VirtualQueryEx(p, a) => s.virtual_query_ex(me, h(p), Va::new(a)).err().map(|e| e.0),
+                Call::ReadProcessMemory(p, a, n) => {
+                    let (r, got) = s.read_process_memory(me, h(p), Va::new(a), n as u64);
+                    prop_assert!(got.len() as u64 <= n as u64, "more bytes than asked");
+                    if r.is_ok() { prop_assert_eq!(got.len(), n, "a success reads everything"); }
+                    r.err().map(|e| e.0)
+                }
+                Call::WriteProcessMemory(p, a, n) => {
+                    let (r, count) = s.write_process_memory(me, h(p), Va::new(a), &vec![9u8; n]);
+                    prop_assert!(count.is_none_or(|c| c <= n as u64), "more bytes than given");
+                    if r.is_ok() { prop_assert_eq!(count, Some(n as u64)); }
+                    r.err().map(|e| e.0)
+                }
+                Call::NtRead(p, a, n) => {
+                    let (st, got) = s.nt_read_virtual_memory(me, h(p), Va::new(a), n as u64);
+                    prop_assert!(got.len() as u64 <= n as u64);
+                    prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+                    if st.is_success() { prop_assert_eq!(got.len(), n, "a success reads everything"); }
+                    if st == NtStatus::STATUS_PARTIAL_COPY { prop_assert!(got.len() < n, "a partial copy reads less"); }
+                    None
+                }
+                Call::NtWrite(p, a, n) => {
+                    let (st, count) = s.nt_write_virtual_memory(me, h(p), Va::new(a), &vec![3u8; n]);
+                    prop_assert!(count <= n as u64);
+                    prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+                    if st.is_success() { prop_assert_eq!(count, n as u64, "a success writes everything"); }
+                    if st == NtStatus::STATUS_PARTIAL_COPY { prop_assert!(count < n as u64, "a partial copy writes less"); }
+                    None
+                }
+                Call::MapViewOfFile2(x, p, o, b, v, t, pr) => s.map_view_of_file2(me, h(x), h(p), o, b.map(Va::new), v, t, pr).err().map(|e| e.0),
+                Call::UnmapViewOfFile2(p, a, f) => s.unmap_view_of_file2(me, h(p), Va::new(a), f).err().map(|e| e.0),
+                Call::UnmapViewOfFileEx(a, f) => s.unmap_view_of_file_ex(me, Va::new(a), f).err().map(|e| e.0),
+                Call::ExitOther => {
+                    if s.processes().contains(&other) { s.exit_process(other).unwrap(); }
                     None
                 }
                 Call::Pressure(all) => {

@@ -94,6 +94,19 @@ const TOKENS: &[&str] = &[
     "process V from A session 2 user\n",
     "GetTempFileName(",
     "GetTempPath(260, &t)\n",
+    "GetCurrentProcess()",
+    "OpenProcess(PROCESS_VM_READ, FALSE, ",
+    "ReadProcessMemory(",
+    "WriteProcessMemory(",
+    "VirtualAllocEx(",
+    "VirtualProtectEx(",
+    "VirtualQueryEx(",
+    "MapViewOfFile2(",
+    "UnmapViewOfFile2(",
+    "UnmapViewOfFileEx(",
+    "ReadProcessMemory(B, 0x10000, &d, 0x10000, &n)\n",
+    "WriteProcessMemory(GetCurrentProcess(), 0x10000, \"x\", 1, NULL)\n",
+    "exit B\n",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {

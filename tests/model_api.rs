@@ -1,7 +1,9 @@
 //! Model-based test of the whole stack through the Win32 facade: random call sequences over 1–4
 //! processes — pagefile- and file-backed sections, named and unnamed, read-only, read-write,
 //! copy-on-write and no-access views, reads and writes, trims, writer runs, flushes, file reads
-//! and writes, handle closes and process exits — on machines from 8 to 4096 frames, checked call
+//! and writes, handle closes and process exits, and calls on another process (views mapped
+//! into it with `MapViewOfFile2`, `ReadProcessMemory`/`WriteProcessMemory` through handles of
+//! assorted rights) — on machines from 8 to 4096 frames, checked call
 //! by call against a flat reference model, with every invariant checked after every call.
 //!
 //! 50,000 calls by default (250 sequences of 200). `NTMM_MODEL_CALLS=1000000 cargo test
@@ -114,7 +116,40 @@ enum Op {
     Exit {
         p: usize,
     },
+    /// `ReadProcessMemory` of a view, from process `by`, through a handle with `XRIGHTS[rights]`.
+    XRead {
+        by: usize,
+        v: usize,
+        off: u64,
+        len: usize,
+        rights: usize,
+    },
+    /// `WriteProcessMemory` into a view, from process `by`.
+    XWrite {
+        by: usize,
+        v: usize,
+        off: u64,
+        len: usize,
+        byte: u8,
+        rights: usize,
+    },
+    /// `MapViewOfFile2` of a section handle of `by` into process `p`.
+    MapInto {
+        by: usize,
+        p: usize,
+        h: usize,
+        kind: Kind,
+    },
 }
+
+/// The process-handle rights the cross-process calls are tried with.
+const XRIGHTS: [u32; 5] = [
+    PROCESS_ALL_ACCESS,
+    PROCESS_VM_READ,
+    PROCESS_VM_WRITE | PROCESS_VM_OPERATION,
+    PROCESS_VM_OPERATION,
+    PROCESS_QUERY_INFORMATION,
+];
 
 fn op() -> impl Strategy<Value = Op> {
     let kind = prop_oneof![3 => Just(Kind::Rw), 2 => Just(Kind::Ro), 2 => Just(Kind::Copy), 1 => Just(Kind::NoAccess)];
@@ -122,7 +157,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..4, 1u64..4, proptest::option::of(0..NAMES), any::<bool>(), any::<bool>()).prop_map(|(p, pages, name, rw, native)| Op::CreateAnon { p, pages, name, rw, native }),
         2 => (0usize..4, 0..FILES, any::<bool>()).prop_map(|(p, file, rw)| Op::CreateFileSection { p, file, rw }),
         2 => (0usize..4, 0..NAMES, any::<bool>(), any::<bool>()).prop_map(|(p, name, write, native)| Op::OpenNamed { p, name, write, native }),
-        5 => (0usize..4, any::<usize>(), kind, proptest::option::of(0usize..4)).prop_map(|(p, h, kind, native)| Op::Map { p, h, kind, native }),
+        5 => (0usize..4, any::<usize>(), kind.clone(), proptest::option::of(0usize..4)).prop_map(|(p, h, kind, native)| Op::Map { p, h, kind, native }),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(v, native)| Op::Unmap { v, native }),
         6 => (any::<usize>(), 0u64..4 * PS, 1usize..6000).prop_map(|(v, off, len)| Op::Read { v, off, len }),
         7 => (any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>()).prop_map(|(v, off, len, byte)| Op::Write { v, off, len, byte }),
@@ -133,6 +168,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..4, 0..FILES, 0u64..FILE_BYTES as u64, 1usize..5000, any::<u8>()).prop_map(|(p, file, off, len, byte)| Op::FileWrite { p, file, off, len, byte }),
         2 => (0usize..4, any::<usize>(), any::<bool>()).prop_map(|(p, h, native)| Op::Close { p, h, native }),
         1 => (0usize..4).prop_map(|p| Op::Exit { p }),
+        3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, 0..XRIGHTS.len()).prop_map(|(by, v, off, len, rights)| Op::XRead { by, v, off, len, rights }),
+        3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>(), 0..XRIGHTS.len()).prop_map(|(by, v, off, len, byte, rights)| Op::XWrite { by, v, off, len, byte, rights }),
+        2 => (0usize..4, 0usize..4, any::<usize>(), kind).prop_map(|(by, p, h, kind)| Op::MapInto { by, p, h, kind }),
     ]
 }
 
@@ -609,6 +647,109 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 s.exit_process(procs[p].pid).unwrap();
                 close_view_and_handles(&mut m, &mut procs, p);
                 procs[p] = new_proc(&s);
+            }
+            Op::XRead {
+                by,
+                v,
+                off,
+                len,
+                rights,
+            } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let view = &m.views[v % m.views.len()];
+                let (by, access) = (procs[by % nprocs].pid, XRIGHTS[rights]);
+                let hp = s
+                    .open_process_access(by, access, false, procs[view.p].pid)
+                    .unwrap();
+                let off = off % view.size;
+                let len = len.min((view.size - off) as usize);
+                let (r, got) = s.read_process_memory(by, hp, at(view.base, off), len as u64);
+                if access & PROCESS_VM_READ == 0 {
+                    prop_assert_eq!(r, Err(Win32Error(ERROR_ACCESS_DENIED)));
+                    prop_assert!(got.is_empty());
+                } else if view.kind == Kind::NoAccess {
+                    prop_assert_eq!(r, Err(Win32Error(ERROR_PARTIAL_COPY)));
+                    prop_assert!(got.is_empty());
+                } else {
+                    prop_assert_eq!(r, Ok(()));
+                    let want: Vec<u8> = (0..len as u64).map(|k| m.byte(view, off + k)).collect();
+                    prop_assert!(got == want, "ReadProcessMemory differs from the model");
+                }
+                s.close_handle(by, hp).unwrap();
+            }
+            Op::XWrite {
+                by,
+                v,
+                off,
+                len,
+                byte,
+                rights,
+            } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let vi = v % m.views.len();
+                let (p, base, size, kind) = {
+                    let x = &m.views[vi];
+                    (x.p, x.base, x.size, x.kind)
+                };
+                let (by, access) = (procs[by % nprocs].pid, XRIGHTS[rights]);
+                let hp = s
+                    .open_process_access(by, access, false, procs[p].pid)
+                    .unwrap();
+                let off = off % size;
+                let data = vec![byte; len.min((size - off) as usize)];
+                let (r, n) = s.write_process_memory(by, hp, at(base, off), &data);
+                if access & PROCESS_VM_OPERATION == 0 {
+                    prop_assert_eq!((r, n), (Err(Win32Error(ERROR_ACCESS_DENIED)), None));
+                } else if matches!(kind, Kind::Ro | Kind::NoAccess) {
+                    prop_assert_eq!((r, n), (Err(Win32Error(ERROR_NOACCESS)), None));
+                } else if access & PROCESS_VM_WRITE == 0 {
+                    prop_assert_eq!((r, n), (Err(Win32Error(ERROR_ACCESS_DENIED)), Some(0)));
+                } else {
+                    prop_assert_eq!((r, n), (Ok(()), Some(data.len() as u64)));
+                    m.store(vi, off, &data);
+                }
+                s.close_handle(by, hp).unwrap();
+            }
+            Op::MapInto { by, p, h, kind } => {
+                let (by, p) = (by % nprocs, p % nprocs);
+                if procs[by].handles.is_empty() {
+                    continue;
+                }
+                let mh = &procs[by].handles[h % procs[by].handles.len()];
+                let (hh, obj) = (mh.h, mh.obj);
+                let rights_ok = mh.read && (kind != Kind::Rw || mh.write);
+                let ceiling_ok = kind != Kind::Rw || m.objs[obj].writable;
+                let protection = match kind {
+                    Kind::Ro => PAGE_READONLY,
+                    Kind::Rw => PAGE_READWRITE,
+                    Kind::Copy => PAGE_WRITECOPY,
+                    Kind::NoAccess => PAGE_NOACCESS,
+                };
+                let hp = s.open_process(procs[by].pid, procs[p].pid).unwrap();
+                let r = s.map_view_of_file2(procs[by].pid, hh, hp, 0, None, 0, 0, protection);
+                s.close_handle(procs[by].pid, hp).unwrap();
+                match (rights_ok, ceiling_ok) {
+                    (true, true) => {
+                        let base = r.map_err(|e| {
+                            TestCaseError::fail(format!("MapViewOfFile2 {kind:?}: {e}"))
+                        })?;
+                        let size = m.objs[obj].bytes.len() as u64;
+                        m.views.push(MView {
+                            p,
+                            base,
+                            obj,
+                            size,
+                            kind,
+                            copies: BTreeMap::new(),
+                        });
+                    }
+                    (false, _) => prop_assert_eq!(r.unwrap_err().0, ERROR_ACCESS_DENIED),
+                    (true, false) => prop_assert_eq!(r.unwrap_err().0, ERROR_INVALID_PARAMETER),
+                }
             }
         }
         check(&s)?;

@@ -108,6 +108,40 @@ pub const PROCESS_DUP_HANDLE: u32 = 0x0040;
 pub const PROCESS_QUERY_INFORMATION: u32 = 0x0400;
 /// `PROCESS_ALL_ACCESS`.
 pub const PROCESS_ALL_ACCESS: u32 = 0x001F_FFFF;
+/// `PROCESS_TERMINATE`.
+pub const PROCESS_TERMINATE: u32 = 0x0001;
+/// `PROCESS_CREATE_THREAD`.
+pub const PROCESS_CREATE_THREAD: u32 = 0x0002;
+/// `PROCESS_SET_SESSIONID`.
+pub const PROCESS_SET_SESSIONID: u32 = 0x0004;
+/// `PROCESS_CREATE_PROCESS`.
+pub const PROCESS_CREATE_PROCESS: u32 = 0x0080;
+/// `PROCESS_SET_QUOTA`.
+pub const PROCESS_SET_QUOTA: u32 = 0x0100;
+/// `PROCESS_SET_INFORMATION`.
+pub const PROCESS_SET_INFORMATION: u32 = 0x0200;
+/// `PROCESS_SUSPEND_RESUME`.
+pub const PROCESS_SUSPEND_RESUME: u32 = 0x0800;
+/// `PROCESS_QUERY_LIMITED_INFORMATION` (Vista and later).
+pub const PROCESS_QUERY_LIMITED_INFORMATION: u32 = 0x1000;
+/// `PROCESS_SET_LIMITED_INFORMATION` (Vista and later).
+pub const PROCESS_SET_LIMITED_INFORMATION: u32 = 0x2000;
+
+/// The rights a new process handle gets for a requested access: the process type's generic
+/// mapping, then the rights Windows grants with others — "a handle that has the
+/// `PROCESS_QUERY_INFORMATION` access right is automatically granted
+/// `PROCESS_QUERY_LIMITED_INFORMATION`" (Microsoft, "Process Security and Access Rights"), and
+/// likewise `PROCESS_SET_INFORMATION` brings `PROCESS_SET_LIMITED_INFORMATION`.
+pub fn process_rights(access: u32) -> u32 {
+    let mut a = map_generic(ObjectType::Process, access);
+    if a & PROCESS_QUERY_INFORMATION != 0 {
+        a |= PROCESS_QUERY_LIMITED_INFORMATION;
+    }
+    if a & PROCESS_SET_INFORMATION != 0 {
+        a |= PROCESS_SET_LIMITED_INFORMATION;
+    }
+    a
+}
 
 /// The object types the object manager knows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
@@ -308,6 +342,26 @@ mod tests {
         assert_eq!(
             rights_for_view(PAGE_EXECUTE_READWRITE),
             SECTION_MAP_WRITE | SECTION_MAP_EXECUTE
+        );
+    }
+
+    #[test]
+    fn test_process_rights_grant_the_limited_rights_with_the_full_ones() {
+        // Microsoft, "Process Security and Access Rights".
+        assert_eq!(
+            process_rights(PROCESS_QUERY_INFORMATION),
+            PROCESS_QUERY_INFORMATION | PROCESS_QUERY_LIMITED_INFORMATION
+        );
+        assert_eq!(
+            process_rights(PROCESS_SET_INFORMATION),
+            PROCESS_SET_INFORMATION | PROCESS_SET_LIMITED_INFORMATION
+        );
+        assert_eq!(process_rights(PROCESS_VM_READ), PROCESS_VM_READ);
+        assert_eq!(process_rights(GENERIC_ALL), PROCESS_ALL_ACCESS);
+        assert_eq!(process_rights(MAXIMUM_ALLOWED), PROCESS_ALL_ACCESS);
+        assert_eq!(
+            process_rights(GENERIC_READ) & (PROCESS_VM_READ | PROCESS_QUERY_LIMITED_INFORMATION),
+            PROCESS_VM_READ | PROCESS_QUERY_LIMITED_INFORMATION
         );
     }
 

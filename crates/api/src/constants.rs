@@ -131,22 +131,6 @@ const NAMED: &[(&str, u64)] = &[
     ("FILE_GENERIC_EXECUTE", FILE_GENERIC_EXECUTE as u64),
     ("FILE_ALL_ACCESS", FILE_ALL_ACCESS as u64),
     ("EVENT_QUERY_STATE", EVENT_QUERY_STATE as u64),
-    ("PROCESS_TERMINATE", 0x0001),
-    ("PROCESS_CREATE_THREAD", 0x0002),
-    ("PROCESS_VM_OPERATION", PROCESS_VM_OPERATION as u64),
-    ("PROCESS_VM_READ", PROCESS_VM_READ as u64),
-    ("PROCESS_VM_WRITE", PROCESS_VM_WRITE as u64),
-    ("PROCESS_DUP_HANDLE", PROCESS_DUP_HANDLE as u64),
-    ("PROCESS_CREATE_PROCESS", 0x0080),
-    ("PROCESS_SET_QUOTA", 0x0100),
-    ("PROCESS_SET_INFORMATION", 0x0200),
-    (
-        "PROCESS_QUERY_INFORMATION",
-        PROCESS_QUERY_INFORMATION as u64,
-    ),
-    ("PROCESS_SUSPEND_RESUME", 0x0800),
-    ("PROCESS_QUERY_LIMITED_INFORMATION", 0x1000),
-    ("PROCESS_ALL_ACCESS", PROCESS_ALL_ACCESS as u64),
     ("FILE_FLAG_NO_BUFFERING", 0x2000_0000),
     // CreateFile's caching hints: they change no result, so accepting and ignoring them is
     // exact. Flags and attributes that would change results (DELETE_ON_CLOSE, OVERLAPPED,
@@ -158,8 +142,6 @@ const NAMED: &[(&str, u64)] = &[
     // The MEM_* values windows_facts.md §1 lists (several share a value; the parameter says
     // which is meant).
     ("MEM_COALESCE_PLACEHOLDERS", 0x0000_0001),
-    ("MEM_UNMAP_WITH_TRANSIENT_BOOST", 0x0000_0001),
-    ("MEM_PRESERVE_PLACEHOLDER", 0x0000_0002),
     ("MEM_RESET_UNDO", 0x0100_0000),
     ("MEM_PHYSICAL", 0x0040_0000),
     ("MEM_ROTATE", 0x0080_0000),
@@ -178,11 +160,44 @@ pub const SECTION_BASIC_INFORMATION: u32 = 0;
 pub const SECTION_IMAGE_INFORMATION: u32 = 1;
 /// `MemoryBasicInformation` (`MEMORY_INFORMATION_CLASS` 0).
 pub const MEMORY_BASIC_INFORMATION: u32 = 0;
+/// Process access rights and the unmap flags of the calls on another process (SCENARIO.md
+/// "Processes as handles", "Calls on another process").
+const PROCESS_NAMED: &[(&str, u64)] = &[
+    ("PROCESS_ALL_ACCESS", PROCESS_ALL_ACCESS as u64),
+    ("PROCESS_TERMINATE", PROCESS_TERMINATE as u64),
+    ("PROCESS_CREATE_THREAD", PROCESS_CREATE_THREAD as u64),
+    ("PROCESS_SET_SESSIONID", PROCESS_SET_SESSIONID as u64),
+    ("PROCESS_VM_OPERATION", PROCESS_VM_OPERATION as u64),
+    ("PROCESS_VM_READ", PROCESS_VM_READ as u64),
+    ("PROCESS_VM_WRITE", PROCESS_VM_WRITE as u64),
+    ("PROCESS_DUP_HANDLE", PROCESS_DUP_HANDLE as u64),
+    ("PROCESS_CREATE_PROCESS", PROCESS_CREATE_PROCESS as u64),
+    ("PROCESS_SET_QUOTA", PROCESS_SET_QUOTA as u64),
+    ("PROCESS_SET_INFORMATION", PROCESS_SET_INFORMATION as u64),
+    (
+        "PROCESS_QUERY_INFORMATION",
+        PROCESS_QUERY_INFORMATION as u64,
+    ),
+    ("PROCESS_SUSPEND_RESUME", PROCESS_SUSPEND_RESUME as u64),
+    (
+        "PROCESS_QUERY_LIMITED_INFORMATION",
+        PROCESS_QUERY_LIMITED_INFORMATION as u64,
+    ),
+    (
+        "PROCESS_SET_LIMITED_INFORMATION",
+        PROCESS_SET_LIMITED_INFORMATION as u64,
+    ),
+    ("MEM_PRESERVE_PLACEHOLDER", MEM_PRESERVE_PLACEHOLDER as u64),
+    (
+        "MEM_UNMAP_WITH_TRANSIENT_BOOST",
+        MEM_UNMAP_WITH_TRANSIENT_BOOST as u64,
+    ),
+];
 
 /// The value of a constant named in a scenario, or `None`. `ERROR_*` and `STATUS_*` names come
 /// from the same tables the emulator uses.
 pub fn constant(name: &str) -> Option<u64> {
-    if let Some(&(_, v)) = NAMED.iter().find(|(n, _)| *n == name) {
+    if let Some(&(_, v)) = NAMED.iter().chain(PROCESS_NAMED).find(|(n, _)| *n == name) {
         return Some(v);
     }
     if let Some(&(_, v)) = ALL_ERRORS.iter().find(|(n, _)| *n == name) {
@@ -212,6 +227,15 @@ mod tests {
         assert_eq!(constant("GENERIC_READ"), Some(0x8000_0000));
         assert_eq!(constant("FILE_FLAG_WRITE_THROUGH"), Some(0x8000_0000));
         assert_eq!(constant("NOT_A_CONSTANT"), None);
+        // Processes as handles (winnt.h).
+        assert_eq!(constant("PROCESS_ALL_ACCESS"), Some(0x001F_FFFF));
+        assert_eq!(constant("PROCESS_VM_OPERATION"), Some(0x8));
+        assert_eq!(constant("PROCESS_VM_READ"), Some(0x10));
+        assert_eq!(constant("PROCESS_VM_WRITE"), Some(0x20));
+        assert_eq!(constant("PROCESS_QUERY_INFORMATION"), Some(0x400));
+        assert_eq!(constant("PROCESS_QUERY_LIMITED_INFORMATION"), Some(0x1000));
+        assert_eq!(constant("MEM_PRESERVE_PLACEHOLDER"), Some(2));
+        assert_eq!(constant("MEM_UNMAP_WITH_TRANSIENT_BOOST"), Some(1));
     }
 
     /// The additions of 2026-11-30 (SCENARIO.md "Expressions (reach)"), with the values of

@@ -33,6 +33,8 @@ pub mod memory;
 pub mod native;
 /// The object manager.
 pub mod object;
+/// Processes as handles; reading and writing another process's memory.
+pub mod process;
 /// Sessions, tokens and the namespace of Win32 object names.
 pub mod sessions;
 pub mod shutdown;

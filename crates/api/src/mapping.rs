@@ -215,7 +215,9 @@ impl System {
         if process == Handle::NULL {
             return Err(NtStatus::STATUS_INVALID_HANDLE.into()); // F65
         }
-        let target = om.process_of(pid, process)?;
+        // The process handle must grant PROCESS_VM_OPERATION (NtMapViewOfSection,
+        // MapViewOfFile2: "The handle must have the PROCESS_VM_OPERATION access mask").
+        let target = om.process_with_access(pid, process, PROCESS_VM_OPERATION)?;
         let (e, s) = Self::section_of(&om, pid, section)?;
         if a.inherit != VIEW_SHARE && a.inherit != VIEW_UNMAP {
             return Err(SectionError::param(8, "inherit disposition").into());
@@ -305,7 +307,11 @@ impl System {
         base: Va,
     ) -> Result<(), NtStatus> {
         let r = (|| {
-            let target = self.om.lock().process_of(pid, process)?;
+            // PROCESS_VM_OPERATION, as UnmapViewOfFile2 documents.
+            let target = self
+                .om
+                .lock()
+                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.unmap_view(target, base)?)
         })();
         Self::native(r)
@@ -320,6 +326,74 @@ impl System {
         self.win32(pid, r)
     }
 
+    /// `MapViewOfFile2(FileMapping, Process, Offset, BaseAddress, ViewSize, AllocationType,
+    /// PageProtection)`: `MapViewOfFileNuma2` with no preferred node, a view of the section in
+    /// the process `process` names. Unlike `MapViewOfFile`'s `FILE_MAP_*` mask, `protection` is
+    /// a page protection (`PAGE_*`); the offset is 64 KiB aligned (F54), the process handle
+    /// needs `PROCESS_VM_OPERATION` and the section handle the rights the protection needs
+    /// (F48). `allocation_type` is 0 or `MEM_RESERVE` (`MEM_LARGE_PAGES` is not modelled and
+    /// fails as an invalid allocation type).
+    pub fn map_view_of_file2(
+        &self,
+        pid: AsId,
+        h: Handle,
+        process: Handle,
+        offset: u64,
+        base: Option<Va>,
+        view_size: u64,
+        allocation_type: u32,
+        protection: u32,
+    ) -> Result<Va, Win32Error> {
+        let args = NtMapViewArgs {
+            base,
+            offset,
+            view_size,
+            inherit: VIEW_SHARE,
+            allocation_type,
+            protection,
+            ..NtMapViewArgs::default()
+        };
+        let r = self.map_in(pid, h, process, args).map(|(va, _)| va);
+        self.win32(pid, r)
+    }
+
+    /// `UnmapViewOfFile2(Process, BaseAddress, UnmapFlags)`: the process handle needs
+    /// `PROCESS_VM_OPERATION`. `UnmapFlags` is 0, `MEM_UNMAP_WITH_TRANSIENT_BOOST` (accepted;
+    /// there is no priority to boost) and/or `MEM_PRESERVE_PLACEHOLDER`; any other bit is
+    /// `ERROR_INVALID_PARAMETER` (F72). Placeholders are not modelled yet, so no view is mapped
+    /// into one, and `MEM_PRESERVE_PLACEHOLDER` fails as Windows fails it on an ordinary view:
+    /// `ERROR_INVALID_ADDRESS` (F71).
+    pub fn unmap_view_of_file2(
+        &self,
+        pid: AsId,
+        process: Handle,
+        base: Va,
+        flags: u32,
+    ) -> Result<(), Win32Error> {
+        let r = (|| {
+            if flags & !(MEM_UNMAP_WITH_TRANSIENT_BOOST | MEM_PRESERVE_PLACEHOLDER) != 0 {
+                return Err(Fail::Win32(ERROR_INVALID_PARAMETER)); // F72
+            }
+            if process == Handle::NULL {
+                return Err(NtStatus::STATUS_INVALID_HANDLE.into()); // F72
+            }
+            let target = self
+                .om
+                .lock()
+                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
+            if flags & MEM_PRESERVE_PLACEHOLDER != 0 {
+                return Err(Fail::Win32(ERROR_INVALID_ADDRESS)); // F71
+            }
+            Ok(self.ex.unmap_view(target, base)?)
+        })();
+        self.win32(pid, r)
+    }
+
+    /// `UnmapViewOfFileEx(BaseAddress, UnmapFlags)`: `UnmapViewOfFile2` in the calling process.
+    pub fn unmap_view_of_file_ex(&self, pid: AsId, base: Va, flags: u32) -> Result<(), Win32Error> {
+        self.unmap_view_of_file2(pid, Handle::INVALID, base, flags)
+    }
+
     /// `NtFlushVirtualMemory`: returns the rounded range.
     pub fn nt_flush_virtual_memory(
         &self,
@@ -329,7 +403,11 @@ impl System {
         size: u64,
     ) -> Result<(Va, u64), NtStatus> {
         let r = (|| {
-            let target = self.om.lock().process_of(pid, process)?;
+            // NT references the process for PROCESS_VM_OPERATION here too (DESIGN.md).
+            let target = self
+                .om
+                .lock()
+                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.flush_virtual_memory(target, base, size)?)
         })();
         Self::native(r)

@@ -253,6 +253,21 @@ impl ObjectManager {
 
     /// Resolves a process handle (the pseudo handle is the caller).
     pub(crate) fn process_of(&self, pid: AsId, h: Handle) -> Result<AsId, NtStatus> {
+        self.process_with_access(pid, h, 0)
+    }
+
+    /// Resolves a process handle that must grant every right in `need`, in the order NT
+    /// checks (`ObReferenceObjectByHandle`, then the memory manager): a bad handle is
+    /// `STATUS_INVALID_HANDLE`, another type `STATUS_OBJECT_TYPE_MISMATCH`, a missing right
+    /// `STATUS_ACCESS_DENIED`, and a process that has exited — its handle stays valid —
+    /// `STATUS_PROCESS_IS_TERMINATING` (its address space is gone). The current-process pseudo
+    /// handle grants `PROCESS_ALL_ACCESS`.
+    pub(crate) fn process_with_access(
+        &self,
+        pid: AsId,
+        h: Handle,
+        need: u32,
+    ) -> Result<AsId, NtStatus> {
         if h == Handle::INVALID {
             return self
                 .processes
@@ -260,7 +275,10 @@ impl ObjectManager {
                 .then_some(pid)
                 .ok_or(NtStatus::STATUS_INVALID_HANDLE);
         }
-        let (_, o) = self.typed(pid, h, ObjectType::Process)?;
+        let (e, o) = self.typed(pid, h, ObjectType::Process)?;
+        if e.access & need != need {
+            return Err(NtStatus::STATUS_ACCESS_DENIED);
+        }
         match o.body {
             Body::Process(target) if self.processes.contains_key(&target) => Ok(target),
             Body::Process(_) => Err(NtStatus::STATUS_PROCESS_IS_TERMINATING),

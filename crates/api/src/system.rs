@@ -379,8 +379,9 @@ impl System {
         const DUPLICATE_CLOSE_SOURCE: u32 = 1;
         const DUPLICATE_SAME_ACCESS: u32 = 2;
         let mut om = self.om.lock();
-        let sp = om.process_of(pid, src_proc)?;
-        let tp = om.process_of(pid, tgt_proc);
+        // NtDuplicateObject references both process handles for PROCESS_DUP_HANDLE.
+        let sp = om.process_with_access(pid, src_proc, PROCESS_DUP_HANDLE)?;
+        let tp = om.process_with_access(pid, tgt_proc, PROCESS_DUP_HANDLE);
         let (object, granted) = if src == Handle::INVALID {
             let obj = om
                 .processes
@@ -399,6 +400,8 @@ impl System {
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
         let access = if options & DUPLICATE_SAME_ACCESS != 0 {
             granted
+        } else if kind == ObjectType::Process {
+            process_rights(access)
         } else {
             map_generic(kind, access)
         };

@@ -18,7 +18,7 @@ pub(crate) fn null_write() -> Outcome {
 }
 
 /// `sizeof(MEMORY_BASIC_INFORMATION)` on x64.
-const MBI_SIZE: u64 = 48;
+pub(crate) const MBI_SIZE: u64 = 48;
 
 fn handle(v: u64) -> Handle {
     Handle(v)
@@ -37,7 +37,7 @@ fn too_long(what: &str, n: usize) -> StmtError {
 }
 
 impl Runner {
-    fn arg(&mut self, call: &Call, i: usize) -> Result<Value, StmtError> {
+    pub(crate) fn arg(&mut self, call: &Call, i: usize) -> Result<Value, StmtError> {
         match &call.args[i] {
             Arg::Value(e) => self.eval(e),
             Arg::Out(name) => Err(StmtError(format!(
@@ -47,7 +47,7 @@ impl Runner {
             ))),
         }
     }
-    fn int(&mut self, call: &Call, i: usize) -> Result<u64, StmtError> {
+    pub(crate) fn int(&mut self, call: &Call, i: usize) -> Result<u64, StmtError> {
         match self.arg(call, i)? {
             Value::Int(v) => Ok(v),
             other => Err(StmtError(format!(
@@ -57,10 +57,10 @@ impl Runner {
             ))),
         }
     }
-    fn u32_arg(&mut self, call: &Call, i: usize) -> Result<u32, StmtError> {
+    pub(crate) fn u32_arg(&mut self, call: &Call, i: usize) -> Result<u32, StmtError> {
         Ok(self.int(call, i)? as u32)
     }
-    fn bool_arg(&mut self, call: &Call, i: usize) -> Result<bool, StmtError> {
+    pub(crate) fn bool_arg(&mut self, call: &Call, i: usize) -> Result<bool, StmtError> {
         Ok(self.int(call, i)? != 0)
     }
     /// `NULL` or a string. A name is text: bytes that are not valid UTF-8 are a statement error
@@ -96,7 +96,7 @@ impl Runner {
             ))),
         }
     }
-    fn data_arg(&mut self, call: &Call, i: usize) -> Result<Vec<u8>, StmtError> {
+    pub(crate) fn data_arg(&mut self, call: &Call, i: usize) -> Result<Vec<u8>, StmtError> {
         match self.arg(call, i)? {
             v @ (Value::Str(_) | Value::Bytes(_)) => Ok(v.as_bytes().unwrap_or_default().to_vec()),
             other => Err(StmtError(format!(
@@ -149,7 +149,7 @@ impl Runner {
         }
     }
     /// An optional out-parameter: `&name` or `NULL`; returns the variable's current value.
-    fn opt_out(
+    pub(crate) fn opt_out(
         &mut self,
         call: &Call,
         i: usize,
@@ -522,6 +522,7 @@ impl Runner {
                     .open_event(pid, access, inherit, &name)
                     .map_or(0, |h| h.0)
             }
+            name if crate::process_calls::is_process_call(name) => self.process_call(pid, call)?,
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };
         let last_error = self.system()?.get_last_error(pid);

@@ -24,6 +24,8 @@ pub mod limits;
 pub mod native;
 /// The parser.
 pub mod parser;
+/// Processes as handles and calls on another process, bound to the Win32 facade.
+mod process_calls;
 /// The runner.
 pub mod runner;
 /// `show` forms.

@@ -49,6 +49,10 @@ pub const AT_ROUND_TO_PAGE: u32 = 0x4000_0000;
 pub const MEM_RESERVE_PLACEHOLDER: u32 = 0x0004_0000;
 /// `MEM_REPLACE_PLACEHOLDER` (not modelled).
 pub const MEM_REPLACE_PLACEHOLDER: u32 = 0x0000_4000;
+/// `MEM_PRESERVE_PLACEHOLDER` (`VirtualFree`, `UnmapViewOfFile2`; placeholders not modelled).
+pub const MEM_PRESERVE_PLACEHOLDER: u32 = 0x0000_0002;
+/// `MEM_UNMAP_WITH_TRANSIENT_BOOST` (`UnmapViewOfFile2`).
+pub const MEM_UNMAP_WITH_TRANSIENT_BOOST: u32 = 0x0000_0001;
 
 /// `ViewShare` (`SECTION_INHERIT`).
 pub const VIEW_SHARE: u32 = 1;
