@@ -291,3 +291,28 @@ expect NtClose(0x4444) == STATUS_INVALID_HANDLE, 1234
     let r = run("process A\nNtQueryVirtualMemory(A, 0x10000, MemoryRegionInformation, &m)\n");
     assert!(r.output.contains("is not modelled"), "{}", r.output);
 }
+
+/// Native names follow the caller's session (SCENARIO.md "Sessions and privileges (reach)",
+/// "Native calls (reach)"): `\Sessions\N\BaseNamedObjects\X` is the `Local\X` of a process of
+/// session N, and `GetCurrentProcess()` works as the process argument of a native call.
+#[test]
+fn test_native_names_resolve_in_the_callers_session() {
+    passes(
+        r#"
+process A
+h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, "Local\\Foo")
+expect NtMapViewOfSection(h, GetCurrentProcess(), &base, 0, 0, &offset, &size, ViewShare, 0, PAGE_READWRITE) == STATUS_SUCCESS
+expect size == 0x10000
+process B
+B> expect NtOpenSection(&hb, SECTION_MAP_READ, "\\Sessions\\1\\BaseNamedObjects\\Foo") == STATUS_SUCCESS
+process S session 2
+S> expect NtOpenSection(&hs, SECTION_MAP_READ, "\\Sessions\\2\\BaseNamedObjects\\Foo") == STATUS_OBJECT_NAME_NOT_FOUND
+S> hs2 = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, "Local\\Foo")
+S> expect NtOpenSection(&hs, SECTION_MAP_READ, "\\Sessions\\2\\BaseNamedObjects\\Foo") == STATUS_SUCCESS
+# The new section is built before the name is found: a size of 0 fails first.
+S> expect NtCreateSection(&hc, SECTION_ALL_ACCESS, "\\Sessions\\2\\BaseNamedObjects\\Foo", &sz, PAGE_READWRITE, SEC_COMMIT, NULL) == STATUS_INVALID_PARAMETER_4
+sz = 0x1000
+S> expect NtCreateSection(&hc, SECTION_ALL_ACCESS, "\\Sessions\\2\\BaseNamedObjects\\Foo", &sz, PAGE_READWRITE, SEC_COMMIT, NULL) == STATUS_OBJECT_NAME_COLLISION
+"#,
+    );
+}
