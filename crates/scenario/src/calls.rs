@@ -526,11 +526,7 @@ impl Runner {
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };
         let last_error = self.system()?.get_last_error(pid);
-        Ok(Outcome {
-            value: Value::Int(ret),
-            last_error: Some(last_error),
-            exception: None,
-        })
+        Ok(Outcome::win32(ret, last_error))
     }
 
     /// A Win32 failure the facade itself decides (a NULL pointer): returns 0 with `error` as
@@ -542,11 +538,7 @@ impl Runner {
     /// A Win32 return value with the process's last error.
     fn win32_result(&mut self, pid: ntmm_vmm::AsId, ret: u64) -> Result<Outcome, StmtError> {
         let last_error = self.system()?.get_last_error(pid);
-        Ok(Outcome {
-            value: Value::Int(ret),
-            last_error: Some(last_error),
-            exception: None,
-        })
+        Ok(Outcome::win32(ret, last_error))
     }
 
     fn memory_access(&mut self, pid: ntmm_vmm::AsId, call: &Call) -> Result<Outcome, StmtError> {

@@ -381,11 +381,7 @@ impl Runner {
         };
         // The last error is shown, unchanged: native calls do not set it.
         let last_error = self.system()?.get_last_error(pid);
-        Ok(Outcome {
-            value: Value::Int(ret),
-            last_error: Some(last_error),
-            exception: None,
-        })
+        Ok(Outcome::native(ret, last_error))
     }
 
     fn int_native(&mut self, call: &Call, i: usize) -> Result<u64, StmtError> {

@@ -57,6 +57,9 @@ pub struct Outcome {
     pub last_error: Option<u32>,
     /// The exception a memory access raised.
     pub exception: Option<Exception>,
+    /// Whether the value is an NTSTATUS (a native call's result), which never changes the last
+    /// error.
+    pub native: bool,
 }
 
 impl Outcome {
@@ -65,6 +68,7 @@ impl Outcome {
             value,
             last_error: None,
             exception: None,
+            native: false,
         }
     }
     pub(crate) fn exception(e: Exception) -> Self {
@@ -72,6 +76,21 @@ impl Outcome {
             value: Value::Unit,
             last_error: None,
             exception: Some(e),
+            native: false,
+        }
+    }
+    /// A Win32 function's return value with the caller's last error after it.
+    pub(crate) fn win32(ret: u64, last_error: u32) -> Self {
+        Outcome {
+            last_error: Some(last_error),
+            ..Outcome::value(Value::Int(ret))
+        }
+    }
+    /// A native call's NTSTATUS, with the caller's last error (which it left unchanged).
+    pub(crate) fn native(status: u64, last_error: u32) -> Self {
+        Outcome {
+            native: true,
+            ..Outcome::win32(status, last_error)
         }
     }
 }
@@ -266,6 +285,12 @@ impl Runner {
                 serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": e.address.raw()})
             });
             let last_error = outcome.and_then(|o| o.last_error);
+            let status = outcome.filter(|o| o.native).and_then(|o| match o.value {
+                Value::Int(v) => {
+                    Some(serde_json::json!({"value": v, "name": NtStatus::new(v as u32).name()}))
+                }
+                _ => None,
+            });
             let obj = serde_json::json!({
                 "file": self.file,
                 "line": stmt.line,
@@ -275,6 +300,7 @@ impl Runner {
                 "last_error": last_error,
                 "last_error_name": last_error.and_then(error_name),
                 "exception": exception,
+                "status": status,
                 "pass": pass,
                 "expected": detail.map(|d| d.0),
                 "actual": detail.map(|d| d.1),
@@ -339,6 +365,11 @@ impl Runner {
         let full = self.options.full_values;
         match (&outcome.value, outcome.last_error) {
             (Value::Unit, _) => String::new(),
+            (Value::Int(v), Some(le)) if outcome.native => format!(
+                "{} (last error unchanged: {})",
+                status_name(*v),
+                Self::error_text(le)
+            ),
             (v, Some(le)) => format!("{} ({})", limits::show(v, full), Self::error_text(le)),
             (v, None) => limits::show(v, full),
         }

@@ -316,3 +316,33 @@ S> expect NtCreateSection(&hc, SECTION_ALL_ACCESS, "\\Sessions\\2\\BaseNamedObje
 "#,
     );
 }
+
+/// A native call's result is shown as its NTSTATUS name with the last error it left unchanged,
+/// and in `--json` as a typed `status` object (docs/JSON.md).
+#[test]
+fn test_native_results_name_their_status_in_text_and_json() {
+    let src = "process A\nSetLastError(1234)\nNtClose(0x44)\n";
+    let text = run(src).output;
+    assert!(
+        text.contains("NtClose(0x44) => STATUS_INVALID_HANDLE (last error unchanged: 1234)"),
+        "{text}"
+    );
+    let json = run_source(
+        "t.ntm",
+        src,
+        &Options {
+            json: true,
+            ..Options::default()
+        },
+    )
+    .output;
+    let last: serde_json::Value = serde_json::from_str(json.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(last["status"]["name"], "STATUS_INVALID_HANDLE");
+    assert_eq!(last["status"]["value"], 0xC000_0008u32);
+    assert_eq!(last["last_error"], 1234);
+    let win32: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert!(
+        win32["status"].is_null(),
+        "a Win32 call has no status: {win32}"
+    );
+}
