@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn test_constants_have_their_real_values() {
-        // windows_facts.md §1.
+        // docs/FACTS.md §1.
         assert_eq!(constant("PAGE_EXECUTE_WRITECOPY"), Some(0x80));
         assert_eq!(constant("SEC_COMMIT"), Some(0x0800_0000));
         assert_eq!(constant("FILE_MAP_EXECUTE"), Some(0x20));

@@ -2,7 +2,7 @@
 //!
 //! What programs call: the native layer (`nt_*` functions returning NTSTATUS, as ntdll) and the
 //! Win32 layer on top of it (as kernel32 sits on ntdll), each result and last-error value what
-//! Windows gives (windows_facts.md). Under the Win32 names is an idiomatic Rust API: every
+//! Windows gives (docs/FACTS.md). Under the Win32 names is an idiomatic Rust API: every
 //! function returns `Result<T, Win32Error>` and sets the calling process's last error exactly as
 //! Windows does. Start at [`System`].
 //!

@@ -1,5 +1,5 @@
 //! Win32 error codes and the NTSTATUS → Win32 translation (`RtlNtStatusToDosError`, the table
-//! of windows_facts.md §1), done in one exhaustive function over the lower layers' error enums.
+//! of docs/FACTS.md §1), done in one exhaustive function over the lower layers' error enums.
 
 use ntmm_section::SectionError;
 use ntmm_vmm::{NtStatus, VmmError};
@@ -93,7 +93,7 @@ impl fmt::Display for Win32Error {
 }
 impl std::error::Error for Win32Error {}
 
-/// `RtlNtStatusToDosError` for the statuses of windows_facts.md §1; a status it does not know
+/// `RtlNtStatusToDosError` for the statuses of docs/FACTS.md §1; a status it does not know
 /// gives `ERROR_MR_MID_NOT_FOUND`, as NT's own table does for unknown codes.
 pub fn dos_error(status: NtStatus) -> u32 {
     const TABLE: &[(NtStatus, u32)] = &[
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn test_status_table_of_the_facts_file() {
-        // windows_facts.md §1 "NTSTATUS → Win32 error", row by row.
+        // docs/FACTS.md §1 "NTSTATUS → Win32 error", row by row.
         let rows = [
             (NtStatus::STATUS_INVALID_VIEW_SIZE, 5),
             (NtStatus::STATUS_ALREADY_COMMITTED, 5),

@@ -1,4 +1,4 @@
-//! The numeric constants of the NT memory-management interfaces (windows_facts.md §1).
+//! The numeric constants of the NT memory-management interfaces (docs/FACTS.md §1).
 
 /// `SEC_BASED`.
 pub const SEC_BASED: u32 = 0x0020_0000;

@@ -2,7 +2,7 @@
 //!
 //! Section objects, control areas, views, flush, teardown and cached file I/O on top of
 //! [`ntmm_vmm`], speaking NTSTATUS (nt_internals §1, §4–§8; results pinned to
-//! windows_facts.md). Start at [`Executive`].
+//! docs/FACTS.md). Start at [`Executive`].
 //!
 //! * A section object refers to a control area; a view refers to the control area, not the
 //!   section object (§1.1, §6.1) — closing a section never unmaps anything.

@@ -215,7 +215,7 @@ fn test_f58_unusable_bases_and_sizes_are_parameter_3() {
 
 #[test]
 fn test_view_size_limits_are_exact_not_page_rounded_s7_2() {
-    // facts §3.5 / §7.2: a 0x3452-byte section rejects a 0x3453-byte view.
+    // facts §3.5 / nt_internals §7.2: a 0x3452-byte section rejects a 0x3453-byte view.
     let ex = exec(32);
     let p = ex.create_process();
     let f = file(&ex, &[1u8; 0x3452]);

@@ -1,7 +1,7 @@
 //! # ntmm-vmm — the simulated machine under ntmm
 //!
 //! A faithful model of the Windows NT memory manager's machinery (the Windows Research Kernel
-//! generation, NT 5.2; see `../shared/reference/nt_internals.md`): physical frames and the PFN
+//! generation, NT 5.2; see `docs/NT_INTERNALS.md`): physical frames and the PFN
 //! database with its page lists, hardware PTEs and prototype PTEs in every NT state, segments,
 //! address spaces with VADs and working sets, the fault dispatcher with one resolver per PTE
 //! state, copy-on-write, the pagefile, the modified and mapped page writers, commit charge, and

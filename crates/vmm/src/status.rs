@@ -1,6 +1,6 @@
 //! NTSTATUS values: the result codes every layer below the Win32 facade speaks.
 //!
-//! Values are those of `windows_facts.md` §1 ("NTSTATUS codes"). Only the `api` crate knows
+//! Values are those of `docs/FACTS.md` §1 ("NTSTATUS codes"). Only the `api` crate knows
 //! Win32 error codes; it maps these in one exhaustive function.
 
 use std::fmt;
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn test_status_values_match_facts_table() {
-        // windows_facts.md §1 "NTSTATUS codes".
+        // docs/FACTS.md §1 "NTSTATUS codes".
         assert_eq!(NtStatus::STATUS_ACCESS_VIOLATION.raw(), 0xC000_0005);
         assert_eq!(NtStatus::STATUS_GUARD_PAGE_VIOLATION.raw(), 0x8000_0001);
         assert_eq!(NtStatus::STATUS_COMMITMENT_LIMIT.raw(), 0xC000_012D);
