@@ -60,13 +60,13 @@ fn f4_anonymous_size_rounds_up_to_a_page() {
 }
 
 #[test]
-fn f5_nt_create_section_rounds_0x3457_to_0x4000() {
+fn f5_nt_create_section_rounds_0x3452_to_0x4000() {
     let (s, p) = one();
     let (h, st) = s
         .nt_create_section(
             p,
             NtCreateSectionArgs {
-                maximum_size: 0x3457,
+                maximum_size: 0x3452, // F5 (corrected 2026-11-30): 0x3452, not 0x3457
                 ..section_args(PAGE_READONLY, SEC_COMMIT)
             },
         )

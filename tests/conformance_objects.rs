@@ -173,7 +173,7 @@ fn a14_name_vanishes_with_the_last_handle_while_views_remain() {
     let (s, p1) = one();
     let p2 = s.create_process(None, false).unwrap();
     let h1 = anon(&s, p1, PAGE_READWRITE, 0x1000, Some("A14")).unwrap();
-    // F48: a read-write view needs SECTION_MAP_READ and SECTION_MAP_WRITE.
+    // F48 (corrected): a read-write view needs SECTION_MAP_WRITE; MAP_READ rides along here.
     let h2 = s
         .open_file_mapping(p2, FILE_MAP_READ | FILE_MAP_WRITE, false, "A14")
         .unwrap();

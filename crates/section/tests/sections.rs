@@ -33,9 +33,9 @@ fn test_f4_pagefile_section_size_rounded_up_and_sec_commit() {
 }
 
 #[test]
-fn test_f5_readonly_pagefile_section_0x3457_rounds_to_0x4000() {
+fn test_f5_readonly_pagefile_section_0x3452_rounds_to_0x4000() {
     let ex = exec(32);
-    let s = anon(&ex, 0x3457, PAGE_READONLY, SEC_COMMIT).unwrap();
+    let s = anon(&ex, 0x3452, PAGE_READONLY, SEC_COMMIT).unwrap(); // F5 corrected: 0x3452
     let q = ex.query_section(s).unwrap();
     assert_eq!((q.size, q.attributes), (0x4000, SEC_COMMIT));
 }
