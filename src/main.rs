@@ -154,6 +154,9 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   expect read(p, 5) == \"hello\"
   file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
   crash                a power loss: only durable file data survives; new machine, no processes
+  fail read \"data.bin\" page 2 [always]   fail write pagefile   heal     (I/O faults)
+  NtMapViewOfSection(h, GetCurrentProcess(), &base, 0, 0, NULL, &size, ViewShare, 0, PAGE_READWRITE)
+  ReadProcessMemory(B, p, &data, 16, &n)   OpenProcess(PROCESS_VM_READ, FALSE, B)
   show pte p   show pfn 0x12   show vad A   show section h   show memory
   draw                 print the machine as a tree
   help / quit";
