@@ -1,12 +1,16 @@
-//! Control areas: one per backing object, with NT's four counts, and the deletion rule of
-//! `MiCheckControlArea` (nt_internals §1.3, §6.1–§6.2).
+//! Control areas: one per backing object, with NT's counts, changed only through the
+//! operations that change them in NT (nt_internals §1.3, §6.1), and the deletion rule of
+//! `MiCheckControlArea` (§6.2).
+//!
+//! This module knows nothing of the executive's tables: [`ControlArea::check`] decides what
+//! `MiCheckControlArea` does and does the machine's part; taking the control area out of the
+//! tables is the caller's (`State::check_control_area`).
 
 use crate::error::Result;
-use crate::executive::State;
 use crate::ids::{ControlAreaId, StreamId};
 use ntmm_vmm::{SegmentId, Vmm};
 
-/// A control area.
+/// A control area (`CONTROL_AREA`, §1.3).
 ///
 /// # Invariants
 /// * `mapped_views` = views (all processes) that reference it.
@@ -14,16 +18,20 @@ use ntmm_vmm::{SegmentId, Vmm};
 ///   file cached.
 /// * `user_references` = user section objects + views.
 /// * `parked` iff views = sections = 0 (file-backed only: its pages are still cached).
+///
+/// The counts are private: they change only through the `add_*`/`remove_*` operations below,
+/// each named after the NT operation that changes them (§6.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ControlArea {
     pub(crate) id: ControlAreaId,
     pub(crate) segment: SegmentId,
     pub(crate) stream: Option<StreamId>,
-    pub(crate) section_references: u32,
-    pub(crate) mapped_views: u32,
-    pub(crate) user_references: u32,
-    pub(crate) parked: bool,
+    /// `SEC_NOCACHE`: views get the no-cache modifier (F76).
     pub(crate) nocache: bool,
+    section_references: u32,
+    mapped_views: u32,
+    user_references: u32,
+    parked: bool,
 }
 
 /// A snapshot of a control area (`!ca` in WinDbg).
@@ -47,86 +55,213 @@ pub struct ControlAreaInfo {
     pub parked: bool,
 }
 
-impl State {
-    /// `MiCheckControlArea`: after a view or section reference went away. With no views and
-    /// no section references, a pagefile-backed control area is deleted at once (its contents
-    /// are lost); a file-backed one is deleted if no page is resident, else parked on the
-    /// unused-segment list, to be deleted when its last cached page leaves memory or revived
-    /// by a new section on the file.
-    pub(crate) fn check_control_area(&mut self, vmm: &Vmm, id: ControlAreaId) -> Result<()> {
-        let Some(ca) = self.control_areas.get_mut(&id) else {
-            return Ok(());
-        };
-        if ca.mapped_views != 0 || ca.section_references != 0 {
-            return Ok(());
+/// What `MiCheckControlArea` decided (§6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// Views or section references remain: nothing happens.
+    Kept,
+    /// Pagefile-backed: its segment is deleted (its contents are lost); the control area must
+    /// leave the tables.
+    SegmentDeleted,
+    /// File-backed with no resident page: the caller deletes it (segment, `DataSectionObject`).
+    DeleteFileControlArea,
+    /// File-backed with pages still cached: parked on the unused-segment list.
+    Parked,
+}
+
+/// One count down, never below zero (the invariants of §9.3 keep it above).
+fn decrement(count: &mut u32) {
+    debug_assert!(*count > 0, "control-area count below zero");
+    *count = count.saturating_sub(1);
+}
+
+impl ControlArea {
+    /// A new control area with no reference (`MiCreateDataFileMap` for a file stream,
+    /// `MiCreatePagingFileMap` for the pagefile, §1.8): the first section on it adds the first.
+    pub(crate) fn new(
+        id: ControlAreaId,
+        segment: SegmentId,
+        stream: Option<StreamId>,
+        nocache: bool,
+    ) -> Self {
+        ControlArea {
+            id,
+            segment,
+            stream,
+            nocache,
+            section_references: 0,
+            mapped_views: 0,
+            user_references: 0,
+            parked: false,
         }
-        debug_assert_eq!(ca.user_references, 0);
-        match ca.stream {
+    }
+
+    /// A user section object was created on it (`MmCreateSection`): `NumberOfSectionReferences`
+    /// and `NumberOfUserReferences` go up (§6.1).
+    pub(crate) fn add_user_section_reference(&mut self) {
+        self.section_references += 1;
+        self.user_references += 1;
+    }
+
+    /// A user section object was deleted (`MiSectionDelete`): both counts go down (§6.1). The
+    /// caller runs `MiCheckControlArea` next.
+    pub(crate) fn remove_user_section_reference(&mut self) {
+        decrement(&mut self.section_references);
+        decrement(&mut self.user_references);
+    }
+
+    /// The cache manager's own section on the file (`CcInitializeCacheMap`, §8): a section
+    /// reference without a user reference.
+    pub(crate) fn add_cache_section_reference(&mut self) {
+        self.section_references += 1;
+    }
+
+    /// The cache manager dropped its section (`CcUninitializeCacheMap`, §8). The caller runs
+    /// `MiCheckControlArea` next.
+    pub(crate) fn remove_cache_section_reference(&mut self) {
+        decrement(&mut self.section_references);
+    }
+
+    /// A user view was mapped (`MiMapViewOfSection`, `MiCheckPurgeAndUpMapCount`):
+    /// `NumberOfMappedViews` and `NumberOfUserReferences` go up (§6.1).
+    pub(crate) fn add_mapped_view(&mut self) {
+        self.mapped_views += 1;
+        self.user_references += 1;
+    }
+
+    /// A user view was unmapped (`MiRemoveMappedView`): both counts go down (§6.1). The caller
+    /// runs `MiCheckControlArea` next.
+    pub(crate) fn remove_mapped_view(&mut self) {
+        decrement(&mut self.mapped_views);
+        decrement(&mut self.user_references);
+    }
+
+    /// `NumberOfSectionReferences`.
+    pub(crate) fn section_references(&self) -> u32 {
+        self.section_references
+    }
+
+    /// `NumberOfMappedViews`.
+    pub(crate) fn mapped_views(&self) -> u32 {
+        self.mapped_views
+    }
+
+    /// `NumberOfUserReferences`.
+    pub(crate) fn user_references(&self) -> u32 {
+        self.user_references
+    }
+
+    /// Whether user sections or user views hold it (`MmCanFileBeTruncated` refuses then, §8).
+    pub(crate) fn is_user_referenced(&self) -> bool {
+        self.user_references > 0
+    }
+
+    /// On the unused-segment list.
+    pub(crate) fn is_parked(&self) -> bool {
+        self.parked
+    }
+
+    /// A new section on the file revives a parked control area (§6.2 point 4): it leaves the
+    /// unused-segment list and its cached pages are reused through soft faults.
+    pub(crate) fn revive(&mut self, vmm: &Vmm) -> Result<()> {
+        if self.parked {
+            self.parked = false;
+            vmm.set_segment_parked(self.segment, false)?;
+            tracing::debug!(id = ?self.id, "parked control area revived");
+        }
+        Ok(())
+    }
+
+    /// `MiCheckControlArea` (§6.2), after a view or section reference went away. With no views
+    /// and no section references, a pagefile-backed control area's segment is deleted at once
+    /// (its contents are lost); a file-backed one is to be deleted if no page is resident, else
+    /// it is parked on the unused-segment list, to be deleted when its last cached page leaves
+    /// memory or revived by a new section on the file. The machine's part is done here; the
+    /// returned [`Disposition`] tells the caller what to do with its tables.
+    pub(crate) fn check(&mut self, vmm: &Vmm) -> Result<Disposition> {
+        if self.mapped_views != 0 || self.section_references != 0 {
+            return Ok(Disposition::Kept);
+        }
+        debug_assert_eq!(self.user_references, 0);
+        match self.stream {
             None => {
-                vmm.delete_segment(ca.segment)?;
-                self.control_areas.remove(&id);
-                tracing::debug!(?id, "pagefile-backed control area deleted");
+                vmm.delete_segment(self.segment)?;
+                tracing::debug!(id = ?self.id, "pagefile-backed control area deleted");
+                Ok(Disposition::SegmentDeleted)
             }
             Some(_) => {
-                if vmm.segment_info(ca.segment)?.pfn_references == 0 {
-                    self.delete_file_control_area(vmm, id)?;
+                if vmm.segment_info(self.segment)?.pfn_references == 0 {
+                    Ok(Disposition::DeleteFileControlArea)
                 } else {
-                    ca.parked = true;
-                    vmm.set_segment_parked(ca.segment, true)?;
-                    tracing::debug!(?id, "file control area parked on the unused-segment list");
+                    self.parked = true;
+                    vmm.set_segment_parked(self.segment, true)?;
+                    tracing::debug!(
+                        id = ?self.id,
+                        "file control area parked on the unused-segment list"
+                    );
+                    Ok(Disposition::Parked)
                 }
             }
         }
-        Ok(())
     }
 
-    /// Deletes a file-backed control area with no resident page: the segment goes and the
-    /// file's `DataSectionObject` is cleared.
-    pub(crate) fn delete_file_control_area(&mut self, vmm: &Vmm, id: ControlAreaId) -> Result<()> {
-        let Some(ca) = self.control_areas.remove(&id) else {
-            return Ok(());
+    /// Whether a parked control area may die now: its last cached page has left memory
+    /// (`MiCheckForControlAreaDeletion`, §4.7).
+    pub(crate) fn is_parked_without_pages(&self, vmm: &Vmm) -> Result<bool> {
+        Ok(self.parked && vmm.segment_info(self.segment)?.pfn_references == 0)
+    }
+
+    /// Its snapshot.
+    pub(crate) fn info(&self, vmm: &Vmm) -> ControlAreaInfo {
+        ControlAreaInfo {
+            id: self.id,
+            segment: self.segment,
+            stream: self.stream,
+            section_references: self.section_references,
+            mapped_views: self.mapped_views,
+            user_references: self.user_references,
+            pfn_references: vmm
+                .segment_info(self.segment)
+                .map_or(0, |s| s.pfn_references),
+            parked: self.parked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntmm_vmm::{PageCount, Protection, VmmConfig};
+
+    /// §6.1: a section object counts a section and a user reference, the cache manager a
+    /// section reference only, a view a mapped view and a user reference; `MiCheckControlArea`
+    /// deletes a pagefile-backed control area only when views and sections are both gone (§6.2).
+    #[test]
+    fn test_counts_follow_the_operations_that_change_them_s6_1_s6_2() {
+        let vmm = Vmm::new(VmmConfig::default()).unwrap();
+        let seg = vmm
+            .create_pagefile_segment(PageCount::new(1), Protection::READWRITE, false)
+            .unwrap();
+        let mut ca = ControlArea::new(ControlAreaId(1), seg, None, false);
+        ca.add_user_section_reference();
+        ca.add_cache_section_reference();
+        ca.add_mapped_view();
+        let counts = |c: &ControlArea| {
+            (
+                c.section_references(),
+                c.mapped_views(),
+                c.user_references(),
+            )
         };
-        vmm.delete_segment(ca.segment)?;
-        if let Some(s) = ca.stream.and_then(|s| self.streams.get_mut(&s)) {
-            s.data_ca = None;
-        }
-        tracing::debug!(?id, "file control area deleted");
-        Ok(())
-    }
-
-    /// The segment dereference thread: deletes the parked control areas whose last cached page
-    /// has been reused (`MiCheckForControlAreaDeletion`, nt_internals §4.7).
-    pub(crate) fn reap(&mut self, vmm: &Vmm) {
-        for seg in vmm.take_segments_to_delete() {
-            let found = self
-                .control_areas
-                .values()
-                .find(|c| c.segment == seg && c.parked)
-                .map(|c| c.id);
-            if let Some(id) = found {
-                if let Err(e) = self.delete_file_control_area(vmm, id) {
-                    tracing::warn!(?id, %e, "parked control area could not be deleted");
-                }
-            }
-        }
-    }
-
-    /// A control area's snapshot.
-    pub(crate) fn control_area_info(
-        &self,
-        vmm: &Vmm,
-        id: ControlAreaId,
-    ) -> Option<ControlAreaInfo> {
-        let ca = self.control_areas.get(&id)?;
-        Some(ControlAreaInfo {
-            id,
-            segment: ca.segment,
-            stream: ca.stream,
-            section_references: ca.section_references,
-            mapped_views: ca.mapped_views,
-            user_references: ca.user_references,
-            pfn_references: vmm.segment_info(ca.segment).map_or(0, |s| s.pfn_references),
-            parked: ca.parked,
-        })
+        assert_eq!(counts(&ca), (2, 1, 2));
+        ca.remove_user_section_reference();
+        ca.remove_cache_section_reference();
+        assert_eq!(counts(&ca), (0, 1, 1));
+        assert!(ca.is_user_referenced());
+        assert_eq!(ca.check(&vmm).unwrap(), Disposition::Kept, "a view remains");
+        ca.remove_mapped_view();
+        assert_eq!(counts(&ca), (0, 0, 0));
+        assert_eq!(ca.check(&vmm).unwrap(), Disposition::SegmentDeleted);
+        assert!(vmm.segment_info(seg).is_err(), "the segment is gone");
     }
 }

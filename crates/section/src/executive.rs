@@ -3,41 +3,16 @@
 //! Lock order: the section state lock, then the machine lock (inside [`Vmm`]). Memory accesses
 //! go straight to the machine without the section lock.
 
-use crate::control_area::{ControlArea, ControlAreaInfo};
+use crate::control_area::ControlAreaInfo;
 use crate::error::{Result, SectionError};
-use crate::file::Stream;
-use crate::ids::{ControlAreaId, SectionId, StreamId};
+use crate::ids::{SectionId, StreamId};
 use crate::invariants::SectionInvariantViolation;
-use crate::section::{CreateSection, SectionBasicInformation, SectionObject};
-use crate::view::{MapView, ViewRecord};
+use crate::section::{CreateSection, SectionBasicInformation};
+use crate::state::{State, Stream};
+use crate::view::MapView;
 use crate::virtual_memory::MemoryBasicInformation;
 use ntmm_vmm::{AsId, BackingStore, Va, Vmm, VmmConfig, WriterReport};
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// The state of the executive objects.
-#[derive(Debug, Default)]
-pub(crate) struct State {
-    pub(crate) processes: BTreeSet<AsId>,
-    pub(crate) control_areas: BTreeMap<ControlAreaId, ControlArea>,
-    pub(crate) sections: BTreeMap<SectionId, SectionObject>,
-    pub(crate) streams: BTreeMap<StreamId, Stream>,
-    pub(crate) views: BTreeMap<(AsId, u64), ViewRecord>,
-    next: u32,
-}
-
-impl State {
-    fn next_id(&mut self) -> u32 {
-        self.next += 1;
-        self.next
-    }
-    pub(crate) fn new_ca_id(&mut self) -> ControlAreaId {
-        ControlAreaId(self.next_id())
-    }
-    pub(crate) fn new_section_id(&mut self) -> SectionId {
-        SectionId(self.next_id())
-    }
-}
 
 /// NT's executive memory objects — sections, control areas, views, files — over a machine,
 /// speaking NTSTATUS ([`SectionError::status`]).

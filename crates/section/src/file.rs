@@ -1,36 +1,13 @@
-//! Files: the per-stream state of the file system (`SECTION_OBJECT_POINTERS`), file sizing,
-//! and cached file I/O through the data control area's prototype PTEs (nt_internals §1.6, §8).
+//! Files: the per-stream state of the file system (`SECTION_OBJECT_POINTERS`, its record
+//! `Stream` kept in the state's tables), file sizing, and cached file I/O through the data
+//! control area's prototype PTEs (nt_internals §1.6, §8).
 
 use crate::error::{Result, SectionError};
-use crate::executive::State;
 use crate::ids::{ControlAreaId, StreamId};
-use ntmm_vmm::{ByteCount, PageCount, ProtoPte, StoreId, Vmm, PAGE_SIZE};
-
-/// A file stream: its data on a backing store, its data control area, and whether the cache
-/// manager holds it cached (its own section reference).
-///
-/// # Invariants
-/// `data_ca` names a live control area whose stream is this one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stream {
-    pub(crate) store: StoreId,
-    pub(crate) data_ca: Option<ControlAreaId>,
-    pub(crate) cached: bool,
-}
+use crate::state::State;
+use ntmm_vmm::{ByteCount, PageCount, ProtoPte, Vmm, PAGE_SIZE};
 
 impl State {
-    /// A file stream.
-    pub(crate) fn stream(&self, id: StreamId) -> Result<&Stream> {
-        self.streams.get(&id).ok_or(SectionError::UnknownStream(id))
-    }
-
-    /// A file stream, for changing.
-    pub(crate) fn stream_mut(&mut self, id: StreamId) -> Result<&mut Stream> {
-        self.streams
-            .get_mut(&id)
-            .ok_or(SectionError::UnknownStream(id))
-    }
-
     /// The file's size in bytes.
     pub(crate) fn file_size(&self, vmm: &Vmm, id: StreamId) -> Result<u64> {
         let s = self.stream(id)?;
@@ -45,7 +22,7 @@ impl State {
         if !s.cached {
             s.cached = true;
             if let Some(c) = self.control_areas.get_mut(&ca) {
-                c.section_references += 1;
+                c.add_cache_section_reference();
             }
         }
         Ok(ca)
@@ -124,7 +101,7 @@ impl State {
                 .control_areas
                 .get(&ca)
                 .ok_or(SectionError::UnknownStream(id))?;
-            if c.user_references > 0 {
+            if c.is_user_referenced() {
                 return Err(SectionError::UserMappedFile);
             }
             vmm.truncate_segment(c.segment, PageCount::new(size.div_ceil(PAGE_SIZE).max(1)))?;
@@ -134,9 +111,8 @@ impl State {
         self.zero_cached_tail(vmm, id, size, u64::MAX)?;
         // The truncation may have freed the last cached page of a parked control area.
         if let Some(ca) = s.data_ca {
-            let c = self.control_areas.get(&ca).cloned();
-            if let Some(c) = c {
-                if c.parked && vmm.segment_info(c.segment)?.pfn_references == 0 {
+            if let Some(c) = self.control_areas.get(&ca) {
+                if c.is_parked_without_pages(vmm)? {
                     self.delete_file_control_area(vmm, ca)?;
                 }
             }
@@ -276,7 +252,7 @@ impl State {
             return Ok(());
         };
         if let Some(c) = self.control_areas.get_mut(&ca) {
-            c.section_references -= 1;
+            c.remove_cache_section_reference();
         }
         self.check_control_area(vmm, ca)
     }
@@ -287,7 +263,7 @@ impl State {
         let s = self.stream(id)?;
         Ok(s.data_ca
             .and_then(|ca| self.control_areas.get(&ca))
-            .is_some_and(|c| c.user_references > 0))
+            .is_some_and(|c| c.is_user_referenced()))
     }
 
     /// Removes a file stream that no user section or view holds; its cached pages are written

@@ -11,7 +11,7 @@
 //! 6. Every view record matches a mapped region of its segment; sections name live control
 //!    areas.
 
-use crate::executive::State;
+use crate::state::State;
 use ntmm_vmm::{InvariantViolation, VadKind, Vmm};
 
 /// A violated invariant: the machine's, or a control-area rule (numbered as in the module
@@ -53,10 +53,13 @@ impl State {
                 ca.stream
                     .and_then(|s| self.streams.get(&s))
                     .is_some_and(|s| s.cached && s.data_ca == Some(*id)) as u32;
-            if ca.mapped_views != views {
+            if ca.mapped_views() != views {
                 return fail(
                     1,
-                    format!("{id:?}: mapped views {} but {views} views", ca.mapped_views),
+                    format!(
+                        "{id:?}: mapped views {} but {views} views",
+                        ca.mapped_views()
+                    ),
                 );
             }
             let Ok(info) = vmm.segment_info(ca.segment) else {
@@ -71,31 +74,37 @@ impl State {
                     ),
                 );
             }
-            if ca.section_references != sections + cached {
+            if ca.section_references() != sections + cached {
                 return fail(
                     2,
                     format!(
                         "{id:?}: section references {} but {sections} sections + {cached}",
-                        ca.section_references
+                        ca.section_references()
                     ),
                 );
             }
-            if ca.user_references != sections + views {
+            if ca.user_references() != sections + views {
                 return fail(
                     3,
                     format!(
                         "{id:?}: user references {} but {sections} + {views}",
-                        ca.user_references
+                        ca.user_references()
                     ),
                 );
             }
-            let idle = ca.mapped_views == 0 && ca.section_references == 0;
-            if ca.parked != idle || (ca.parked && ca.stream.is_none()) || info.parked != ca.parked {
+            let idle = ca.mapped_views() == 0 && ca.section_references() == 0;
+            if ca.is_parked() != idle
+                || (ca.is_parked() && ca.stream.is_none())
+                || info.parked != ca.is_parked()
+            {
                 return fail(
                     4,
                     format!(
                         "{id:?}: parked {} (segment {}) with views {} sections {}",
-                        ca.parked, info.parked, ca.mapped_views, ca.section_references
+                        ca.is_parked(),
+                        info.parked,
+                        ca.mapped_views(),
+                        ca.section_references()
                     ),
                 );
             }

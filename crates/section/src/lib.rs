@@ -12,26 +12,39 @@
 //! * Control areas die exactly as `MiCheckControlArea` decides (§6.2).
 #![forbid(unsafe_code)]
 
-/// Numeric constants (`SEC_*`, `MEM_*`, `PAGE_*`).
+// ---- Vocabulary: numbers, names and errors ----------------------------------------------
+/// The `SEC_*`, `MEM_*`, `PAGE_*` constants (docs/FACTS.md §1).
 pub mod consts;
-/// Control areas.
-pub mod control_area;
-/// Errors.
+/// The error of every operation, one NTSTATUS per variant.
 pub mod error;
-/// The executive: state and public interface.
-mod executive;
-/// Files: streams, sizing, cached I/O.
-pub mod file;
-/// Identifiers.
+/// Identifiers of sections, control areas and file streams.
 pub mod ids;
-/// Invariants.
+
+// ---- The objects and their tables ------------------------------------------------------
+/// `CONTROL_AREA`: its counts and `MiCheckControlArea` (§1.3, §6.1–§6.2).
+pub mod control_area;
+/// The object tables (processes, control areas, sections, streams, views) and their links
+/// (§1.1).
+mod state;
+
+// ---- The mechanisms, each as NT names it -------------------------------------------------
+/// Files: `SECTION_OBJECT_POINTERS`, sizing (`MmCanFileBeTruncated`), cached I/O (§1.6, §8).
+pub mod file;
+/// The control-area rules checked after every operation (§9.3).
 pub mod invariants;
-/// Section objects.
+/// Section objects: `NtCreateSection`, `MiSectionDelete`, `NtQuerySection`, `NtExtendSection`
+/// (§1.2, §1.7–§1.9).
 pub mod section;
-/// Views: map, unmap, flush.
+/// Views: `NtMapViewOfSection`, `NtUnmapViewOfSection`, `NtFlushVirtualMemory` (§4.4, §5.2,
+/// §7.1–§7.3).
 pub mod view;
-/// Private memory and the virtual-memory services over views.
+/// `NtAllocateVirtualMemory`, `NtFreeVirtualMemory`, `NtProtectVirtualMemory`,
+/// `NtQueryVirtualMemory` over private memory and views (§7.4–§7.6).
 pub mod virtual_memory;
+
+// ---- The public interface ----------------------------------------------------------------
+/// [`Executive`]: the state behind one lock, and every service.
+mod executive;
 
 pub use control_area::ControlAreaInfo;
 pub use error::{Result, SectionError};

@@ -4,8 +4,8 @@
 use crate::consts::*;
 use crate::control_area::ControlArea;
 use crate::error::{Result, SectionError};
-use crate::executive::State;
 use crate::ids::{ControlAreaId, SectionId, StreamId};
+use crate::state::{SectionObject, State};
 use ntmm_vmm::{PageCount, Protection, Vmm, PAGE_SIZE};
 
 /// Access the file handle was granted, as far as section creation cares (`MmMakeFileAccess`).
@@ -54,22 +54,6 @@ pub struct CreateSection {
     pub protection: u32,
     /// `AllocationAttributes` (`SEC_*`).
     pub attributes: u32,
-}
-
-/// A section object.
-///
-/// # Invariants
-/// It holds one section reference (and one user reference) on its control area.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SectionObject {
-    pub(crate) id: SectionId,
-    pub(crate) control_area: ControlAreaId,
-    pub(crate) size: u64,
-    pub(crate) protection: Protection,
-    pub(crate) attributes: u32,
-    /// Created from a file object opened with `FILE_FLAG_WRITE_THROUGH`: flushes of its views
-    /// are durable before they return (nt_internals §5.2; the contract's "Durability").
-    pub(crate) write_through: bool,
 }
 
 /// `SECTION_BASIC_INFORMATION`.
@@ -187,19 +171,8 @@ impl State {
                 let segment =
                     vmm.create_pagefile_segment(PageCount::new(pages), protection, attrs.reserve)?;
                 let id = self.new_ca_id();
-                self.control_areas.insert(
-                    id,
-                    ControlArea {
-                        id,
-                        segment,
-                        stream: None,
-                        section_references: 0,
-                        mapped_views: 0,
-                        user_references: 0,
-                        parked: false,
-                        nocache: attrs.nocache,
-                    },
-                );
+                self.control_areas
+                    .insert(id, ControlArea::new(id, segment, None, attrs.nocache));
                 (id, pages * PAGE_SIZE)
             }
             Some(file) => {
@@ -246,8 +219,7 @@ impl State {
             .control_areas
             .get_mut(&ca)
             .ok_or(SectionError::NotSupported("lost control area"))?;
-        c.section_references += 1;
-        c.user_references += 1;
+        c.add_user_section_reference();
         let id = self.new_section_id();
         self.sections.insert(
             id,
@@ -288,11 +260,7 @@ impl State {
                 .control_areas
                 .get_mut(&id)
                 .ok_or(SectionError::UnknownStream(stream))?;
-            if ca.parked {
-                ca.parked = false;
-                vmm.set_segment_parked(ca.segment, false)?;
-                tracing::debug!(?id, "parked control area revived");
-            }
+            ca.revive(vmm)?;
             if vmm.segment_info(ca.segment)?.pages.raw() < file_pages {
                 vmm.extend_segment(ca.segment, PageCount::new(file_pages))?;
             }
@@ -300,19 +268,8 @@ impl State {
         }
         let segment = vmm.create_file_segment(s.store, PageCount::new(file_pages))?;
         let id = self.new_ca_id();
-        self.control_areas.insert(
-            id,
-            ControlArea {
-                id,
-                segment,
-                stream: Some(stream),
-                section_references: 0,
-                mapped_views: 0,
-                user_references: 0,
-                parked: false,
-                nocache: false,
-            },
-        );
+        self.control_areas
+            .insert(id, ControlArea::new(id, segment, Some(stream), false));
         if let Some(s) = self.streams.get_mut(&stream) {
             s.data_ca = Some(id);
         }
@@ -327,8 +284,7 @@ impl State {
             .remove(&id)
             .ok_or(SectionError::UnknownSection(id))?;
         if let Some(ca) = self.control_areas.get_mut(&s.control_area) {
-            ca.section_references -= 1;
-            ca.user_references -= 1;
+            ca.remove_user_section_reference();
         }
         self.check_control_area(vmm, s.control_area)
     }

@@ -3,8 +3,8 @@
 
 use crate::consts::*;
 use crate::error::{Result, SectionError};
-use crate::executive::State;
-use crate::ids::{ControlAreaId, SectionId};
+use crate::ids::SectionId;
+use crate::state::{State, ViewRecord};
 use ntmm_vmm::{
     AsId, PageCount, PageRange, Placement, Protection, Va, VadKind, Vmm, VmmError,
     ALLOCATION_GRANULARITY, PAGE_SIZE, USER_MAX,
@@ -27,16 +27,6 @@ pub struct MapView {
     pub allocation_type: u32,
     /// `Win32Protect`: the view's `PAGE_*` protection.
     pub protection: u32,
-}
-
-/// A mapped view's record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ViewRecord {
-    pub(crate) control_area: ControlAreaId,
-    pub(crate) first_index: u64,
-    pub(crate) pages: u64,
-    /// Mapped from a write-through section: a flush of the view is durable.
-    pub(crate) write_through: bool,
 }
 
 /// The access set of a protection for the ceiling rule (facts §K): NOACCESS {}, READONLY and
@@ -70,14 +60,6 @@ pub(crate) fn with_nocache(p: Protection, nocache: bool) -> Protection {
 }
 
 impl State {
-    pub(crate) fn check_process(&self, asid: AsId) -> Result<()> {
-        if self.processes.contains(&asid) {
-            Ok(())
-        } else {
-            Err(SectionError::UnknownProcess(asid))
-        }
-    }
-
     /// `NtMapViewOfSection`. Returns the base and the page-rounded view size.
     pub(crate) fn map_view(
         &mut self,
@@ -191,8 +173,7 @@ impl State {
             },
         );
         if let Some(c) = self.control_areas.get_mut(&ca.id) {
-            c.mapped_views += 1;
-            c.user_references += 1;
+            c.add_mapped_view();
         }
         tracing::debug!(?asid, ?section, %base, pages, ?protection, "view mapped");
         Ok((base, pages * PAGE_SIZE))
@@ -252,8 +233,7 @@ impl State {
         };
         debug_assert!(matches!(vad.kind, VadKind::Mapped { .. }) && vad.pages() == rec.pages);
         if let Some(c) = self.control_areas.get_mut(&rec.control_area) {
-            c.mapped_views -= 1;
-            c.user_references -= 1;
+            c.remove_mapped_view();
         }
         tracing::debug!(?asid, %base, "view unmapped");
         self.check_control_area(vmm, rec.control_area)

@@ -4,7 +4,7 @@
 
 use crate::consts::*;
 use crate::error::{Result, SectionError};
-use crate::executive::State;
+use crate::state::State;
 use crate::view::{compatible, with_nocache};
 use ntmm_vmm::{
     AsId, ByteCount, MemState, PageCount, PageRange, Placement, Protection, RegionType, Va,

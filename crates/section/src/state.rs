@@ -1,0 +1,153 @@
+//! The executive's object tables — processes, control areas, section objects, file streams,
+//! views — with the records they hold and the links between them (nt_internals §1.1): a
+//! section names its control area, a view names its control area (not its section, §6.1), a
+//! file names its data control area (`DataSectionObject`, §1.6).
+//!
+//! The mechanisms (section.rs, view.rs, file.rs, virtual_memory.rs, invariants.rs) operate on
+//! [`State`]; this module depends on none of them, only on the [`ControlArea`] record.
+
+use crate::control_area::{ControlArea, ControlAreaInfo, Disposition};
+use crate::error::{Result, SectionError};
+use crate::ids::{ControlAreaId, SectionId, StreamId};
+use ntmm_vmm::{AsId, Protection, StoreId, Vmm};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A file stream: its data on a backing store, its data control area, and whether the cache
+/// manager holds it cached (its own section reference). The file's
+/// `SECTION_OBJECT_POINTERS` (§1.6).
+///
+/// # Invariants
+/// `data_ca` names a live control area whose stream is this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stream {
+    pub(crate) store: StoreId,
+    pub(crate) data_ca: Option<ControlAreaId>,
+    pub(crate) cached: bool,
+}
+
+/// A section object (`SECTION`, §1.2).
+///
+/// # Invariants
+/// It holds one section reference (and one user reference) on its control area.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SectionObject {
+    pub(crate) id: SectionId,
+    pub(crate) control_area: ControlAreaId,
+    pub(crate) size: u64,
+    pub(crate) protection: Protection,
+    pub(crate) attributes: u32,
+    /// Created from a file object opened with `FILE_FLAG_WRITE_THROUGH`: flushes of its views
+    /// are durable before they return (nt_internals §5.2; the contract's "Durability").
+    pub(crate) write_through: bool,
+}
+
+/// A mapped view's record (the section part of its VAD, §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ViewRecord {
+    pub(crate) control_area: ControlAreaId,
+    pub(crate) first_index: u64,
+    pub(crate) pages: u64,
+    /// Mapped from a write-through section: a flush of the view is durable.
+    pub(crate) write_through: bool,
+}
+
+/// The state of the executive objects.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) processes: BTreeSet<AsId>,
+    pub(crate) control_areas: BTreeMap<ControlAreaId, ControlArea>,
+    pub(crate) sections: BTreeMap<SectionId, SectionObject>,
+    pub(crate) streams: BTreeMap<StreamId, Stream>,
+    pub(crate) views: BTreeMap<(AsId, u64), ViewRecord>,
+    next: u32,
+}
+
+impl State {
+    pub(crate) fn next_id(&mut self) -> u32 {
+        self.next += 1;
+        self.next
+    }
+    pub(crate) fn new_ca_id(&mut self) -> ControlAreaId {
+        ControlAreaId(self.next_id())
+    }
+    pub(crate) fn new_section_id(&mut self) -> SectionId {
+        SectionId(self.next_id())
+    }
+
+    /// A live process, or `UnknownProcess`.
+    pub(crate) fn check_process(&self, asid: AsId) -> Result<()> {
+        if self.processes.contains(&asid) {
+            Ok(())
+        } else {
+            Err(SectionError::UnknownProcess(asid))
+        }
+    }
+
+    /// A file stream.
+    pub(crate) fn stream(&self, id: StreamId) -> Result<&Stream> {
+        self.streams.get(&id).ok_or(SectionError::UnknownStream(id))
+    }
+
+    /// A file stream, for changing.
+    pub(crate) fn stream_mut(&mut self, id: StreamId) -> Result<&mut Stream> {
+        self.streams
+            .get_mut(&id)
+            .ok_or(SectionError::UnknownStream(id))
+    }
+
+    /// `MiCheckControlArea` (§6.2) on the control area `id`, after one of its counts went down
+    /// ([`ControlArea::check`] decides); a control area it deletes leaves the tables here.
+    pub(crate) fn check_control_area(&mut self, vmm: &Vmm, id: ControlAreaId) -> Result<()> {
+        let Some(ca) = self.control_areas.get_mut(&id) else {
+            return Ok(());
+        };
+        match ca.check(vmm)? {
+            Disposition::Kept | Disposition::Parked => Ok(()),
+            Disposition::SegmentDeleted => {
+                self.control_areas.remove(&id);
+                Ok(())
+            }
+            Disposition::DeleteFileControlArea => self.delete_file_control_area(vmm, id),
+        }
+    }
+
+    /// Deletes a file-backed control area with no resident page: the segment goes and the
+    /// file's `DataSectionObject` is cleared (§6.2, §6.3).
+    pub(crate) fn delete_file_control_area(&mut self, vmm: &Vmm, id: ControlAreaId) -> Result<()> {
+        let Some(ca) = self.control_areas.remove(&id) else {
+            return Ok(());
+        };
+        vmm.delete_segment(ca.segment)?;
+        if let Some(s) = ca.stream.and_then(|s| self.streams.get_mut(&s)) {
+            s.data_ca = None;
+        }
+        tracing::debug!(?id, "file control area deleted");
+        Ok(())
+    }
+
+    /// The segment dereference thread: deletes the parked control areas whose last cached page
+    /// has been reused (`MiCheckForControlAreaDeletion`, nt_internals §4.7).
+    pub(crate) fn reap(&mut self, vmm: &Vmm) {
+        for seg in vmm.take_segments_to_delete() {
+            let found = self
+                .control_areas
+                .values()
+                .find(|c| c.segment == seg && c.is_parked())
+                .map(|c| c.id);
+            if let Some(id) = found {
+                if let Err(e) = self.delete_file_control_area(vmm, id) {
+                    tracing::warn!(?id, %e, "parked control area could not be deleted");
+                }
+            }
+        }
+    }
+
+    /// A control area's snapshot.
+    pub(crate) fn control_area_info(
+        &self,
+        vmm: &Vmm,
+        id: ControlAreaId,
+    ) -> Option<ControlAreaInfo> {
+        Some(self.control_areas.get(&id)?.info(vmm))
+    }
+}
