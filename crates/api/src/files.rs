@@ -216,13 +216,13 @@ impl System {
         let size = self
             .ex
             .file_size(e.stream)
-            .map_err(|e| Win32Error(section_error(&e)))?;
+            .map_err(|e| Fail::from(e).win32())?;
         let n = size.saturating_sub(offset).min(len);
         let mut buf = zeroed(usize::try_from(n).unwrap_or(usize::MAX)).map_err(|f| f.win32())?;
         // An inspection: injected faults neither fail it nor are used up by it.
         let n = self
             .unchecked(e.stream, || self.ex.read_disk(e.stream, offset, &mut buf))
-            .map_err(|e| Win32Error(section_error(&e)))?;
+            .map_err(|e| Fail::from(e).win32())?;
         buf.truncate(n);
         Ok(buf)
     }

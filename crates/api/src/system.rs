@@ -80,7 +80,7 @@ impl Fail {
     pub(crate) fn win32(&self) -> Win32Error {
         Win32Error(match self {
             Fail::Status(s) => dos_error(*s),
-            Fail::Section(e) => section_error(e),
+            Fail::Section(e) => dos_error(e.status()),
             Fail::Win32(c) => *c,
         })
     }
@@ -134,7 +134,7 @@ impl System {
         // Every pagefile I/O can be failed later (`fail read pagefile`, io_faults).
         let (faults, pagefile) = crate::io_faults::IoFaults::with_pagefile(pagefile);
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
-            .map_err(|e| Win32Error(vmm_error(&e)))?;
+            .map_err(|e| Fail::from(e).win32())?;
         let host = crate::volume::open_volume(&config.volume)?;
         Ok(System {
             ex: Executive::with_vmm(vmm),
@@ -231,7 +231,7 @@ impl System {
         }
         self.ex
             .terminate_process(pid)
-            .map_err(|e| Win32Error(section_error(&e)))?;
+            .map_err(|e| Fail::from(e).win32())?;
         let slots: Vec<usize> = om.processes[&pid].handles.iter().map(|(k, _)| k).collect();
         for s in slots {
             let h = Handle((s as u64 + 1) * 4);

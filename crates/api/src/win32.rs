@@ -1,8 +1,13 @@
-//! Win32 error codes and the NTSTATUS → Win32 translation (`RtlNtStatusToDosError`, the table
-//! of docs/FACTS.md §1), done in one exhaustive function over the lower layers' error enums.
+//! Win32 error codes and the one NTSTATUS → Win32 translation: `RtlNtStatusToDosError`
+//! ([`dos_error`], the table of docs/FACTS.md §1).
+//!
+//! Every error of the lower layers (`SectionError`, `VmmError`, `StoreError`) stands for one
+//! NTSTATUS (their `status()`), and its Win32 error is that status's row of the table — the
+//! path is `Fail::win32` in the facade. The exceptions, where the Win32 error is not the
+//! table's for a status, are the facade's own Win32-level decisions (`Fail::Win32`: checks
+//! kernelbase makes before any native call, e.g. F71, F72), each written where it is decided.
 
-use ntmm_section::SectionError;
-use ntmm_vmm::{NtStatus, VmmError};
+use ntmm_vmm::NtStatus;
 use std::fmt;
 
 macro_rules! errors {
@@ -220,6 +225,12 @@ pub fn dos_error(status: NtStatus) -> u32 {
             NtStatus::STATUS_IO_REPARSE_TAG_NOT_HANDLED,
             ERROR_CANT_ACCESS_FILE,
         ),
+        // Not in the facts: NT's table passes this exception code through unchanged (as Wine's
+        // ntdll error table does), so the Win32 error is 0x80000001 itself.
+        (
+            NtStatus::STATUS_GUARD_PAGE_VIOLATION,
+            NtStatus::STATUS_GUARD_PAGE_VIOLATION.raw(),
+        ),
     ];
     TABLE
         .iter()
@@ -227,69 +238,11 @@ pub fn dos_error(status: NtStatus) -> u32 {
         .map_or(ERROR_MR_MID_NOT_FOUND, |(_, e)| *e)
 }
 
-/// The Win32 error of a machine error: one arm per variant, no wildcard, so a new variant
-/// fails to compile until it is mapped (style anchor L8).
-pub fn vmm_error(e: &VmmError) -> u32 {
-    match e {
-        VmmError::Exception(_) => ERROR_NOACCESS,
-        VmmError::AddressOutOfRange(_)
-        | VmmError::RangeOverflow
-        | VmmError::Misaligned { .. }
-        | VmmError::InvalidParameter(_)
-        | VmmError::UnknownSegment(_)
-        | VmmError::UnknownStore(_)
-        | VmmError::BeyondSegment { .. }
-        | VmmError::OutOfRange(_) => ERROR_INVALID_PARAMETER,
-        VmmError::HostMemory { .. } => dos_error(e.status()),
-        VmmError::InvalidProtection => ERROR_INVALID_PARAMETER,
-        VmmError::UnknownAddressSpace(_) => ERROR_INVALID_HANDLE,
-        VmmError::ConflictingAddresses { .. }
-        | VmmError::NotAllocated(_)
-        | VmmError::WrongRegionKind(_)
-        | VmmError::NotCommitted(_) => ERROR_INVALID_ADDRESS,
-        VmmError::NoVirtualSpace(_) | VmmError::NoFreeFrame => ERROR_NOT_ENOUGH_MEMORY,
-        VmmError::CommitmentLimit { .. } => ERROR_COMMITMENT_LIMIT,
-        VmmError::SegmentInUse(_) | VmmError::StoreInUse(_) => ERROR_INVALID_PARAMETER,
-        VmmError::Store(s) => dos_error(s.status),
-    }
-}
-
-/// The Win32 error of a section-layer error: one arm per variant, no wildcard.
-pub fn section_error(e: &SectionError) -> u32 {
-    match e {
-        SectionError::InvalidPageProtection(_)
-        | SectionError::InvalidParameter { .. }
-        | SectionError::SectionProtection
-        | SectionError::UnableToDeleteSection
-        | SectionError::UnableToFreeVm => ERROR_INVALID_PARAMETER,
-        SectionError::NotAnImage { .. } => ERROR_BAD_EXE_FORMAT,
-        SectionError::MappedFileSizeZero => ERROR_FILE_INVALID,
-        SectionError::SectionTooBig => ERROR_NOT_ENOUGH_MEMORY,
-        SectionError::InsufficientResources => ERROR_NO_SYSTEM_RESOURCES,
-        SectionError::AccessDenied
-        | SectionError::InvalidViewSize
-        | SectionError::AlreadyCommitted => ERROR_ACCESS_DENIED,
-        SectionError::MappedAlignment(_) => ERROR_MAPPED_ALIGNMENT,
-        SectionError::NotMappedView(_)
-        | SectionError::NotMappedData(_)
-        | SectionError::FreeVmNotAtBase
-        | SectionError::MemoryNotAllocated(_)
-        | SectionError::ConflictingAddresses
-        | SectionError::NotCommitted => ERROR_INVALID_ADDRESS,
-        SectionError::SectionNotExtended => ERROR_OUTOFMEMORY,
-        SectionError::UserMappedFile => ERROR_USER_MAPPED_FILE,
-        SectionError::UnknownSection(_)
-        | SectionError::UnknownStream(_)
-        | SectionError::UnknownProcess(_) => ERROR_INVALID_HANDLE,
-        SectionError::NotSupported(_) => ERROR_NOT_SUPPORTED,
-        SectionError::Vmm(v) => vmm_error(v),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ntmm_vmm::Va;
+    use ntmm_section::SectionError;
+    use ntmm_vmm::{ExceptionKind, VmmError};
 
     #[test]
     fn test_status_table_of_the_facts_file() {
@@ -332,9 +285,154 @@ mod tests {
         );
     }
 
-    #[test]
-    fn test_enum_mapping_agrees_with_the_status_table() {
-        let samples = [
+    /// The Win32 error docs/FACTS.md §1 gives for each section-layer error's status, written
+    /// out by hand (not computed by the code under test). The match has no wildcard: a new
+    /// variant fails to compile here until its expected error is written, and
+    /// [`every_section_error`] must then carry a value of it (checked by the count).
+    fn expected_section(e: &SectionError) -> u32 {
+        match e {
+            SectionError::InvalidPageProtection(_)
+            | SectionError::InvalidParameter { .. }
+            | SectionError::SectionProtection
+            | SectionError::UnableToDeleteSection
+            | SectionError::UnableToFreeVm => ERROR_INVALID_PARAMETER,
+            SectionError::NotAnImage { .. } => ERROR_BAD_EXE_FORMAT,
+            SectionError::MappedFileSizeZero => ERROR_FILE_INVALID,
+            SectionError::SectionTooBig => ERROR_NOT_ENOUGH_MEMORY,
+            SectionError::InsufficientResources => ERROR_NO_SYSTEM_RESOURCES,
+            SectionError::AccessDenied
+            | SectionError::InvalidViewSize
+            | SectionError::AlreadyCommitted => ERROR_ACCESS_DENIED,
+            SectionError::MappedAlignment(_) => ERROR_MAPPED_ALIGNMENT,
+            SectionError::NotMappedView(_)
+            | SectionError::NotMappedData(_)
+            | SectionError::FreeVmNotAtBase
+            | SectionError::MemoryNotAllocated(_)
+            | SectionError::ConflictingAddresses
+            | SectionError::NotCommitted => ERROR_INVALID_ADDRESS,
+            SectionError::SectionNotExtended => ERROR_OUTOFMEMORY,
+            SectionError::UserMappedFile => ERROR_USER_MAPPED_FILE,
+            SectionError::UnknownSection(_)
+            | SectionError::UnknownStream(_)
+            | SectionError::UnknownProcess(_) => ERROR_INVALID_HANDLE,
+            SectionError::NotSupported(_) => ERROR_NOT_SUPPORTED,
+            SectionError::Vmm(v) => expected_vmm(v),
+        }
+    }
+
+    /// As [`expected_section`], for the machine's errors.
+    fn expected_vmm(e: &VmmError) -> u32 {
+        match e {
+            VmmError::Exception(x) => match x.kind {
+                ExceptionKind::AccessViolation => ERROR_NOACCESS,
+                // The facts' row: STATUS_IN_PAGE_ERROR is ERROR_SWAPERROR (999), not 998.
+                ExceptionKind::InPageError(_) => ERROR_SWAPERROR,
+                // Passed through unchanged (not ERROR_NOACCESS).
+                ExceptionKind::GuardPage => 0x8000_0001,
+            },
+            VmmError::AddressOutOfRange(_)
+            | VmmError::RangeOverflow
+            | VmmError::Misaligned { .. }
+            | VmmError::InvalidParameter(_)
+            | VmmError::UnknownSegment(_)
+            | VmmError::UnknownStore(_)
+            | VmmError::BeyondSegment { .. }
+            | VmmError::OutOfRange(_)
+            | VmmError::InvalidProtection
+            | VmmError::SegmentInUse(_)
+            | VmmError::StoreInUse(_) => ERROR_INVALID_PARAMETER,
+            VmmError::HostMemory { .. } => ERROR_NO_SYSTEM_RESOURCES,
+            VmmError::UnknownAddressSpace(_) => ERROR_INVALID_HANDLE,
+            VmmError::ConflictingAddresses { .. }
+            | VmmError::NotAllocated(_)
+            | VmmError::WrongRegionKind(_)
+            | VmmError::NotCommitted(_) => ERROR_INVALID_ADDRESS,
+            VmmError::NoVirtualSpace(_) | VmmError::NoFreeFrame => ERROR_NOT_ENOUGH_MEMORY,
+            VmmError::CommitmentLimit { .. } => ERROR_COMMITMENT_LIMIT,
+            // A store error carries its own status: the disk's error reaches the caller.
+            VmmError::Store(s) => match s.status {
+                NtStatus::STATUS_DEVICE_DATA_ERROR => ERROR_CRC,
+                NtStatus::STATUS_DISK_FULL => ERROR_DISK_FULL,
+                other => panic!("no expectation written for a store error {other:?}"),
+            },
+        }
+    }
+
+    /// How many variants `SectionError` has besides `Vmm`, and `VmmError` has (its
+    /// `Exception` counted once per `ExceptionKind`): adding a variant means adding its arm
+    /// above, a value below, and one here.
+    const SECTION_VARIANTS: usize = 25;
+    const VMM_VARIANTS: usize = 24;
+
+    fn every_vmm_error() -> Vec<VmmError> {
+        use ntmm_vmm::{Access, AsId, Exception, PageCount, SegmentId, StoreError, StoreId};
+        use ntmm_vmm::{StoreOp, Va};
+        let exception = |kind| {
+            VmmError::Exception(Exception {
+                kind,
+                address: Va::new(0x1000),
+                access: Access::Read,
+            })
+        };
+        vec![
+            exception(ExceptionKind::AccessViolation),
+            exception(ExceptionKind::InPageError(
+                NtStatus::STATUS_DEVICE_DATA_ERROR,
+            )),
+            exception(ExceptionKind::GuardPage),
+            VmmError::AddressOutOfRange(Va::new(u64::MAX)),
+            VmmError::RangeOverflow,
+            VmmError::Misaligned {
+                value: 1,
+                alignment: 4096,
+            },
+            VmmError::InvalidParameter("x"),
+            VmmError::InvalidProtection,
+            VmmError::UnknownAddressSpace(AsId::new(9)),
+            VmmError::UnknownSegment(SegmentId::new(9)),
+            VmmError::UnknownStore(StoreId::new(9)),
+            VmmError::ConflictingAddresses {
+                start: Va::new(0),
+                end: Va::new(0x1000),
+            },
+            VmmError::NotAllocated(Va::new(0)),
+            VmmError::WrongRegionKind(Va::new(0)),
+            VmmError::NoVirtualSpace(PageCount::new(1)),
+            VmmError::NotCommitted(Va::new(0)),
+            VmmError::CommitmentLimit {
+                requested: PageCount::new(1),
+                available: PageCount::ZERO,
+            },
+            VmmError::NoFreeFrame,
+            VmmError::SegmentInUse(SegmentId::new(1)),
+            VmmError::StoreInUse(StoreId::new(1)),
+            VmmError::BeyondSegment {
+                segment: SegmentId::new(1),
+                index: 2,
+                pages: PageCount::new(1),
+            },
+            VmmError::Store(StoreError::new(
+                StoreOp::Read,
+                0,
+                NtStatus::STATUS_DEVICE_DATA_ERROR,
+            )),
+            VmmError::OutOfRange(ntmm_vmm::limits::LimitError::OutOfRange {
+                key: "frames",
+                value: 0,
+                min: 1,
+                max: 2,
+            }),
+            VmmError::HostMemory {
+                what: "x",
+                bytes: 1,
+            },
+        ]
+    }
+
+    fn every_section_error() -> Vec<SectionError> {
+        use ntmm_section::{SectionId, StreamId};
+        use ntmm_vmm::{AsId, Va};
+        vec![
             SectionError::InvalidPageProtection(0),
             SectionError::param(3, "x"),
             SectionError::NotAnImage { file: true },
@@ -356,15 +454,53 @@ mod tests {
             SectionError::AlreadyCommitted,
             SectionError::SectionNotExtended,
             SectionError::UserMappedFile,
+            SectionError::UnknownSection(SectionId::new(9)),
+            SectionError::UnknownStream(StreamId::new(9)),
+            SectionError::UnknownProcess(AsId::new(9)),
             SectionError::NotSupported("x"),
-            SectionError::Vmm(VmmError::CommitmentLimit {
-                requested: ntmm_vmm::PageCount::new(1),
-                available: ntmm_vmm::PageCount::ZERO,
-            }),
-            SectionError::Vmm(VmmError::NoFreeFrame),
-        ];
-        for e in samples {
-            assert_eq!(section_error(&e), dos_error(e.status()), "{e:?}");
+        ]
+    }
+
+    /// Every variant of `SectionError` and `VmmError` (and every exception kind) goes through
+    /// the one path, `Fail::win32` — the NTSTATUS table — and gives the Win32 error the facts
+    /// give for its status.
+    #[test]
+    fn test_every_lower_layer_error_translates_through_the_status_table() {
+        use crate::system::Fail;
+        use std::collections::BTreeSet;
+        use std::mem::discriminant;
+        let sections = every_section_error();
+        let vmms = every_vmm_error();
+        let distinct = |d: BTreeSet<String>| d.len();
+        assert_eq!(
+            distinct(
+                sections
+                    .iter()
+                    .map(|e| format!("{:?}", discriminant(e)))
+                    .collect()
+            ),
+            SECTION_VARIANTS,
+            "one value of each SectionError variant"
+        );
+        let vmm_kinds: BTreeSet<String> = vmms
+            .iter()
+            .map(|e| match e {
+                VmmError::Exception(x) => format!("exception {:?}", discriminant(&x.kind)),
+                other => format!("{:?}", discriminant(other)),
+            })
+            .collect();
+        assert_eq!(
+            vmm_kinds.len(),
+            VMM_VARIANTS,
+            "one value of each VmmError variant"
+        );
+        let all = sections
+            .into_iter()
+            .chain(vmms.into_iter().map(SectionError::Vmm));
+        for e in all {
+            let expected = expected_section(&e);
+            assert_eq!(Fail::from(e.clone()).win32(), Win32Error(expected), "{e:?}");
+            assert_eq!(dos_error(e.status()), expected, "{e:?}");
         }
     }
 }
