@@ -15,36 +15,45 @@
 // The Win32 and native functions keep the argument lists Windows gives them.
 #![allow(clippy::too_many_arguments)]
 
-/// Access rights and the protection/rights tables.
+// ---- The system and its objects --------------------------------------------------------
+/// Access rights and the protection/rights tables (F40, F45, F47, F48).
 pub mod access;
-/// Every constant the scenario language names.
-pub mod constants;
-/// Win32 file names on the volume (`RtlDosPathNameToNtPathName_U`) and NTFS's name folding.
-pub mod dos_path;
-/// Files and the volume.
-pub mod files;
-/// Injected I/O faults (`fail`, `heal`).
-pub mod io_faults;
-/// Sections and views.
-pub mod mapping;
-/// Virtual memory.
-pub mod memory;
-/// Native calls by NT's conventions: NT object names, in-out ranges, NtAreMappedFilesTheSame.
-pub mod native;
-/// The object manager.
+/// The object manager: objects, handle tables, the named-object directory (§6.1, §6.5).
 pub mod object;
 /// Processes as handles; reading and writing another process's memory.
 pub mod process;
 /// Sessions, tokens and the namespace of Win32 object names.
 pub mod sessions;
-pub mod shutdown;
-/// The system: processes, handles, events, memory access.
+/// The system: processes, handles, events, memory access; `Fail`, the one path from an
+/// NTSTATUS to the caller's error.
 pub mod system;
+
+// ---- The calls, by subject ---------------------------------------------------------------
+/// Files and the volume: `CreateFile`, `ReadFile`, `WriteFile`, `SetEndOfFile`, ….
+pub mod files;
+/// Sections and views: `CreateFileMapping`, `MapViewOfFile`, … and their `nt_*` forms.
+pub mod mapping;
+/// Virtual memory: `VirtualAlloc`, `VirtualProtect`, `VirtualQuery`, … and their `nt_*` forms.
+pub mod memory;
+/// Native calls by NT's conventions: NT object names, in-out ranges, NtAreMappedFilesTheSame.
+pub mod native;
 /// `GetTempPath` and `GetTempFileName`.
 pub mod temp_files;
+
+// ---- Files on a volume -------------------------------------------------------------------
+/// Win32 file names on the volume (`RtlDosPathNameToNtPathName_U`) and NTFS's name folding.
+pub mod dos_path;
+/// Injected I/O faults (`fail`, `heal`).
+pub mod io_faults;
+/// Shutdown and power loss: how a run of the machine ends.
+pub mod shutdown;
 /// Host-directory volumes: every host path resolved beneath the volume's root.
 mod volume;
-/// Win32 error codes and the NTSTATUS translation.
+
+// ---- Vocabulary --------------------------------------------------------------------------
+/// Every constant the scenario language names.
+pub mod constants;
+/// Win32 error codes and the NTSTATUS → Win32 table (`RtlNtStatusToDosError`).
 pub mod win32;
 
 pub use access::*;

@@ -2,6 +2,7 @@
 //! out-parameters stored in variables, return values as Win32 returns them.
 
 use crate::ast::{Arg, Call};
+use crate::limits::READ_LIMIT;
 use crate::runner::{Outcome, Runner, StmtError};
 use crate::value::Value;
 use ntmm_api::*;
@@ -23,10 +24,6 @@ pub(crate) const MBI_SIZE: u64 = 48;
 fn handle(v: u64) -> Handle {
     Handle(v)
 }
-
-/// The most bytes one `read(ADDR, N)` or `ReadFile` of a scenario returns (64 MiB): a longer
-/// read that finds that much data is a statement error rather than a host-sized buffer.
-pub(crate) const READ_LIMIT: usize = 64 << 20;
 
 fn too_long(what: &str, n: usize) -> StmtError {
     StmtError(format!(

@@ -1,4 +1,5 @@
-//! Parse errors.
+//! The language's errors: a scenario that does not parse, a statement that cannot be
+//! carried out.
 
 /// A scenario that does not parse: where and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -11,3 +12,7 @@ pub struct ParseError {
     /// What is wrong.
     pub message: String,
 }
+
+/// A statement that could not be carried out (not a Windows failure: those are results).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StmtError(pub String);

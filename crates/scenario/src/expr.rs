@@ -4,7 +4,7 @@
 //! MSVC code for `x << n` gives this result); dividing by zero is a statement error.
 
 use crate::ast::{BinOp, CmpOp};
-use crate::runner::StmtError;
+use crate::error::StmtError;
 use crate::value::Value;
 
 /// `x op y`.

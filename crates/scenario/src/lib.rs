@@ -6,35 +6,40 @@
 //! explanations ([`trace`]), inspection ([`show`]) and pictures ([`draw`]).
 #![forbid(unsafe_code)]
 
+// ---- The language: text to syntax tree -------------------------------------------------
 /// The syntax tree.
 pub mod ast;
-/// Calls bound to the Win32 facade.
-mod calls;
-/// Pictures (SVG, DOT, text).
-pub mod draw;
-/// Parse errors.
+/// Parse and statement errors.
 pub mod error;
-/// Operators and comparisons (SCENARIO.md "Expressions (reach)").
-pub mod expr;
 /// Tokens.
 pub mod lexer;
-// Input size limits, the host-memory budget, value abbreviation (documented inside).
+/// Input size limits, the host-memory budget, value abbreviation.
 pub mod limits;
-/// Native calls bound to the `nt_*` functions.
-pub mod native;
 /// The parser.
 pub mod parser;
+
+// ---- Running it ----------------------------------------------------------------------------
+/// Calls bound to the Win32 facade.
+mod calls;
+/// Operators and comparisons (SCENARIO.md "Expressions (reach)").
+pub mod expr;
+/// Native calls bound to the `nt_*` functions.
+pub mod native;
 /// Processes as handles and calls on another process, bound to the Win32 facade.
 mod process_calls;
-/// The runner.
+/// The runner: statements, `expect`, processes, directives.
 pub mod runner;
-/// `show` forms.
-pub mod show;
-/// `--trace` explanations.
-pub mod trace;
 /// Values.
 pub mod value;
 
-pub use error::ParseError;
+// ---- Seeing the machine ------------------------------------------------------------------
+/// Pictures (SVG, DOT, text).
+pub mod draw;
+/// `show` forms (`!pte`, `!pfn`, `!ca`, `!vad`, `!memusage`), over the system alone.
+pub mod show;
+/// `--trace` explanations.
+pub mod trace;
+
+pub use error::{ParseError, StmtError};
 pub use parser::parse;
 pub use runner::{run_source, summary, FileReport, Options, Runner};

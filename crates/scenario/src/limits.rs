@@ -25,6 +25,10 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
+/// The most bytes one `read(ADDR, N)` or `ReadFile` of a scenario returns (64 MiB): a longer
+/// read that finds that much data is a statement error rather than a host-sized buffer.
+pub const READ_LIMIT: usize = 64 << 20;
+
 /// The longest scenario file, in bytes (16 MiB).
 pub const MAX_SOURCE_BYTES: usize = 16 << 20;
 

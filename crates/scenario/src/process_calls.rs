@@ -5,7 +5,8 @@
 //! Win32 argument list and return value.
 
 use crate::ast::{Arg, Call, Expr};
-use crate::calls::{MBI_SIZE, READ_LIMIT};
+use crate::calls::MBI_SIZE;
+use crate::limits::READ_LIMIT;
 use crate::runner::{Runner, StmtError};
 use crate::value::Value;
 use ntmm_api::*;

@@ -2,8 +2,7 @@
 //! transcript (SCENARIO.md "Output and exit status").
 
 use crate::ast::*;
-use crate::calls::READ_LIMIT;
-use crate::limits;
+use crate::limits::{self, READ_LIMIT};
 use crate::trace::TraceSink;
 use crate::value::Value;
 use ntmm_api::{error_name, AsId, Handle, NtStatus, System, SystemConfig, Volume};
@@ -13,6 +12,7 @@ use std::fmt::Write as _;
 
 mod durability;
 mod io_faults;
+mod show_form;
 
 /// How to run scenarios.
 #[derive(Clone, Debug, Default)]
@@ -44,9 +44,7 @@ pub struct FileReport {
     pub output: String,
 }
 
-/// A statement that could not be carried out (not a Windows failure: those are results).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StmtError(pub String);
+pub use crate::error::StmtError;
 
 /// What evaluating a call or access produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -559,7 +557,7 @@ impl Runner {
             } => io_faults::fail(self, *kind, target, *always).map(Done::result),
             StmtKind::Heal => io_faults::heal(self).map(Done::result),
             StmtKind::Show(what) => {
-                let text = crate::show::show(self, what)?;
+                let text = show_form::show(self, what)?;
                 Ok(Done::result(format!("\n{}", text.trim_end())))
             }
             StmtKind::Assign { var, expr } => {

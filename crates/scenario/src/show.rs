@@ -1,117 +1,134 @@
 //! `show` forms: the structures as WinDbg's `!pte`, `!pfn`, `!ca`, `!vad` and `!memusage` show
 //! them on real Windows. The format is for people and is not part of the language contract.
 
-use crate::ast::Show;
-use crate::runner::{Runner, StmtError};
-use crate::value::Value;
-use ntmm_api::Handle;
+use ntmm_api::{Handle, System};
 use ntmm_vmm::{
     codec, AsId, Machine, Pfn, Pte, PteRef, Va, VadKind, PAGE_SIZE, USER_END, USER_MIN,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-fn int(r: &mut Runner, e: &crate::ast::Expr) -> Result<u64, StmtError> {
-    match r.eval(e)? {
-        Value::Int(v) => Ok(v),
-        other => Err(StmtError(format!("expected an integer, not {other}"))),
+/// A `show` form with its operands evaluated: what to render, and in which process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShowTarget {
+    /// `show pte ADDR`: the PTE of `va` in process `pid` (`!pte`).
+    Pte {
+        /// The process.
+        pid: AsId,
+        /// The address.
+        va: Va,
+    },
+    /// `show pfn N`: a frame's PFN entry (`!pfn`).
+    Pfn(Pfn),
+    /// `show vad P`: the VAD tree and a `VirtualQuery` walk of process `pid` named `name`.
+    Vad {
+        /// The process.
+        pid: AsId,
+        /// Its scenario name.
+        name: String,
+    },
+    /// `show section H`: the section behind handle `handle` of process `pid`, its control
+    /// area and segment (`!ca`).
+    Section {
+        /// The process holding the handle.
+        pid: AsId,
+        /// The section handle.
+        handle: Handle,
+    },
+    /// `show memory`: the page lists, commit and every process's working set (`!memusage`).
+    Memory,
+}
+
+/// Renders a `show` form over the system; `names` names the processes. The error says why
+/// nothing could be shown.
+pub fn render(
+    sys: &System,
+    target: &ShowTarget,
+    names: &BTreeMap<AsId, String>,
+) -> Result<String, String> {
+    match target {
+        ShowTarget::Pte { pid, va } => Ok(sys
+            .executive()
+            .vmm()
+            .inspect(|m| pte_text(m, *pid, *va, names))),
+        ShowTarget::Pfn(pfn) => sys
+            .executive()
+            .vmm()
+            .inspect(|m| pfn_text(m, *pfn, names))
+            .ok_or_else(|| format!("no frame {pfn}")),
+        ShowTarget::Vad { pid, name } => Ok(vad_text(sys, *pid, name)),
+        ShowTarget::Section { pid, handle } => section_text(sys, *pid, *handle),
+        ShowTarget::Memory => Ok(memory_text(sys, names)),
     }
 }
 
-/// Renders a `show` form.
-pub(crate) fn show(r: &mut Runner, what: &Show) -> Result<String, StmtError> {
-    let names = r.process_names();
-    match what {
-        Show::Pte(e) => {
-            let va = Va::new(int(r, e)?);
-            let pid = r.current_pid()?;
-            let sys = r.system()?;
-            Ok(sys
-                .executive()
-                .vmm()
-                .inspect(|m| pte_text(m, pid, va, &names)))
-        }
-        Show::Pfn(e) => {
-            let pfn =
-                Pfn::new(u32::try_from(int(r, e)?).map_err(|_| StmtError("no such frame".into()))?);
-            let sys = r.system()?;
-            sys.executive()
-                .vmm()
-                .inspect(|m| pfn_text(m, pfn, &names))
-                .ok_or_else(|| StmtError(format!("no frame {pfn}")))
-        }
-        Show::Vad(p) => {
-            let pid = *r
-                .procs
-                .get(p)
-                .ok_or_else(|| StmtError(format!("no process named {p}")))?;
-            let sys = r.system()?;
-            Ok(vad_text(sys, pid, p))
-        }
-        Show::Section(e) => {
-            let h = Handle(int(r, e)?);
-            let pid = r.current_pid()?;
-            let sys = r.system()?;
-            let id = sys
-                .section_id(pid, h)
-                .map_err(|e| StmtError(format!("not a section handle: {e}")))?;
-            let info = sys.nt_query_section(pid, h).ok();
-            let ex = sys.executive();
-            let ca = ex.control_areas().into_iter().find(|c| {
-                ex.section_control_area(id)
-                    .map(|x| x.id == c.id)
-                    .unwrap_or(false)
-            });
-            let Some(ca) = ca else {
-                return Err(StmtError("the section's control area is gone".into()));
-            };
-            let seg = ex
-                .vmm()
-                .segment_info(ca.segment)
-                .map_err(|e| StmtError(e.to_string()))?;
-            let mut s = String::new();
-            let _ = writeln!(
-                s,
-                "section {:?}  control area {:?}  segment {}",
-                id, ca.id, ca.segment
-            );
-            if let Some(i) = info {
-                let _ = writeln!(
-                    s,
-                    "  SizeOfSection {:#x}  Attributes {:#x}",
-                    i.size, i.attributes
-                );
-            }
-            let _ = writeln!(s, "  NumberOfSectionReferences {}  NumberOfMappedViews {}  NumberOfUserReferences {}  NumberOfPfnReferences {}", ca.section_references, ca.mapped_views, ca.user_references, ca.pfn_references);
-            let _ = writeln!(
-                s,
-                "  backing: {}",
-                match ca.stream {
-                    Some(f) => format!("data file {f:?}"),
-                    None => "pagefile".into(),
-                }
-            );
-            let _ = writeln!(s, "  segment: {} prototype PTEs, {} pages of commit, {} KiB of prototype PTE chunks{}", seg.pages.raw(), seg.committed.raw(), seg.chunk_bytes / 1024, if seg.parked { ", on the unused-segment list" } else { "" });
-            let _ = writeln!(
-                s,
-                "  subsection 0: prototype PTEs 0..{:#x}, file offset 0..{:#x}",
-                seg.pages.raw(),
-                seg.pages.raw() * PAGE_SIZE
-            );
-            ex.vmm().inspect(|m| {
-                for (i, p) in m.segment_entries(ca.segment).into_iter().take(64) {
-                    let bits = codec::encode_proto(&p, ca.segment)
-                        .map_or_else(|_| "-".into(), |b| format!("{b:#018x}"));
-                    let _ = writeln!(s, "    [{i:#x}] {bits}  {p:?}");
-                }
-            });
-            Ok(s)
-        }
-        Show::Memory => {
-            let sys = r.system()?;
-            Ok(memory_text(sys, &names))
-        }
+/// `!ca` of the section behind a handle.
+fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
+    let id = sys
+        .section_id(pid, h)
+        .map_err(|e| format!("not a section handle: {e}"))?;
+    let info = sys.nt_query_section(pid, h).ok();
+    let ex = sys.executive();
+    let ca = ex.control_areas().into_iter().find(|c| {
+        ex.section_control_area(id)
+            .map(|x| x.id == c.id)
+            .unwrap_or(false)
+    });
+    let Some(ca) = ca else {
+        return Err("the section's control area is gone".into());
+    };
+    let seg = ex
+        .vmm()
+        .segment_info(ca.segment)
+        .map_err(|e| e.to_string())?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "section {:?}  control area {:?}  segment {}",
+        id, ca.id, ca.segment
+    );
+    if let Some(i) = info {
+        let _ = writeln!(
+            s,
+            "  SizeOfSection {:#x}  Attributes {:#x}",
+            i.size, i.attributes
+        );
     }
+    let _ = writeln!(s, "  NumberOfSectionReferences {}  NumberOfMappedViews {}  NumberOfUserReferences {}  NumberOfPfnReferences {}", ca.section_references, ca.mapped_views, ca.user_references, ca.pfn_references);
+    let _ = writeln!(
+        s,
+        "  backing: {}",
+        match ca.stream {
+            Some(f) => format!("data file {f:?}"),
+            None => "pagefile".into(),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  segment: {} prototype PTEs, {} pages of commit, {} KiB of prototype PTE chunks{}",
+        seg.pages.raw(),
+        seg.committed.raw(),
+        seg.chunk_bytes / 1024,
+        if seg.parked {
+            ", on the unused-segment list"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  subsection 0: prototype PTEs 0..{:#x}, file offset 0..{:#x}",
+        seg.pages.raw(),
+        seg.pages.raw() * PAGE_SIZE
+    );
+    ex.vmm().inspect(|m| {
+        for (i, p) in m.segment_entries(ca.segment).into_iter().take(64) {
+            let bits = codec::encode_proto(&p, ca.segment)
+                .map_or_else(|_| "-".into(), |b| format!("{b:#018x}"));
+            let _ = writeln!(s, "    [{i:#x}] {bits}  {p:?}");
+        }
+    });
+    Ok(s)
 }
 
 fn pid_name(names: &BTreeMap<AsId, String>, id: AsId) -> String {
