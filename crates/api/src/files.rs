@@ -83,6 +83,21 @@ impl System {
         })
     }
 
+    /// The existing file at a Win32 path, for the inspections and directives that name a file
+    /// (`expect disk`, `fail`): `ERROR_FILE_NOT_FOUND` when there is none.
+    pub(crate) fn existing_file(
+        &self,
+        om: &mut ObjectManager,
+        path: &str,
+    ) -> Result<(FileName, DirectoryEntry), Win32Error> {
+        let name = FileName::parse(path).map_err(|f| f.win32())?;
+        let e = self
+            .lookup_file(om, &name)
+            .map_err(|f| f.win32())?
+            .ok_or(Win32Error(ERROR_FILE_NOT_FOUND))?;
+        Ok((name, e))
+    }
+
     /// The stream of an existing file (a host volume also finds files already on disk, by
     /// their folded names).
     pub(crate) fn lookup_file(
@@ -208,11 +223,7 @@ impl System {
         len: u64,
     ) -> Result<Vec<u8>, Win32Error> {
         let mut om = self.om.lock();
-        let name = FileName::parse(path).map_err(|f| f.win32())?;
-        let e = self
-            .lookup_file(&mut om, &name)
-            .map_err(|f| f.win32())?
-            .ok_or(Win32Error(ERROR_FILE_NOT_FOUND))?;
+        let (_, e) = self.existing_file(&mut om, path)?;
         let size = self
             .ex
             .file_size(e.stream)

@@ -114,11 +114,7 @@ impl System {
         duration: FaultDuration,
     ) -> Result<(), Win32Error> {
         let mut om = self.om.lock();
-        let name = FileName::parse(path).map_err(|f| f.win32())?;
-        let e = self
-            .lookup_file(&mut om, &name)
-            .map_err(|f| f.win32())?
-            .ok_or(Win32Error(ERROR_FILE_NOT_FOUND))?;
+        let (name, e) = self.existing_file(&mut om, path)?;
         let plan = self
             .faults
             .plan(e.stream)

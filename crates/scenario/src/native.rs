@@ -160,8 +160,7 @@ impl Runner {
                             args,
                         ) {
                             Ok((va, n)) => {
-                                self.store(Some(&base_var), Value::Int(va.raw()));
-                                self.store(Some(&size_var), Value::Int(n));
+                                self.store_range(&base_var, &size_var, va, n);
                                 if let Some((offset_var, o)) = offset {
                                     self.store(Some(&offset_var), Value::Int(o));
                                 }
@@ -248,8 +247,7 @@ impl Runner {
                             p,
                         ) {
                             Ok((va, n)) => {
-                                self.store(Some(&base_var), Value::Int(va.raw()));
-                                self.store(Some(&size_var), Value::Int(n));
+                                self.store_range(&base_var, &size_var, va, n);
                                 status(NtStatus::STATUS_SUCCESS)
                             }
                             Err(s) => status(s),
@@ -273,8 +271,7 @@ impl Runner {
                             t,
                         ) {
                             Ok((va, n)) => {
-                                self.store(Some(&base_var), Value::Int(va.raw()));
-                                self.store(Some(&size_var), Value::Int(n));
+                                self.store_range(&base_var, &size_var, va, n);
                                 status(NtStatus::STATUS_SUCCESS)
                             }
                             Err(s) => status(s),
@@ -351,8 +348,7 @@ impl Runner {
                             size,
                         ) {
                             Ok((va, n)) => {
-                                self.store(Some(&base_var), Value::Int(va.raw()));
-                                self.store(Some(&size_var), Value::Int(n));
+                                self.store_range(&base_var, &size_var, va, n);
                                 // Information: ntmm reports no byte count (0).
                                 self.store(
                                     Some(&iosb_var),
@@ -428,5 +424,14 @@ impl Runner {
                 call.name
             ))),
         }
+    }
+}
+
+impl Runner {
+    /// Writes an in-out range back (`*BaseAddress`, `*RegionSize`/`*ViewSize`): what the
+    /// service rounded it to.
+    fn store_range(&mut self, base_var: &str, size_var: &str, base: Va, size: u64) {
+        self.store(Some(base_var), Value::Int(base.raw()));
+        self.store(Some(size_var), Value::Int(size));
     }
 }
