@@ -13,7 +13,8 @@ pub mod ast;
 pub mod error;
 /// Tokens.
 pub mod lexer;
-/// Input size limits, the host-memory budget, value abbreviation.
+// Input size limits, the host-memory budget, value abbreviation (documented inside: an outer
+// doc comment here would resolve its links from this file).
 pub mod limits;
 /// The parser.
 pub mod parser;

@@ -2,7 +2,7 @@
 //! operations that change them in NT (nt_internals §1.3, §6.1), and the deletion rule of
 //! `MiCheckControlArea` (§6.2).
 //!
-//! This module knows nothing of the executive's tables: [`ControlArea::check`] decides what
+//! This module knows nothing of the executive's tables: `ControlArea::check` decides what
 //! `MiCheckControlArea` does and does the machine's part; taking the control area out of the
 //! tables is the caller's (`State::check_control_area`).
 
