@@ -11,7 +11,6 @@ use crate::error::{Exception, ExceptionKind, Result, VmmError};
 use crate::frames::TakenFrame;
 use crate::id::AsId;
 use crate::machine::Machine;
-use crate::pfn::PageLocation;
 use crate::protection::{Access, Protection};
 use crate::pte::{HardwarePte, OriginalPte, ProtoPte, ProtoRef, Pte, PteRef};
 use crate::segment::SegmentKind;
@@ -471,9 +470,7 @@ impl Machine {
                 Ok((pfn, FaultKind::Share))
             }
             ProtoPte::Transition { pfn, .. } => {
-                if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
-                    self.pfn.set_in_use_location(pfn, PageLocation::Active);
-                }
+                self.pfn.to_active(pfn);
                 let e = self.pfn.entry_mut(pfn);
                 e.reference_count += 1;
                 e.share_count = 1;
@@ -626,9 +623,7 @@ impl Machine {
         protection: Protection,
     ) -> Result<()> {
         self.make_room(asid);
-        if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
-            self.pfn.set_in_use_location(pfn, PageLocation::Active);
-        }
+        self.pfn.to_active(pfn);
         let e = self.pfn.entry_mut(pfn);
         e.reference_count += 1;
         e.share_count = 1;

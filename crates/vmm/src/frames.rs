@@ -1,7 +1,8 @@
 //! Frame allocation and the share/reference count decrements (nt_internals §4.2–§4.3, §4.7).
 //!
-//! Together with the list primitives of [`crate::pfn`], these are the only routines that move a
-//! frame between lists.
+//! Frames move between lists only through the named transitions of [`crate::pfn::PfnDatabase`];
+//! the decrements here decide which list a frame leaves the working sets for (standby,
+//! modified or free), and the taking of a frame decides which list it comes off.
 
 use crate::addr::Pfn;
 use crate::error::{Result, VmmError};
@@ -34,28 +35,16 @@ impl Machine {
     /// repurposed: its original PTE is written back first (§4.7). Callers make room first with
     /// `ensure_available`.
     pub(crate) fn take_frame(&mut self, zeroed: bool) -> Result<TakenFrame> {
-        let order = if zeroed {
-            [
-                PageLocation::Zeroed,
-                PageLocation::Free,
-                PageLocation::Standby,
-            ]
+        let taken = if zeroed {
+            self.pfn.take_zeroed()
         } else {
-            [
-                PageLocation::Free,
-                PageLocation::Zeroed,
-                PageLocation::Standby,
-            ]
+            self.pfn.take_any()
         };
-        let (pfn, from) = order
-            .iter()
-            .find_map(|&l| self.pfn.head(l).map(|p| (p, l)))
-            .ok_or(VmmError::NoFreeFrame)?;
+        let (pfn, from) = taken.ok_or(VmmError::NoFreeFrame)?;
         if from == PageLocation::Standby {
             self.restore_transition_pte(pfn);
         }
         self.note.from = Some(from);
-        self.pfn.unlink(pfn, PageLocation::Active);
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 0;
         e.reference_count = 0;
@@ -85,7 +74,7 @@ impl Machine {
     pub(crate) fn give_back(&mut self, frame: TakenFrame) {
         let pfn = frame.0;
         self.pfn.entry_mut(pfn).set_read_in_progress(false);
-        self.pfn.insert_tail(PageLocation::Free, pfn);
+        self.pfn.to_free(pfn);
     }
 
     /// Attaches a taken frame to `pte` (`MiInitializePfn`): share 1, reference 1, active.
@@ -179,7 +168,7 @@ impl Machine {
                 );
             }
         }
-        self.pfn.set_in_use_location(pfn, PageLocation::Transition);
+        self.pfn.to_transition(pfn);
         self.decrement_reference_count(pfn);
     }
 
@@ -203,11 +192,12 @@ impl Machine {
         // A modified page of a no-write segment still goes to the modified list; the mapped
         // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
         let list = if modified {
+            self.pfn.to_modified(pfn);
             PageLocation::Modified
         } else {
+            self.pfn.to_standby(pfn);
             PageLocation::Standby
         };
-        self.pfn.insert_tail(list, pfn);
         tracing::debug!(
             pfn = pfn.raw(),
             ?list,
@@ -234,8 +224,7 @@ impl Machine {
         if let Some(slot) = slot {
             self.pagefile.release(slot);
         }
-        self.pfn.unlink(pfn, PageLocation::Transition);
-        self.pfn.insert_tail(PageLocation::Free, pfn);
+        self.pfn.to_free(pfn);
         tracing::trace!(pfn = pfn.raw(), "frame freed");
     }
 }

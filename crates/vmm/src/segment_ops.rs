@@ -288,8 +288,7 @@ impl Machine {
             for pfn in self.pfn.list(PageLocation::ModifiedNoWrite) {
                 if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte() {
                     if r.segment == id {
-                        self.pfn.unlink(pfn, PageLocation::Transition);
-                        self.pfn.insert_tail(PageLocation::Modified, pfn);
+                        self.pfn.to_modified(pfn);
                     }
                 }
             }

@@ -87,8 +87,7 @@ impl Machine {
                 continue;
             };
             if seg.no_modified_writing {
-                self.pfn.unlink(pfn, PageLocation::Transition);
-                self.pfn.insert_tail(PageLocation::ModifiedNoWrite, pfn);
+                self.pfn.to_modified_no_write(pfn);
                 report.no_write_pages += 1;
                 continue;
             }
@@ -115,7 +114,7 @@ impl Machine {
     /// `Modified`, write, and on completion (`MiWriteComplete`) drop the reference — the frame
     /// goes to standby, or back to modified if the write failed.
     fn write_frame(&mut self, pfn: Pfn, target: Target) -> Result<(), StoreError> {
-        self.pfn.unlink(pfn, PageLocation::Transition);
+        self.pfn.unlink_for_write(pfn);
         let e = self.pfn.entry_mut(pfn);
         e.reference_count += 1;
         e.set_modified(false);
