@@ -470,7 +470,7 @@ impl Machine {
                 Ok((pfn, FaultKind::Share))
             }
             ProtoPte::Transition { pfn, .. } => {
-                self.pfn.to_active(pfn);
+                self.pfn.move_to_active(pfn);
                 let e = self.pfn.entry_mut(pfn);
                 e.reference_count += 1;
                 e.share_count = 1;
@@ -623,7 +623,7 @@ impl Machine {
         protection: Protection,
     ) -> Result<()> {
         self.make_room(asid);
-        self.pfn.to_active(pfn);
+        self.pfn.move_to_active(pfn);
         let e = self.pfn.entry_mut(pfn);
         e.reference_count += 1;
         e.share_count = 1;

@@ -74,7 +74,7 @@ impl Machine {
     pub(crate) fn give_back(&mut self, frame: TakenFrame) {
         let pfn = frame.0;
         self.pfn.entry_mut(pfn).set_read_in_progress(false);
-        self.pfn.to_free(pfn);
+        self.pfn.move_to_free(pfn);
     }
 
     /// Attaches a taken frame to `pte` (`MiInitializePfn`): share 1, reference 1, active.
@@ -168,7 +168,7 @@ impl Machine {
                 );
             }
         }
-        self.pfn.to_transition(pfn);
+        self.pfn.move_to_transition(pfn);
         self.decrement_reference_count(pfn);
     }
 
@@ -192,10 +192,10 @@ impl Machine {
         // A modified page of a no-write segment still goes to the modified list; the mapped
         // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
         let list = if modified {
-            self.pfn.to_modified(pfn);
+            self.pfn.move_to_modified(pfn);
             PageLocation::Modified
         } else {
-            self.pfn.to_standby(pfn);
+            self.pfn.move_to_standby(pfn);
             PageLocation::Standby
         };
         tracing::debug!(
@@ -224,7 +224,7 @@ impl Machine {
         if let Some(slot) = slot {
             self.pagefile.release(slot);
         }
-        self.pfn.to_free(pfn);
+        self.pfn.move_to_free(pfn);
         tracing::trace!(pfn = pfn.raw(), "frame freed");
     }
 }

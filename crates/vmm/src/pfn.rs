@@ -12,11 +12,12 @@
 //! ```
 //!
 //! The list links are private to this module: other modules move a frame only through the
-//! named transitions of [`PfnDatabase`] (`take_zeroed`, `take_any`, `to_active`,
-//! `to_transition`, `unlink_for_write`, `to_standby`, `to_modified`, `to_modified_no_write`,
-//! `to_free`), each named for the NT routine that makes it. Which list a frame goes to when it
-//! leaves the working sets is decided in one place, the reference-count decrement
-//! (`decrement_reference_count` in `frames.rs`); fault resolvers never choose a list (§10.3).
+//! named transitions of [`PfnDatabase`] (`take_zeroed`, `take_any`, `move_to_active`,
+//! `move_to_transition`, `unlink_for_write`, `move_to_standby`, `move_to_modified`,
+//! `move_to_modified_no_write`, `move_to_free`), each named for the NT routine that makes it.
+//! Which list a frame goes to when it leaves the working sets is decided in one place, the
+//! reference-count decrement (`decrement_reference_count` in `frames.rs`); fault resolvers
+//! never choose a list (§10.3).
 
 use crate::addr::{Pfn, Slot, Vpn};
 use crate::id::{AsId, SegmentId};
@@ -407,7 +408,7 @@ impl PfnDatabase {
     /// A transition fault takes its frame back (`MiResolveTransitionFault`, §3.3): off the
     /// standby or modified list, or out of transition (an I/O still in flight), the frame is
     /// active again. Returns the list it came off, if it was on one.
-    pub(crate) fn to_active(&mut self, pfn: Pfn) -> Option<PageLocation> {
+    pub(crate) fn move_to_active(&mut self, pfn: Pfn) -> Option<PageLocation> {
         let from = self.unlink(pfn, PageLocation::Active);
         if from.is_none() {
             self.set_in_use_location(pfn, PageLocation::Active);
@@ -417,7 +418,7 @@ impl PfnDatabase {
 
     /// The last valid PTE mapping an active frame went (`MiDecrementShareCount`): the frame is
     /// in transition until its last reference goes.
-    pub(crate) fn to_transition(&mut self, pfn: Pfn) {
+    pub(crate) fn move_to_transition(&mut self, pfn: Pfn) {
         self.set_in_use_location(pfn, PageLocation::Transition);
     }
 
@@ -430,28 +431,28 @@ impl PfnDatabase {
 
     /// The last reference to a clean frame went (`MiDecrementReferenceCount`): it goes to the
     /// tail of the standby list. The frame must be on no list.
-    pub(crate) fn to_standby(&mut self, pfn: Pfn) {
+    pub(crate) fn move_to_standby(&mut self, pfn: Pfn) {
         self.insert_tail(PageLocation::Standby, pfn);
     }
 
     /// A modified frame goes to the tail of the modified list: when its last reference goes
     /// (`MiDecrementReferenceCount`), or off the modified-no-write list when its segment's
     /// modified writing is enabled again.
-    pub(crate) fn to_modified(&mut self, pfn: Pfn) {
+    pub(crate) fn move_to_modified(&mut self, pfn: Pfn) {
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Modified, pfn);
     }
 
     /// The mapped page writer finds a frame of a segment whose modified writing is disabled:
     /// it moves to the modified-no-write list (§4.2).
-    pub(crate) fn to_modified_no_write(&mut self, pfn: Pfn) {
+    pub(crate) fn move_to_modified_no_write(&mut self, pfn: Pfn) {
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::ModifiedNoWrite, pfn);
     }
 
     /// A frame whose PTE is gone goes to the tail of the free list (`MiInsertPageInFreeList`),
     /// off any list it is on.
-    pub(crate) fn to_free(&mut self, pfn: Pfn) {
+    pub(crate) fn move_to_free(&mut self, pfn: Pfn) {
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Free, pfn);
     }

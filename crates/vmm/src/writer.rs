@@ -87,7 +87,7 @@ impl Machine {
                 continue;
             };
             if seg.no_modified_writing {
-                self.pfn.to_modified_no_write(pfn);
+                self.pfn.move_to_modified_no_write(pfn);
                 report.no_write_pages += 1;
                 continue;
             }
