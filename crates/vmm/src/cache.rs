@@ -9,7 +9,6 @@
 
 use crate::addr::{PageCount, PAGE_BYTES, PAGE_SIZE};
 use crate::error::{Result, VmmError};
-use crate::fault::ProtoFailure;
 use crate::id::SegmentId;
 use crate::machine::Machine;
 use crate::pte::{ProtoPte, ProtoRef};
@@ -42,16 +41,10 @@ impl Machine {
     ) -> Result<()> {
         self.ensure_available(1)?;
         let proto = ProtoRef { segment: id, index };
-        let (pfn, _) = match self.make_proto_resident(proto) {
-            Ok(r) => r,
-            Err(ProtoFailure::NotCommitted) => {
-                return Err(VmmError::NotCommitted(crate::addr::Va::new(
-                    index * PAGE_SIZE,
-                )))
-            }
-            Err(ProtoFailure::Io(e)) => return Err(VmmError::Store(e)),
-            Err(ProtoFailure::Other(e)) => return Err(e),
-        };
+        let pfn = self
+            .make_proto_resident(proto)
+            .map_err(|f| f.into_io_error(index * PAGE_SIZE))?
+            .pfn;
         f(&self.memory, pfn);
         if write {
             // Cc's MmSetAddressRangeModified: the frame is dirty now.

@@ -20,12 +20,16 @@ use crate::pte::{OriginalPte, ProtoPte, PteRef};
 /// ```
 #[derive(Debug)]
 #[must_use = "a taken frame must be attached to a PTE or given back"]
-pub struct TakenFrame(Pfn);
+pub struct TakenFrame(Pfn, PageLocation);
 
 impl TakenFrame {
     /// The frame.
     pub fn pfn(&self) -> Pfn {
         self.0
+    }
+    /// The list it was taken from (`Standby`: it was repurposed).
+    pub fn from(&self) -> PageLocation {
+        self.1
     }
 }
 
@@ -44,7 +48,6 @@ impl Machine {
         if from == PageLocation::Standby {
             self.restore_transition_pte(pfn);
         }
-        self.note.from = Some(from);
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 0;
         e.reference_count = 0;
@@ -57,16 +60,16 @@ impl Machine {
             self.memory.zero(pfn);
         }
         tracing::trace!(pfn = pfn.raw(), ?from, zeroed, "frame taken");
-        Ok(TakenFrame(pfn))
+        Ok(TakenFrame(pfn, from))
     }
 
     /// A demand-zero fault is about to take the head of the zeroed list, zeroed long ago and so
     /// likely out of the host's caches: prefetch the line its faulting access will store to
-    /// (`fault_offset`), so that the miss overlaps the fault's bookkeeping. A hint only: which
-    /// frame is taken, and everything observable, is unchanged.
-    pub(crate) fn prefetch_zeroed_head(&self) {
+    /// (byte `offset` of the page), so that the miss overlaps the fault's bookkeeping. A hint
+    /// only: which frame is taken, and everything observable, is unchanged.
+    pub(crate) fn prefetch_zeroed_head(&self, offset: usize) {
         if let Some(pfn) = self.pfn.head(PageLocation::Zeroed) {
-            self.memory.prefetch(pfn, self.fault_offset);
+            self.memory.prefetch(pfn, offset);
         }
     }
 

@@ -90,7 +90,7 @@ pub use commit::CommitState;
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use facade::Vmm;
-pub use fault::FaultKind;
+pub use fault::{FaultKind, FaultOutcome};
 pub use id::{AsId, SegmentId, StoreId};
 pub use invariants::InvariantViolation;
 pub use limits::{Limit, LimitError};

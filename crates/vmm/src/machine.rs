@@ -85,11 +85,6 @@ pub struct Machine {
     /// Parked segments whose last resident page has gone: the owner deletes them
     /// (NT's segment dereference thread queue, nt_internals §6.2).
     pub(crate) deletion_queue: Vec<SegmentId>,
-    /// What the fault being resolved found, for its trace event.
-    pub(crate) note: FaultNote,
-    /// The byte offset in its page of the access being resolved: the word a frame taken off
-    /// the zeroed list is prefetched at ([`PhysicalMemory::prefetch`]). A hint only.
-    pub(crate) fault_offset: usize,
     next_space: u32,
     next_segment: u32,
     next_store: u32,
@@ -111,8 +106,6 @@ impl Machine {
             commit: CommitState::new(limit),
             counters: MachineCounters::default(),
             deletion_queue: Vec::new(),
-            note: FaultNote::default(),
-            fault_offset: 0,
             next_space: 1,
             next_segment: 1,
             next_store: 1,
@@ -165,15 +158,6 @@ impl Machine {
             }
         }
     }
-}
-
-/// What a fault found on its way, reported with its trace event (`fault resolved`) so that a
-/// reader can explain it: the PTE before, the prototype PTE before, the list the frame came from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct FaultNote {
-    pub pte: Option<crate::pte::Pte>,
-    pub proto: Option<crate::pte::ProtoPte>,
-    pub from: Option<crate::pfn::PageLocation>,
 }
 
 /// A fresh in-memory pagefile store.
