@@ -122,7 +122,7 @@ impl Machine {
                     debug_assert_eq!(seg.get(r.index).pfn(), Some(pfn));
                     seg.set(r.index, original.to_proto());
                     seg.pfn_references -= 1;
-                    if seg.parked && seg.pfn_references == 0 && seg.mapped == 0 {
+                    if seg.is_reapable() {
                         self.deletion_queue.push(r.segment);
                     }
                 }

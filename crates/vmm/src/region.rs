@@ -276,7 +276,10 @@ impl Machine {
         Ok(vad)
     }
 
-    /// `MiDeleteVirtualAddresses` over a region, then the region itself (§4.4).
+    /// `MiRemoveMappedView` for a view (or the release of a private region): every PTE of the
+    /// region is deleted (`MiDeleteVirtualAddresses`), then the region itself (§4.4); a view's
+    /// segment that is now [`Segment::is_reapable`](crate::segment::Segment::is_reapable) is
+    /// queued for deletion.
     pub(crate) fn delete_region(&mut self, asid: AsId, vad: Vad) -> Result<()> {
         let ptes = self.space(asid)?.page_table.non_zero(vad.range());
         for (vpn, pte) in ptes {
@@ -286,7 +289,7 @@ impl Machine {
         if let VadKind::Mapped { segment, .. } = vad.kind {
             if let Some(seg) = self.segments.get_mut(&segment) {
                 seg.mapped -= 1;
-                if seg.parked && seg.mapped == 0 && seg.pfn_references == 0 {
+                if seg.is_reapable() {
                     self.deletion_queue.push(segment);
                 }
             }

@@ -40,7 +40,8 @@ impl Machine {
         report
     }
 
-    /// `MiGatherPagefilePages`: every pagefile-destined page of the modified list gets a slot
+    /// `MiModifiedPageWriter` (its gathering step, `MiGatherPagefilePages`): every
+    /// pagefile-destined page of the modified list gets a slot
     /// and is written; it then sits on the standby list with the slot in its original PTE.
     pub(crate) fn run_modified_page_writer(&mut self) -> WriterReport {
         let mut report = WriterReport::default();
@@ -66,7 +67,8 @@ impl Machine {
         report
     }
 
-    /// `MiGatherMappedPages`: every file page of the modified list is written to its file at
+    /// `MiMappedPageWriter` (its gathering step, `MiGatherMappedPages`): every file page of the
+    /// modified list is written to its file at
     /// the offset given by its prototype PTE, unless its segment disables modified writing (then
     /// it moves to the modified-no-write list).
     pub(crate) fn run_mapped_page_writer(&mut self) -> WriterReport {
