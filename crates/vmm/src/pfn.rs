@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The list links are private to this module: other modules move a frame only through the
-//! named transitions of [`PfnDatabase`] (`take_zeroed`, `take_any`, `move_to_active`,
+//! named transitions of [`PfnDatabase`](crate::pfn::PfnDatabase) (`take_zeroed`, `take_any`, `move_to_active`,
 //! `move_to_transition`, `unlink_for_write`, `move_to_standby`, `move_to_modified`,
 //! `move_to_modified_no_write`, `move_to_free`), each named for the NT routine that makes it.
 //! Which list a frame goes to when it leaves the working sets is decided in one place, the
