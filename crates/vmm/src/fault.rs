@@ -835,3 +835,93 @@ impl Machine {
         Ok(outcome)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{default_pagefile_store, VmmConfig};
+    use crate::region::Placement;
+
+    fn machine() -> (Machine, AsId, AsId) {
+        let config = VmmConfig {
+            frames: 16,
+            ..VmmConfig::default()
+        };
+        let mut m = Machine::new(config, default_pagefile_store()).unwrap();
+        let mut space = || {
+            let id = m.new_space_id();
+            let epoch = std::sync::Arc::clone(m.memory.epoch());
+            let s = crate::address_space::AddressSpace::new(id, 64, epoch);
+            m.spaces.insert(id, s);
+            id
+        };
+        let (a, b) = (space(), space());
+        (m, a, b)
+    }
+
+    fn fault(m: &mut Machine, asid: AsId, va: Va, access: Access) -> FaultOutcome {
+        let found = m.space(asid).unwrap().page_table.get(va.vpn());
+        let outcome = m.dispatch_fault(asid, va, access, found).unwrap().unwrap();
+        // The outcome tells the truth about the PTE it left.
+        assert_eq!(
+            m.space(asid).unwrap().page_table.get(va.vpn()),
+            outcome.pte_after
+        );
+        assert_eq!(outcome.pte_before, found);
+        outcome
+    }
+
+    /// §3.6 then §3.3: a private demand-zero fault takes the zeroed list's head; trimmed (and
+    /// modified), the page comes back from the modified list by a transition fault, which
+    /// takes no new frame.
+    #[test]
+    fn test_private_fault_outcomes_name_the_list_s3_6_s3_3() {
+        let (mut m, a, _) = machine();
+        let va = m
+            .allocate_private(a, 1, Placement::BottomUp, Protection::READWRITE, true)
+            .unwrap();
+        let dz = fault(&mut m, a, va, Access::Write);
+        assert_eq!(dz.kind, FaultKind::DemandZero);
+        assert_eq!(dz.from_list, Some(PageLocation::Zeroed));
+        assert_eq!(dz.taken_from(), Some(PageLocation::Zeroed));
+        assert_eq!((dz.proto_before, dz.proto_after), (None, None));
+        assert!(m.trim_page(a, va.vpn()));
+        let soft = fault(&mut m, a, va, Access::Read);
+        assert_eq!(soft.kind, FaultKind::Transition);
+        assert_eq!(soft.pfn, dz.pfn);
+        assert_eq!(soft.from_list, Some(PageLocation::Modified));
+        assert_eq!(soft.taken_from(), None);
+        m.check_invariants().unwrap();
+    }
+
+    /// §3.1: the first fault through a demand-zero prototype PTE makes it valid; a second
+    /// address space shares the frame (no list).
+    #[test]
+    fn test_proto_fault_outcomes_carry_the_prototype_pte_s3_1() {
+        let (mut m, a, b) = machine();
+        let seg = m
+            .create_pagefile_segment(1, Protection::READWRITE, false)
+            .unwrap();
+        let rw = Protection::READWRITE;
+        let pa = m
+            .map_segment(a, seg, 0, 1, Placement::BottomUp, rw)
+            .unwrap();
+        let pb = m
+            .map_segment(b, seg, 0, 1, Placement::BottomUp, rw)
+            .unwrap();
+        let first = fault(&mut m, a, pa, Access::Read);
+        assert_eq!(first.kind, FaultKind::DemandZero);
+        assert_eq!(
+            first.proto_before,
+            Some(ProtoPte::DemandZero { protection: rw })
+        );
+        assert_eq!(first.proto_after, Some(ProtoPte::Valid { pfn: first.pfn }));
+        assert_eq!(first.from_list, Some(PageLocation::Zeroed));
+        let share = fault(&mut m, b, pb, Access::Read);
+        assert_eq!(share.kind, FaultKind::Share);
+        assert_eq!(share.pfn, first.pfn);
+        assert_eq!(share.from_list, None);
+        assert_eq!(share.proto_before, first.proto_after);
+        m.check_invariants().unwrap();
+    }
+}
