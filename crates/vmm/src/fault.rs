@@ -284,10 +284,7 @@ impl Machine {
                     VadKind::Private { committed: false } => {
                         Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
                     }
-                    VadKind::Mapped {
-                        segment,
-                        first_index,
-                    } => {
+                    VadKind::Mapped { .. } => {
                         let protection = vad.protection;
                         if !protection.is_accessible() {
                             return Err(self.raise(
@@ -297,9 +294,13 @@ impl Machine {
                                 ExceptionKind::AccessViolation,
                             ));
                         }
-                        let proto = ProtoRef {
-                            segment,
-                            index: first_index + (vpn.raw() - vad.start.raw()),
+                        let Some(proto) = vad.proto_at(vpn) else {
+                            return Err(self.raise(
+                                asid,
+                                va,
+                                access,
+                                ExceptionKind::AccessViolation,
+                            ));
                         };
                         let r =
                             self.resolve_proto_pte_fault(asid, va, access, pte, proto, protection);

@@ -98,17 +98,12 @@ impl Machine {
         match (vad.kind, pte) {
             (VadKind::Private { committed }, Pte::Zero) => committed,
             (_, Pte::DemandZero { protection }) => protection != Protection::DECOMMIT,
-            (
-                VadKind::Mapped {
-                    segment,
-                    first_index,
-                },
-                Pte::Zero | Pte::PrototypeLookup { .. },
-            ) => {
-                let index = first_index + (vpn.raw() - vad.start.raw());
-                self.segments
-                    .get(&segment)
-                    .is_some_and(|s| index < s.pages && s.get(index) != ProtoPte::Zero)
+            (VadKind::Mapped { .. }, Pte::Zero | Pte::PrototypeLookup { .. }) => {
+                vad.proto_at(vpn).is_some_and(|proto| {
+                    self.segments.get(&proto.segment).is_some_and(|s| {
+                        proto.index < s.pages && s.get(proto.index) != ProtoPte::Zero
+                    })
+                })
             }
             (VadKind::Private { .. }, Pte::PrototypeLookup { .. } | Pte::Prototype { .. }) => false,
             (_, Pte::Prototype { proto, .. }) => self
