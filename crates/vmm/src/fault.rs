@@ -79,6 +79,25 @@ pub struct FaultOutcome {
 }
 
 impl FaultOutcome {
+    /// The outcome of a fault on a private page (no prototype PTE involved).
+    fn private(
+        kind: FaultKind,
+        pfn: Pfn,
+        from_list: Option<PageLocation>,
+        pte_before: Pte,
+        pte_after: Pte,
+    ) -> Self {
+        FaultOutcome {
+            kind,
+            pfn,
+            from_list,
+            pte_before,
+            pte_after,
+            proto_before: None,
+            proto_after: None,
+        }
+    }
+
     /// The list a newly taken frame came off (`from_list` of a fault that took a new frame;
     /// `None` for share and transition faults, which take none).
     pub fn taken_from(&self) -> Option<PageLocation> {
@@ -511,13 +530,14 @@ impl Machine {
         let h = Self::valid_pte(pfn, protection, false, protection.is_writable());
         self.install_valid(asid, vpn, h, protection);
         let outcome = FaultOutcome {
-            kind: FaultKind::DemandZero,
-            pfn,
-            from_list,
-            pte_before,
-            pte_after: Pte::Valid(h),
             proto_before,
-            proto_after: None,
+            ..FaultOutcome::private(
+                FaultKind::DemandZero,
+                pfn,
+                from_list,
+                pte_before,
+                Pte::Valid(h),
+            )
         };
         self.record_fault(asid, va, &outcome);
         Ok(outcome)
@@ -749,15 +769,13 @@ impl Machine {
         space.page_table.set(vpn, Pte::Valid(after));
         space.ws.set_protection(vpn, protection);
         self.decrement_share_count(old);
-        let outcome = FaultOutcome {
-            kind: FaultKind::CopyOnWrite,
-            pfn: new,
+        let outcome = FaultOutcome::private(
+            FaultKind::CopyOnWrite,
+            new,
             from_list,
-            pte_before: Pte::Valid(h),
-            pte_after: Pte::Valid(after),
-            proto_before: None,
-            proto_after: None,
-        };
+            Pte::Valid(h),
+            Pte::Valid(after),
+        );
         self.record_fault(asid, vpn.base(), &outcome);
         Ok(Some(outcome))
     }
@@ -785,15 +803,9 @@ impl Machine {
         let from_list = self.reclaim_transition_frame(pfn);
         let h = Self::valid_pte(pfn, protection, false, false);
         self.install_valid(asid, vpn, h, protection);
-        let outcome = FaultOutcome {
-            kind: FaultKind::Transition,
-            pfn,
-            from_list,
-            pte_before: Pte::Transition { pfn, protection },
-            pte_after: Pte::Valid(h),
-            proto_before: None,
-            proto_after: None,
-        };
+        let before = Pte::Transition { pfn, protection };
+        let outcome =
+            FaultOutcome::private(FaultKind::Transition, pfn, from_list, before, Pte::Valid(h));
         self.record_fault(asid, vpn.base(), &outcome);
         Ok(outcome)
     }
@@ -823,15 +835,14 @@ impl Machine {
         );
         let h = Self::valid_pte(pfn, protection, false, false);
         self.install_valid(asid, vpn, h, protection);
-        let outcome = FaultOutcome {
-            kind: FaultKind::HardPagefile,
+        let before = Pte::Pagefile { slot, protection };
+        let outcome = FaultOutcome::private(
+            FaultKind::HardPagefile,
             pfn,
             from_list,
-            pte_before: Pte::Pagefile { slot, protection },
-            pte_after: Pte::Valid(h),
-            proto_before: None,
-            proto_after: None,
-        };
+            before,
+            Pte::Valid(h),
+        );
         self.record_fault(asid, va, &outcome);
         Ok(outcome)
     }
