@@ -126,31 +126,13 @@ impl Picture {
                     p.edges.push((vnode.clone(), tnode.clone()));
                     let proto = match (vad.kind, pte) {
                         (_, Pte::Prototype { proto, .. }) => Some(proto),
-                        (
-                            VadKind::Mapped {
-                                segment,
-                                first_index,
-                            },
-                            Pte::PrototypeLookup { .. },
-                        ) => Some(ProtoRef {
-                            segment,
-                            index: first_index + (vpn.raw() - vad.start.raw()),
-                        }),
-                        (
-                            VadKind::Mapped {
-                                segment,
-                                first_index,
-                            },
-                            Pte::Valid(h),
-                        ) if m
-                            .pfn_database()
-                            .get(h.pfn)
-                            .is_some_and(|e| e.is_prototype()) =>
+                        (VadKind::Mapped { .. }, Pte::PrototypeLookup { .. }) => vad.proto_at(vpn),
+                        (VadKind::Mapped { .. }, Pte::Valid(h))
+                            if m.pfn_database()
+                                .get(h.pfn)
+                                .is_some_and(|e| e.is_prototype()) =>
                         {
-                            Some(ProtoRef {
-                                segment,
-                                index: first_index + (vpn.raw() - vad.start.raw()),
-                            })
+                            vad.proto_at(vpn)
                         }
                         _ => None,
                     };

@@ -1,4 +1,4 @@
-//! Cached access to a segment's pages, and flushing them (nt_internals §5.2, §8).
+//! Cached access to a segment's pages (nt_internals §5.2, §8); flushing them is `flush.rs`.
 //!
 //! `ReadFile`/`WriteFile` on a cached file copy between the caller's buffer and the file's
 //! frames through the *same prototype PTEs* every view uses, so file I/O is coherent with every
@@ -9,11 +9,9 @@
 
 use crate::addr::{PageCount, PAGE_BYTES, PAGE_SIZE};
 use crate::error::{Result, VmmError};
-use crate::fault::ProtoFailure;
 use crate::id::SegmentId;
 use crate::machine::Machine;
-use crate::pte::{ProtoPte, ProtoRef};
-use crate::segment::SegmentKind;
+use crate::pte::ProtoRef;
 
 impl Machine {
     fn check_segment_bytes(&self, id: SegmentId, offset: u64, len: usize) -> Result<()> {
@@ -42,16 +40,10 @@ impl Machine {
     ) -> Result<()> {
         self.ensure_available(1)?;
         let proto = ProtoRef { segment: id, index };
-        let (pfn, _) = match self.make_proto_resident(proto) {
-            Ok(r) => r,
-            Err(ProtoFailure::NotCommitted) => {
-                return Err(VmmError::NotCommitted(crate::addr::Va::new(
-                    index * PAGE_SIZE,
-                )))
-            }
-            Err(ProtoFailure::Io(e)) => return Err(VmmError::Store(e)),
-            Err(ProtoFailure::Other(e)) => return Err(e),
-        };
+        let pfn = self
+            .make_proto_resident(proto)
+            .map_err(|f| f.into_io_error(index * PAGE_SIZE))?
+            .pfn;
         f(&self.memory, pfn);
         if write {
             // Cc's MmSetAddressRangeModified: the frame is dirty now.
@@ -98,42 +90,5 @@ impl Machine {
             done += n;
         }
         Ok(())
-    }
-
-    /// `MiFlushSectionInternal` over prototype PTEs `[first, first + count)` of a file segment:
-    /// every valid or transition page whose frame is modified is written to the file and made
-    /// clean. Stops at the first failed write, whose page stays modified (nothing is lost).
-    /// Returns the pages written. Dirty bits still in process PTEs are not looked at: the caller
-    /// harvests its own first.
-    pub(crate) fn flush_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
-        let seg = self.segment(id)?;
-        let SegmentKind::File { store } = seg.kind else {
-            return Err(VmmError::InvalidParameter(
-                "only file segments are flushed to a file",
-            ));
-        };
-        // Only the indices the dirty index names can hold modified frames (invariant 8).
-        let end = first.saturating_add(count);
-        let candidates = self.segment_mut(id)?.take_modified(first, end);
-        let mut written = 0;
-        for (n, &index) in candidates.iter().enumerate() {
-            let pfn = match self.segment(id)?.get(index) {
-                ProtoPte::Valid { pfn } | ProtoPte::Transition { pfn, .. } => Some(pfn),
-                _ => None,
-            };
-            if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified()) {
-                if let Err(e) = self.write_file_frame(pfn, store, index) {
-                    // The failed page and the ones not reached stay in the dirty index.
-                    let seg = self.segment_mut(id)?;
-                    for &rest in &candidates[n..] {
-                        seg.note_modified(rest);
-                    }
-                    return Err(e.into());
-                }
-                written += 1;
-            }
-        }
-        tracing::debug!(?id, first, count, written, "segment range flushed");
-        Ok(written)
     }
 }

@@ -5,6 +5,20 @@
 //! enters the dispatcher, which decodes the PTE in NT's order (§2.6) and calls the resolver for
 //! its state. Access checks are made against the known protection *before* any page is brought
 //! in (§3.8). Resolvers never choose a page list: they only attach frames and increment counts.
+//!
+//! The resolvers, under NT's names (each is the `Machine` method whose doc comment names it):
+//!
+//! | NT routine | here | § |
+//! |---|---|---|
+//! | `MmAccessFault` + `MiDispatchFault` | `dispatch_fault` | §2.6 |
+//! | `MiResolveDemandZeroFault` | `resolve_demand_zero_fault` | §3.6 |
+//! | `MiResolveTransitionFault` | `resolve_transition_fault` (frame work: `reclaim_transition_frame`) | §3.3 |
+//! | `MiResolvePageFileFault` | `resolve_page_file_fault` | §3.5 |
+//! | `MiResolveProtoPteFault` + `MiCompleteProtoPteFault` | `resolve_proto_pte_fault` (the prototype PTE alone: `make_proto_resident`) | §3.1 |
+//! | `MiCopyOnWrite` | `copy_on_write` | §3.7 |
+//!
+//! Every resolver returns a [`FaultOutcome`]; `record_fault` counts it and emits it as the
+//! `fault resolved` trace event.
 
 use crate::addr::{Pfn, Va, Vpn, PAGE_BYTES};
 use crate::error::{Exception, ExceptionKind, Result, VmmError};
@@ -40,6 +54,69 @@ pub enum FaultKind {
     HardPagefile,
 }
 
+/// What a resolved fault did: its kind, the frame, where the frame came from, and the process
+/// and prototype PTEs before and after — enough to explain the fault and to replay it. Every
+/// resolver returns one; it is what the `fault resolved` trace event carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultOutcome {
+    /// How the fault was resolved.
+    pub kind: FaultKind,
+    /// The frame now mapped.
+    pub pfn: Pfn,
+    /// The page list the frame came off: for a new frame (demand-zero, hard and copy-on-write
+    /// faults) the list it was taken from — `Standby` means a repurposed frame —; for a
+    /// transition fault the standby or modified list it was taken back from (`None` while an
+    /// I/O on it is in flight); `None` for a share fault.
+    pub from_list: Option<PageLocation>,
+    /// The process PTE the fault found.
+    pub pte_before: Pte,
+    /// The process PTE the fault left (valid).
+    pub pte_after: Pte,
+    /// The prototype PTE the fault found (faults through a prototype PTE only).
+    pub proto_before: Option<ProtoPte>,
+    /// The prototype PTE the fault left (valid; faults through a prototype PTE only).
+    pub proto_after: Option<ProtoPte>,
+}
+
+impl FaultOutcome {
+    /// The outcome of a fault on a private page (no prototype PTE involved).
+    fn private(
+        kind: FaultKind,
+        pfn: Pfn,
+        from_list: Option<PageLocation>,
+        pte_before: Pte,
+        pte_after: Pte,
+    ) -> Self {
+        FaultOutcome {
+            kind,
+            pfn,
+            from_list,
+            pte_before,
+            pte_after,
+            proto_before: None,
+            proto_after: None,
+        }
+    }
+
+    /// The list a newly taken frame came off (`from_list` of a fault that took a new frame;
+    /// `None` for share and transition faults, which take none).
+    pub fn taken_from(&self) -> Option<PageLocation> {
+        match self.kind {
+            FaultKind::Share | FaultKind::Transition => None,
+            _ => self.from_list,
+        }
+    }
+}
+
+/// A prototype PTE made resident: the frame, how, and (for a transition or a new frame) the
+/// list it came off.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resident {
+    pub pfn: Pfn,
+    pub kind: FaultKind,
+    pub from_list: Option<PageLocation>,
+}
+
 /// Why a prototype PTE could not be made resident.
 #[derive(Debug)]
 pub(crate) enum ProtoFailure {
@@ -54,6 +131,31 @@ pub(crate) enum ProtoFailure {
 impl From<VmmError> for ProtoFailure {
     fn from(e: VmmError) -> Self {
         ProtoFailure::Other(e)
+    }
+}
+
+impl ProtoFailure {
+    /// The exception a faulting access raises for this failure (§3.9) — an access violation
+    /// for a page that is not committed, an in-page error carrying the read's status for a
+    /// failed read — or, for a machine error, that error (no exception).
+    fn exception(self) -> std::result::Result<ExceptionKind, VmmError> {
+        match self {
+            ProtoFailure::NotCommitted => Ok(ExceptionKind::AccessViolation),
+            ProtoFailure::Io(e) => Ok(ExceptionKind::InPageError(e.status)),
+            ProtoFailure::Other(e) => Err(e),
+        }
+    }
+
+    /// The same failure met by cached I/O (`ReadFile`/`WriteFile` through the prototype PTEs,
+    /// `cache.rs`), which has no faulting address and so raises nothing: a page that is not
+    /// committed is `NotCommitted` (at byte `offset` of the segment), a failed read is the
+    /// store's error itself.
+    pub(crate) fn into_io_error(self, offset: u64) -> VmmError {
+        match self {
+            ProtoFailure::NotCommitted => VmmError::NotCommitted(Va::new(offset)),
+            ProtoFailure::Io(e) => VmmError::Store(e),
+            ProtoFailure::Other(e) => e,
+        }
     }
 }
 
@@ -114,12 +216,16 @@ impl Machine {
                 _ => Step::Fault,
             };
             match step {
-                Step::CopyOnWrite => self.copy_on_write_fault(asid, vpn)?,
+                Step::CopyOnWrite => {
+                    self.copy_on_write(asid, vpn)?;
+                }
                 // §3.8: valid PTE, store, neither writable nor copy-on-write.
                 Step::Violation => {
                     return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
                 }
-                Step::Fault => self.dispatch_fault(asid, va, access, pte)?,
+                Step::Fault => {
+                    self.dispatch_fault(asid, va, access, pte)?;
+                }
             }
         }
         tracing::error!(?asid, %va, "fault did not converge");
@@ -146,14 +252,33 @@ impl Machine {
             address: va,
             access,
         };
-        self.note = crate::machine::FaultNote::default();
         tracing::debug!(asid = asid.raw(), va = va.raw(), exception = %e, "exception raised");
         VmmError::Exception(e)
     }
 
-    /// `MmAccessFault` + `MiDispatchFault` for a non-valid PTE.
-    fn dispatch_fault(&mut self, asid: AsId, va: Va, access: Access, found: Pte) -> Result<()> {
-        self.fault_offset = va.page_offset();
+    /// The exception (or machine error) of a fault whose page could not be made resident.
+    fn raise_failure(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        failure: ProtoFailure,
+    ) -> VmmError {
+        match failure.exception() {
+            Ok(kind) => self.raise(asid, va, access, kind),
+            Err(e) => e,
+        }
+    }
+
+    /// `MmAccessFault` + `MiDispatchFault` for a non-valid PTE: decodes it and calls its
+    /// resolver. `None` if the PTE was made valid meanwhile (nothing to resolve).
+    fn dispatch_fault(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        access: Access,
+        found: Pte,
+    ) -> Result<Option<FaultOutcome>> {
         let vpn = va.vpn();
         let pte = if self.pfn.available() >= 1 {
             found
@@ -162,14 +287,10 @@ impl Machine {
             // Making room may have trimmed or paged out this very PTE: read it again.
             self.space(asid)?.page_table.get(vpn)
         };
-        self.note = crate::machine::FaultNote {
-            pte: Some(pte),
-            ..Default::default()
-        };
         let space = self.space(asid)?;
         tracing::trace!(?asid, %va, ?access, ?pte, "page fault");
-        match pte {
-            Pte::Valid(_) => Ok(()),
+        let outcome = match pte {
+            Pte::Valid(_) => return Ok(None),
             Pte::Zero => {
                 // MiCheckVirtualAddress: the VAD decides.
                 let Some(vad) = space.vads.find_and_remember(vpn) else {
@@ -177,15 +298,12 @@ impl Machine {
                 };
                 match vad.kind {
                     VadKind::Private { committed: true } => {
-                        self.private_demand_zero(asid, va, access, vad.protection)
+                        self.resolve_demand_zero_fault(asid, va, access, pte, vad.protection)
                     }
                     VadKind::Private { committed: false } => {
                         Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
                     }
-                    VadKind::Mapped {
-                        segment,
-                        first_index,
-                    } => {
+                    VadKind::Mapped { .. } => {
                         let protection = vad.protection;
                         if !protection.is_accessible() {
                             return Err(self.raise(
@@ -195,11 +313,16 @@ impl Machine {
                                 ExceptionKind::AccessViolation,
                             ));
                         }
-                        let proto = ProtoRef {
-                            segment,
-                            index: first_index + (vpn.raw() - vad.start.raw()),
+                        let Some(proto) = vad.proto_at(vpn) else {
+                            return Err(self.raise(
+                                asid,
+                                va,
+                                access,
+                                ExceptionKind::AccessViolation,
+                            ));
                         };
-                        let r = self.proto_fault(asid, va, access, proto, protection);
+                        let r =
+                            self.resolve_proto_pte_fault(asid, va, access, pte, proto, protection);
                         // §3.1 step 3: the PTE becomes "prototype, lookup needed" with the view
                         // protection. A resolved fault overwrites that at once with the valid
                         // PTE, so it is written only when the fault fails and the PTE stays.
@@ -216,7 +339,9 @@ impl Machine {
                 }
             }
             Pte::PrototypeLookup { protection } => match self.proto_of(asid, vpn) {
-                Some(proto) => self.proto_fault(asid, va, access, proto, protection),
+                Some(proto) => {
+                    self.resolve_proto_pte_fault(asid, va, access, pte, proto, protection)
+                }
                 None => Err(self.raise(asid, va, access, ExceptionKind::AccessViolation)),
             },
             Pte::Prototype { proto, read_only } => {
@@ -225,20 +350,21 @@ impl Machine {
                 } else {
                     self.proto_protection(proto)
                 };
-                self.proto_fault(asid, va, access, proto, protection)
+                self.resolve_proto_pte_fault(asid, va, access, pte, proto, protection)
             }
             Pte::Transition { pfn, protection } => {
                 self.check_access(asid, va, access, protection)?;
-                self.private_soft_fault(asid, vpn, pfn, protection)
+                self.resolve_transition_fault(asid, vpn, pfn, protection)
             }
             Pte::Pagefile { slot, protection } => {
                 self.check_access(asid, va, access, protection)?;
-                self.private_pagefile_fault(asid, va, access, slot, protection)
+                self.resolve_page_file_fault(asid, va, access, slot, protection)
             }
             Pte::DemandZero { protection } => {
-                self.private_demand_zero(asid, va, access, protection)
+                self.resolve_demand_zero_fault(asid, va, access, pte, protection)
             }
-        }
+        }?;
+        Ok(Some(outcome))
     }
 
     /// The prototype PTE behind a view page, found through the VAD (`MiCheckVirtualAddress`).
@@ -317,38 +443,33 @@ impl Machine {
         space.page_table.set(vpn, new);
     }
 
+    /// The valid PTE a resolver installs for `pfn` with `protection`.
+    fn valid_pte(pfn: Pfn, protection: Protection, prototype: bool, dirty: bool) -> HardwarePte {
+        HardwarePte {
+            pfn,
+            write: protection.is_writable(),
+            dirty,
+            accessed: true,
+            copy_on_write: protection.is_copy_on_write(),
+            prototype,
+            no_execute: !protection.is_executable(),
+        }
+    }
+
     /// Installs a valid PTE and its working-set entry.
-    fn install_valid(
-        &mut self,
-        asid: AsId,
-        vpn: Vpn,
-        pfn: Pfn,
-        protection: Protection,
-        prototype: bool,
-        dirty: bool,
-    ) {
+    fn install_valid(&mut self, asid: AsId, vpn: Vpn, pte: HardwarePte, protection: Protection) {
         if let Some(space) = self.spaces.get_mut(&asid) {
-            space.page_table.set(
-                vpn,
-                Pte::Valid(HardwarePte {
-                    pfn,
-                    write: protection.is_writable(),
-                    dirty,
-                    accessed: true,
-                    copy_on_write: protection.is_copy_on_write(),
-                    prototype,
-                    no_execute: !protection.is_executable(),
-                }),
-            );
+            space.page_table.set(vpn, Pte::Valid(pte));
             space.ws.insert(vpn, protection);
         }
     }
 
-    fn count(&mut self, asid: AsId, kind: FaultKind, va: Va, pfn: Pfn) {
-        let note = std::mem::take(&mut self.note);
+    /// Counts a resolved fault in its address space and emits it as the `fault resolved` trace
+    /// event (the one place either is done).
+    fn record_fault(&mut self, asid: AsId, va: Va, outcome: &FaultOutcome) {
         if let Some(space) = self.spaces.get_mut(&asid) {
             let c = &mut space.counters;
-            match kind {
+            match outcome.kind {
                 FaultKind::DemandZero => c.demand_zero += 1,
                 FaultKind::Share => c.share += 1,
                 FaultKind::Transition => c.transition += 1,
@@ -357,92 +478,129 @@ impl Machine {
                 FaultKind::HardPagefile => c.hard_pagefile += 1,
             }
         }
+        // The fields keep the form `--trace` reads (`Option`s, `Debug` text).
         tracing::debug!(
             asid = asid.raw(),
             va = va.raw(),
-            ?kind,
-            pfn = pfn.raw(),
-            pte_before = ?note.pte,
-            proto_before = ?note.proto,
-            from = ?note.from,
+            kind = ?outcome.kind,
+            pfn = outcome.pfn.raw(),
+            pte_before = ?Some(outcome.pte_before),
+            proto_before = ?outcome.proto_before,
+            from = ?outcome.taken_from(),
             "fault resolved"
         );
     }
 
-    /// Demand-zero for a private page (§3.6).
-    fn private_demand_zero(
+    /// `MiResolveDemandZeroFault` for a private page (§3.6): the access is checked, then a
+    /// zeroed frame is attached.
+    fn resolve_demand_zero_fault(
         &mut self,
         asid: AsId,
         va: Va,
         access: Access,
+        pte_before: Pte,
         protection: Protection,
-    ) -> Result<()> {
+    ) -> Result<FaultOutcome> {
         self.check_access(asid, va, access, protection)?;
-        self.install_private_zero(asid, va, protection)
+        self.install_private_zero(asid, va, protection, pte_before, None)
     }
 
-    /// Attaches a zeroed private frame, born modified, to the process PTE.
-    fn install_private_zero(&mut self, asid: AsId, va: Va, protection: Protection) -> Result<()> {
-        self.prefetch_zeroed_head();
+    /// Attaches a zeroed private frame, born modified, to the process PTE (the frame work of
+    /// `MiResolveDemandZeroFault`; also a store to an untouched page of a copy-on-write view,
+    /// whose prototype PTE `proto_before` is left alone).
+    fn install_private_zero(
+        &mut self,
+        asid: AsId,
+        va: Va,
+        protection: Protection,
+        pte_before: Pte,
+        proto_before: Option<ProtoPte>,
+    ) -> Result<FaultOutcome> {
+        self.prefetch_zeroed_head(va.page_offset());
         let vpn = va.vpn();
         self.make_room(asid);
         let frame = self.take_frame(true)?;
+        let from_list = Some(frame.from());
         let pfn = self.attach_frame(
             frame,
             PteRef::Process { space: asid, vpn },
             OriginalPte::DemandZero { protection },
             true,
         );
-        self.install_valid(asid, vpn, pfn, protection, false, protection.is_writable());
-        self.count(asid, FaultKind::DemandZero, va, pfn);
-        Ok(())
+        let h = Self::valid_pte(pfn, protection, false, protection.is_writable());
+        self.install_valid(asid, vpn, h, protection);
+        let outcome = FaultOutcome {
+            proto_before,
+            ..FaultOutcome::private(
+                FaultKind::DemandZero,
+                pfn,
+                from_list,
+                pte_before,
+                Pte::Valid(h),
+            )
+        };
+        self.record_fault(asid, va, &outcome);
+        Ok(outcome)
     }
 
-    /// A fault through a prototype PTE (§3.1), with the effective protection already known.
-    fn proto_fault(
+    /// `MiResolveProtoPteFault` + `MiCompleteProtoPteFault` (§3.1): a fault through a prototype
+    /// PTE, with the effective protection already known. The prototype PTE is made valid
+    /// ([`Machine::make_proto_resident`]), then the process PTE.
+    fn resolve_proto_pte_fault(
         &mut self,
         asid: AsId,
         va: Va,
         access: Access,
+        pte_before: Pte,
         proto: ProtoRef,
         protection: Protection,
-    ) -> Result<()> {
+    ) -> Result<FaultOutcome> {
         self.check_access(asid, va, access, protection)?;
         // A page past the segment's end (e.g. a truncated file's) raises.
         let (backing, current) = match self.segments.get(&proto.segment) {
             Some(s) if proto.index < s.pages => (s.kind, s.get(proto.index)),
             _ => return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation)),
         };
-        self.note.proto = Some(current);
         if matches!(current, ProtoPte::DemandZero { .. }) {
             if protection.is_copy_on_write() && access == Access::Write {
                 // §3.1 step 5: a store to an untouched demand-zero page of a copy-on-write view
                 // skips the shared page and makes a private demand-zero page at once.
-                return self.install_private_zero(asid, va, protection.without_copy());
+                return self.install_private_zero(
+                    asid,
+                    va,
+                    protection.without_copy(),
+                    pte_before,
+                    Some(current),
+                );
             }
             // This fault will take the head of the zeroed list (MiRemoveZeroPage): start
             // bringing in the line it will store to now, while the rest of the fault runs.
-            self.prefetch_zeroed_head();
+            self.prefetch_zeroed_head(va.page_offset());
         }
-        let (pfn, kind) = match self.resolve_proto(proto, backing, current) {
+        let resident = match self.resolve_proto(proto, backing, current) {
             Ok(r) => r,
-            Err(ProtoFailure::NotCommitted) => {
-                return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
-            }
-            Err(ProtoFailure::Io(e)) => {
-                return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)))
-            }
-            Err(ProtoFailure::Other(e)) => return Err(e),
+            Err(f) => return Err(self.raise_failure(asid, va, access, f)),
         };
-        self.count(asid, kind, va, pfn);
+        let pfn = resident.pfn;
         // MiCompleteProtoPteFault: a store to a writable page marks the frame modified now.
         let dirty = access == Access::Write && protection.is_writable();
+        let h = Self::valid_pte(pfn, protection, true, dirty);
+        let outcome = FaultOutcome {
+            kind: resident.kind,
+            pfn,
+            from_list: resident.from_list,
+            pte_before,
+            pte_after: Pte::Valid(h),
+            proto_before: Some(current),
+            proto_after: Some(ProtoPte::Valid { pfn }),
+        };
+        self.record_fault(asid, va, &outcome);
         if dirty {
             self.mark_modified(pfn);
         }
         self.make_room(asid);
-        self.install_valid(asid, va.vpn(), pfn, protection, true, dirty);
-        Ok(())
+        self.install_valid(asid, va.vpn(), h, protection);
+        Ok(outcome)
     }
 
     /// `MiResolveProtoPteFault` minus the process PTE: makes the prototype PTE valid and takes
@@ -450,77 +608,78 @@ impl Machine {
     pub(crate) fn make_proto_resident(
         &mut self,
         proto: ProtoRef,
-    ) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
+    ) -> std::result::Result<Resident, ProtoFailure> {
         let seg = self.segment(proto.segment)?;
         let (kind, current) = (seg.kind, seg.get(proto.index));
         self.resolve_proto(proto, kind, current)
     }
 
     /// [`Machine::make_proto_resident`] with the segment's kind and the prototype PTE already
-    /// read.
+    /// read: one arm per prototype PTE state.
     fn resolve_proto(
         &mut self,
         proto: ProtoRef,
         kind: SegmentKind,
         current: ProtoPte,
-    ) -> std::result::Result<(Pfn, FaultKind), ProtoFailure> {
-        match current {
-            ProtoPte::Zero => Err(ProtoFailure::NotCommitted),
+    ) -> std::result::Result<Resident, ProtoFailure> {
+        let (source, original, kind) = match current {
+            ProtoPte::Zero => return Err(ProtoFailure::NotCommitted),
             ProtoPte::Valid { pfn } => {
                 self.pfn.entry_mut(pfn).share_count += 1;
-                Ok((pfn, FaultKind::Share))
+                return Ok(Resident {
+                    pfn,
+                    kind: FaultKind::Share,
+                    from_list: None,
+                });
             }
             ProtoPte::Transition { pfn, .. } => {
-                if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
-                    self.pfn.set_in_use_location(pfn, PageLocation::Active);
-                }
-                let e = self.pfn.entry_mut(pfn);
-                e.reference_count += 1;
-                e.share_count = 1;
+                let from_list = self.reclaim_transition_frame(pfn);
                 self.segment_mut(proto.segment)?
                     .set(proto.index, ProtoPte::Valid { pfn });
-                Ok((pfn, FaultKind::Transition))
+                return Ok(Resident {
+                    pfn,
+                    kind: FaultKind::Transition,
+                    from_list,
+                });
             }
-            ProtoPte::DemandZero { protection } => {
-                let frame = self.take_frame(true)?;
-                let pfn = self.attach_frame(
-                    frame,
-                    PteRef::Proto(proto),
-                    OriginalPte::DemandZero { protection },
-                    true,
-                );
-                self.proto_now_valid(proto, pfn)?;
-                Ok((pfn, FaultKind::DemandZero))
-            }
-            ProtoPte::Pagefile { slot, protection } => {
-                let frame = self.read_page_in(PageSource::Pagefile(slot))?;
-                let pfn = self.attach_frame(
-                    frame,
-                    PteRef::Proto(proto),
-                    OriginalPte::Pagefile { slot, protection },
-                    false,
-                );
-                self.proto_now_valid(proto, pfn)?;
-                Ok((pfn, FaultKind::HardPagefile))
-            }
+            ProtoPte::DemandZero { protection } => (
+                None,
+                OriginalPte::DemandZero { protection },
+                FaultKind::DemandZero,
+            ),
+            ProtoPte::Pagefile { slot, protection } => (
+                Some(PageSource::Pagefile(slot)),
+                OriginalPte::Pagefile { slot, protection },
+                FaultKind::HardPagefile,
+            ),
             ProtoPte::Subsection { protection } => {
                 let SegmentKind::File { store } = kind else {
                     return Err(ProtoFailure::NotCommitted);
                 };
-                let frame = self.read_page_in(PageSource::File {
+                let source = PageSource::File {
                     store,
                     page: proto.index,
-                })?;
-                let pfn = self.attach_frame(
-                    frame,
-                    PteRef::Proto(proto),
+                };
+                (
+                    Some(source),
                     OriginalPte::Subsection { protection },
-                    false,
-                );
-                self.proto_now_valid(proto, pfn)?;
-                Ok((pfn, FaultKind::HardFile))
+                    FaultKind::HardFile,
+                )
             }
-        }
+        };
+        // A new frame: zeroed for a demand-zero page, else read in (a hard fault).
+        let frame = match source {
+            None => self.take_frame(true)?,
+            Some(source) => self.read_page_in(source)?,
+        };
+        let from_list = Some(frame.from());
+        let pfn = self.attach_frame(frame, PteRef::Proto(proto), original, source.is_none());
+        self.proto_now_valid(proto, pfn)?;
+        Ok(Resident {
+            pfn,
+            kind,
+            from_list,
+        })
     }
 
     /// Takes a frame and reads a page into it (a hard fault's paging I/O). On failure the frame
@@ -567,15 +726,17 @@ impl Machine {
         Ok(())
     }
 
-    /// A store to a valid copy-on-write PTE (§3.7, `MiCopyOnWrite`).
-    fn copy_on_write_fault(&mut self, asid: AsId, vpn: Vpn) -> Result<()> {
+    /// `MiCopyOnWrite` (§3.7): a store to a valid copy-on-write PTE gets a private copy of the
+    /// page. `None` if the PTE is no longer a valid copy-on-write one (trimmed while making
+    /// room: the next round faults afresh).
+    fn copy_on_write(&mut self, asid: AsId, vpn: Vpn) -> Result<Option<FaultOutcome>> {
         self.ensure_available(1)?;
         let space = self.space(asid)?;
         let Pte::Valid(h) = space.page_table.get(vpn) else {
-            return Ok(()); // trimmed while making room: the next round faults afresh
+            return Ok(None);
         };
         if !h.copy_on_write {
-            return Ok(());
+            return Ok(None);
         }
         let protection = space
             .ws
@@ -583,11 +744,8 @@ impl Machine {
             .map_or(Protection::WRITECOPY, |e| e.protection)
             .without_copy();
         let old = h.pfn;
-        self.note = crate::machine::FaultNote {
-            pte: Some(Pte::Valid(h)),
-            ..Default::default()
-        };
         let frame = self.take_frame(false)?;
+        let from_list = Some(frame.from());
         self.memory.copy(old, frame.pfn());
         if h.dirty {
             self.mark_modified(old);
@@ -598,74 +756,184 @@ impl Machine {
             OriginalPte::DemandZero { protection },
             true,
         );
+        let after = HardwarePte {
+            pfn: new,
+            write: true,
+            dirty: true,
+            accessed: true,
+            copy_on_write: false,
+            prototype: false,
+            no_execute: h.no_execute,
+        };
         let space = self.space_mut(asid)?;
-        space.page_table.set(
-            vpn,
-            Pte::Valid(HardwarePte {
-                pfn: new,
-                write: true,
-                dirty: true,
-                accessed: true,
-                copy_on_write: false,
-                prototype: false,
-                no_execute: h.no_execute,
-            }),
-        );
+        space.page_table.set(vpn, Pte::Valid(after));
         space.ws.set_protection(vpn, protection);
         self.decrement_share_count(old);
-        self.count(asid, FaultKind::CopyOnWrite, vpn.base(), new);
-        Ok(())
+        let outcome = FaultOutcome::private(
+            FaultKind::CopyOnWrite,
+            new,
+            from_list,
+            Pte::Valid(h),
+            Pte::Valid(after),
+        );
+        self.record_fault(asid, vpn.base(), &outcome);
+        Ok(Some(outcome))
     }
 
-    /// A private page back from the standby or modified list (§3.3).
-    fn private_soft_fault(
+    /// The frame work of `MiResolveTransitionFault`, for a process or a prototype PTE: the
+    /// frame comes off the standby or modified list (or out of transition) and is active with
+    /// one share reference. Returns the list it came off.
+    fn reclaim_transition_frame(&mut self, pfn: Pfn) -> Option<PageLocation> {
+        let from = self.pfn.move_to_active(pfn);
+        let e = self.pfn.entry_mut(pfn);
+        e.reference_count += 1;
+        e.share_count = 1;
+        from
+    }
+
+    /// `MiResolveTransitionFault` (§3.3): a private page back from the standby or modified list.
+    fn resolve_transition_fault(
         &mut self,
         asid: AsId,
         vpn: Vpn,
         pfn: Pfn,
         protection: Protection,
-    ) -> Result<()> {
+    ) -> Result<FaultOutcome> {
         self.make_room(asid);
-        if self.pfn.unlink(pfn, PageLocation::Active).is_none() {
-            self.pfn.set_in_use_location(pfn, PageLocation::Active);
-        }
-        let e = self.pfn.entry_mut(pfn);
-        e.reference_count += 1;
-        e.share_count = 1;
-        self.install_valid(asid, vpn, pfn, protection, false, false);
-        self.count(asid, FaultKind::Transition, vpn.base(), pfn);
-        Ok(())
+        let from_list = self.reclaim_transition_frame(pfn);
+        let h = Self::valid_pte(pfn, protection, false, false);
+        self.install_valid(asid, vpn, h, protection);
+        let before = Pte::Transition { pfn, protection };
+        let outcome =
+            FaultOutcome::private(FaultKind::Transition, pfn, from_list, before, Pte::Valid(h));
+        self.record_fault(asid, vpn.base(), &outcome);
+        Ok(outcome)
     }
 
-    /// A private page read back from the pagefile (§3.5). It stays clean and keeps its slot.
-    fn private_pagefile_fault(
+    /// `MiResolvePageFileFault` (§3.5): a private page read back from the pagefile. It stays
+    /// clean and keeps its slot.
+    fn resolve_page_file_fault(
         &mut self,
         asid: AsId,
         va: Va,
         access: Access,
         slot: crate::addr::Slot,
         protection: Protection,
-    ) -> Result<()> {
+    ) -> Result<FaultOutcome> {
         let vpn = va.vpn();
         self.make_room(asid);
         let frame = match self.read_page_in(PageSource::Pagefile(slot)) {
             Ok(f) => f,
-            Err(ProtoFailure::Io(e)) => {
-                return Err(self.raise(asid, va, access, ExceptionKind::InPageError(e.status)))
-            }
-            Err(ProtoFailure::Other(e)) => return Err(e),
-            Err(ProtoFailure::NotCommitted) => {
-                return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
-            }
+            Err(f) => return Err(self.raise_failure(asid, va, access, f)),
         };
+        let from_list = Some(frame.from());
         let pfn = self.attach_frame(
             frame,
             PteRef::Process { space: asid, vpn },
             OriginalPte::Pagefile { slot, protection },
             false,
         );
-        self.install_valid(asid, vpn, pfn, protection, false, false);
-        self.count(asid, FaultKind::HardPagefile, va, pfn);
-        Ok(())
+        let h = Self::valid_pte(pfn, protection, false, false);
+        self.install_valid(asid, vpn, h, protection);
+        let before = Pte::Pagefile { slot, protection };
+        let outcome = FaultOutcome::private(
+            FaultKind::HardPagefile,
+            pfn,
+            from_list,
+            before,
+            Pte::Valid(h),
+        );
+        self.record_fault(asid, va, &outcome);
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{default_pagefile_store, VmmConfig};
+    use crate::region::Placement;
+
+    fn machine() -> (Machine, AsId, AsId) {
+        let config = VmmConfig {
+            frames: 16,
+            ..VmmConfig::default()
+        };
+        let mut m = Machine::new(config, default_pagefile_store()).unwrap();
+        let mut space = || {
+            let id = m.new_space_id();
+            let epoch = std::sync::Arc::clone(m.memory.epoch());
+            let s = crate::address_space::AddressSpace::new(id, 64, epoch);
+            m.spaces.insert(id, s);
+            id
+        };
+        let (a, b) = (space(), space());
+        (m, a, b)
+    }
+
+    fn fault(m: &mut Machine, asid: AsId, va: Va, access: Access) -> FaultOutcome {
+        let found = m.space(asid).unwrap().page_table.get(va.vpn());
+        let outcome = m.dispatch_fault(asid, va, access, found).unwrap().unwrap();
+        // The outcome tells the truth about the PTE it left.
+        assert_eq!(
+            m.space(asid).unwrap().page_table.get(va.vpn()),
+            outcome.pte_after
+        );
+        assert_eq!(outcome.pte_before, found);
+        outcome
+    }
+
+    /// §3.6 then §3.3: a private demand-zero fault takes the zeroed list's head; trimmed (and
+    /// modified), the page comes back from the modified list by a transition fault, which
+    /// takes no new frame.
+    #[test]
+    fn test_private_fault_outcomes_name_the_list_s3_6_s3_3() {
+        let (mut m, a, _) = machine();
+        let va = m
+            .allocate_private(a, 1, Placement::BottomUp, Protection::READWRITE, true)
+            .unwrap();
+        let dz = fault(&mut m, a, va, Access::Write);
+        assert_eq!(dz.kind, FaultKind::DemandZero);
+        assert_eq!(dz.from_list, Some(PageLocation::Zeroed));
+        assert_eq!(dz.taken_from(), Some(PageLocation::Zeroed));
+        assert_eq!((dz.proto_before, dz.proto_after), (None, None));
+        assert!(m.trim_page(a, va.vpn()));
+        let soft = fault(&mut m, a, va, Access::Read);
+        assert_eq!(soft.kind, FaultKind::Transition);
+        assert_eq!(soft.pfn, dz.pfn);
+        assert_eq!(soft.from_list, Some(PageLocation::Modified));
+        assert_eq!(soft.taken_from(), None);
+        m.check_invariants().unwrap();
+    }
+
+    /// §3.1: the first fault through a demand-zero prototype PTE makes it valid; a second
+    /// address space shares the frame (no list).
+    #[test]
+    fn test_proto_fault_outcomes_carry_the_prototype_pte_s3_1() {
+        let (mut m, a, b) = machine();
+        let seg = m
+            .create_pagefile_segment(1, Protection::READWRITE, false)
+            .unwrap();
+        let rw = Protection::READWRITE;
+        let pa = m
+            .map_segment(a, seg, 0, 1, Placement::BottomUp, rw)
+            .unwrap();
+        let pb = m
+            .map_segment(b, seg, 0, 1, Placement::BottomUp, rw)
+            .unwrap();
+        let first = fault(&mut m, a, pa, Access::Read);
+        assert_eq!(first.kind, FaultKind::DemandZero);
+        assert_eq!(
+            first.proto_before,
+            Some(ProtoPte::DemandZero { protection: rw })
+        );
+        assert_eq!(first.proto_after, Some(ProtoPte::Valid { pfn: first.pfn }));
+        assert_eq!(first.from_list, Some(PageLocation::Zeroed));
+        let share = fault(&mut m, b, pb, Access::Read);
+        assert_eq!(share.kind, FaultKind::Share);
+        assert_eq!(share.pfn, first.pfn);
+        assert_eq!(share.from_list, None);
+        assert_eq!(share.proto_before, first.proto_after);
+        m.check_invariants().unwrap();
     }
 }

@@ -1,7 +1,8 @@
 //! Frame allocation and the share/reference count decrements (nt_internals §4.2–§4.3, §4.7).
 //!
-//! Together with the list primitives of [`crate::pfn`], these are the only routines that move a
-//! frame between lists.
+//! Frames move between lists only through the named transitions of [`crate::pfn::PfnDatabase`];
+//! the decrements here decide which list a frame leaves the working sets for (standby,
+//! modified or free), and the taking of a frame decides which list it comes off.
 
 use crate::addr::Pfn;
 use crate::error::{Result, VmmError};
@@ -19,12 +20,16 @@ use crate::pte::{OriginalPte, ProtoPte, PteRef};
 /// ```
 #[derive(Debug)]
 #[must_use = "a taken frame must be attached to a PTE or given back"]
-pub struct TakenFrame(Pfn);
+pub struct TakenFrame(Pfn, PageLocation);
 
 impl TakenFrame {
     /// The frame.
     pub fn pfn(&self) -> Pfn {
         self.0
+    }
+    /// The list it was taken from (`Standby`: it was repurposed).
+    pub fn from(&self) -> PageLocation {
+        self.1
     }
 }
 
@@ -34,28 +39,15 @@ impl Machine {
     /// repurposed: its original PTE is written back first (§4.7). Callers make room first with
     /// `ensure_available`.
     pub(crate) fn take_frame(&mut self, zeroed: bool) -> Result<TakenFrame> {
-        let order = if zeroed {
-            [
-                PageLocation::Zeroed,
-                PageLocation::Free,
-                PageLocation::Standby,
-            ]
+        let taken = if zeroed {
+            self.pfn.take_zeroed()
         } else {
-            [
-                PageLocation::Free,
-                PageLocation::Zeroed,
-                PageLocation::Standby,
-            ]
+            self.pfn.take_any()
         };
-        let (pfn, from) = order
-            .iter()
-            .find_map(|&l| self.pfn.head(l).map(|p| (p, l)))
-            .ok_or(VmmError::NoFreeFrame)?;
+        let (pfn, from) = taken.ok_or(VmmError::NoFreeFrame)?;
         if from == PageLocation::Standby {
             self.restore_transition_pte(pfn);
         }
-        self.note.from = Some(from);
-        self.pfn.unlink(pfn, PageLocation::Active);
         let e = self.pfn.entry_mut(pfn);
         e.share_count = 0;
         e.reference_count = 0;
@@ -68,16 +60,16 @@ impl Machine {
             self.memory.zero(pfn);
         }
         tracing::trace!(pfn = pfn.raw(), ?from, zeroed, "frame taken");
-        Ok(TakenFrame(pfn))
+        Ok(TakenFrame(pfn, from))
     }
 
     /// A demand-zero fault is about to take the head of the zeroed list, zeroed long ago and so
     /// likely out of the host's caches: prefetch the line its faulting access will store to
-    /// (`fault_offset`), so that the miss overlaps the fault's bookkeeping. A hint only: which
-    /// frame is taken, and everything observable, is unchanged.
-    pub(crate) fn prefetch_zeroed_head(&self) {
+    /// (byte `offset` of the page), so that the miss overlaps the fault's bookkeeping. A hint
+    /// only: which frame is taken, and everything observable, is unchanged.
+    pub(crate) fn prefetch_zeroed_head(&self, offset: usize) {
         if let Some(pfn) = self.pfn.head(PageLocation::Zeroed) {
-            self.memory.prefetch(pfn, self.fault_offset);
+            self.memory.prefetch(pfn, offset);
         }
     }
 
@@ -85,7 +77,7 @@ impl Machine {
     pub(crate) fn give_back(&mut self, frame: TakenFrame) {
         let pfn = frame.0;
         self.pfn.entry_mut(pfn).set_read_in_progress(false);
-        self.pfn.insert_tail(PageLocation::Free, pfn);
+        self.pfn.move_to_free(pfn);
     }
 
     /// Attaches a taken frame to `pte` (`MiInitializePfn`): share 1, reference 1, active.
@@ -130,7 +122,7 @@ impl Machine {
                     debug_assert_eq!(seg.get(r.index).pfn(), Some(pfn));
                     seg.set(r.index, original.to_proto());
                     seg.pfn_references -= 1;
-                    if seg.parked && seg.pfn_references == 0 && seg.mapped == 0 {
+                    if seg.is_reapable() {
                         self.deletion_queue.push(r.segment);
                     }
                 }
@@ -179,7 +171,7 @@ impl Machine {
                 );
             }
         }
-        self.pfn.set_in_use_location(pfn, PageLocation::Transition);
+        self.pfn.move_to_transition(pfn);
         self.decrement_reference_count(pfn);
     }
 
@@ -203,11 +195,12 @@ impl Machine {
         // A modified page of a no-write segment still goes to the modified list; the mapped
         // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
         let list = if modified {
+            self.pfn.move_to_modified(pfn);
             PageLocation::Modified
         } else {
+            self.pfn.move_to_standby(pfn);
             PageLocation::Standby
         };
-        self.pfn.insert_tail(list, pfn);
         tracing::debug!(
             pfn = pfn.raw(),
             ?list,
@@ -234,8 +227,7 @@ impl Machine {
         if let Some(slot) = slot {
             self.pagefile.release(slot);
         }
-        self.pfn.unlink(pfn, PageLocation::Transition);
-        self.pfn.insert_tail(PageLocation::Free, pfn);
+        self.pfn.move_to_free(pfn);
         tracing::trace!(pfn = pfn.raw(), "frame freed");
     }
 }

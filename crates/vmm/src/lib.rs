@@ -11,76 +11,103 @@
 //! Start at [`Vmm`].
 #![forbid(unsafe_code)]
 
-/// Memory access by the emulated CPU.
-mod access;
+// ---- Table of contents: the modules by NT mechanism, one line each ------------------------
+
+// The machine and its interface
 /// Units: addresses, page and frame numbers, counts (newtypes).
 pub mod addr;
-/// Address spaces: page table, VADs, working set, counters.
-pub mod address_space;
-/// Cached access to segments, and flush.
-mod cache;
+/// Errors and exceptions (`VmmError`, `Exception`).
+pub mod error;
+/// The public, thread-safe interface [`Vmm`] (the machine lock).
+mod facade;
+/// Identifiers of address spaces, segments and stores.
+pub mod id;
+/// The machine's size limits: one table for every entry point, enforced by `VmmConfig::validate`.
+pub mod limits;
+/// The machine state behind the lock, its configuration, and its read-only accessors.
+pub mod machine;
+/// NTSTATUS values.
+pub mod status;
+
+// Physical memory and the PFN database (§4)
+/// Taking frames (`MiRemoveZeroPage`/`MiRemoveAnyPage`) and the share/reference decrements.
+pub mod frames;
+/// Physical memory: the frames' bytes.
+pub mod memory;
+/// The PFN database and its page lists, moved only through named transitions (`MMPFN`, §4.1–§4.2).
+pub mod pfn;
+
+// PTEs and page tables (§2)
 /// The amd64 PTE bit layout, for teaching.
 pub mod codec;
-/// Commit charge.
-pub mod commit;
-/// Fault and I/O counters.
-pub mod counters;
 /// One bit per page of a 512-page stretch (dirty indexes).
 mod dirty_bits;
-/// Errors and exceptions.
-pub mod error;
-/// The public interface.
-mod facade;
-/// Fault dispatch and resolution.
-pub mod fault;
-/// Frame allocation and the share/reference decrements.
-pub mod frames;
-/// Identifiers.
-pub mod id;
-/// Invariant checks.
-pub mod invariants;
-// The machine's size limits (one table for every entry point; documented inside).
-pub mod limits;
-// Sparse two-level tables with a remembered leaf.
+/// Sparse two-level tables with a remembered leaf.
 mod leaf_table;
-/// The machine state and its configuration.
-pub mod machine;
-/// Physical memory.
-pub mod memory;
 /// The page table's 64-bit storage form of a PTE.
 mod packed;
 /// The page table of an address space.
 pub mod page_table;
-/// The pagefile.
-pub mod pagefile;
-/// The PFN database and page lists.
-pub mod pfn;
-/// Page protections.
+/// Page protections (`MM_*`).
 pub mod protection;
-/// Process and prototype PTEs.
+/// Process and prototype PTEs in every NT state.
 pub mod pte;
-/// `VirtualQuery` over the model.
-pub mod query;
-/// Regions: map, private memory, protect, delete.
-pub mod region;
-/// Segments (prototype PTE tables).
-pub mod segment;
-/// Segment lifecycle.
-mod segment_ops;
-/// NTSTATUS values.
-pub mod status;
-/// Backing stores.
-pub mod store;
 /// The per-thread TLB and the translation epoch (lock-free resident loads).
 pub mod tlb;
-/// Working-set trimming and memory pressure.
+
+// Address spaces, VADs and working sets (§7)
+/// Address spaces: page table, VADs, working set, counters.
+pub mod address_space;
+/// Unmapping a view (`MiRemoveMappedView`), releasing memory, deleting an address space.
+mod delete;
+/// Mapping a view of a segment (`MiMapViewOfSection`).
+mod map_view;
+/// Private memory: reserve, commit, decommit (`NtAllocateVirtualMemory`).
+mod private_memory;
+/// Protection changes (`NtProtectVirtualMemory`).
+mod protect;
+/// `VirtualQuery` over the model.
+pub mod query;
+/// Regions shared by the mechanisms below: placement, lookup, commit state.
+pub mod region;
+/// Working-set trimming and memory pressure (`MiTrimWorkingSet`, `MiDoReplacement`).
 mod trim;
 /// Regions (VADs).
 pub mod vad;
-/// Working sets.
+/// Working sets (`MMWSL`).
 pub mod working_set;
-/// The modified and mapped page writers.
+
+// Faults (§3)
+/// Memory access by the emulated CPU.
+mod access;
+/// The fault dispatcher and one resolver per PTE state (`MiResolve*Fault`, `MiCopyOnWrite`).
+pub mod fault;
+
+// Segments and prototype PTEs (§1, §6)
+/// Cached access to a segment's pages (`ReadFile`/`WriteFile` through prototype PTEs).
+mod cache;
+/// Flushing: dirty bits to frames, modified pages to the file (`MiFlushSectionInternal`).
+mod flush;
+/// Segments: prototype PTE tables (`SEGMENT`).
+pub mod segment;
+/// Segment lifecycle: create, extend, truncate, commit, purge, delete (`MiCheckControlArea`'s part).
+mod segment_ops;
+
+// Paging I/O and commit (§1.9, §4.6, §9)
+/// Commit charge.
+pub mod commit;
+/// The pagefile and its slots.
+pub mod pagefile;
+/// Backing stores: in memory, host files, fault injection.
+pub mod store;
+/// The modified and mapped page writers (`MiModifiedPageWriter`, `MiMappedPageWriter`).
 pub mod writer;
+
+// Checking and counting
+/// Fault and I/O counters.
+pub mod counters;
+/// The machine-wide invariant checker.
+pub mod invariants;
 
 pub use addr::{
     ByteCount, PageCount, PageRange, Pfn, Slot, Va, Vpn, ALLOCATION_GRANULARITY, PAGE_SIZE,
@@ -90,7 +117,7 @@ pub use commit::CommitState;
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use facade::Vmm;
-pub use fault::FaultKind;
+pub use fault::{FaultKind, FaultOutcome};
 pub use id::{AsId, SegmentId, StoreId};
 pub use invariants::InvariantViolation;
 pub use limits::{Limit, LimitError};

@@ -2,9 +2,11 @@
 //!
 //! [`crate::VmmConfig::validate`] checks a configuration against it before anything is
 //! allocated; the command line parses `--frames`/`--pagefile`/`--workingset` with
-//! [`Limit::parse`], the scenario `machine` line checks its keys with [`Limit::check`], and
-//! `ntmm machine` prints the ranges from [`MACHINE_LIMITS`]. So every limit printed is the limit
-//! enforced.
+//! [`Limit::parse`](crate::limits::Limit::parse), the scenario `machine` line checks its keys
+//! with [`Limit::check`](crate::limits::Limit::check), and `ntmm machine` prints the ranges
+//! from [`MACHINE_LIMITS`](crate::limits::MACHINE_LIMITS). So every limit printed is the
+//! limit enforced. (The links are written as paths: with the one-line summary in `lib.rs`
+//! they resolve from the crate root.)
 //!
 //! The bounds are chosen for what a host can honour and what the model can represent:
 //! * **frames** 4..=2^20: the emulated RAM is one host allocation of `frames × 4 KiB`, present

@@ -16,7 +16,8 @@ use crate::id::{AsId, SegmentId, StoreId};
 use crate::memory::PhysicalMemory;
 use crate::pagefile::Pagefile;
 use crate::pfn::PfnDatabase;
-use crate::segment::Segment;
+use crate::pte::ProtoPte;
+use crate::segment::{Segment, SegmentInfo};
 use crate::store::{BackingStore, MemoryStore};
 use std::collections::BTreeMap;
 
@@ -31,17 +32,20 @@ pub enum WriterPolicy {
     Lazy,
 }
 
-/// Machine configuration.
+/// Machine configuration. Each field has its limit in [`crate::limits`] (the one table
+/// `ntmm machine` prints); [`VmmConfig::validate`] checks them all, and every constructor of
+/// the machine ([`crate::Vmm::new`], [`crate::Vmm::with_pagefile_store`]) runs it before
+/// anything is allocated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VmmConfig {
-    /// Physical frames (4 KiB each): [`crate::limits::FRAMES`], 4..=2^20 (4 GiB of emulated
-    /// memory).
+    /// Physical frames (4 KiB each), within [`crate::limits::FRAMES`]: 4..=2^20 (4 GiB of
+    /// emulated memory).
     pub frames: u32,
-    /// Pagefile size in pages, slot 0 included (it is never used):
-    /// [`crate::limits::PAGEFILE`], 1..=2^24 (64 GiB).
+    /// Pagefile size in pages, slot 0 included (it is never used), within
+    /// [`crate::limits::PAGEFILE`]: 1..=2^24 (64 GiB).
     pub pagefile_pages: u32,
-    /// Default working-set maximum, in pages, of a new address space:
-    /// [`crate::limits::WORKING_SET`], 2..=2^20.
+    /// Default working-set maximum, in pages, of a new address space, within
+    /// [`crate::limits::WORKING_SET`]: 2..=2^20.
     pub working_set_max: u64,
     /// The mapped page writer's policy.
     pub writer: WriterPolicy,
@@ -85,11 +89,6 @@ pub struct Machine {
     /// Parked segments whose last resident page has gone: the owner deletes them
     /// (NT's segment dereference thread queue, nt_internals §6.2).
     pub(crate) deletion_queue: Vec<SegmentId>,
-    /// What the fault being resolved found, for its trace event.
-    pub(crate) note: FaultNote,
-    /// The byte offset in its page of the access being resolved: the word a frame taken off
-    /// the zeroed list is prefetched at ([`PhysicalMemory::prefetch`]). A hint only.
-    pub(crate) fault_offset: usize,
     next_space: u32,
     next_segment: u32,
     next_store: u32,
@@ -111,8 +110,6 @@ impl Machine {
             commit: CommitState::new(limit),
             counters: MachineCounters::default(),
             deletion_queue: Vec::new(),
-            note: FaultNote::default(),
-            fault_offset: 0,
             next_space: 1,
             next_segment: 1,
             next_store: 1,
@@ -167,13 +164,48 @@ impl Machine {
     }
 }
 
-/// What a fault found on its way, reported with its trace event (`fault resolved`) so that a
-/// reader can explain it: the PTE before, the prototype PTE before, the list the frame came from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct FaultNote {
-    pub pte: Option<crate::pte::Pte>,
-    pub proto: Option<crate::pte::ProtoPte>,
-    pub from: Option<crate::pfn::PageLocation>,
+/// Read-only views of the machine, for inspection and display ([`crate::Vmm::inspect`]).
+impl Machine {
+    /// The PFN database.
+    pub fn pfn_database(&self) -> &crate::pfn::PfnDatabase {
+        &self.pfn
+    }
+    /// An address space.
+    pub fn address_space(&self, id: AsId) -> Option<&AddressSpace> {
+        self.spaces.get(&id)
+    }
+    /// A segment's state.
+    pub fn segment_state(&self, id: SegmentId) -> Option<SegmentInfo> {
+        self.segments.get(&id).map(|s| s.info())
+    }
+    /// The prototype PTEs of a segment that differ from its template (every resident,
+    /// committed-later or paged-out one), in index order.
+    pub fn segment_entries(&self, id: SegmentId) -> Vec<(u64, ProtoPte)> {
+        self.segments
+            .get(&id)
+            .map(|s| s.non_template(0, s.pages))
+            .unwrap_or_default()
+    }
+    /// The live segments.
+    pub fn segment_ids(&self) -> Vec<SegmentId> {
+        self.segments.keys().copied().collect()
+    }
+    /// The live address spaces.
+    pub fn address_space_ids(&self) -> Vec<AsId> {
+        self.spaces.keys().copied().collect()
+    }
+    /// The commit state.
+    pub fn commit_state(&self) -> CommitState {
+        self.commit
+    }
+    /// Physical memory.
+    pub fn physical_memory(&self) -> &crate::memory::PhysicalMemory {
+        &self.memory
+    }
+    /// The pagefile.
+    pub fn pagefile(&self) -> &crate::pagefile::Pagefile {
+        &self.pagefile
+    }
 }
 
 /// A fresh in-memory pagefile store.

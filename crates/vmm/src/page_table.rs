@@ -52,9 +52,10 @@ struct TlbEntry {
 /// those).
 ///
 /// The TLB caches translations of valid PTEs whose accessed bit (and, for stores, dirty bit) is
-/// already set, so a hit changes no state and skips the table walk. Every way to change a PTE
-/// (`set`, `get_mut`) bumps `generation`, which invalidates every entry at once — the
-/// emulator's equivalent of a TLB flush on any PTE change.
+/// already set, so a hit changes no state and skips the table walk. The one way to change a
+/// PTE, `set`, bumps `generation`, which invalidates every entry at once — the emulator's
+/// equivalent of a TLB flush on any PTE change. (`take_dirty` changes only the dirty index,
+/// never a PTE.)
 ///
 /// # Invariants
 /// Each leaf's `used` equals its number of non-`Zero` entries, and is never 0. A TLB entry of

@@ -11,9 +11,13 @@
 //!  Modified ──(writer: ref+1, Modified:=0)──► Transition ──(write done, ref→0)──► Standby
 //! ```
 //!
-//! Only the list operations of this module and the share/reference decrements
-//! ([`crate::Machine`]'s `decrement_share_count` / `decrement_reference_count`, in
-//! `frames.rs`) move frames between lists; fault resolvers never choose a list (§10.3).
+//! The list links are private to this module: other modules move a frame only through the
+//! named transitions of [`PfnDatabase`](crate::pfn::PfnDatabase) (`take_zeroed`, `take_any`, `move_to_active`,
+//! `move_to_transition`, `unlink_for_write`, `move_to_standby`, `move_to_modified`,
+//! `move_to_modified_no_write`, `move_to_free`), each named for the NT routine that makes it.
+//! Which list a frame goes to when it leaves the working sets is decided in one place, the
+//! reference-count decrement (`decrement_reference_count` in `frames.rs`); fault resolvers
+//! never choose a list (§10.3).
 
 use crate::addr::{Pfn, Slot, Vpn};
 use crate::id::{AsId, SegmentId};
@@ -371,6 +375,90 @@ impl PfnDatabase {
         out
     }
 
+    // ---- the named transitions: the only way other modules move a frame between lists ----
+
+    /// `MiRemoveZeroPage`'s order: takes the head of the zeroed list, else of the free list,
+    /// else of the standby list, and makes it active. Returns the frame and the list it came
+    /// off. The caller zeroes a frame that did not come off the zeroed list, and restores a
+    /// standby frame's PTE (`MiRestoreTransitionPte`, in `frames.rs`).
+    pub(crate) fn take_zeroed(&mut self) -> Option<(Pfn, PageLocation)> {
+        self.take_first([
+            PageLocation::Zeroed,
+            PageLocation::Free,
+            PageLocation::Standby,
+        ])
+    }
+
+    /// `MiRemoveAnyPage`'s order: free, then zeroed, then standby (the frame's contents will
+    /// be overwritten). As [`PfnDatabase::take_zeroed`] otherwise.
+    pub(crate) fn take_any(&mut self) -> Option<(Pfn, PageLocation)> {
+        self.take_first([
+            PageLocation::Free,
+            PageLocation::Zeroed,
+            PageLocation::Standby,
+        ])
+    }
+
+    fn take_first(&mut self, order: [PageLocation; 3]) -> Option<(Pfn, PageLocation)> {
+        let (pfn, from) = order.iter().find_map(|&l| self.head(l).map(|p| (p, l)))?;
+        self.unlink(pfn, PageLocation::Active);
+        Some((pfn, from))
+    }
+
+    /// A transition fault takes its frame back (`MiResolveTransitionFault`, §3.3): off the
+    /// standby or modified list, or out of transition (an I/O still in flight), the frame is
+    /// active again. Returns the list it came off, if it was on one.
+    pub(crate) fn move_to_active(&mut self, pfn: Pfn) -> Option<PageLocation> {
+        let from = self.unlink(pfn, PageLocation::Active);
+        if from.is_none() {
+            self.set_in_use_location(pfn, PageLocation::Active);
+        }
+        from
+    }
+
+    /// The last valid PTE mapping an active frame went (`MiDecrementShareCount`): the frame is
+    /// in transition until its last reference goes.
+    pub(crate) fn move_to_transition(&mut self, pfn: Pfn) {
+        self.set_in_use_location(pfn, PageLocation::Transition);
+    }
+
+    /// A page write starts (`MiGatherPagefilePages`/`MiGatherMappedPages`, or a flush): a frame
+    /// on a list (the modified list) comes off it and is in transition while the write is in
+    /// flight; an active frame stays active.
+    pub(crate) fn unlink_for_write(&mut self, pfn: Pfn) {
+        self.unlink(pfn, PageLocation::Transition);
+    }
+
+    /// The last reference to a clean frame went (`MiDecrementReferenceCount`): it goes to the
+    /// tail of the standby list. The frame must be on no list.
+    pub(crate) fn move_to_standby(&mut self, pfn: Pfn) {
+        self.insert_tail(PageLocation::Standby, pfn);
+    }
+
+    /// A modified frame goes to the tail of the modified list: when its last reference goes
+    /// (`MiDecrementReferenceCount`), or off the modified-no-write list when its segment's
+    /// modified writing is enabled again.
+    pub(crate) fn move_to_modified(&mut self, pfn: Pfn) {
+        self.unlink(pfn, PageLocation::Transition);
+        self.insert_tail(PageLocation::Modified, pfn);
+    }
+
+    /// The mapped page writer finds a frame of a segment whose modified writing is disabled:
+    /// it moves to the modified-no-write list (§4.2).
+    pub(crate) fn move_to_modified_no_write(&mut self, pfn: Pfn) {
+        self.unlink(pfn, PageLocation::Transition);
+        self.insert_tail(PageLocation::ModifiedNoWrite, pfn);
+    }
+
+    /// A frame whose PTE is gone goes to the tail of the free list (`MiInsertPageInFreeList`),
+    /// off any list it is on.
+    pub(crate) fn move_to_free(&mut self, pfn: Pfn) {
+        self.unlink(pfn, PageLocation::Transition);
+        self.insert_tail(PageLocation::Free, pfn);
+    }
+
+    // ---- list primitives (private: the transitions above are the interface) ----------------
+
     /// The first frame of `list`.
     pub(crate) fn head(&self, list: PageLocation) -> Option<Pfn> {
         let i = list.list_index()?;
@@ -379,7 +467,7 @@ impl PfnDatabase {
     }
 
     /// Appends `pfn` to `list` and sets its location. The frame must not be on a list.
-    pub(crate) fn insert_tail(&mut self, list: PageLocation, pfn: Pfn) {
+    fn insert_tail(&mut self, list: PageLocation, pfn: Pfn) {
         let i = list.list_index().expect("insert_tail needs a list");
         debug_assert!(!self.entries[pfn.index()].location.is_list());
         let tail = self.lists[i].tail;
@@ -402,7 +490,7 @@ impl PfnDatabase {
     /// Removes `pfn` from whatever list it is on and gives it the location `to` (`Active` or
     /// `Transition`). Returns the list it was on, or `None` if it was on none (then nothing
     /// changes).
-    pub(crate) fn unlink(&mut self, pfn: Pfn, to: PageLocation) -> Option<PageLocation> {
+    fn unlink(&mut self, pfn: Pfn, to: PageLocation) -> Option<PageLocation> {
         debug_assert!(!to.is_list());
         let from = self.entries[pfn.index()].location;
         let i = from.list_index()?;
@@ -430,7 +518,7 @@ impl PfnDatabase {
     }
 
     /// Sets the location of a frame that is on no list.
-    pub(crate) fn set_in_use_location(&mut self, pfn: Pfn, to: PageLocation) {
+    fn set_in_use_location(&mut self, pfn: Pfn, to: PageLocation) {
         debug_assert!(!to.is_list() && !self.entries[pfn.index()].location.is_list());
         self.entries[pfn.index()].location = to;
     }

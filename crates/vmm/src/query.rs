@@ -119,14 +119,9 @@ impl Machine {
             .into_iter()
             .map(|(v, _)| v.raw())
             .collect();
-        if let VadKind::Mapped {
-            segment,
-            first_index,
-        } = vad.kind
-        {
-            if let Some(seg) = self.segments.get(&segment) {
-                let from = first_index + (vpn.raw() - vad.start.raw());
-                for (i, _) in seg.non_template(from, range.len().raw()) {
+        if let (VadKind::Mapped { first_index, .. }, Some(proto)) = (vad.kind, vad.proto_at(vpn)) {
+            if let Some(seg) = self.segments.get(&proto.segment) {
+                for (i, _) in seg.non_template(proto.index, range.len().raw()) {
                     special.insert(vad.start.raw() + (i - first_index));
                 }
             }

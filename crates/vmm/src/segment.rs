@@ -84,6 +84,14 @@ impl Segment {
         }
     }
 
+    /// Whether the segment can be deleted: its owner has let it go (parked) and nothing holds
+    /// it any more — no view maps it and no prototype PTE keeps a frame (valid or in
+    /// transition). The vmm part of `MiCheckControlArea`'s test (nt_internals §6.2); such a
+    /// segment goes on the deletion queue for its owner to delete.
+    pub(crate) fn is_reapable(&self) -> bool {
+        self.parked && self.mapped == 0 && self.pfn_references == 0
+    }
+
     /// The prototype PTE at `index` (the template past the allocated chunks). `index` must be
     /// below `pages`.
     pub(crate) fn get(&self, index: u64) -> ProtoPte {

@@ -165,26 +165,25 @@ impl Machine {
     }
 
     /// Marks a segment as let go by its owner (no section and no view refer to it any more),
-    /// or revives it. A parked segment with no resident page is queued for deletion.
+    /// or revives it. A parked segment with no resident page is queued for deletion
+    /// ([`Segment::is_reapable`]; the vmm part of `MiCheckControlArea`).
     pub(crate) fn set_parked(&mut self, id: SegmentId, parked: bool) -> Result<()> {
         let seg = self.segment_mut(id)?;
         seg.parked = parked;
-        if parked && seg.mapped == 0 && seg.pfn_references == 0 {
+        if seg.is_reapable() {
             self.deletion_queue.push(id);
         }
         Ok(())
     }
 
-    /// Drains the queue of parked segments whose last page has left memory.
+    /// Drains the queue of parked segments whose last page has left memory (each still
+    /// [`Segment::is_reapable`]): the owner deletes them, as NT's segment dereference thread
+    /// does after `MiCheckControlArea` queued them (§6.2).
     pub(crate) fn take_deletion_queue(&mut self) -> Vec<SegmentId> {
         let mut q = std::mem::take(&mut self.deletion_queue);
         q.sort();
         q.dedup();
-        q.retain(|id| {
-            self.segments
-                .get(id)
-                .is_some_and(|s| s.parked && s.mapped == 0 && s.pfn_references == 0)
-        });
+        q.retain(|id| self.segments.get(id).is_some_and(Segment::is_reapable));
         q
     }
 
@@ -280,16 +279,16 @@ impl Machine {
         self.stores.remove(&id).ok_or(VmmError::UnknownStore(id))
     }
 
-    /// Frames on the modified-no-write list are moved back to the modified list (modified
-    /// writing re-enabled) or the flag set.
+    /// Disables (`on`) or re-enables the writing of a segment's modified pages
+    /// (`MmDisableModifiedWriteOfSection`). On re-enabling, the segment's frames on the
+    /// modified-no-write list move back to the modified list.
     pub(crate) fn set_no_modified_writing(&mut self, id: SegmentId, on: bool) -> Result<()> {
         self.segment_mut(id)?.no_modified_writing = on;
         if !on {
             for pfn in self.pfn.list(PageLocation::ModifiedNoWrite) {
                 if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte() {
                     if r.segment == id {
-                        self.pfn.unlink(pfn, PageLocation::Transition);
-                        self.pfn.insert_tail(PageLocation::Modified, pfn);
+                        self.pfn.move_to_modified(pfn);
                     }
                 }
             }

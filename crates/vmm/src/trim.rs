@@ -60,7 +60,8 @@ impl Machine {
         true
     }
 
-    /// Trims the oldest `count` pages (all if `None`) of a working set. Returns pages trimmed.
+    /// `MiTrimWorkingSet`: trims the oldest `count` pages (all if `None`) of a working set,
+    /// each through [`Machine::trim_page`]. Returns pages trimmed.
     pub(crate) fn trim_working_set(&mut self, asid: AsId, count: Option<u64>) -> Result<u64> {
         let pages = self.space(asid)?.ws.pages();
         let n = count.map_or(pages.len(), |c| c.min(pages.len() as u64) as usize);

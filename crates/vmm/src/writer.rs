@@ -40,7 +40,8 @@ impl Machine {
         report
     }
 
-    /// `MiGatherPagefilePages`: every pagefile-destined page of the modified list gets a slot
+    /// `MiModifiedPageWriter` (its gathering step, `MiGatherPagefilePages`): every
+    /// pagefile-destined page of the modified list gets a slot
     /// and is written; it then sits on the standby list with the slot in its original PTE.
     pub(crate) fn run_modified_page_writer(&mut self) -> WriterReport {
         let mut report = WriterReport::default();
@@ -66,7 +67,8 @@ impl Machine {
         report
     }
 
-    /// `MiGatherMappedPages`: every file page of the modified list is written to its file at
+    /// `MiMappedPageWriter` (its gathering step, `MiGatherMappedPages`): every file page of the
+    /// modified list is written to its file at
     /// the offset given by its prototype PTE, unless its segment disables modified writing (then
     /// it moves to the modified-no-write list).
     pub(crate) fn run_mapped_page_writer(&mut self) -> WriterReport {
@@ -87,8 +89,7 @@ impl Machine {
                 continue;
             };
             if seg.no_modified_writing {
-                self.pfn.unlink(pfn, PageLocation::Transition);
-                self.pfn.insert_tail(PageLocation::ModifiedNoWrite, pfn);
+                self.pfn.move_to_modified_no_write(pfn);
                 report.no_write_pages += 1;
                 continue;
             }
@@ -115,7 +116,7 @@ impl Machine {
     /// `Modified`, write, and on completion (`MiWriteComplete`) drop the reference — the frame
     /// goes to standby, or back to modified if the write failed.
     fn write_frame(&mut self, pfn: Pfn, target: Target) -> Result<(), StoreError> {
-        self.pfn.unlink(pfn, PageLocation::Transition);
+        self.pfn.unlink_for_write(pfn);
         let e = self.pfn.entry_mut(pfn);
         e.reference_count += 1;
         e.set_modified(false);

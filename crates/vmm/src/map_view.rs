@@ -1,0 +1,61 @@
+//! Mapping a view of a segment into an address space (`MiMapViewOfSection`, nt_internals
+//! §7.2–§7.3).
+
+use crate::addr::{PageCount, Va};
+use crate::error::{Result, VmmError};
+use crate::id::{AsId, SegmentId};
+use crate::machine::Machine;
+use crate::protection::Protection;
+use crate::region::Placement;
+use crate::vad::{Vad, VadKind};
+
+impl Machine {
+    /// Maps `pages` prototype PTEs of `segment`, from `first_index`, as a view with
+    /// `protection` (nt_internals §7.2–§7.3). The PTEs stay zero until touched. A copy-on-write
+    /// view is charged one page of commit per page (§1.9).
+    pub(crate) fn map_segment(
+        &mut self,
+        asid: AsId,
+        segment: SegmentId,
+        first_index: u64,
+        pages: u64,
+        placement: Placement,
+        protection: Protection,
+    ) -> Result<Va> {
+        // A guard view is legal (F53): each page raises once on first touch.
+        if protection == Protection::DECOMMIT || protection == Protection::ZERO {
+            return Err(VmmError::InvalidProtection);
+        }
+        let seg_pages = self.segment(segment)?.pages;
+        let end = first_index
+            .checked_add(pages)
+            .ok_or(VmmError::RangeOverflow)?;
+        if end > seg_pages {
+            return Err(VmmError::BeyondSegment {
+                segment,
+                index: end - 1,
+                pages: PageCount::new(seg_pages),
+            });
+        }
+        let range = self.place(asid, pages, placement)?;
+        let charge = if protection.is_copy_on_write() {
+            pages
+        } else {
+            0
+        };
+        self.commit.charge(charge)?;
+        self.space_mut(asid)?.vads.insert(Vad {
+            start: range.start(),
+            end: range.end(),
+            protection,
+            kind: VadKind::Mapped {
+                segment,
+                first_index,
+            },
+            commit_charge: PageCount::new(charge),
+        });
+        self.segment_mut(segment)?.mapped += 1;
+        tracing::debug!(?asid, ?segment, first_index, pages, ?protection, base = %range.start().base(), "segment mapped");
+        Ok(range.start().base())
+    }
+}
