@@ -29,6 +29,9 @@ pub mod sessions;
 pub mod system;
 
 // ---- The calls, by subject ---------------------------------------------------------------
+/// Resource counters: `GetProcessMemoryInfo`, `QueryWorkingSetEx`, `GetPerformanceInfo`,
+/// `EmptyWorkingSet`, `SetProcessWorkingSetSize` and ntmm's own counters.
+pub mod counters;
 /// Files and the volume: `CreateFile`, `ReadFile`, `WriteFile`, `SetEndOfFile`, ….
 pub mod files;
 /// Sections and views: `CreateFileMapping`, `MapViewOfFile`, … and their `nt_*` forms.
@@ -58,6 +61,7 @@ pub mod win32;
 
 pub use access::*;
 pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
+pub use counters::*;
 pub use files::*;
 pub use io_faults::IoKind;
 pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};

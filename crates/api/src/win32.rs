@@ -129,6 +129,12 @@ pub fn dos_error(status: NtStatus) -> u32 {
             ERROR_INVALID_PARAMETER,
         ),
         (NtStatus::STATUS_SECTION_NOT_IMAGE, ERROR_INVALID_PARAMETER),
+        // SetProcessWorkingSetSize's limits out of range (NtSetInformationProcess
+        // ProcessQuotaLimits); RtlNtStatusToDosError gives ERROR_INVALID_PARAMETER.
+        (
+            NtStatus::STATUS_BAD_WORKING_SET_LIMIT,
+            ERROR_INVALID_PARAMETER,
+        ),
         (
             NtStatus::STATUS_INCOMPATIBLE_FILE_MAP,
             ERROR_INVALID_PARAMETER,

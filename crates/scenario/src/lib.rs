@@ -22,6 +22,8 @@ pub mod parser;
 // ---- Running it ----------------------------------------------------------------------------
 /// Calls bound to the Win32 facade.
 mod calls;
+/// Resource counters (`GetProcessMemoryInfo`, …, `NtmmIoCounters`), bound to the Win32 facade.
+mod counter_calls;
 /// Operators and comparisons (SCENARIO.md "Expressions (reach)").
 pub mod expr;
 /// Native calls bound to the `nt_*` functions.

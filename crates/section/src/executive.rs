@@ -326,6 +326,12 @@ impl Executive {
         self.op(|_, vmm| Ok(vmm.trim(asid, None)?))
     }
 
+    /// Sets a process's working-set maximum (pages, at least 2), trimming its oldest pages
+    /// at once if it holds more (`SetProcessWorkingSetSize`).
+    pub fn set_working_set_maximum(&self, asid: AsId, pages: u64) -> Result<()> {
+        self.op(|_, vmm| Ok(vmm.set_working_set_max(asid, pages)?))
+    }
+
     /// Empties every working set.
     pub fn trim_all(&self) -> u64 {
         self.op(|_, vmm| Ok(vmm.trim_all())).unwrap_or(0)

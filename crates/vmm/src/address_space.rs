@@ -1,5 +1,6 @@
 //! Address spaces: one per emulated process — page table, VAD tree, working set, counters.
 
+use crate::commit::ProcessCommit;
 use crate::counters::FaultCounters;
 use crate::id::AsId;
 use crate::page_table::PageTable;
@@ -18,6 +19,7 @@ pub struct AddressSpace {
     pub(crate) vads: VadTree,
     pub(crate) ws: WorkingSet,
     pub(crate) counters: FaultCounters,
+    pub(crate) commit: ProcessCommit,
 }
 
 impl AddressSpace {
@@ -32,6 +34,7 @@ impl AddressSpace {
             vads: VadTree::default(),
             ws: WorkingSet::new(working_set_max),
             counters: FaultCounters::default(),
+            commit: ProcessCommit::default(),
         }
     }
     /// The identifier.
@@ -53,6 +56,10 @@ impl AddressSpace {
     /// Fault counters.
     pub fn counters(&self) -> FaultCounters {
         self.counters
+    }
+    /// The commit charged to this process (its private regions and copy-on-write views).
+    pub fn commit(&self) -> ProcessCommit {
+        self.commit
     }
 }
 

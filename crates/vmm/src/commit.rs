@@ -9,6 +9,8 @@
 
 use crate::addr::PageCount;
 use crate::error::{Result, VmmError};
+use crate::id::AsId;
+use crate::machine::Machine;
 
 /// The machine's commit state.
 ///
@@ -63,6 +65,56 @@ impl CommitState {
         debug_assert!(pages <= self.charged, "commit release underflow");
         self.charged -= pages.min(self.charged);
         tracing::trace!(pages, charged = self.charged, "commit released");
+    }
+}
+
+/// One address space's commit charge: the pages charged to its private regions and
+/// copy-on-write views (§1.9), which Windows reports as the process's `PrivateUsage` and
+/// `PagefileUsage`, and the most it has been (`PeakPagefileUsage`). Pagefile-backed sections are
+/// charged to the system, not to a process.
+///
+/// # Invariants
+/// `charged` is the sum of the `commit_charge` of the address space's regions (checked by the
+/// machine); `peak >= charged`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessCommit {
+    charged: u64,
+    peak: u64,
+}
+
+impl ProcessCommit {
+    /// Pages charged to the process now.
+    pub fn charged(&self) -> PageCount {
+        PageCount::new(self.charged)
+    }
+    /// The most pages charged to it at once.
+    pub fn peak(&self) -> PageCount {
+        PageCount::new(self.peak)
+    }
+}
+
+impl Machine {
+    /// Charges `pages` of commit for a region of address space `asid` (a private commit or a
+    /// copy-on-write view, §1.9): the machine's charge first (failing with the commitment limit
+    /// and charging nothing), then the process's charge and its peak — the one place a process's
+    /// commit grows.
+    pub(crate) fn charge_process(&mut self, asid: AsId, pages: u64) -> Result<()> {
+        self.commit.charge(pages)?;
+        if let Some(space) = self.spaces.get_mut(&asid) {
+            let c = &mut space.commit;
+            c.charged += pages;
+            c.peak = c.peak.max(c.charged);
+        }
+        Ok(())
+    }
+
+    /// Returns `pages` of a region's charge to the machine and to address space `asid`.
+    pub(crate) fn release_process(&mut self, asid: AsId, pages: u64) {
+        self.commit.release(pages);
+        if let Some(space) = self.spaces.get_mut(&asid) {
+            debug_assert!(pages <= space.commit.charged, "process commit underflow");
+            space.commit.charged -= pages.min(space.commit.charged);
+        }
     }
 }
 

@@ -39,7 +39,7 @@ impl Machine {
                 }
             }
         }
-        self.commit.release(vad.commit_charge.raw());
+        self.release_process(asid, vad.commit_charge.raw());
         tracing::debug!(?asid, start = %vad.start.base(), pages = vad.pages(), "region deleted");
         Ok(())
     }

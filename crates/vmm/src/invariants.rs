@@ -20,7 +20,8 @@
 //!    its chunk table is well formed.
 //! 9. Pagefile slots in use = the slots named by frames' original PTEs and by pagefile-form PTEs
 //!    and prototype PTEs, each exactly once; a modified frame holds no slot.
-//! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit.
+//! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit; each
+//!     address space's own charge is the sum of its regions' and never above its peak.
 
 use crate::addr::Pfn;
 use crate::machine::Machine;
@@ -307,6 +308,18 @@ impl Machine {
         for space in self.spaces.values() {
             if let Err(detail) = space.vads.check() {
                 return fail(7, detail);
+            }
+            let own: u64 = space.vads.iter().map(|v| v.commit_charge.raw()).sum();
+            if own != space.commit.charged().raw() || space.commit.peak() < space.commit.charged() {
+                return fail(
+                    10,
+                    format!(
+                        "{:?} is charged {:?} (peak {:?}) but its regions hold {own}",
+                        space.id,
+                        space.commit.charged(),
+                        space.commit.peak()
+                    ),
+                );
             }
             for vad in space.vads.iter() {
                 region_commit += vad.commit_charge.raw();

@@ -113,7 +113,7 @@ pub use addr::{
     ByteCount, PageCount, PageRange, Pfn, Slot, Va, Vpn, ALLOCATION_GRANULARITY, PAGE_SIZE,
     USER_END, USER_MAX, USER_MIN,
 };
-pub use commit::CommitState;
+pub use commit::{CommitState, ProcessCommit};
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use facade::Vmm;

@@ -43,7 +43,7 @@ impl Machine {
         } else {
             0
         };
-        self.commit.charge(charge)?;
+        self.charge_process(asid, charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
             start: range.start(),
             end: range.end(),

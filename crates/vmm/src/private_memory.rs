@@ -24,7 +24,7 @@ impl Machine {
         Self::check_private_protection(protection)?;
         let range = self.place(asid, pages, placement)?;
         let charge = if commit { pages } else { 0 };
-        self.commit.charge(charge)?;
+        self.charge_process(asid, charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
             start: range.start(),
             end: range.end(),
@@ -70,7 +70,7 @@ impl Machine {
                 fresh.push(vpn);
             }
         }
-        self.commit.charge(fresh.len() as u64)?;
+        self.charge_process(asid, fresh.len() as u64)?;
         let space = self.space_mut(asid)?;
         for &vpn in &fresh {
             space.page_table.set(vpn, Pte::DemandZero { protection });
@@ -108,7 +108,7 @@ impl Machine {
             }
             n += 1;
         }
-        self.commit.release(n);
+        self.release_process(asid, n);
         if let Some(v) = self.space_mut(asid)?.vads.find_mut(start) {
             v.commit_charge = PageCount::new(v.commit_charge.raw() - n);
         }

@@ -37,7 +37,7 @@ impl Machine {
             // Changing to write-copy charges commit for pages not already charged (§1.9); the
             // charge is kept per region, not per page (a stated simplification).
             let extra = pages.min(vad.pages() - vad.commit_charge.raw());
-            self.commit.charge(extra)?;
+            self.charge_process(asid, extra)?;
             if let Some(v) = self.space_mut(asid)?.vads.find_mut(start) {
                 v.commit_charge = PageCount::new(v.commit_charge.raw() + extra);
             }

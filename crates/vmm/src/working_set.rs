@@ -53,6 +53,8 @@ struct IndexLeaf {
 #[derive(Debug)]
 pub struct WorkingSet {
     max: u64,
+    /// The most pages it has held (`PeakWorkingSetSize` in pages).
+    peak: u64,
     base: u64,
     ring: VecDeque<u64>,
     index: LeafTable<IndexLeaf>,
@@ -63,6 +65,7 @@ impl WorkingSet {
     pub(crate) fn new(max: u64) -> Self {
         WorkingSet {
             max,
+            peak: 0,
             base: 0,
             ring: VecDeque::new(),
             index: LeafTable::default(),
@@ -75,6 +78,11 @@ impl WorkingSet {
     }
     pub(crate) fn set_max(&mut self, max: u64) {
         self.max = max;
+    }
+    /// The most pages it has held at once (`PeakWorkingSetSize`, in pages): raised where a page
+    /// enters, the one place the size grows.
+    pub fn peak(&self) -> u64 {
+        self.peak
     }
     /// Pages in the working set.
     pub fn len(&self) -> u64 {
@@ -138,7 +146,10 @@ impl WorkingSet {
         // A page already present moves to the back: its old slot becomes a hole.
         match self.set_age(vpn, age) {
             Some(old) => self.hole(old),
-            None => self.len += 1,
+            None => {
+                self.len += 1;
+                self.peak = self.peak.max(self.len);
+            }
         }
         self.compact_if_sparse();
     }
@@ -251,6 +262,21 @@ mod tests {
         assert!(ws.remove(Vpn::new(3)).is_some());
         assert_eq!(ws.len(), 2);
         ws.check().unwrap();
+    }
+
+    #[test]
+    fn test_peak_is_the_most_pages_held_at_once() {
+        let mut ws = WorkingSet::new(10);
+        for v in [1, 2, 3] {
+            ws.insert(Vpn::new(v), Protection::READWRITE);
+        }
+        // A page entering again is no new page.
+        ws.insert(Vpn::new(2), Protection::READWRITE);
+        assert_eq!(ws.peak(), 3);
+        ws.remove(Vpn::new(1));
+        ws.remove(Vpn::new(2));
+        ws.insert(Vpn::new(4), Protection::READWRITE);
+        assert_eq!((ws.len(), ws.peak()), (2, 3));
     }
 
     #[test]
