@@ -63,6 +63,12 @@ enum Call {
     UnmapViewOfFile2(u8, u64, u32),
     UnmapViewOfFileEx(u64, u32),
     ExitOther,
+    GetProcessMemoryInfo(u8),
+    QueryWorkingSetEx(u8, u64),
+    EmptyWorkingSet(u8),
+    SetProcessWorkingSetSize(u8, u64, u64),
+    FaultCounters(u8),
+    Counters,
 }
 
 fn addr() -> impl Strategy<Value = u64> {
@@ -217,6 +223,12 @@ fn call() -> impl Strategy<Value = Call> {
         (any::<u8>(), addr(), flags()).prop_map(|(p, a, f)| Call::UnmapViewOfFile2(p, a, f)),
         (addr(), flags()).prop_map(|(a, f)| Call::UnmapViewOfFileEx(a, f)),
         Just(Call::ExitOther),
+        any::<u8>().prop_map(Call::GetProcessMemoryInfo),
+        (any::<u8>(), addr()).prop_map(|(p, a)| Call::QueryWorkingSetEx(p, a)),
+        any::<u8>().prop_map(Call::EmptyWorkingSet),
+        (any::<u8>(), size(), size()).prop_map(|(p, a, b)| Call::SetProcessWorkingSetSize(p, a, b)),
+        any::<u8>().prop_map(Call::FaultCounters),
+        Just(Call::Counters),
     ]
 }
 
@@ -356,6 +368,37 @@ proptest! {
                 Call::VirtualFreeEx(p, a, sz, t) => s.virtual_free_ex(me, h(p), Va::new(a), sz, t).err().map(|e| e.0),
                 Call::VirtualProtectEx(p, a, sz, pr) => s.virtual_protect_ex(me, h(p), Va::new(a), sz, pr).err().map(|e| e.0),
                 Call::VirtualQueryEx(p, a) => s.virtual_query_ex(me, h(p), Va::new(a)).err().map(|e| e.0),
+                Call::GetProcessMemoryInfo(p) => match s.get_process_memory_info(me, h(p)) {
+                    Ok(c) => {
+                        // Bytes of whole pages; a peak is never below its value.
+                        prop_assert_eq!(c.working_set_size % 4096, 0);
+                        prop_assert!(c.peak_working_set_size >= c.working_set_size);
+                        prop_assert!(c.peak_pagefile_usage >= c.pagefile_usage);
+                        prop_assert_eq!(c.private_usage, c.pagefile_usage);
+                        None
+                    }
+                    Err(e) => Some(e.0),
+                },
+                Call::QueryWorkingSetEx(p, a) => match s.query_working_set_ex(me, h(p), Va::new(a)) {
+                    Ok(b) => {
+                        prop_assert!(b.share_count <= 7);
+                        if !b.valid { prop_assert_eq!((b.share_count, b.win32_protection), (0, 0)); }
+                        if !b.shared { prop_assert_eq!(b.share_count, 0); }
+                        None
+                    }
+                    Err(e) => Some(e.0),
+                },
+                Call::EmptyWorkingSet(p) => s.empty_working_set(me, h(p)).err().map(|e| e.0),
+                Call::SetProcessWorkingSetSize(p, a, b) => s.set_process_working_set_size(me, h(p), a, b).err().map(|e| e.0),
+                Call::FaultCounters(p) => s.ntmm_fault_counters(me, h(p)).err().map(|e| e.0),
+                Call::Counters => {
+                    let (perf, l) = (s.get_performance_info(), s.ntmm_page_lists());
+                    prop_assert_eq!(l.zeroed + l.free + l.standby + l.modified + l.modified_no_write + l.active, perf.physical_total);
+                    prop_assert_eq!(perf.physical_available, l.zeroed + l.free + l.standby);
+                    prop_assert!(perf.commit_total <= perf.commit_limit && perf.commit_total <= perf.commit_peak);
+                    let _ = s.ntmm_io_counters();
+                    None
+                }
                 Call::ReadProcessMemory(p, a, n) => {
                     let (r, got) = s.read_process_memory(me, h(p), Va::new(a), n as u64);
                     prop_assert!(got.len() as u64 <= n as u64, "more bytes than asked");

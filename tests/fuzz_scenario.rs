@@ -107,6 +107,18 @@ const TOKENS: &[&str] = &[
     "ReadProcessMemory(B, 0x10000, &d, 0x10000, &n)\n",
     "WriteProcessMemory(GetCurrentProcess(), 0x10000, \"x\", 1, NULL)\n",
     "exit B\n",
+    // Resource counters (explain).
+    "GetProcessMemoryInfo(A, &pmc)\n",
+    "QueryWorkingSetEx(A, p, &ws)\n",
+    "GetPerformanceInfo(&perf)\n",
+    "EmptyWorkingSet(",
+    "SetProcessWorkingSetSize(A, -1, -1)\n",
+    "SetProcessWorkingSetSize(",
+    "NtmmFaultCounters(B, &f)\n",
+    "NtmmPageLists(&l)\n",
+    "NtmmIoCounters(&io)\n",
+    "pmc.WorkingSetSize",
+    "ws.ShareCount",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {

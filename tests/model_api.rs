@@ -140,6 +140,12 @@ enum Op {
         h: usize,
         kind: Kind,
     },
+    /// `QueryWorkingSetEx` of one page in every view of its object, and `GetProcessMemoryInfo`
+    /// of the view's process, checked against the model's views.
+    Counters {
+        v: usize,
+        off: u64,
+    },
 }
 
 /// The process-handle rights the cross-process calls are tried with.
@@ -171,6 +177,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, 0..XRIGHTS.len()).prop_map(|(by, v, off, len, rights)| Op::XRead { by, v, off, len, rights }),
         3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>(), 0..XRIGHTS.len()).prop_map(|(by, v, off, len, byte, rights)| Op::XWrite { by, v, off, len, byte, rights }),
         2 => (0usize..4, 0usize..4, any::<usize>(), kind).prop_map(|(by, p, h, kind)| Op::MapInto { by, p, h, kind }),
+        2 => (any::<usize>(), 0u64..4 * PS).prop_map(|(v, off)| Op::Counters { v, off }),
     ]
 }
 
@@ -569,6 +576,63 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
             }
             Op::Writers => {
                 prop_assert!(s.executive().run_writers().errors.is_empty());
+            }
+            Op::Counters { v, off } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let view = &m.views[v % m.views.len()];
+                let (obj, page) = (view.obj, (off % view.size) / PS);
+                // Every view of the object that covers the page: a view page that still maps the
+                // object is shareable (Shared = 1, valid or not); a copy-on-write view's page
+                // with a private copy is not.
+                let mut seen = Vec::new();
+                for w in m
+                    .views
+                    .iter()
+                    .filter(|w| w.obj == obj && page * PS < w.size)
+                {
+                    let b = s
+                        .query_working_set_ex(
+                            procs[w.p].pid,
+                            Handle::INVALID,
+                            at(w.base, page * PS),
+                        )
+                        .unwrap();
+                    let copied = w.copies.contains_key(&page);
+                    prop_assert_eq!(
+                        b.shared,
+                        !copied,
+                        "Shared of a view page (copied: {})",
+                        copied
+                    );
+                    if !b.valid {
+                        prop_assert_eq!((b.share_count, b.win32_protection), (0, 0));
+                    }
+                    seen.push(b);
+                }
+                // §4.3: the frame's share count is the number of valid PTEs that map it — here,
+                // the model's views of that page that are resident (saturating at 7).
+                let resident = seen.iter().filter(|b| b.valid && b.shared).count() as u8;
+                for b in seen.iter().filter(|b| b.valid && b.shared) {
+                    prop_assert_eq!(b.share_count, resident.min(7));
+                }
+                // The process's working set is its views' resident pages (the model's processes
+                // have no other memory), in bytes.
+                let pid = procs[view.p].pid;
+                let mut valid = 0;
+                for w in m.views.iter().filter(|w| w.p == view.p) {
+                    for k in 0..w.size.div_ceil(PS) {
+                        valid += u64::from(
+                            s.query_working_set_ex(pid, Handle::INVALID, at(w.base, k * PS))
+                                .unwrap()
+                                .valid,
+                        );
+                    }
+                }
+                let c = s.get_process_memory_info(pid, Handle::INVALID).unwrap();
+                prop_assert_eq!(c.working_set_size, valid * 4096);
+                prop_assert!(c.peak_working_set_size >= c.working_set_size);
             }
             Op::Flush { v, native } => {
                 if m.views.is_empty() {
