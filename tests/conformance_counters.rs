@@ -303,8 +303,8 @@ fn a_private_page_is_unshared_with_share_count_zero_valid_only_while_resident() 
 
 #[test]
 fn a_copy_on_write_page_is_shared_until_written_then_private() {
-    // §3.7: the write gives the process a private copy; F86: the written page reports
-    // PAGE_READWRITE. NtmmFaultCounters counts the copy-on-write fault.
+    // §3.7: the write gives the process a private copy, whose protection is read-write
+    // (VirtualQuery reports it so too). NtmmFaultCounters counts the copy-on-write fault.
     let (s, p) = one();
     let h = anon(&s, p, PAGE_READWRITE, 0x10000, None).unwrap();
     let v = s.map_view_of_file(p, h, FILE_MAP_COPY, 0, 0, 0).unwrap();
