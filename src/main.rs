@@ -77,6 +77,10 @@ enum Command {
         /// Echo byte values whole (they are shown as length and prefix past 64 bytes).
         #[arg(long)]
         full_values: bool,
+        /// Tell each file's own-line comments (`## Heading`, `# prose`) before the statements
+        /// they precede, and fold lines at 80 columns, as `ntmm demo` does (text mode only).
+        #[arg(long)]
+        narrate: bool,
     },
     /// Type scenario statements interactively (`help` for help, `quit` to leave); ends with
     /// `N passed, M failed` and exits 0 only if nothing failed.
@@ -181,6 +185,7 @@ fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
         trace,
         budget: m.budget,
         full_values: false,
+        narrate: false,
     }
 }
 
@@ -227,10 +232,11 @@ fn run_tour(
         }
     };
     let mut r = Runner::new(name, opts);
+    r.narrate(source);
     r.run_script(&script);
     out!("{}", r.take_output());
     if let Some(p) = picture(&r) {
-        outln!("\nThe machine at the end (processes → regions → PTEs → prototype PTEs → frames → backing store):");
+        outln!("\nThe machine at the end, as a tree: processes → regions (VADs) → PTEs →\nprototype PTEs → frames → backing store.");
         out!("{}", p.text());
         if let Err(e) = write_pictures(&p, svg, dot) {
             errln!("ntmm: {e}");
@@ -433,9 +439,11 @@ fn command() -> ExitCode {
             json,
             trace,
             full_values,
+            narrate,
         } => {
             let opts = Options {
                 full_values,
+                narrate,
                 ..options(&cli.machine, json, trace)
             };
             let (mut passed, mut failed) = (0, 0);
@@ -464,7 +472,10 @@ fn command() -> ExitCode {
         Command::Demo { svg, dot } => run_tour(
             "demo",
             DEMO,
-            &options(&cli.machine, false, true),
+            &Options {
+                narrate: true,
+                ..options(&cli.machine, false, true)
+            },
             &svg,
             &dot,
         ),

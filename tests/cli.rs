@@ -107,6 +107,84 @@ fn demo_explains_faults_and_draws_a_picture() {
     assert_eq!(String::from_utf8(again.stdout).unwrap(), without_svg_line);
 }
 
+#[test]
+fn demo_tells_its_lesson_and_fits_an_80_column_terminal() {
+    let out = ntmm().arg("demo").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Headings underlined, prose before the statements it explains.
+    assert!(
+        text.starts_with("ntmm — the guided tour\n======================\n"),
+        "{text}"
+    );
+    let heading = text.find("\n1. Shared memory from the pagefile\n").unwrap();
+    let prose = text
+        .find("\nWriter creates a named section of two pages")
+        .unwrap();
+    let statement = text.find("process Writer\n").unwrap();
+    assert!(heading < prose && prose < statement, "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+        assert_eq!(line, line.trim_end(), "trailing blanks: {line:?}");
+    }
+}
+
+#[test]
+fn run_narrate_tells_own_line_comments_only_in_text_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("story.ntm");
+    let long = "0 + ".repeat(30);
+    std::fs::write(
+        &file,
+        format!(
+            "## Part one\n# The story so far.\nprocess A   # a note for the file's reader\n\
+             # Then x.\nx = 1 + \\\n  2   # inside the statement\nexpect x == 3\n\
+             y = {long}2\n"
+        ),
+    )
+    .unwrap();
+    let narrated = ntmm()
+        .args(["run", "--narrate"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(narrated.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "Part one\n========\nThe story so far.\n\n   3 process A\n\nThen x.\n\n   5 "
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("a note") && !text.contains("inside the statement"),
+        "{text}"
+    );
+    // A long line folds under its text.
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("         ") && !l.starts_with("          ")),
+        "{text}"
+    );
+    // Without --narrate, and in JSON mode, the transcript is as it was.
+    let plain = ntmm().arg("run").arg(&file).output().unwrap();
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    assert!(plain.starts_with("   3 process A\n"), "{plain}");
+    let json = |extra: &[&str]| {
+        let out = ntmm()
+            .args(["run", "--json"])
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(json(&["--narrate"]), json(&[]));
+}
+
 /// A minimal well-formedness check: every tag closes in order, attributes are quoted.
 fn well_formed(xml: &str) -> Result<(), String> {
     let mut stack: Vec<String> = Vec::new();

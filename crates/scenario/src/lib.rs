@@ -36,6 +36,8 @@ pub mod value;
 // ---- Seeing the machine ------------------------------------------------------------------
 /// Pictures (SVG, DOT, text).
 pub mod draw;
+/// Narration: own-line comments told as the story of a run (`--narrate`).
+pub mod narrative;
 /// `show` forms (`!pte`, `!pfn`, `!ca`, `!vad`, `!memusage`), over the system alone.
 pub mod show;
 /// `--trace` explanations.
