@@ -372,6 +372,47 @@ fn repl_runs_statements_and_prints_help() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A bare expression or variable is answered with its value, as the transcript shows values;
+/// `help`, `draw` and `quit` may carry a comment. (Piped input: the plain reader, no editor.)
+#[test]
+fn repl_prints_bare_expressions_and_takes_commands_with_comments() {
+    let out = repl(
+        &[],
+        b"process A\nx = 1 + 2\nx\nx + 0x10   # a sum\n\
+          p = VirtualAlloc(NULL, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)\n\
+          write32(p, 7)\nread32(p)\nexpect VirtualQuery(p, &mbi) != 0\nmbi.State\n\
+          help   # what now\ndraw # the tree\nx +\nquit # that is all\nx\n",
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "   3 A> x => 3\n",
+        "   4 A> x + 0x10 => 0x13\n",
+        "   7 A> read32(p) => 7\n",
+        "   9 A> mbi.State => 0x1000\n",
+    ] {
+        assert!(text.contains(line), "lacks {line:?}:\n{text}");
+    }
+    assert!(text.contains("show pte p"), "help # …: {text}");
+    assert!(text.contains("process A\n  0x10000"), "draw # …: {text}");
+    // `x +` is no statement and no expression: a parse error, a failure.
+    assert_eq!(text.matches("parse error").count(), 1, "{text}");
+    // `quit # …` ends the session: the `x` after it is not run.
+    assert!(!text.contains("  14 "), "{text}");
+    assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
+    // The JSON protocol answers a bare expression with a statement object.
+    let json = repl(&["--json"], b"process A\nx = 5\nx # five\nquit # done\n");
+    let json = String::from_utf8(json.stdout).unwrap();
+    let x: serde_json::Value = serde_json::from_str(json.lines().nth(5).unwrap()).unwrap();
+    assert_eq!(
+        (x["statement"].as_str(), x["result"].as_str()),
+        (Some("x"), Some("5"))
+    );
+    assert!(
+        json.ends_with("{\"ready\":4}\n0 passed, 0 failed\n"),
+        "{json}"
+    );
+}
+
 /// `ntmm repl --json` answers every input line with JSON objects and ends each answer with a
 /// `ready` object naming the next line (the prompt), so a program can drive it one statement
 /// at a time; traces, help, pictures and parse errors are objects too; the closing summary is

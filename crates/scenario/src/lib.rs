@@ -44,5 +44,5 @@ pub mod show;
 pub mod trace;
 
 pub use error::{ParseError, StmtError};
-pub use parser::parse;
+pub use parser::{parse, parse_expression_statement};
 pub use runner::{run_source, summary, FileReport, Options, Runner};
