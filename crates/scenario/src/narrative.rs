@@ -13,7 +13,7 @@
 //!   file's reader, and the transcript shows the statement without it;
 //! - narrative after the last statement is printed when the file has run.
 //!
-//! Narration also folds the transcript lines of each statement at [`WIDTH`] columns (at
+//! Narration also folds the transcript lines of each statement at [`WIDTH`](crate::narrative::WIDTH) columns (at
 //! spaces outside string literals, the rest indented under the text), so that the run reads on
 //! an 80-column terminal.
 
