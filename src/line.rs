@@ -16,6 +16,8 @@ pub enum Input {
     TooLong,
     /// The end of the input.
     End,
+    /// The line was cancelled as it was typed (Ctrl-C in the line editor).
+    Cancelled,
 }
 
 /// Reads one line of at most `max` bytes as bytes (whether it is UTF-8 is the caller's
@@ -67,6 +69,7 @@ mod tests {
                 Input::Line(l) => v.push(Some(l)),
                 Input::TooLong => v.push(None),
                 Input::End => return v,
+                Input::Cancelled => unreachable!("the plain reader never cancels"),
             }
         }
     }

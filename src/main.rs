@@ -1,5 +1,6 @@
 //! The `ntmm` command line: run scenarios, explore interactively, tour the model, draw it.
 
+mod editor;
 mod line;
 #[macro_use]
 mod output;
@@ -7,6 +8,7 @@ mod output;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use line::MAX_LINE;
 use ntmm::api::Volume;
+use ntmm::scenario::lexer::strip_comment;
 use ntmm::scenario::{run_source, summary, Options, Runner};
 use ntmm::vmm::{limits, VmmConfig, WriterPolicy};
 use std::path::PathBuf;
@@ -77,6 +79,10 @@ enum Command {
         /// Echo byte values whole (they are shown as length and prefix past 64 bytes).
         #[arg(long)]
         full_values: bool,
+        /// Tell each file's own-line comments (`## Heading`, `# prose`) before the statements
+        /// they precede, and fold lines at 80 columns, as `ntmm demo` does (text mode only).
+        #[arg(long)]
+        narrate: bool,
     },
     /// Type scenario statements interactively (`help` for help, `quit` to leave); ends with
     /// `N passed, M failed` and exits 0 only if nothing failed.
@@ -151,6 +157,7 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, \"Local\\\\Foo\")
   p = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0)
   write(p, \"hello\")   x = read(p, 5)   write32(p, 7)   read32(p)
+  x   p + 0x10   mbi.State   a bare expression or variable: its value
   expect read(p, 5) == \"hello\"
   file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
   crash                a power loss: only durable file data survives; new machine, no processes
@@ -159,7 +166,9 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   ReadProcessMemory(B, p, &data, 16, &n)   OpenProcess(PROCESS_VM_READ, FALSE, B)
   show pte p   show pfn 0x12   show vad A   show section h   show memory
   draw                 print the machine as a tree
-  help / quit";
+  help / quit          (`# comment` may follow any line)
+On a terminal: arrow keys edit the line and recall earlier ones (history is kept in memory
+only), Ctrl-C drops the line being typed, Ctrl-D ends the session.";
 
 fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
     Options {
@@ -181,6 +190,7 @@ fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
         trace,
         budget: m.budget,
         full_values: false,
+        narrate: false,
     }
 }
 
@@ -227,10 +237,11 @@ fn run_tour(
         }
     };
     let mut r = Runner::new(name, opts);
+    r.narrate(source);
     r.run_script(&script);
     out!("{}", r.take_output());
     if let Some(p) = picture(&r) {
-        outln!("\nThe machine at the end (processes → regions → PTEs → prototype PTEs → frames → backing store):");
+        outln!("\nThe machine at the end, as a tree: processes → regions (VADs) → PTEs →\nprototype PTEs → frames → backing store.");
         out!("{}", p.text());
         if let Err(e) = write_pictures(&p, svg, dot) {
             errln!("ntmm: {e}");
@@ -273,7 +284,7 @@ fn reject(json: bool, line: usize, column: usize, message: &str) {
 fn repl(opts: &Options) -> ExitCode {
     let json = opts.json;
     let mut runner = Runner::new("repl", opts);
-    let mut input = std::io::stdin().lock();
+    let mut input = editor::Lines::new(json);
     let mut pending = String::new();
     let mut line_no = 0usize;
     // Lines answered with a parse error: each is a failure.
@@ -283,21 +294,29 @@ fn repl(opts: &Options) -> ExitCode {
     }
     loop {
         // The prompt; in JSON mode an object that also ends the answer to the previous line, so
-        // a program driving the repl reads up to it after each line it sends.
+        // a program driving the repl reads up to it after each line it sends. The line editor
+        // prints its own.
+        let prompt = if pending.is_empty() {
+            "ntmm> "
+        } else {
+            "....> "
+        };
         if json {
             let mut ready = serde_json::json!({ "ready": line_no + 1 });
             if !pending.is_empty() {
                 ready["continuing"] = true.into();
             }
             outln!("{ready}");
-        } else if pending.is_empty() {
-            out!("ntmm> ");
-        } else {
-            out!("....> ");
+        } else if !input.prompts() {
+            out!("{prompt}");
         }
         output::flush();
-        let bytes = match line::read_line(&mut input, MAX_LINE) {
+        let bytes = match input.read(prompt) {
             Ok(line::Input::Line(b)) => b,
+            Ok(line::Input::Cancelled) => {
+                pending.clear();
+                continue;
+            }
             Ok(line::Input::TooLong) => {
                 line_no += 1;
                 pending.clear();
@@ -348,7 +367,8 @@ fn repl(opts: &Options) -> ExitCode {
                 continue;
             }
         };
-        let trimmed = line.trim_end();
+        // A comment is no part of a statement or a repl command (`quit  # done`).
+        let trimmed = strip_comment(line).trim_end();
         if let Some(head) = trimmed.strip_suffix('\\') {
             pending.push_str(head);
             pending.push(' ');
@@ -389,10 +409,17 @@ fn repl(opts: &Options) -> ExitCode {
                 }
                 out!("{}", runner.take_output());
             }
-            Err(e) => {
-                rejected += 1;
-                reject(json, line_no, e.col, &e.message);
-            }
+            // Not a statement: a bare expression or variable is shown with its value.
+            Err(e) => match ntmm::scenario::parse_expression_statement(&text, line_no) {
+                Ok(s) => {
+                    runner.exec(&s);
+                    out!("{}", runner.take_output());
+                }
+                Err(_) => {
+                    rejected += 1;
+                    reject(json, line_no, e.col, &e.message);
+                }
+            },
         }
     }
     runner.finish();
@@ -433,9 +460,11 @@ fn command() -> ExitCode {
             json,
             trace,
             full_values,
+            narrate,
         } => {
             let opts = Options {
                 full_values,
+                narrate,
                 ..options(&cli.machine, json, trace)
             };
             let (mut passed, mut failed) = (0, 0);
@@ -464,7 +493,10 @@ fn command() -> ExitCode {
         Command::Demo { svg, dot } => run_tour(
             "demo",
             DEMO,
-            &options(&cli.machine, false, true),
+            &Options {
+                narrate: true,
+                ..options(&cli.machine, false, true)
+            },
             &svg,
             &dot,
         ),

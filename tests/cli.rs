@@ -107,6 +107,84 @@ fn demo_explains_faults_and_draws_a_picture() {
     assert_eq!(String::from_utf8(again.stdout).unwrap(), without_svg_line);
 }
 
+#[test]
+fn demo_tells_its_lesson_and_fits_an_80_column_terminal() {
+    let out = ntmm().arg("demo").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Headings underlined, prose before the statements it explains.
+    assert!(
+        text.starts_with("ntmm — the guided tour\n======================\n"),
+        "{text}"
+    );
+    let heading = text.find("\n1. Shared memory from the pagefile\n").unwrap();
+    let prose = text
+        .find("\nWriter creates a named section of two pages")
+        .unwrap();
+    let statement = text.find("process Writer\n").unwrap();
+    assert!(heading < prose && prose < statement, "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+        assert_eq!(line, line.trim_end(), "trailing blanks: {line:?}");
+    }
+}
+
+#[test]
+fn run_narrate_tells_own_line_comments_only_in_text_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("story.ntm");
+    let long = "0 + ".repeat(30);
+    std::fs::write(
+        &file,
+        format!(
+            "## Part one\n# The story so far.\nprocess A   # a note for the file's reader\n\
+             # Then x.\nx = 1 + \\\n  2   # inside the statement\nexpect x == 3\n\
+             y = {long}2\n"
+        ),
+    )
+    .unwrap();
+    let narrated = ntmm()
+        .args(["run", "--narrate"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(narrated.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "Part one\n========\nThe story so far.\n\n   3 process A\n\nThen x.\n\n   5 "
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("a note") && !text.contains("inside the statement"),
+        "{text}"
+    );
+    // A long line folds under its text.
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("         ") && !l.starts_with("          ")),
+        "{text}"
+    );
+    // Without --narrate, and in JSON mode, the transcript is as it was.
+    let plain = ntmm().arg("run").arg(&file).output().unwrap();
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    assert!(plain.starts_with("   3 process A\n"), "{plain}");
+    let json = |extra: &[&str]| {
+        let out = ntmm()
+            .args(["run", "--json"])
+            .args(extra)
+            .arg(&file)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(json(&["--narrate"]), json(&[]));
+}
+
 /// A minimal well-formedness check: every tag closes in order, attributes are quoted.
 fn well_formed(xml: &str) -> Result<(), String> {
     let mut stack: Vec<String> = Vec::new();
@@ -292,6 +370,47 @@ fn repl_runs_statements_and_prints_help() {
     // The line that does not parse counts as a failure, as in `run`.
     assert!(text.contains("1 passed, 1 failed"), "{text}");
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// A bare expression or variable is answered with its value, as the transcript shows values;
+/// `help`, `draw` and `quit` may carry a comment. (Piped input: the plain reader, no editor.)
+#[test]
+fn repl_prints_bare_expressions_and_takes_commands_with_comments() {
+    let out = repl(
+        &[],
+        b"process A\nx = 1 + 2\nx\nx + 0x10   # a sum\n\
+          p = VirtualAlloc(NULL, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)\n\
+          write32(p, 7)\nread32(p)\nexpect VirtualQuery(p, &mbi) != 0\nmbi.State\n\
+          help   # what now\ndraw # the tree\nx +\nquit # that is all\nx\n",
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "   3 A> x => 3\n",
+        "   4 A> x + 0x10 => 0x13\n",
+        "   7 A> read32(p) => 7\n",
+        "   9 A> mbi.State => 0x1000\n",
+    ] {
+        assert!(text.contains(line), "lacks {line:?}:\n{text}");
+    }
+    assert!(text.contains("show pte p"), "help # …: {text}");
+    assert!(text.contains("process A\n  0x10000"), "draw # …: {text}");
+    // `x +` is no statement and no expression: a parse error, a failure.
+    assert_eq!(text.matches("parse error").count(), 1, "{text}");
+    // `quit # …` ends the session: the `x` after it is not run.
+    assert!(!text.contains("  14 "), "{text}");
+    assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
+    // The JSON protocol answers a bare expression with a statement object.
+    let json = repl(&["--json"], b"process A\nx = 5\nx # five\nquit # done\n");
+    let json = String::from_utf8(json.stdout).unwrap();
+    let x: serde_json::Value = serde_json::from_str(json.lines().nth(5).unwrap()).unwrap();
+    assert_eq!(
+        (x["statement"].as_str(), x["result"].as_str()),
+        (Some("x"), Some("5"))
+    );
+    assert!(
+        json.ends_with("{\"ready\":4}\n0 passed, 0 failed\n"),
+        "{json}"
+    );
 }
 
 /// `ntmm repl --json` answers every input line with JSON objects and ends each answer with a

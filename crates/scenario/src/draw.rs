@@ -108,9 +108,9 @@ impl Picture {
                     &mut seen,
                     format!("vad{}_{:x}", id.raw(), vad.start.raw()),
                     format!(
-                        "{:#x} +{} pages {kind} {:?}",
+                        "{:#x} +{} {kind} {:?}",
                         vad.start.base().raw(),
-                        vad.pages(),
+                        pages(vad.pages()),
                         vad.protection
                     ),
                     1,
@@ -187,10 +187,10 @@ impl Picture {
             if let Some(info) = info {
                 let label = match info.kind {
                     SegmentKind::Pagefile => {
-                        format!("{seg}: pagefile-backed, {} pages", info.pages.raw())
+                        format!("{seg}: pagefile-backed, {}", pages(info.pages.raw()))
                     }
                     SegmentKind::File { store } => {
-                        format!("{seg}: file {store}, {} pages", info.pages.raw())
+                        format!("{seg}: file {store}, {}", pages(info.pages.raw()))
                     }
                 };
                 p.add(&mut seen, format!("{seg}"), label, 3);
@@ -380,18 +380,34 @@ impl Picture {
         for n in self.nodes.iter().filter(|n| n.column == 0) {
             walk(&mut s, &n.id, 0, &children, &label);
         }
-        let cached: Vec<&Node> = self
+        // Column 3 holds the segments (ids without `_`) and their prototype PTEs; a prototype
+        // PTE no process PTE points at is drawn here, under its own heading.
+        let (segments, cached): (Vec<&Node>, Vec<&Node>) = self
             .nodes
             .iter()
             .filter(|n| n.column == 3 && !self.edges.iter().any(|(_, b)| *b == n.id))
-            .collect();
-        if !cached.is_empty() {
-            s.push_str("mapped by no process:\n");
-            for n in cached {
-                walk(&mut s, &n.id, 1, &children, &label);
+            .partition(|n| !n.id.contains('_'));
+        for (title, nodes) in [
+            ("segments:\n", segments),
+            ("prototype PTEs no process maps:\n", cached),
+        ] {
+            if !nodes.is_empty() {
+                s.push_str(title);
+                for n in nodes {
+                    walk(&mut s, &n.id, 1, &children, &label);
+                }
             }
         }
         s
+    }
+}
+
+/// `1 page`, `2 pages`.
+fn pages(n: u64) -> String {
+    if n == 1 {
+        "1 page".into()
+    } else {
+        format!("{n} pages")
     }
 }
 
@@ -428,4 +444,46 @@ fn xml(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str, label: &str, column: usize) -> Node {
+        Node {
+            id: id.into(),
+            label: label.into(),
+            column,
+        }
+    }
+
+    #[test]
+    fn test_the_tree_lists_segments_apart_from_prototype_ptes_no_process_maps() {
+        let p = Picture {
+            nodes: vec![
+                node("proc1", "process A", 0),
+                node("vad1_10", "0x10000 +1 page view of seg#1 MM_READWRITE", 1),
+                node("pte1_10", "0x10000 prototype pointer", 2),
+                node("seg#1_0", "seg#1[0x0] valid", 3),
+                node("seg#1_1", "seg#1[0x1] transition", 3),
+                node("seg#1", "seg#1: pagefile-backed, 2 pages", 3),
+            ],
+            edges: vec![
+                ("proc1".into(), "vad1_10".into()),
+                ("vad1_10".into(), "pte1_10".into()),
+                ("pte1_10".into(), "seg#1_0".into()),
+            ],
+        };
+        let text = p.text();
+        assert!(
+            text.ends_with(
+                "segments:\n  seg#1: pagefile-backed, 2 pages\n\
+                 prototype PTEs no process maps:\n  seg#1[0x1] transition\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(pages(1), "1 page");
+        assert_eq!(pages(2), "2 pages");
+    }
 }

@@ -38,11 +38,13 @@ pub mod value;
 // ---- Seeing the machine ------------------------------------------------------------------
 /// Pictures (SVG, DOT, text).
 pub mod draw;
+/// Narration: own-line comments told as the story of a run (`--narrate`).
+pub mod narrative;
 /// `show` forms (`!pte`, `!pfn`, `!ca`, `!vad`, `!memusage`), over the system alone.
 pub mod show;
 /// `--trace` explanations.
 pub mod trace;
 
 pub use error::{ParseError, StmtError};
-pub use parser::parse;
+pub use parser::{parse, parse_expression_statement};
 pub use runner::{run_source, summary, FileReport, Options, Runner};

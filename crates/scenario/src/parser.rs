@@ -677,9 +677,53 @@ pub fn parse(source: &str) -> Result<Script, ParseError> {
     Ok(Script { statements })
 }
 
+/// Parses one line as `[NAME>] EXPRESSION`: the repl's reading of a bare expression or
+/// variable (`x`, `p + 0x10`, `mbi.State`), which a scenario file does not take as a
+/// statement. The statement evaluates the expression and shows its value, as a call
+/// statement does.
+pub fn parse_expression_statement(text: &str, line: usize) -> Result<Stmt, ParseError> {
+    let text = strip_comment(text).trim().to_string();
+    crate::limits::check_line(&text, line)?;
+    let toks = lex(&text, line)?;
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        line,
+        end_col: text.chars().count() + 1,
+        nest: 0,
+    };
+    let mut process = None;
+    if let (Some(Tok::Ident(name)), Some(Tok::Punct(">"))) = (p.peek(), p.peek_at(1)) {
+        process = Some(name.clone());
+        p.pos += 2;
+    }
+    let expr = p.expr()?;
+    p.end()?;
+    Ok(Stmt {
+        line,
+        text,
+        process,
+        kind: StmtKind::Eval(expr),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_a_bare_expression_is_an_expression_statement_only_when_asked() {
+        assert!(parse("x\n").is_err());
+        let s = parse_expression_statement("B> mbi.State   # its state", 4).unwrap();
+        assert_eq!((s.line, s.text.as_str()), (4, "B> mbi.State"));
+        assert_eq!(s.process.as_deref(), Some("B"));
+        assert_eq!(
+            s.kind,
+            StmtKind::Eval(Expr::Field("mbi".into(), "State".into()))
+        );
+        let e = parse_expression_statement("x +", 1).unwrap_err();
+        assert_eq!(e.col, 4, "{e:?}");
+    }
 
     fn one(src: &str) -> Stmt {
         parse(src).unwrap().statements.remove(0)

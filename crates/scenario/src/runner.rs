@@ -30,6 +30,10 @@ pub struct Options {
     pub budget: Option<u64>,
     /// Echo byte values whole instead of as their length and a prefix.
     pub full_values: bool,
+    /// Tell the file's own-line comments as narrative before the statements they precede,
+    /// and fold the transcript at [`crate::narrative::WIDTH`] columns (text mode only; see
+    /// [`crate::narrative`]).
+    pub narrate: bool,
 }
 
 /// The result of running one file.
@@ -119,6 +123,8 @@ pub struct Runner {
     budget: u64,
     value_bytes: u64,
     stopped: bool,
+    /// The narrative told between statements (`Options::narrate`, text mode).
+    narrative: Option<crate::narrative::Narrative>,
 }
 
 impl Runner {
@@ -140,6 +146,7 @@ impl Runner {
             budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),
             value_bytes: 0,
             stopped: false,
+            narrative: None,
         }
     }
 
@@ -798,11 +805,28 @@ impl Runner {
         Err(StmtError(msg))
     }
 
+    /// Tells `source`'s narrative as [`Runner::run_script`] runs its statements, if the options
+    /// ask for narration in text mode (`source` is the text the script was parsed from).
+    pub fn narrate(&mut self, source: &str) {
+        if self.options.narrate && !self.options.json {
+            self.narrative = Some(crate::narrative::Narrative::of(source));
+        }
+    }
+
     /// Runs a parsed script.
     pub fn run_script(&mut self, script: &Script) {
         for s in &script.statements {
             let failed = self.failed;
+            if let Some(n) = &mut self.narrative {
+                self.out.push_str(&n.before(s.line));
+            }
+            let mark = self.out.len();
             self.exec(s);
+            if self.narrative.is_some() {
+                let told = self.out.split_off(mark);
+                self.out
+                    .push_str(&crate::narrative::fold(&told, crate::narrative::WIDTH));
+            }
             // A file stops at a refused `machine` line (it would not run on the machine it asks
             // for) and where the budget is exceeded: one error, not one per later statement.
             let refused_machine = matches!(s.kind, StmtKind::Machine(_)) && self.failed > failed;
@@ -810,8 +834,11 @@ impl Runner {
                 if !self.options.json {
                     let _ = writeln!(self.out, "     the rest of {} is not run", self.file);
                 }
-                break;
+                return;
             }
+        }
+        if let Some(n) = &mut self.narrative {
+            self.out.push_str(&n.rest());
         }
     }
 
@@ -886,6 +913,7 @@ pub fn run_source(file: &str, source: &str, options: &Options) -> FileReport {
         }
         Ok(script) => {
             let mut r = Runner::new(file, options);
+            r.narrate(source);
             r.run_script(&script);
             r.finish();
             r.report()
