@@ -155,6 +155,9 @@ impl Runner {
                 volume: self.options.volume.clone(),
             })
             .map_err(|e| StmtError(format!("cannot start the machine: {e}")))?;
+            if let Some(t) = &self.trace {
+                sys.subscribe(t.subscriber());
+            }
             self.sys = Some(sys);
         }
         Ok(self.sys.as_ref().expect("just created"))
@@ -403,11 +406,7 @@ impl Runner {
             }
             self.current = Some(p.clone());
         }
-        let trace = self.trace.clone();
-        let r = match &trace {
-            Some(t) => t.capture(|| self.exec_kind(stmt)),
-            None => self.exec_kind(stmt),
-        };
+        let r = self.exec_kind(stmt);
         if stmt.process.is_some() {
             self.current = saved;
         }
