@@ -114,6 +114,8 @@ pub struct Runner {
     failed: u64,
     out: String,
     trace: Option<TraceSink>,
+    /// Subscribers given to the system when it starts ([`Runner::subscribe`]).
+    subscribers: ntmm_vmm::Subscribers<ntmm_api::Event>,
     /// The host-memory budget (`crate::limits`), what the variables hold, and whether the run
     /// has stopped (budget exceeded).
     budget: u64,
@@ -137,6 +139,7 @@ impl Runner {
             failed: 0,
             out: String::new(),
             trace: options.trace.then(TraceSink::default),
+            subscribers: Default::default(),
             budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),
             value_bytes: 0,
             stopped: false,
@@ -158,9 +161,18 @@ impl Runner {
             if let Some(t) = &self.trace {
                 sys.subscribe(t.subscriber());
             }
+            for s in self.subscribers.all() {
+                sys.subscribe(s);
+            }
             self.sys = Some(sys);
         }
         Ok(self.sys.as_ref().expect("just created"))
+    }
+
+    /// Subscribes to the event stream of the system the scenario runs on
+    /// ([`ntmm_api::System::subscribe`]), from its start (call before the first statement).
+    pub fn subscribe(&mut self, subscriber: ntmm_vmm::Subscriber<ntmm_api::Event>) {
+        self.subscribers.subscribe(subscriber);
     }
 
     /// The system, if the scenario has started one.
