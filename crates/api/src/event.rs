@@ -1,6 +1,7 @@
-//! The system's one typed event stream: the object manager's events ([`ApiEvent`]) and, forwarded
-//! into the same stream in emission order, the section layer's ([`SectionEvent`]) and the
-//! machine's ([`VmmEvent`]). [`System::subscribe`](crate::System::subscribe) adds a subscriber;
+//! The system's one typed event stream: the object manager's events
+//! ([`ApiEvent`](crate::event::ApiEvent)) and, forwarded into the same stream in emission order,
+//! the section layer's ([`SectionEvent`](ntmm_section::SectionEvent)) and the machine's
+//! ([`VmmEvent`](ntmm_vmm::VmmEvent)). [`System::subscribe`](crate::System::subscribe) adds a subscriber;
 //! the system owns the list (a power loss carries it over to the restarted machine).
 //!
 //! Delivery is synchronous, on the emitting thread, while the emitting layer's lock is held: a

@@ -1,8 +1,8 @@
 //! `--trace`: every fault and transition explained in one human line.
 //!
-//! The runner subscribes a [`TraceSink`] to the system's typed event stream
+//! The runner subscribes a [`TraceSink`](crate::trace::TraceSink) to the system's typed event stream
 //! ([`ntmm_api::Event`]); after each statement the events it produced are rendered as
-//! sentences ([`explain`]), with address-space ids replaced by process names. Nothing here reads
+//! sentences ([`explain`](crate::trace::explain)), with address-space ids replaced by process names. Nothing here reads
 //! a log message or `Debug` text: a sentence is made from the event's typed fields, so an event
 //! cannot silently fall out of the trace. `RUST_LOG` additionally prints the raw events
 //! (tracing-subscriber's `EnvFilter`) on standard error; the layers send every event to

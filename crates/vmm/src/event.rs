@@ -6,7 +6,7 @@
 //! a page I/O from the paging-I/O paths of fault.rs and writer.rs — so an event cannot be lost
 //! by rewording a message, and a consumer (`ntmm run --trace`, the JSON protocol, a replay)
 //! reads typed fields, never text. Every event also goes to `tracing` as structured fields
-//! (one helper, [`VmmEvent::trace`]), for `RUST_LOG` users.
+//! (one helper per layer, [`Traced`](crate::event::Traced)), for `RUST_LOG` users.
 //!
 //! Delivery is synchronous, in emission order, on the emitting thread, while the machine lock
 //! is held: a subscriber must only record the event (clone it, push it somewhere) and must not
@@ -25,6 +25,7 @@ use crate::status::NtStatus;
 use crate::store::StoreOp;
 use parking_lot::RwLock;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A subscriber: called with every event of its layer, in order (see the module doc for what
@@ -35,13 +36,19 @@ pub type Subscriber<E> = Arc<dyn Fn(&E) + Send + Sync>;
 /// emits (the machine, its PFN database, a fault-injecting store) delivers to the same
 /// subscribers.
 pub struct Subscribers<E> {
-    list: Arc<RwLock<Vec<Subscriber<E>>>>,
+    inner: Arc<Inner<E>>,
+}
+
+struct Inner<E> {
+    /// Set once the first subscriber is added: until then delivering is one atomic load.
+    any: AtomicBool,
+    list: RwLock<Vec<Subscriber<E>>>,
 }
 
 impl<E> Clone for Subscribers<E> {
     fn clone(&self) -> Self {
         Subscribers {
-            list: Arc::clone(&self.list),
+            inner: Arc::clone(&self.inner),
         }
     }
 }
@@ -49,14 +56,17 @@ impl<E> Clone for Subscribers<E> {
 impl<E> Default for Subscribers<E> {
     fn default() -> Self {
         Subscribers {
-            list: Arc::new(RwLock::new(Vec::new())),
+            inner: Arc::new(Inner {
+                any: AtomicBool::new(false),
+                list: RwLock::new(Vec::new()),
+            }),
         }
     }
 }
 
 impl<E> fmt::Debug for Subscribers<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Subscribers({})", self.list.read().len())
+        write!(f, "Subscribers({})", self.inner.list.read().len())
     }
 }
 
@@ -79,19 +89,23 @@ impl<E: Traced> Subscribers<E> {
 impl<E> Subscribers<E> {
     /// Adds a subscriber; it receives every event emitted from now on.
     pub fn subscribe(&self, subscriber: Subscriber<E>) {
-        self.list.write().push(subscriber);
+        self.inner.list.write().push(subscriber);
+        self.inner.any.store(true, Ordering::Release);
     }
     /// Whether nobody subscribes.
     pub fn is_empty(&self) -> bool {
-        self.list.read().is_empty()
+        !self.inner.any.load(Ordering::Acquire)
     }
     /// The subscribers, in subscription order (to carry them over to a restarted machine).
     pub fn all(&self) -> Vec<Subscriber<E>> {
-        self.list.read().clone()
+        self.inner.list.read().clone()
     }
     /// Delivers `event` to every subscriber, in subscription order.
     pub fn deliver(&self, event: &E) {
-        for s in self.list.read().iter() {
+        if self.is_empty() {
+            return;
+        }
+        for s in self.inner.list.read().iter() {
             s(event);
         }
     }

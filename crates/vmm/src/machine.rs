@@ -5,7 +5,8 @@
 //! the part of NT's PFN lock and working-set locks together; backing-store I/O is done while it is
 //! held (synchronous I/O, nt_internals §9.2). Upper layers take their own locks first, in this
 //! order: object manager → section layer → this machine lock. Nothing here calls back up, so
-//! no lock order can be inverted. Single-threaded use is deterministic: no wall clock, no
+//! no lock order can be inverted: the event subscribers called under the lock
+//! ([`crate::event`]) only record, never call in. Single-threaded use is deterministic: no wall clock, no
 //! randomness, and every iteration is over ordered maps.
 
 use crate::address_space::AddressSpace;
