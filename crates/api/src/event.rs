@@ -207,25 +207,29 @@ impl Traced for Event {
 /// The system's subscribers.
 pub(crate) type Events = ntmm_vmm::Subscribers<Event>;
 
+/// The system's subscribers, and whether the lower layers' events are forwarded to them yet:
+/// the forwarders are registered with the first subscriber, so a system nobody observes pays
+/// nothing for the machine's events.
+#[derive(Debug, Default)]
+pub(crate) struct SystemEvents {
+    pub(crate) list: Events,
+    forwarding: std::sync::OnceLock<()>,
+}
+
 /// Emits an object-manager event into the system's stream.
 pub(crate) fn emit(events: &Events, event: ApiEvent) {
     events.emit(Event::Api(event));
 }
 
-/// Forwards the machine's and the section layer's events into the system's stream (cloned only
-/// while someone subscribes).
-pub(crate) fn forward(events: &Events, ex: &ntmm_section::Executive) {
+/// Forwards the machine's and the section layer's events into the system's stream.
+fn forward(events: &Events, ex: &ntmm_section::Executive) {
     let to = events.clone();
     ex.vmm().subscribe(std::sync::Arc::new(move |e: &VmmEvent| {
-        if !to.is_empty() {
-            to.deliver(&Event::Vmm(e.clone()));
-        }
+        to.deliver(&Event::Vmm(e.clone()));
     }));
     let to = events.clone();
     ex.subscribe(std::sync::Arc::new(move |e: &SectionEvent| {
-        if !to.is_empty() {
-            to.deliver(&Event::Section(e.clone()));
-        }
+        to.deliver(&Event::Section(e.clone()));
     }));
 }
 
@@ -236,7 +240,10 @@ impl crate::System {
     /// never call into the system. It stays subscribed across a power loss
     /// ([`System::crash`](crate::System::crash) carries it to the restarted machine).
     pub fn subscribe(&self, subscriber: ntmm_vmm::Subscriber<Event>) {
-        self.events.subscribe(subscriber);
+        self.events
+            .forwarding
+            .get_or_init(|| forward(&self.events.list, &self.ex));
+        self.events.list.subscribe(subscriber);
     }
 
     /// The Win32 error path's event: the call of `pid` failed with `fail`, reported as `error`.
@@ -251,7 +258,7 @@ impl crate::System {
             crate::system::Fail::Status(_) | crate::system::Fail::Win32(_) => None,
         };
         emit(
-            &self.events,
+            &self.events.list,
             ApiEvent::CallFailed {
                 pid,
                 status: fail.status(),
@@ -259,5 +266,96 @@ impl crate::System {
                 rule,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Handle, System, SystemConfig, FILE_MAP_WRITE, PAGE_READWRITE};
+    use std::sync::{Arc, Mutex};
+
+    fn recorded(sys: &System) -> Arc<Mutex<Vec<Event>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = Arc::clone(&seen);
+        sys.subscribe(Arc::new(move |e: &Event| {
+            into.lock().unwrap().push(e.clone())
+        }));
+        seen
+    }
+
+    /// The three layers' events arrive in one stream, in the order they happen: the handle
+    /// after the section it names, the view's fault after the view.
+    #[test]
+    fn test_one_stream_in_emission_order() {
+        let sys = System::new(SystemConfig::default()).unwrap();
+        let seen = recorded(&sys);
+        let a = sys.create_process(None, false).unwrap();
+        let h = sys
+            .create_file_mapping(a, Handle::INVALID, false, PAGE_READWRITE, 0, 0x1000, None)
+            .unwrap();
+        let p = sys.map_view_of_file(a, h, FILE_MAP_WRITE, 0, 0, 0).unwrap();
+        sys.write_memory(a, p, b"x").unwrap();
+        let seen = seen.lock().unwrap();
+        let pos = |f: &dyn Fn(&Event) -> bool| seen.iter().position(f).expect("emitted");
+        let created =
+            pos(&|e| matches!(e, Event::Api(ApiEvent::ProcessCreated { pid, .. }) if *pid == a));
+        let space =
+            pos(&|e| matches!(e, Event::Vmm(VmmEvent::AddressSpaceCreated { asid }) if *asid == a));
+        let section = pos(&|e| matches!(e, Event::Section(SectionEvent::SectionCreated { .. })));
+        let handle = pos(
+            &|e| matches!(e, Event::Api(ApiEvent::HandleOpened { handle, .. }) if *handle == h),
+        );
+        let view = pos(
+            &|e| matches!(e, Event::Section(SectionEvent::ViewMapped { base, .. }) if *base == p),
+        );
+        let fault =
+            pos(&|e| matches!(e, Event::Vmm(VmmEvent::FaultResolved { va, .. }) if *va == p));
+        assert!(
+            space < created,
+            "the address space exists before the process is reported"
+        );
+        assert!(section < handle && handle < view && view < fault);
+    }
+
+    /// A failed Win32 call is an event with its status, its Win32 error and the section
+    /// layer's rule; subscribers survive a power loss.
+    #[test]
+    fn test_call_failed_names_the_rule_and_subscribers_survive_a_crash() {
+        let sys = System::new(SystemConfig::default()).unwrap();
+        let seen = recorded(&sys);
+        let a = sys.create_process(None, false).unwrap();
+        let h = sys
+            .create_file_mapping(a, Handle::INVALID, false, PAGE_READWRITE, 0, 0x1000, None)
+            .unwrap();
+        // F54: a view offset that is not a multiple of the allocation granularity.
+        let err = sys
+            .map_view_of_file(a, h, FILE_MAP_WRITE, 0, 0x1000, 0)
+            .unwrap_err();
+        let failed = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|e| match e {
+                Event::Api(ApiEvent::CallFailed {
+                    status,
+                    win32_error,
+                    rule,
+                    ..
+                }) => Some((*status, *win32_error, rule.clone())),
+                _ => None,
+            })
+            .expect("CallFailed emitted");
+        assert_eq!(failed.1, err.0);
+        assert_ne!(failed.0, NtStatus::STATUS_SUCCESS);
+        assert!(failed.2.is_some_and(|r| !r.is_empty()));
+        let (sys, _) = sys.crash().unwrap();
+        seen.lock().unwrap().clear();
+        sys.create_process(None, false).unwrap();
+        assert!(seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Vmm(VmmEvent::AddressSpaceCreated { .. }))));
     }
 }

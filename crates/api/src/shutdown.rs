@@ -190,7 +190,7 @@ impl System {
             .map(|e| (e.stream, e.name.clone()))
             .collect();
         let mut stores = self.ex.power_loss();
-        let subscribers = self.events.all();
+        let subscribers = self.events.list.all();
         drop(self);
         let mut report = CrashReport::default();
         let mut survivors = Vec::new();

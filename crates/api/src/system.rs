@@ -119,7 +119,7 @@ pub struct System {
     /// The next `GetTempFileName` number (`temp_files`).
     pub(crate) temp_counter: crate::temp_files::TempCounter,
     /// The subscribers of the system's event stream (`event`).
-    pub(crate) events: crate::event::Events,
+    pub(crate) events: crate::event::SystemEvents,
 }
 
 impl System {
@@ -138,11 +138,10 @@ impl System {
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
             .map_err(|e| Fail::from(e).win32())?;
         let host = crate::volume::open_volume(&config.volume)?;
-        let (ex, events) = (Executive::with_vmm(vmm), crate::event::Events::default());
-        crate::event::forward(&events, &ex);
+        let events = crate::event::SystemEvents::default();
         Ok(System {
-            ex,
-            om: Mutex::new(ObjectManager::with_events(events.clone())),
+            ex: Executive::with_vmm(vmm),
+            om: Mutex::new(ObjectManager::with_events(events.list.clone())),
             events,
             volume: config.volume,
             host,
@@ -250,7 +249,10 @@ impl System {
                 om.objects.remove(&p.object);
             }
         }
-        crate::event::emit(&self.events, crate::event::ApiEvent::ProcessExited { pid });
+        crate::event::emit(
+            &self.events.list,
+            crate::event::ApiEvent::ProcessExited { pid },
+        );
         Ok(())
     }
 
