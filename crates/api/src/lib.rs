@@ -32,6 +32,9 @@ pub mod system;
 /// Resource counters: `GetProcessMemoryInfo`, `QueryWorkingSetEx`, `GetPerformanceInfo`,
 /// `EmptyWorkingSet`, `SetProcessWorkingSetSize` and ntmm's own counters.
 pub mod counters;
+/// The one typed event stream ([`Event`]: the machine's, the section layer's and the object
+/// manager's events) and [`System::subscribe`].
+pub mod event;
 /// Files and the volume: `CreateFile`, `ReadFile`, `WriteFile`, `SetEndOfFile`, ….
 pub mod files;
 /// Sections and views: `CreateFileMapping`, `MapViewOfFile`, … and their `nt_*` forms.
@@ -62,6 +65,7 @@ pub mod win32;
 pub use access::*;
 pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
 pub use counters::*;
+pub use event::{ApiEvent, ApiEventKind, Event};
 pub use files::*;
 pub use io_faults::IoKind;
 pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};

@@ -12,6 +12,7 @@
 //!   understood; a further `\` in a name is `STATUS_OBJECT_PATH_NOT_FOUND`.
 
 use crate::access::ObjectType;
+use crate::event::ApiEvent;
 use ntmm_section::{SectionId, StreamId};
 use ntmm_vmm::{AsId, NtStatus};
 use slab::Slab;
@@ -153,6 +154,8 @@ pub struct ObjectManager {
     /// Tokens of processes created with one other than the default (crate::sessions).
     pub(crate) tokens: BTreeMap<AsId, crate::sessions::Token>,
     next_object: ObjectId,
+    /// The system's event stream: the table operations below emit handle and name events.
+    events: crate::event::Events,
 }
 
 /// The longest name in characters (F37: 65532 bytes of UTF-16 accepted, 65534 refused).
@@ -165,6 +168,65 @@ pub fn object_path(name: Option<&str>) -> Result<Option<String>, NtStatus> {
 }
 
 impl ObjectManager {
+    /// An empty object manager emitting to `events`.
+    pub(crate) fn with_events(events: crate::event::Events) -> Self {
+        ObjectManager {
+            events,
+            ..ObjectManager::default()
+        }
+    }
+
+    fn emit(&self, event: ApiEvent) {
+        crate::event::emit(&self.events, event);
+    }
+
+    /// Emits a handle added to `pid`'s table.
+    fn handle_opened(&self, pid: AsId, handle: Handle, e: &HandleEntry) {
+        let Some(o) = self.objects.get(&e.object) else {
+            return;
+        };
+        self.emit(ApiEvent::HandleOpened {
+            pid,
+            handle,
+            object: e.object,
+            object_type: o.body.kind(),
+            granted_access: e.access,
+            inherit: e.inherit,
+        });
+    }
+
+    /// A process was created (its state inserted): emits it, then each handle it inherited.
+    pub(crate) fn process_created(&self, pid: AsId, parent: Option<AsId>, inherit: bool) {
+        self.emit(ApiEvent::ProcessCreated {
+            pid,
+            parent,
+            inherit,
+        });
+        if let Some(p) = self.processes.get(&pid) {
+            for (slot, e) in &p.handles {
+                self.handle_opened(pid, Handle::from_slot(slot), e);
+            }
+        }
+    }
+
+    /// A handle was duplicated (its `HandleOpened` was emitted by `insert_handle`).
+    pub(crate) fn handle_duplicated(
+        &self,
+        pid: AsId,
+        source_process: AsId,
+        source: Handle,
+        target_process: AsId,
+        handle: Handle,
+    ) {
+        self.emit(ApiEvent::HandleDuplicated {
+            pid,
+            source_process,
+            source,
+            target_process,
+            handle,
+        });
+    }
+
     /// The token of process `pid` (the default one unless it was created with another).
     pub(crate) fn token(&self, pid: AsId) -> crate::sessions::Token {
         self.tokens.get(&pid).copied().unwrap_or_default()
@@ -190,7 +252,11 @@ impl ObjectManager {
     pub(crate) fn set_name(&mut self, id: ObjectId, path: String) {
         if let Some(o) = self.objects.get_mut(&id) {
             o.name = Some(path.clone());
-            self.names.insert(path, id);
+            self.names.insert(path.clone(), id);
+            self.emit(ApiEvent::NameInserted {
+                name: path,
+                object: id,
+            });
         }
     }
 
@@ -206,16 +272,19 @@ impl ObjectManager {
             .processes
             .get_mut(&pid)
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
-        let slot = p.handles.insert(HandleEntry {
+        let entry = HandleEntry {
             object,
             access,
             inherit,
-        });
+        };
+        let slot = p.handles.insert(entry);
         if let Some(o) = self.objects.get_mut(&object) {
             o.handles += 1;
             o.pointers += 1;
         }
-        Ok(Handle::from_slot(slot))
+        let handle = Handle::from_slot(slot);
+        self.handle_opened(pid, handle, &entry);
+        Ok(handle)
     }
 
     /// The entry of a handle.
@@ -308,13 +377,24 @@ impl ObjectManager {
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
         o.handles -= 1;
         let last_handle = o.handles == 0;
-        if last_handle {
-            if let Some(name) = o.name.take() {
-                // §6.5: the name goes with the last handle, not with the object.
-                self.names.remove(&name);
-            }
+        let name = if last_handle { o.name.take() } else { None };
+        if let Some(name) = name {
+            // §6.5: the name goes with the last handle, not with the object.
+            self.names.remove(&name);
+            self.emit(ApiEvent::NameRemoved {
+                name,
+                object: e.object,
+            });
         }
-        Ok((e.object, self.drop_pointer(e.object), last_handle))
+        let last_pointer = self.drop_pointer(e.object);
+        self.emit(ApiEvent::HandleClosed {
+            pid,
+            handle: h,
+            object: e.object,
+            last_handle,
+            last_pointer,
+        });
+        Ok((e.object, last_pointer, last_handle))
     }
 
     /// Drops one pointer reference; returns whether it was the last (the object is removed

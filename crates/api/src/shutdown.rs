@@ -190,6 +190,7 @@ impl System {
             .map(|e| (e.stream, e.name.clone()))
             .collect();
         let mut stores = self.ex.power_loss();
+        let subscribers = self.events.list.all();
         drop(self);
         let mut report = CrashReport::default();
         let mut survivors = Vec::new();
@@ -205,6 +206,9 @@ impl System {
             survivors.push((key, store));
         }
         let sys = System::new(config)?;
+        for s in subscribers {
+            sys.subscribe(s);
+        }
         if sys.volume == Volume::Memory {
             for (key, store) in survivors {
                 sys.attach_volume_file(&key, store)?;

@@ -118,6 +118,8 @@ pub struct System {
     pub(crate) faults: crate::io_faults::IoFaults,
     /// The next `GetTempFileName` number (`temp_files`).
     pub(crate) temp_counter: crate::temp_files::TempCounter,
+    /// The subscribers of the system's event stream (`event`).
+    pub(crate) events: crate::event::SystemEvents,
 }
 
 impl System {
@@ -136,9 +138,11 @@ impl System {
         let vmm = ntmm_vmm::Vmm::with_pagefile_store(config.vmm, pagefile)
             .map_err(|e| Fail::from(e).win32())?;
         let host = crate::volume::open_volume(&config.volume)?;
+        let events = crate::event::SystemEvents::default();
         Ok(System {
             ex: Executive::with_vmm(vmm),
-            om: Mutex::new(ObjectManager::default()),
+            om: Mutex::new(ObjectManager::with_events(events.list.clone())),
+            events,
             volume: config.volume,
             host,
             lifecycle: Default::default(),
@@ -168,6 +172,7 @@ impl System {
         r.map_err(|f| {
             let e = f.win32();
             self.set_last_error(pid, e.0);
+            self.call_failed(pid, &f, e);
             e
         })
     }
@@ -218,7 +223,7 @@ impl System {
                 last_error: 0,
             },
         );
-        tracing::debug!(?pid, ?parent, inherit, "process created");
+        om.process_created(pid, parent, inherit);
         Ok(pid)
     }
 
@@ -244,7 +249,10 @@ impl System {
                 om.objects.remove(&p.object);
             }
         }
-        tracing::debug!(?pid, "process exited");
+        crate::event::emit(
+            &self.events.list,
+            crate::event::ApiEvent::ProcessExited { pid },
+        );
         Ok(())
     }
 
@@ -405,9 +413,11 @@ impl System {
         } else {
             map_generic(kind, access)
         };
-        let result = tp
-            .map_err(Fail::from)
-            .and_then(|tp| Ok(om.insert_handle(tp, object, access, inherit)?));
+        let result = tp.map_err(Fail::from).and_then(|tp| {
+            let h = om.insert_handle(tp, object, access, inherit)?;
+            om.handle_duplicated(pid, sp, src, tp, h);
+            Ok(h)
+        });
         if options & DUPLICATE_CLOSE_SOURCE != 0 && src != Handle::INVALID {
             // The source is closed whatever the outcome.
             self.close_in(&mut om, sp, src)?;

@@ -118,6 +118,8 @@ pub struct Runner {
     failed: u64,
     out: String,
     trace: Option<TraceSink>,
+    /// Subscribers given to the system when it starts ([`Runner::subscribe`]).
+    subscribers: ntmm_vmm::Subscribers<ntmm_api::Event>,
     /// The host-memory budget (`crate::limits`), what the variables hold, and whether the run
     /// has stopped (budget exceeded).
     budget: u64,
@@ -143,6 +145,7 @@ impl Runner {
             failed: 0,
             out: String::new(),
             trace: options.trace.then(TraceSink::default),
+            subscribers: Default::default(),
             budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),
             value_bytes: 0,
             stopped: false,
@@ -162,9 +165,21 @@ impl Runner {
                 volume: self.options.volume.clone(),
             })
             .map_err(|e| StmtError(format!("cannot start the machine: {e}")))?;
+            if let Some(t) = &self.trace {
+                sys.subscribe(t.subscriber());
+            }
+            for s in self.subscribers.all() {
+                sys.subscribe(s);
+            }
             self.sys = Some(sys);
         }
         Ok(self.sys.as_ref().expect("just created"))
+    }
+
+    /// Subscribes to the event stream of the system the scenario runs on
+    /// ([`ntmm_api::System::subscribe`]), from its start (call before the first statement).
+    pub fn subscribe(&mut self, subscriber: ntmm_vmm::Subscriber<ntmm_api::Event>) {
+        self.subscribers.subscribe(subscriber);
     }
 
     /// The system, if the scenario has started one.
@@ -410,11 +425,7 @@ impl Runner {
             }
             self.current = Some(p.clone());
         }
-        let trace = self.trace.clone();
-        let r = match &trace {
-            Some(t) => t.capture(|| self.exec_kind(stmt)),
-            None => self.exec_kind(stmt),
-        };
+        let r = self.exec_kind(stmt);
         if stmt.process.is_some() {
             self.current = saved;
         }

@@ -1,42 +1,24 @@
 //! `--trace`: every fault and transition explained in one human line.
 //!
-//! While a statement runs, a `tracing` layer records the machine's and the section layer's
-//! events; afterwards each is rendered as a sentence, with address-space ids replaced by process
-//! names. `RUST_LOG` additionally prints the raw events (tracing-subscriber's `EnvFilter`) on
-//! standard error.
+//! The runner subscribes a [`TraceSink`](crate::trace::TraceSink) to the system's typed event stream
+//! ([`ntmm_api::Event`]); after each statement the events it produced are rendered as
+//! sentences ([`explain`](crate::trace::explain)), with address-space ids replaced by process names. Nothing here reads
+//! a log message or `Debug` text: a sentence is made from the event's typed fields, so an event
+//! cannot silently fall out of the trace. `RUST_LOG` additionally prints the raw events
+//! (tracing-subscriber's `EnvFilter`) on standard error; the layers send every event to
+//! `tracing` themselves.
 
+use ntmm_api::section::SectionEvent;
+use ntmm_api::Event;
+use ntmm_vmm::{
+    FaultKind, MoveReason, OriginalPte, PageLocation, ProtoPte, Pte, StoreOp, Subscriber, VmmEvent,
+    Writer,
+};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
-
-#[derive(Debug, Clone, Default)]
-struct Raw {
-    message: String,
-    fields: BTreeMap<String, String>,
-}
-
-impl Visit for Raw {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let v = format!("{value:?}");
-        if field.name() == "message" {
-            self.message = v;
-        } else {
-            self.fields.insert(field.name().to_string(), v);
-        }
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = value.to_string();
-        } else {
-            self.fields
-                .insert(field.name().to_string(), value.to_string());
-        }
-    }
-}
 
 /// Installs a global subscriber that prints the raw tracing events selected by `RUST_LOG` on
 /// standard error.
@@ -52,280 +34,267 @@ pub fn init_raw_logging() -> Result<(), tracing::subscriber::SetGlobalDefaultErr
     tracing::subscriber::set_global_default(subscriber)
 }
 
-/// Collects events while statements run.
+/// Collects the events that `--trace` explains, between two drains.
 #[derive(Debug, Clone, Default)]
 pub struct TraceSink {
-    events: Arc<Mutex<Vec<Raw>>>,
-}
-
-struct SinkLayer(TraceSink);
-
-impl<S: tracing::Subscriber> Layer<S> for SinkLayer {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        let target = event.metadata().target();
-        if !(target.starts_with("ntmm_vmm") || target.starts_with("ntmm_section")) {
-            return;
-        }
-        let mut raw = Raw::default();
-        event.record(&mut raw);
-        self.0.events.lock().push(raw);
-    }
+    events: Arc<Mutex<Vec<Event>>>,
 }
 
 impl TraceSink {
-    /// Runs `f` with this sink (and, if `RUST_LOG` is set, a raw-event printer on standard
-    /// error) as the thread's subscriber.
-    pub fn capture<R>(&self, f: impl FnOnce() -> R) -> R {
-        let raw = std::env::var("RUST_LOG").ok().map(|filter| {
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(false)
-                .without_time()
-                .with_filter(tracing_subscriber::EnvFilter::new(filter))
-        });
-        let subscriber = tracing_subscriber::registry()
-            .with(SinkLayer(self.clone()))
-            .with(raw);
-        tracing::subscriber::with_default(subscriber, f)
+    /// The subscriber to give [`ntmm_api::System::subscribe`]: it keeps the events that have
+    /// a sentence (the others are not kept).
+    pub fn subscriber(&self) -> Subscriber<Event> {
+        let events = Arc::clone(&self.events);
+        let none = BTreeMap::new();
+        Arc::new(move |e: &Event| {
+            if explain(e, &none).is_some() {
+                events.lock().push(e.clone());
+            }
+        })
     }
 
-    /// The explanations of the events recorded since the last drain.
+    /// The explanations of the events recorded since the last drain; `names` gives the process
+    /// name of an address-space id.
     pub fn drain(&self, names: &BTreeMap<u32, String>) -> Vec<String> {
         let events = std::mem::take(&mut *self.events.lock());
         events.iter().filter_map(|e| explain(e, names)).collect()
     }
 }
 
-fn variant(s: &str) -> (&str, &str) {
-    let s = s
-        .strip_prefix("Some(")
-        .and_then(|x| x.strip_suffix(')'))
-        .unwrap_or(s);
-    let end = s
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(s.len());
-    (&s[..end], s)
-}
-
-fn protection_of(s: &str) -> Option<&str> {
-    let i = s.find("protection: ")? + "protection: ".len();
-    let rest = &s[i..];
-    Some(&rest[..rest.find([' ', ',', '}']).unwrap_or(rest.len())])
-}
-
-fn pte_words(s: &str) -> String {
-    let (v, full) = variant(s);
-    let prot = protection_of(full)
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
-    match v {
-        "Zero" => "empty".into(),
-        "Valid" if full.contains("copy_on_write: true") => "valid, copy-on-write".into(),
-        "Valid" => "valid".into(),
-        "Prototype" => "prototype pointer".into(),
-        "PrototypeLookup" => format!("prototype, lookup needed{prot}"),
-        "Transition" => format!("transition{prot}"),
-        "Pagefile" => format!("in the pagefile{prot}"),
-        "DemandZero" => format!("demand-zero{prot}"),
-        other => other.to_string(),
+/// A process PTE in words.
+fn pte_words(pte: &Pte) -> String {
+    match pte {
+        Pte::Zero => "empty".into(),
+        Pte::Valid(h) if h.copy_on_write => "valid, copy-on-write".into(),
+        Pte::Valid(_) => "valid".into(),
+        Pte::Prototype { .. } => "prototype pointer".into(),
+        Pte::PrototypeLookup { protection } => format!("prototype, lookup needed ({protection:?})"),
+        Pte::Transition { protection, .. } => format!("transition ({protection:?})"),
+        Pte::Pagefile { protection, .. } => format!("in the pagefile ({protection:?})"),
+        Pte::DemandZero { protection } => format!("demand-zero ({protection:?})"),
     }
 }
 
-fn proto_words(s: &str) -> String {
-    match variant(s).0 {
-        "Zero" => "not committed".into(),
-        "DemandZero" => "demand-zero".into(),
-        "Valid" => "valid (the page is already mapped)".into(),
-        "Transition" => "in transition (frame on a page list)".into(),
-        "Pagefile" => "in the pagefile".into(),
-        "Subsection" => "in the file".into(),
-        other => other.to_string(),
+/// A prototype PTE in words.
+fn proto_words(proto: &ProtoPte) -> &'static str {
+    match proto {
+        ProtoPte::Zero => "not committed",
+        ProtoPte::DemandZero { .. } => "demand-zero",
+        ProtoPte::Valid { .. } => "valid (the page is already mapped)",
+        ProtoPte::Transition { .. } => "in transition (frame on a page list)",
+        ProtoPte::Pagefile { .. } => "in the pagefile",
+        ProtoPte::Subsection { .. } => "in the file",
     }
 }
 
-fn list_words(s: &str, taken: bool) -> String {
-    match variant(s).0 {
-        "Zeroed" => "the zeroed list".into(),
-        "Free" => "the free list".into(),
-        "Standby" if taken => "the standby list (repurposed)".into(),
-        "Standby" => "the standby list (clean, cached)".into(),
-        "Modified" if !taken => "the modified list (must be written before reuse)".into(),
-        "Modified" => "the modified list".into(),
-        "ModifiedNoWrite" => "the modified-no-write list".into(),
-        other => other.to_string(),
+/// A page list in words: `taken` when a frame comes off it, else when a frame goes to it.
+fn list_words(list: PageLocation, taken: bool) -> String {
+    match list {
+        PageLocation::Zeroed => "the zeroed list".into(),
+        PageLocation::Free => "the free list".into(),
+        PageLocation::Standby if taken => "the standby list (repurposed)".into(),
+        PageLocation::Standby => "the standby list (clean, cached)".into(),
+        PageLocation::Modified if !taken => {
+            "the modified list (must be written before reuse)".into()
+        }
+        PageLocation::Modified => "the modified list".into(),
+        PageLocation::ModifiedNoWrite => "the modified-no-write list".into(),
+        other => format!("{other:?}"),
     }
 }
 
-fn hex(s: &str) -> String {
-    s.parse::<u64>()
-        .map_or_else(|_| s.to_string(), |v| format!("{v:#x}"))
-}
-
-fn rename(s: &str, names: &BTreeMap<u32, String>) -> String {
-    let mut out = s.to_string();
-    for (id, n) in names.iter().rev() {
-        out = out.replace(&format!("as#{id}"), n);
+fn fault_words(kind: FaultKind) -> &'static str {
+    match kind {
+        FaultKind::DemandZero => "demand-zero fault",
+        FaultKind::Share => "share fault",
+        FaultKind::Transition => "soft fault",
+        FaultKind::CopyOnWrite => "copy-on-write fault",
+        FaultKind::HardFile => "hard fault, page read from the file",
+        FaultKind::HardPagefile => "hard fault, page read from the pagefile",
     }
-    out
 }
 
-fn explain(e: &Raw, names: &BTreeMap<u32, String>) -> Option<String> {
-    let f = |k: &str| e.fields.get(k).map(String::as_str).unwrap_or("");
-    let who = |k: &str| {
-        f(k).parse::<u32>()
-            .ok()
-            .and_then(|id| names.get(&id).cloned())
-            .unwrap_or_else(|| rename(f(k), names))
+fn original_words(original: OriginalPte) -> &'static str {
+    match original {
+        OriginalPte::DemandZero { .. } => "DemandZero",
+        OriginalPte::Pagefile { .. } => "Pagefile",
+        OriginalPte::Subsection { .. } => "Subsection",
+    }
+}
+
+/// The sentence of one event, or `None` for an event `--trace` does not explain (frame moves
+/// other than leaving the working sets, page I/O, object-manager events, …).
+pub fn explain(e: &Event, names: &BTreeMap<u32, String>) -> Option<String> {
+    match e {
+        Event::Vmm(v) => explain_vmm(v, names),
+        Event::Section(s) => explain_section(s, names),
+        Event::Api(_) => None,
+    }
+}
+
+fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
+    // A process by its name, else by its raw id.
+    let who = |asid: &ntmm_vmm::AsId| {
+        names
+            .get(&asid.raw())
+            .cloned()
+            .unwrap_or_else(|| asid.raw().to_string())
     };
-    let mut s = String::new();
-    match e.message.as_str() {
-        "fault resolved" => {
-            let kind = match f("kind") {
-                "DemandZero" => "demand-zero fault",
-                "Share" => "share fault",
-                "Transition" => "soft fault",
-                "CopyOnWrite" => "copy-on-write fault",
-                "HardFile" => "hard fault, page read from the file",
-                "HardPagefile" => "hard fault, page read from the pagefile",
-                other => other,
-            };
-            let _ = write!(
-                s,
-                "{}: {kind} at {}: PTE {}",
-                who("asid"),
-                hex(f("va")),
-                pte_words(f("pte_before"))
+    Some(match e {
+        VmmEvent::FaultResolved { asid, va, outcome } => {
+            let mut s = format!(
+                "{}: {} at {va}: PTE {}",
+                who(asid),
+                fault_words(outcome.kind),
+                pte_words(&outcome.pte_before)
             );
-            if f("proto_before") != "None" && !f("proto_before").is_empty() {
-                let _ = write!(s, ", prototype PTE {}", proto_words(f("proto_before")));
+            if let Some(proto) = &outcome.proto_before {
+                s.push_str(", prototype PTE ");
+                s.push_str(proto_words(proto));
             }
-            let _ = write!(s, " → frame {}", hex(f("pfn")));
-            if f("from") != "None" && !f("from").is_empty() {
-                let _ = write!(s, " from {}", list_words(f("from"), true));
+            s.push_str(&format!(" → frame {:#x}", outcome.pfn.raw()));
+            if let Some(from) = outcome.taken_from() {
+                s.push_str(" from ");
+                s.push_str(&list_words(from, true));
             }
+            s
         }
-        "exception raised" => {
-            let _ = write!(s, "{}: {}", who("asid"), f("exception"));
-        }
-        "working-set entry trimmed" => {
-            let _ = write!(
-                s,
-                "{}: trimmed {} from the working set (frame {}); PTE now {}",
-                who("asid"),
-                hex(f("va")),
-                hex(f("pfn")),
-                pte_words(f("pte_after"))
-            );
-        }
-        "frame left the working sets" => {
-            let _ = write!(
-                s,
-                "frame {} left every working set → {}",
-                hex(f("pfn")),
-                list_words(f("list"), false)
-            );
-        }
-        "standby frame repurposed" => {
-            let _ = write!(
-                s,
-                "frame {} repurposed: its old PTE is restored to {}",
-                hex(f("pfn")),
-                variant(f("original")).0
-            );
-        }
-        "modified page writer ran" | "mapped page writer ran" if f("written") != "0" => {
-            let _ = write!(
-                s,
-                "{}: {} pages written",
-                e.message.trim_end_matches(" ran"),
-                f("written")
-            );
-        }
-        "view mapped" => {
-            let _ = write!(
-                s,
-                "{}: view of {} mapped at {} ({} pages, {})",
-                rename(f("asid"), names),
-                f("section"),
-                f("base"),
-                f("pages"),
-                f("protection")
-            );
-        }
-        "view unmapped" => {
-            let _ = write!(
-                s,
-                "{}: view at {} unmapped (dirty bits captured, nothing written)",
-                rename(f("asid"), names),
-                f("base")
-            );
-        }
-        "section created" => {
-            let _ = write!(
-                s,
-                "section {} created on {} ({} bytes)",
-                f("id"),
-                f("ca"),
-                f("size")
-            );
-        }
-        "segment range flushed" if f("written") != "0" => {
-            let _ = write!(s, "flush: {} pages written", f("written"));
-        }
-        "injected store failure" => {
-            let op = match f("op") {
-                "Read" => "read",
-                "Write" => "write",
-                "Flush" => "flush",
-                "Resize" => "size change",
-                other => other,
+        VmmEvent::Exception {
+            asid, exception, ..
+        } => format!("{}: {exception}", who(asid)),
+        VmmEvent::PageTrimmed {
+            asid,
+            va,
+            pfn,
+            pte_after,
+            ..
+        } => format!(
+            "{}: trimmed {va} from the working set (frame {:#x}); PTE now {}",
+            who(asid),
+            pfn.raw(),
+            pte_words(pte_after)
+        ),
+        VmmEvent::FrameMoved {
+            pfn,
+            to: to @ (PageLocation::Standby | PageLocation::Modified),
+            reason: MoveReason::LastReference,
+            ..
+        } => format!(
+            "frame {:#x} left every working set → {}",
+            pfn.raw(),
+            list_words(*to, false)
+        ),
+        VmmEvent::FrameRepurposed { pfn, original, .. } => format!(
+            "frame {:#x} repurposed: its old PTE is restored to {}",
+            pfn.raw(),
+            original_words(*original)
+        ),
+        VmmEvent::WriterRan {
+            writer,
+            pages_written,
+            ..
+        } if *pages_written != 0 => {
+            let which = match writer {
+                Writer::ModifiedPageWriter => "modified page writer",
+                Writer::MappedPageWriter => "mapped page writer",
             };
-            let _ = write!(
-                s,
-                "injected I/O fault: the {op} of page {} of {} failed with {}",
-                f("page"),
-                f("store"),
-                f("status")
-            );
+            format!("{which}: {pages_written} pages written")
         }
-        "pagefile-backed control area deleted"
-        | "file control area parked on the unused-segment list"
-        | "file control area deleted"
-        | "parked control area revived" => {
-            let _ = write!(s, "{} {}", f("id"), e.message);
+        VmmEvent::SegmentFlushed { written, .. } if *written != 0 => {
+            format!("flush: {written} pages written")
+        }
+        VmmEvent::FailureInjected {
+            store,
+            op,
+            page,
+            status,
+        } => {
+            let op = match op {
+                StoreOp::Read => "read",
+                StoreOp::Write => "write",
+                StoreOp::Flush => "flush",
+                StoreOp::Resize => "size change",
+                StoreOp::Crash => "power loss",
+            };
+            format!("injected I/O fault: the {op} of page {page} of {store} failed with {status}")
         }
         _ => return None,
-    }
-    Some(s)
+    })
+}
+
+fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<String> {
+    let who = |asid: &ntmm_vmm::AsId| {
+        names
+            .get(&asid.raw())
+            .cloned()
+            .unwrap_or_else(|| format!("{asid:?}"))
+    };
+    Some(match e {
+        SectionEvent::ViewMapped {
+            asid,
+            section,
+            base,
+            pages,
+            protection,
+            ..
+        } => format!(
+            "{}: view of {section:?} mapped at {base} ({pages} pages, {protection:?})",
+            who(asid)
+        ),
+        SectionEvent::ViewUnmapped { asid, base, .. } => format!(
+            "{}: view at {base} unmapped (dirty bits captured, nothing written)",
+            who(asid)
+        ),
+        SectionEvent::SectionCreated {
+            section,
+            control_area,
+            size,
+            ..
+        } => format!("section {section:?} created on {control_area:?} ({size} bytes)"),
+        SectionEvent::ControlAreaDeleted {
+            control_area,
+            file: false,
+        } => format!("{control_area:?} pagefile-backed control area deleted"),
+        SectionEvent::ControlAreaDeleted {
+            control_area,
+            file: true,
+        } => format!("{control_area:?} file control area deleted"),
+        SectionEvent::ControlAreaParked { control_area } => {
+            format!("{control_area:?} file control area parked on the unused-segment list")
+        }
+        SectionEvent::ControlAreaRevived { control_area } => {
+            format!("{control_area:?} parked control area revived")
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ntmm_vmm::{AsId, FaultOutcome, Pfn, Protection, Va};
 
     #[test]
     fn test_fault_explanation_reads_like_a_sentence() {
-        let mut raw = Raw {
-            message: "fault resolved".into(),
-            ..Raw::default()
+        let outcome = FaultOutcome {
+            kind: FaultKind::DemandZero,
+            pfn: Pfn::new(31),
+            from_list: Some(PageLocation::Zeroed),
+            pte_before: Pte::Zero,
+            pte_after: Pte::Zero,
+            proto_before: Some(ProtoPte::DemandZero {
+                protection: Protection::READWRITE,
+            }),
+            proto_after: None,
         };
-        for (k, v) in [
-            ("asid", "1"),
-            ("va", "65552"),
-            ("kind", "DemandZero"),
-            ("pfn", "31"),
-            ("pte_before", "Some(Zero)"),
-            (
-                "proto_before",
-                "Some(DemandZero { protection: MM_READWRITE })",
-            ),
-            ("from", "Some(Zeroed)"),
-        ] {
-            raw.fields.insert(k.into(), v.into());
-        }
+        let e = Event::Vmm(VmmEvent::FaultResolved {
+            asid: AsId::new(1),
+            va: Va::new(0x10010),
+            outcome,
+        });
         let names = BTreeMap::from([(1, "A".to_string())]);
         assert_eq!(
-            explain(&raw, &names).unwrap(),
+            explain(&e, &names).unwrap(),
             "A: demand-zero fault at 0x10010: PTE empty, prototype PTE demand-zero → frame 0x1f from the zeroed list"
         );
     }

@@ -136,6 +136,15 @@ impl ControlArea {
         decrement(&mut self.user_references);
     }
 
+    /// The three counts.
+    pub(crate) fn counts(&self) -> crate::event::Counts {
+        crate::event::Counts {
+            section_references: self.section_references,
+            mapped_views: self.mapped_views,
+            user_references: self.user_references,
+        }
+    }
+
     /// `NumberOfSectionReferences`.
     pub(crate) fn section_references(&self) -> u32 {
         self.section_references
@@ -162,14 +171,15 @@ impl ControlArea {
     }
 
     /// A new section on the file revives a parked control area (§6.2 point 4): it leaves the
-    /// unused-segment list and its cached pages are reused through soft faults.
-    pub(crate) fn revive(&mut self, vmm: &Vmm) -> Result<()> {
+    /// unused-segment list and its cached pages are reused through soft faults. Returns
+    /// whether it was parked.
+    pub(crate) fn revive(&mut self, vmm: &Vmm) -> Result<bool> {
         if self.parked {
             self.parked = false;
             vmm.set_segment_parked(self.segment, false)?;
-            tracing::debug!(id = ?self.id, "parked control area revived");
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// `MiCheckControlArea` (§6.2), after a view or section reference went away. With no views
@@ -186,7 +196,6 @@ impl ControlArea {
         match self.stream {
             None => {
                 vmm.delete_segment(self.segment)?;
-                tracing::debug!(id = ?self.id, "pagefile-backed control area deleted");
                 Ok(Disposition::SegmentDeleted)
             }
             Some(_) => {
@@ -195,10 +204,6 @@ impl ControlArea {
                 } else {
                     self.parked = true;
                     vmm.set_segment_parked(self.segment, true)?;
-                    tracing::debug!(
-                        id = ?self.id,
-                        "file control area parked on the unused-segment list"
-                    );
                     Ok(Disposition::Parked)
                 }
             }

@@ -37,6 +37,8 @@ use parking_lot::Mutex;
 pub struct Executive {
     vmm: Vmm,
     state: Mutex<State>,
+    /// The subscribers of the layer's events (the list `State` emits to).
+    events: ntmm_vmm::Subscribers<crate::SectionEvent>,
 }
 
 impl Executive {
@@ -48,10 +50,20 @@ impl Executive {
     /// An executive over an existing machine (which must have no address spaces or segments
     /// made outside it).
     pub fn with_vmm(vmm: Vmm) -> Self {
+        let state = State::default();
         Executive {
             vmm,
-            state: Mutex::new(State::default()),
+            events: state.events.clone(),
+            state: Mutex::new(state),
         }
+    }
+
+    /// Subscribes to the section layer's events ([`crate::SectionEvent`]; the machine's are
+    /// [`Vmm::subscribe`]'s): `subscriber` is called with each, in order, while the section
+    /// lock is held — it must only record the event (see [`ntmm_vmm::event`]).
+    pub fn subscribe(&self, subscriber: ntmm_vmm::Subscriber<crate::SectionEvent>) {
+        // The list is shared: subscribing takes no section lock.
+        self.events.subscribe(subscriber);
     }
 
     /// The machine: memory accesses, inspection, and memory pressure.

@@ -3,6 +3,7 @@
 //! control area's prototype PTEs (nt_internals §1.6, §8).
 
 use crate::error::{Result, SectionError};
+use crate::event::CountChange;
 use crate::ids::{ControlAreaId, StreamId};
 use crate::state::State;
 use ntmm_vmm::{ByteCount, PageCount, ProtoPte, Vmm, PAGE_SIZE};
@@ -21,9 +22,7 @@ impl State {
         let s = self.stream_mut(id)?;
         if !s.cached {
             s.cached = true;
-            if let Some(c) = self.control_areas.get_mut(&ca) {
-                c.add_cache_section_reference();
-            }
+            self.change_counts(ca, CountChange::CacheSectionAdded);
         }
         Ok(ca)
     }
@@ -251,9 +250,7 @@ impl State {
         let Some(ca) = s.data_ca else {
             return Ok(());
         };
-        if let Some(c) = self.control_areas.get_mut(&ca) {
-            c.remove_cache_section_reference();
-        }
+        self.change_counts(ca, CountChange::CacheSectionRemoved);
         self.check_control_area(vmm, ca)
     }
 

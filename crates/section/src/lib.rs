@@ -17,6 +17,8 @@
 pub mod consts;
 /// The error of every operation, one NTSTATUS per variant.
 pub mod error;
+/// The typed event stream of the section layer ([`SectionEvent`]).
+pub mod event;
 /// Identifiers of sections, control areas and file streams.
 pub mod ids;
 
@@ -48,6 +50,7 @@ mod executive;
 
 pub use control_area::ControlAreaInfo;
 pub use error::{Result, SectionError};
+pub use event::{CountChange, Counts, SectionEvent, SectionEventKind};
 pub use executive::Executive;
 pub use ids::{ControlAreaId, SectionId, StreamId};
 pub use invariants::SectionInvariantViolation;

@@ -4,6 +4,7 @@
 use crate::consts::*;
 use crate::control_area::ControlArea;
 use crate::error::{Result, SectionError};
+use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
 use crate::state::{SectionObject, State};
 use ntmm_vmm::{PageCount, Protection, Vmm, PAGE_SIZE};
@@ -171,8 +172,7 @@ impl State {
                 let segment =
                     vmm.create_pagefile_segment(PageCount::new(pages), protection, attrs.reserve)?;
                 let id = self.new_ca_id();
-                self.control_areas
-                    .insert(id, ControlArea::new(id, segment, None, attrs.nocache));
+                self.add_control_area(ControlArea::new(id, segment, None, attrs.nocache));
                 (id, pages * PAGE_SIZE)
             }
             Some(file) => {
@@ -215,11 +215,10 @@ impl State {
                 (ca, size)
             }
         };
-        let c = self
-            .control_areas
-            .get_mut(&ca)
-            .ok_or(SectionError::NotSupported("lost control area"))?;
-        c.add_user_section_reference();
+        if !self.control_areas.contains_key(&ca) {
+            return Err(SectionError::NotSupported("lost control area"));
+        }
+        self.change_counts(ca, CountChange::UserSectionAdded);
         let id = self.new_section_id();
         self.sections.insert(
             id,
@@ -232,14 +231,13 @@ impl State {
                 write_through: false,
             },
         );
-        tracing::debug!(
-            ?id,
-            ?ca,
+        self.events.emit(SectionEvent::SectionCreated {
+            section: id,
+            control_area: ca,
             size,
-            ?protection,
-            attributes = attrs.reported,
-            "section created"
-        );
+            protection,
+            attributes: attrs.reported,
+        });
         Ok(id)
     }
 
@@ -260,16 +258,19 @@ impl State {
                 .control_areas
                 .get_mut(&id)
                 .ok_or(SectionError::UnknownStream(stream))?;
-            ca.revive(vmm)?;
-            if vmm.segment_info(ca.segment)?.pages.raw() < file_pages {
-                vmm.extend_segment(ca.segment, PageCount::new(file_pages))?;
+            let (revived, segment) = (ca.revive(vmm)?, ca.segment);
+            if revived {
+                self.events
+                    .emit(SectionEvent::ControlAreaRevived { control_area: id });
+            }
+            if vmm.segment_info(segment)?.pages.raw() < file_pages {
+                vmm.extend_segment(segment, PageCount::new(file_pages))?;
             }
             return Ok(id);
         }
         let segment = vmm.create_file_segment(s.store, PageCount::new(file_pages))?;
         let id = self.new_ca_id();
-        self.control_areas
-            .insert(id, ControlArea::new(id, segment, Some(stream), false));
+        self.add_control_area(ControlArea::new(id, segment, Some(stream), false));
         if let Some(s) = self.streams.get_mut(&stream) {
             s.data_ca = Some(id);
         }
@@ -283,9 +284,11 @@ impl State {
             .sections
             .remove(&id)
             .ok_or(SectionError::UnknownSection(id))?;
-        if let Some(ca) = self.control_areas.get_mut(&s.control_area) {
-            ca.remove_user_section_reference();
-        }
+        self.events.emit(SectionEvent::SectionDeleted {
+            section: id,
+            control_area: s.control_area,
+        });
+        self.change_counts(s.control_area, CountChange::UserSectionRemoved);
         self.check_control_area(vmm, s.control_area)
     }
 

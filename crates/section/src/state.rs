@@ -8,6 +8,7 @@
 
 use crate::control_area::{ControlArea, ControlAreaInfo, Disposition};
 use crate::error::{Result, SectionError};
+use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
 use ntmm_vmm::{AsId, Protection, StoreId, Vmm};
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,6 +60,8 @@ pub(crate) struct State {
     pub(crate) sections: BTreeMap<SectionId, SectionObject>,
     pub(crate) streams: BTreeMap<StreamId, Stream>,
     pub(crate) views: BTreeMap<(AsId, u64), ViewRecord>,
+    /// The subscribers of the layer's events.
+    pub(crate) events: ntmm_vmm::Subscribers<SectionEvent>,
     next: u32,
 }
 
@@ -102,9 +105,18 @@ impl State {
             return Ok(());
         };
         match ca.check(vmm)? {
-            Disposition::Kept | Disposition::Parked => Ok(()),
+            Disposition::Kept => Ok(()),
+            Disposition::Parked => {
+                self.events
+                    .emit(SectionEvent::ControlAreaParked { control_area: id });
+                Ok(())
+            }
             Disposition::SegmentDeleted => {
                 self.control_areas.remove(&id);
+                self.events.emit(SectionEvent::ControlAreaDeleted {
+                    control_area: id,
+                    file: false,
+                });
                 Ok(())
             }
             Disposition::DeleteFileControlArea => self.delete_file_control_area(vmm, id),
@@ -121,7 +133,10 @@ impl State {
         if let Some(s) = ca.stream.and_then(|s| self.streams.get_mut(&s)) {
             s.data_ca = None;
         }
-        tracing::debug!(?id, "file control area deleted");
+        self.events.emit(SectionEvent::ControlAreaDeleted {
+            control_area: id,
+            file: true,
+        });
         Ok(())
     }
 
@@ -140,6 +155,40 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Changes a control area's counts as `change` says (through its named operation) and
+    /// emits the change with the counts before and after: the one place counts change.
+    pub(crate) fn change_counts(&mut self, id: ControlAreaId, change: CountChange) {
+        let Some(c) = self.control_areas.get_mut(&id) else {
+            return;
+        };
+        let before = c.counts();
+        match change {
+            CountChange::UserSectionAdded => c.add_user_section_reference(),
+            CountChange::UserSectionRemoved => c.remove_user_section_reference(),
+            CountChange::CacheSectionAdded => c.add_cache_section_reference(),
+            CountChange::CacheSectionRemoved => c.remove_cache_section_reference(),
+            CountChange::ViewMapped => c.add_mapped_view(),
+            CountChange::ViewUnmapped => c.remove_mapped_view(),
+        }
+        let after = c.counts();
+        self.events.emit(SectionEvent::ControlAreaCounts {
+            control_area: id,
+            change,
+            before,
+            after,
+        });
+    }
+
+    /// Adds a new control area to the table.
+    pub(crate) fn add_control_area(&mut self, ca: ControlArea) {
+        self.events.emit(SectionEvent::ControlAreaCreated {
+            control_area: ca.id,
+            segment: ca.segment,
+            stream: ca.stream,
+        });
+        self.control_areas.insert(ca.id, ca);
     }
 
     /// A control area's snapshot.

@@ -3,6 +3,7 @@
 
 use crate::consts::*;
 use crate::error::{Result, SectionError};
+use crate::event::{CountChange, SectionEvent};
 use crate::ids::SectionId;
 use crate::state::{State, ViewRecord};
 use ntmm_vmm::{
@@ -172,10 +173,15 @@ impl State {
                 write_through: s.write_through,
             },
         );
-        if let Some(c) = self.control_areas.get_mut(&ca.id) {
-            c.add_mapped_view();
-        }
-        tracing::debug!(?asid, ?section, %base, pages, ?protection, "view mapped");
+        self.change_counts(ca.id, CountChange::ViewMapped);
+        self.events.emit(SectionEvent::ViewMapped {
+            asid,
+            section,
+            control_area: ca.id,
+            base,
+            pages,
+            protection,
+        });
         Ok((base, pages * PAGE_SIZE))
     }
 
@@ -232,10 +238,12 @@ impl State {
             }
         };
         debug_assert!(matches!(vad.kind, VadKind::Mapped { .. }) && vad.pages() == rec.pages);
-        if let Some(c) = self.control_areas.get_mut(&rec.control_area) {
-            c.remove_mapped_view();
-        }
-        tracing::debug!(?asid, %base, "view unmapped");
+        self.events.emit(SectionEvent::ViewUnmapped {
+            asid,
+            base,
+            control_area: rec.control_area,
+        });
+        self.change_counts(rec.control_area, CountChange::ViewUnmapped);
         self.check_control_area(vmm, rec.control_area)
     }
 
@@ -291,6 +299,13 @@ impl State {
                     .map_err(ntmm_vmm::VmmError::from)?;
             }
         }
+        self.events.emit(SectionEvent::Flushed {
+            asid,
+            base: start.base(),
+            pages,
+            control_area: rec.control_area,
+            durable: rec.write_through,
+        });
         Ok((start.base(), pages * PAGE_SIZE))
     }
 }

@@ -40,7 +40,11 @@ impl Machine {
             }
         }
         self.release_process(asid, vad.commit_charge.raw());
-        tracing::debug!(?asid, start = %vad.start.base(), pages = vad.pages(), "region deleted");
+        self.events.emit(crate::event::VmmEvent::RegionDeleted {
+            asid,
+            base: vad.start.base(),
+            pages: vad.pages(),
+        });
         Ok(())
     }
 
@@ -78,7 +82,8 @@ impl Machine {
             self.delete_region(asid, vad)?;
         }
         self.spaces.remove(&asid);
-        tracing::debug!(?asid, "address space deleted");
+        self.events
+            .emit(crate::event::VmmEvent::AddressSpaceDeleted { asid });
         Ok(())
     }
 }

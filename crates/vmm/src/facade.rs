@@ -55,6 +55,8 @@ pub struct Vmm {
     /// The machine's physical memory and translation epoch, shared for lock-free resident loads
     /// ([`crate::tlb`]).
     memory: Arc<PhysicalMemory>,
+    /// The subscribers of the machine's events (the same list the machine emits to).
+    events: crate::event::Events,
 }
 
 /// The machine lock held: ends the operation's translation change (if any) when released, so
@@ -101,6 +103,7 @@ impl Vmm {
         let machine = Machine::new(config, store)?;
         Ok(Vmm {
             memory: Arc::clone(&machine.memory),
+            events: machine.events.clone(),
             machine: Mutex::new(machine),
             deletions_pending: AtomicBool::new(false),
         })
@@ -115,6 +118,13 @@ impl Vmm {
         let r = f(&mut m);
         m.after_op();
         r
+    }
+
+    /// Subscribes to the machine's events ([`crate::VmmEvent`]): `subscriber` is called with
+    /// each, in order, while the machine lock is held — it must only record the event, never
+    /// call back into the machine (see [`crate::event`]).
+    pub fn subscribe(&self, subscriber: crate::event::Subscriber<crate::VmmEvent>) {
+        self.events.subscribe(subscriber);
     }
 
     /// Read-only access to the whole machine, for inspection and display.
@@ -136,7 +146,8 @@ impl Vmm {
             let max = m.config.working_set_max;
             let epoch = Arc::clone(m.memory.epoch());
             m.spaces.insert(id, AddressSpace::new(id, max, epoch));
-            tracing::debug!(?id, "address space created");
+            m.events
+                .emit(crate::event::VmmEvent::AddressSpaceCreated { asid: id });
             id
         })
     }

@@ -17,11 +17,12 @@
 //! | `MiResolveProtoPteFault` + `MiCompleteProtoPteFault` | `resolve_proto_pte_fault` (the prototype PTE alone: `make_proto_resident`) | §3.1 |
 //! | `MiCopyOnWrite` | `copy_on_write` | §3.7 |
 //!
-//! Every resolver returns a [`FaultOutcome`]; `record_fault` counts it and emits it as the
-//! `fault resolved` trace event.
+//! Every resolver returns a [`FaultOutcome`]; `record_fault` counts it and emits it
+//! ([`crate::event::VmmEvent::FaultResolved`]).
 
 use crate::addr::{Pfn, Va, Vpn, PAGE_BYTES};
 use crate::error::{Exception, ExceptionKind, Result, VmmError};
+use crate::event::IoTarget;
 use crate::frames::TakenFrame;
 use crate::id::AsId;
 use crate::machine::Machine;
@@ -252,7 +253,15 @@ impl Machine {
             address: va,
             access,
         };
-        tracing::debug!(asid = asid.raw(), va = va.raw(), exception = %e, "exception raised");
+        let pte = self
+            .spaces
+            .get(&asid)
+            .map_or(Pte::Zero, |s| s.page_table.get(va.vpn()));
+        self.events.emit(crate::event::VmmEvent::Exception {
+            asid,
+            exception: e,
+            pte,
+        });
         VmmError::Exception(e)
     }
 
@@ -478,17 +487,11 @@ impl Machine {
                 FaultKind::HardPagefile => c.hard_pagefile += 1,
             }
         }
-        // The fields keep the form `--trace` reads (`Option`s, `Debug` text).
-        tracing::debug!(
-            asid = asid.raw(),
-            va = va.raw(),
-            kind = ?outcome.kind,
-            pfn = outcome.pfn.raw(),
-            pte_before = ?Some(outcome.pte_before),
-            proto_before = ?outcome.proto_before,
-            from = ?outcome.taken_from(),
-            "fault resolved"
-        );
+        self.events.emit(crate::event::VmmEvent::FaultResolved {
+            asid,
+            va,
+            outcome: *outcome,
+        });
     }
 
     /// `MiResolveDemandZeroFault` for a private page (§3.6): the access is checked, then a
@@ -701,7 +704,16 @@ impl Machine {
                 }
             },
         };
-        tracing::trace!(?source, ok = read.is_ok(), "page read");
+        let (target, page) = match source {
+            PageSource::Pagefile(slot) => (IoTarget::Pagefile, u64::from(slot.raw())),
+            PageSource::File { store, page } => (IoTarget::File(store), page),
+        };
+        self.events.emit(crate::event::VmmEvent::StoreIo {
+            target,
+            op: crate::store::StoreOp::Read,
+            page,
+            failed: read.as_ref().err().map(|e| e.status),
+        });
         match read {
             Ok(()) => {
                 self.memory.fill(frame.pfn(), &buf);

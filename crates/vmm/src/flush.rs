@@ -62,7 +62,12 @@ impl Machine {
                 written += 1;
             }
         }
-        tracing::debug!(?id, first, count, written, "segment range flushed");
+        self.events.emit(crate::event::VmmEvent::SegmentFlushed {
+            segment: id,
+            first,
+            count,
+            written,
+        });
         Ok(written)
     }
 }

@@ -59,7 +59,6 @@ impl Machine {
         if zeroed && from != PageLocation::Zeroed {
             self.memory.zero(pfn);
         }
-        tracing::trace!(pfn = pfn.raw(), ?from, zeroed, "frame taken");
         Ok(TakenFrame(pfn, from))
     }
 
@@ -135,7 +134,8 @@ impl Machine {
             None => {}
         }
         self.counters.repurposed += 1;
-        tracing::trace!(pfn = pfn.raw(), ?pte, ?original, "standby frame repurposed");
+        self.events
+            .emit(crate::event::VmmEvent::FrameRepurposed { pfn, pte, original });
     }
 
     /// Marks a frame modified (`MI_CAPTURE_DIRTY_BIT_TO_PFN`); a pagefile copy is now stale and
@@ -187,26 +187,18 @@ impl Machine {
         if e.reference_count > 0 {
             return;
         }
-        let (deleted, modified, original) = (e.deleted(), e.modified(), e.original());
+        let (deleted, modified) = (e.deleted(), e.modified());
         if deleted {
             self.free_deleted(pfn);
             return;
         }
         // A modified page of a no-write segment still goes to the modified list; the mapped
         // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
-        let list = if modified {
+        if modified {
             self.pfn.move_to_modified(pfn);
-            PageLocation::Modified
         } else {
             self.pfn.move_to_standby(pfn);
-            PageLocation::Standby
-        };
-        tracing::debug!(
-            pfn = pfn.raw(),
-            ?list,
-            ?original,
-            "frame left the working sets"
-        );
+        }
     }
 
     /// Frees a frame whose PTE is gone: releases its pagefile slot and puts it on the free list.
@@ -228,6 +220,5 @@ impl Machine {
             self.pagefile.release(slot);
         }
         self.pfn.move_to_free(pfn);
-        tracing::trace!(pfn = pfn.raw(), "frame freed");
     }
 }

@@ -18,6 +18,8 @@
 pub mod addr;
 /// Errors and exceptions (`VmmError`, `Exception`).
 pub mod error;
+/// The typed event stream: [`VmmEvent`]s to subscribers and to `tracing`.
+pub mod event;
 /// The public, thread-safe interface [`Vmm`] (the machine lock).
 mod facade;
 /// Identifiers of address spaces, segments and stores.
@@ -116,6 +118,9 @@ pub use addr::{
 pub use commit::{CommitState, ProcessCommit};
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
+pub use event::{
+    IoTarget, MoveReason, Subscriber, Subscribers, Traced, VmmEvent, VmmEventKind, Writer,
+};
 pub use facade::Vmm;
 pub use fault::{FaultKind, FaultOutcome};
 pub use id::{AsId, SegmentId, StoreId};

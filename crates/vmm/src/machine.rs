@@ -5,7 +5,8 @@
 //! the part of NT's PFN lock and working-set locks together; backing-store I/O is done while it is
 //! held (synchronous I/O, nt_internals §9.2). Upper layers take their own locks first, in this
 //! order: object manager → section layer → this machine lock. Nothing here calls back up, so
-//! no lock order can be inverted. Single-threaded use is deterministic: no wall clock, no
+//! no lock order can be inverted: the event subscribers called under the lock
+//! ([`crate::event`]) only record, never call in. Single-threaded use is deterministic: no wall clock, no
 //! randomness, and every iteration is over ordered maps.
 
 use crate::address_space::AddressSpace;
@@ -89,20 +90,28 @@ pub struct Machine {
     /// Parked segments whose last resident page has gone: the owner deletes them
     /// (NT's segment dereference thread queue, nt_internals §6.2).
     pub(crate) deletion_queue: Vec<SegmentId>,
+    /// The subscribers of the machine's events (shared with the PFN database and the
+    /// fault-injecting stores, which emit too).
+    pub(crate) events: crate::event::Events,
     next_space: u32,
     next_segment: u32,
     next_store: u32,
 }
 
 impl Machine {
-    pub(crate) fn new(config: VmmConfig, pagefile_store: Box<dyn BackingStore>) -> Result<Self> {
+    pub(crate) fn new(
+        config: VmmConfig,
+        mut pagefile_store: Box<dyn BackingStore>,
+    ) -> Result<Self> {
         config.validate()?;
+        let events = crate::event::Events::default();
+        pagefile_store.attach_events(&events);
         let pagefile = Pagefile::new(pagefile_store, config.pagefile_pages)?;
         let limit = u64::from(config.frames) + u64::from(pagefile.usable());
         Ok(Machine {
             config,
             memory: std::sync::Arc::new(PhysicalMemory::new(config.frames)?),
-            pfn: PfnDatabase::new(config.frames)?,
+            pfn: PfnDatabase::new(config.frames, events.clone())?,
             spaces: crate::address_space::Spaces::default(),
             segments: BTreeMap::new(),
             stores: BTreeMap::new(),
@@ -110,6 +119,7 @@ impl Machine {
             commit: CommitState::new(limit),
             counters: MachineCounters::default(),
             deletion_queue: Vec::new(),
+            events,
             next_space: 1,
             next_segment: 1,
             next_store: 1,

@@ -55,7 +55,14 @@ impl Machine {
             commit_charge: PageCount::new(charge),
         });
         self.segment_mut(segment)?.mapped += 1;
-        tracing::debug!(?asid, ?segment, first_index, pages, ?protection, base = %range.start().base(), "segment mapped");
+        self.events.emit(crate::event::VmmEvent::SegmentMapped {
+            asid,
+            segment,
+            first_index,
+            pages,
+            protection,
+            base: range.start().base(),
+        });
         Ok(range.start().base())
     }
 }

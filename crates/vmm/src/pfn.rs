@@ -17,9 +17,11 @@
 //! `move_to_modified_no_write`, `move_to_free`), each named for the NT routine that makes it.
 //! Which list a frame goes to when it leaves the working sets is decided in one place, the
 //! reference-count decrement (`decrement_reference_count` in `frames.rs`); fault resolvers
-//! never choose a list (§10.3).
+//! never choose a list (§10.3). Each transition emits its move ([`VmmEvent::FrameMoved`], with
+//! the reason it names): the one place frame moves are reported.
 
 use crate::addr::{Pfn, Slot, Vpn};
+use crate::event::{Events, MoveReason, VmmEvent};
 use crate::id::{AsId, SegmentId};
 use crate::protection::Protection;
 use crate::pte::{OriginalPte, ProtoRef, PteRef};
@@ -281,12 +283,14 @@ struct ListHead {
 pub struct PfnDatabase {
     entries: Vec<PfnEntry>,
     lists: [ListHead; 5],
+    /// The machine's subscribers: every transition emits its frame move.
+    events: Events,
 }
 
 impl PfnDatabase {
     /// `frames` frames, all on the zeroed list in frame order; an error if the host cannot
     /// provide the entries.
-    pub(crate) fn new(frames: u32) -> crate::error::Result<Self> {
+    pub(crate) fn new(frames: u32, events: Events) -> crate::error::Result<Self> {
         let mut entries = Vec::new();
         entries.try_reserve_exact(frames as usize).map_err(|_| {
             crate::error::VmmError::HostMemory {
@@ -302,6 +306,7 @@ impl PfnDatabase {
                 tail: NIL,
                 count: 0,
             }; 5],
+            events,
         };
         for i in 0..frames {
             db.insert_tail(PageLocation::Zeroed, Pfn::new(i));
@@ -402,59 +407,89 @@ impl PfnDatabase {
     fn take_first(&mut self, order: [PageLocation; 3]) -> Option<(Pfn, PageLocation)> {
         let (pfn, from) = order.iter().find_map(|&l| self.head(l).map(|p| (p, l)))?;
         self.unlink(pfn, PageLocation::Active);
+        self.moved(pfn, from, MoveReason::Taken);
         Some((pfn, from))
+    }
+
+    /// Emits the move of `pfn` from `from` to where it is now.
+    fn moved(&self, pfn: Pfn, from: PageLocation, reason: MoveReason) {
+        self.events.emit(VmmEvent::FrameMoved {
+            pfn,
+            from,
+            to: self.entries[pfn.index()].location,
+            reason,
+        });
     }
 
     /// A transition fault takes its frame back (`MiResolveTransitionFault`, §3.3): off the
     /// standby or modified list, or out of transition (an I/O still in flight), the frame is
     /// active again. Returns the list it came off, if it was on one.
     pub(crate) fn move_to_active(&mut self, pfn: Pfn) -> Option<PageLocation> {
+        let was = self.entries[pfn.index()].location;
         let from = self.unlink(pfn, PageLocation::Active);
         if from.is_none() {
             self.set_in_use_location(pfn, PageLocation::Active);
         }
+        self.moved(pfn, was, MoveReason::TransitionFault);
         from
     }
 
     /// The last valid PTE mapping an active frame went (`MiDecrementShareCount`): the frame is
     /// in transition until its last reference goes.
     pub(crate) fn move_to_transition(&mut self, pfn: Pfn) {
+        let was = self.entries[pfn.index()].location;
         self.set_in_use_location(pfn, PageLocation::Transition);
+        self.moved(pfn, was, MoveReason::LastShare);
     }
 
     /// A page write starts (`MiGatherPagefilePages`/`MiGatherMappedPages`, or a flush): a frame
     /// on a list (the modified list) comes off it and is in transition while the write is in
     /// flight; an active frame stays active.
     pub(crate) fn unlink_for_write(&mut self, pfn: Pfn) {
-        self.unlink(pfn, PageLocation::Transition);
+        if let Some(from) = self.unlink(pfn, PageLocation::Transition) {
+            self.moved(pfn, from, MoveReason::WriteStarted);
+        }
     }
 
     /// The last reference to a clean frame went (`MiDecrementReferenceCount`): it goes to the
     /// tail of the standby list. The frame must be on no list.
     pub(crate) fn move_to_standby(&mut self, pfn: Pfn) {
+        let was = self.entries[pfn.index()].location;
         self.insert_tail(PageLocation::Standby, pfn);
+        self.moved(pfn, was, MoveReason::LastReference);
     }
 
     /// A modified frame goes to the tail of the modified list: when its last reference goes
     /// (`MiDecrementReferenceCount`), or off the modified-no-write list when its segment's
-    /// modified writing is enabled again.
+    /// modified writing is enabled again (the move's reason tells which, by where it was).
     pub(crate) fn move_to_modified(&mut self, pfn: Pfn) {
+        let was = self.entries[pfn.index()].location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Modified, pfn);
+        let reason = if was == PageLocation::ModifiedNoWrite {
+            MoveReason::WritingEnabled
+        } else {
+            MoveReason::LastReference
+        };
+        self.moved(pfn, was, reason);
     }
 
     /// The mapped page writer finds a frame of a segment whose modified writing is disabled:
     /// it moves to the modified-no-write list (§4.2).
     pub(crate) fn move_to_modified_no_write(&mut self, pfn: Pfn) {
+        let was = self.entries[pfn.index()].location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::ModifiedNoWrite, pfn);
+        self.moved(pfn, was, MoveReason::WritingDisabled);
     }
 
     /// A frame whose PTE is gone goes to the tail of the free list (`MiInsertPageInFreeList`),
     /// off any list it is on.
     pub(crate) fn move_to_free(&mut self, pfn: Pfn) {
+        let was = self.entries[pfn.index()].location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Free, pfn);
+        self.moved(pfn, was, MoveReason::Freed);
     }
 
     // ---- list primitives (private: the transitions above are the interface) ----------------
@@ -484,7 +519,6 @@ impl PfnDatabase {
         }
         self.lists[i].tail = pfn.raw();
         self.lists[i].count += 1;
-        tracing::trace!(pfn = pfn.raw(), ?list, "frame inserted in list");
     }
 
     /// Removes `pfn` from whatever list it is on and gives it the location `to` (`Active` or
@@ -513,7 +547,6 @@ impl PfnDatabase {
         e.flink = NIL;
         e.blink = NIL;
         e.location = to;
-        tracing::trace!(pfn = pfn.raw(), ?from, ?to, "frame unlinked from list");
         Some(from)
     }
 
@@ -578,7 +611,7 @@ mod tests {
 
     #[test]
     fn test_new_database_has_all_frames_zeroed_in_order() {
-        let db = PfnDatabase::new(4).unwrap();
+        let db = PfnDatabase::new(4, Events::default()).unwrap();
         assert_eq!(
             db.list(PageLocation::Zeroed),
             (0..4).map(Pfn::new).collect::<Vec<_>>()
@@ -589,7 +622,7 @@ mod tests {
 
     #[test]
     fn test_unlink_middle_and_reinsert_keeps_fifo_order() {
-        let mut db = PfnDatabase::new(4).unwrap();
+        let mut db = PfnDatabase::new(4, Events::default()).unwrap();
         assert_eq!(
             db.unlink(Pfn::new(1), PageLocation::Active),
             Some(PageLocation::Zeroed)

@@ -32,7 +32,13 @@ impl Machine {
             kind: VadKind::Private { committed: commit },
             commit_charge: PageCount::new(charge),
         });
-        tracing::debug!(?asid, pages, ?protection, commit, base = %range.start().base(), "private region allocated");
+        self.events.emit(crate::event::VmmEvent::PrivateAllocated {
+            asid,
+            base: range.start().base(),
+            pages,
+            protection,
+            committed: commit,
+        });
         Ok(range.start().base())
     }
 

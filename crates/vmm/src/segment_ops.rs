@@ -53,7 +53,13 @@ impl Machine {
         let mut seg = Segment::new(id, SegmentKind::Pagefile, pages, protection, template);
         seg.committed = charge;
         self.segments.insert(id, seg);
-        tracing::debug!(?id, pages, ?protection, reserve, "pagefile segment created");
+        self.events.emit(crate::event::VmmEvent::SegmentCreated {
+            segment: id,
+            kind: SegmentKind::Pagefile,
+            pages,
+            protection,
+            reserve,
+        });
         Ok(id)
     }
 
@@ -75,7 +81,13 @@ impl Machine {
             },
         );
         self.segments.insert(id, seg);
-        tracing::debug!(?id, ?store, pages, "file segment created");
+        self.events.emit(crate::event::VmmEvent::SegmentCreated {
+            segment: id,
+            kind: SegmentKind::File { store },
+            pages,
+            protection: FILE_PROTO_PROTECTION,
+            reserve: false,
+        });
         Ok(id)
     }
 
@@ -253,12 +265,14 @@ impl Machine {
             .ok_or(VmmError::UnknownSegment(id))?;
         self.commit.release(seg.committed);
         self.deletion_queue.retain(|s| *s != id);
-        tracing::debug!(?id, "segment deleted");
+        self.events
+            .emit(crate::event::VmmEvent::SegmentDeleted { segment: id });
         Ok(())
     }
 
     /// Registers a backing store.
-    pub(crate) fn add_store(&mut self, store: Box<dyn crate::store::BackingStore>) -> StoreId {
+    pub(crate) fn add_store(&mut self, mut store: Box<dyn crate::store::BackingStore>) -> StoreId {
+        store.attach_events(&self.events);
         let id = self.new_store_id();
         self.stores.insert(id, store);
         id

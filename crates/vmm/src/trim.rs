@@ -48,13 +48,13 @@ impl Machine {
         if let Some(space) = self.spaces.get_mut(&asid) {
             space.page_table.set(vpn, new);
         }
-        tracing::debug!(
-            asid = asid.raw(),
-            va = vpn.base().raw(),
-            pfn = h.pfn.raw(),
-            pte_after = ?new,
-            "working-set entry trimmed"
-        );
+        self.events.emit(crate::event::VmmEvent::PageTrimmed {
+            asid,
+            va: vpn.base(),
+            pfn: h.pfn,
+            pte_before: Pte::Valid(h),
+            pte_after: new,
+        });
         self.decrement_share_count(h.pfn);
         self.counters.trims += 1;
         true

@@ -59,11 +59,11 @@ impl Machine {
                 Err(e) => report.errors.push(e),
             }
         }
-        tracing::debug!(
-            written = report.pagefile_pages,
-            errors = report.errors.len(),
-            "modified page writer ran"
-        );
+        self.events.emit(crate::event::VmmEvent::WriterRan {
+            writer: crate::event::Writer::ModifiedPageWriter,
+            pages_written: report.pagefile_pages,
+            failed: report.errors.len() as u64,
+        });
         report
     }
 
@@ -104,11 +104,11 @@ impl Machine {
                 Err(e) => report.errors.push(e),
             }
         }
-        tracing::debug!(
-            written = report.file_pages,
-            errors = report.errors.len(),
-            "mapped page writer ran"
-        );
+        self.events.emit(crate::event::VmmEvent::WriterRan {
+            writer: crate::event::Writer::MappedPageWriter,
+            pages_written: report.file_pages,
+            failed: report.errors.len() as u64,
+        });
         report
     }
 
@@ -156,7 +156,16 @@ impl Machine {
                 self.note_modified(pfn);
             }
         }
-        tracing::trace!(pfn = pfn.raw(), ok = result.is_ok(), "page written");
+        let (io_target, page) = match target {
+            Target::Pagefile(slot) => (crate::event::IoTarget::Pagefile, u64::from(slot.raw())),
+            Target::File { store, page } => (crate::event::IoTarget::File(store), page),
+        };
+        self.events.emit(crate::event::VmmEvent::StoreIo {
+            target: io_target,
+            op: crate::store::StoreOp::Write,
+            page,
+            failed: result.as_ref().err().map(|e| e.status),
+        });
         self.decrement_reference_count(pfn);
         result
     }

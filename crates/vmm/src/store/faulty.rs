@@ -3,6 +3,7 @@
 
 use super::{BackingStore, PageBuf, StoreError, StoreOp};
 use crate::addr::ByteCount;
+use crate::event::{Subscribers, Traced, VmmEvent};
 use crate::status::NtStatus;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -24,6 +25,9 @@ struct PlanState {
     label: Option<String>,
     /// Inspections in progress ([`FaultPlan::unchecked`]): no failure, nothing counted.
     unchecked: u32,
+    /// The subscribers of the machine the store belongs to: an injected failure is emitted
+    /// to them ([`VmmEvent::FailureInjected`], the one place it is).
+    events: Option<Subscribers<VmmEvent>>,
 }
 
 /// How long an armed page fault lasts.
@@ -171,7 +175,18 @@ impl FaultPlan {
             s.injected += 1;
             let status = s.status.unwrap_or(NtStatus::STATUS_DEVICE_DATA_ERROR);
             let store = s.label.clone().unwrap_or_else(|| "a store".into());
-            tracing::debug!(?op, page, %status, store = %store, "injected store failure");
+            let events = s.events.clone();
+            drop(s);
+            let event = VmmEvent::FailureInjected {
+                store,
+                op,
+                page,
+                status,
+            };
+            match events {
+                Some(events) => events.emit(event),
+                None => event.trace(),
+            }
             return Err(StoreError::new(op, page, status));
         }
         Ok(())
@@ -229,6 +244,10 @@ impl<S: BackingStore> BackingStore for FaultyStore<S> {
     }
     fn host_bytes(&self) -> u64 {
         self.inner.host_bytes()
+    }
+    fn attach_events(&mut self, events: &Subscribers<VmmEvent>) {
+        self.plan.0.lock().events = Some(events.clone());
+        self.inner.attach_events(events);
     }
 }
 

@@ -124,6 +124,10 @@ pub trait BackingStore: Send + fmt::Debug {
     fn host_bytes(&self) -> u64 {
         0
     }
+    /// Called when the store is handed to a machine (as a file's store or as the pagefile): a
+    /// store that emits events of its own (the [`FaultyStore`]'s injected failures) keeps the
+    /// machine's subscribers, replacing any earlier machine's. Others ignore it.
+    fn attach_events(&mut self, _events: &crate::event::Subscribers<crate::event::VmmEvent>) {}
 }
 
 impl BackingStore for Box<dyn BackingStore> {
@@ -147,6 +151,9 @@ impl BackingStore for Box<dyn BackingStore> {
     }
     fn durable_size(&self) -> ByteCount {
         (**self).durable_size()
+    }
+    fn attach_events(&mut self, events: &crate::event::Subscribers<crate::event::VmmEvent>) {
+        (**self).attach_events(events)
     }
     fn host_bytes(&self) -> u64 {
         (**self).host_bytes()
