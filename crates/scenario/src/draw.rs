@@ -403,11 +403,16 @@ impl Picture {
 }
 
 /// `1 page`, `2 pages`.
-fn pages(n: u64) -> String {
+pub(crate) fn pages(n: u64) -> String {
+    count(n, "page")
+}
+
+/// `n` and the noun, in the singular for one: `1 file page`, `0 file pages`.
+pub(crate) fn count(n: u64, noun: &str) -> String {
     if n == 1 {
-        "1 page".into()
+        format!("1 {noun}")
     } else {
-        format!("{n} pages")
+        format!("{n} {noun}s")
     }
 }
 

@@ -554,16 +554,21 @@ impl Runner {
                     }
                     None => self.system()?.executive().trim_all(),
                 };
-                Ok(Done::result(format!("{n} pages trimmed")))
+                Ok(Done::result(format!("{} trimmed", crate::draw::pages(n))))
             }
             StmtKind::FlushModified => {
                 let r = self.system()?.executive().run_writers();
                 let mut s = format!(
-                    "{} file pages, {} pagefile pages written",
-                    r.file_pages, r.pagefile_pages
+                    "{}, {} written",
+                    crate::draw::count(r.file_pages, "file page"),
+                    crate::draw::count(r.pagefile_pages, "pagefile page")
                 );
                 if !r.errors.is_empty() {
-                    let _ = write!(s, ", {} writes failed", r.errors.len());
+                    let _ = write!(
+                        s,
+                        ", {} failed",
+                        crate::draw::count(r.errors.len() as u64, "write")
+                    );
                 }
                 Ok(Done::result(s))
             }

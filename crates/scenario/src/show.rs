@@ -287,7 +287,7 @@ fn memory_text(sys: &ntmm_api::System, names: &BTreeMap<AsId, String>) -> String
     for (id, name) in names {
         let ws = vmm.working_set(*id).map(|w| w.len()).unwrap_or(0);
         if let Ok(f) = vmm.fault_counters(*id) {
-            let _ = writeln!(s, "{name}: working set {ws} pages; faults: demand-zero {}  share {}  soft {}  copy-on-write {}  hard (file) {}  hard (pagefile) {}  access violations {}  guard {}  in-page errors {}", f.demand_zero, f.share, f.transition, f.copy_on_write, f.hard_file, f.hard_pagefile, f.access_violation, f.guard_page, f.in_page_error);
+            let _ = writeln!(s, "{name}: working set {}; faults: demand-zero {}  share {}  soft {}  copy-on-write {}  hard (file) {}  hard (pagefile) {}  access violations {}  guard {}  in-page errors {}", crate::draw::pages(ws as u64), f.demand_zero, f.share, f.transition, f.copy_on_write, f.hard_file, f.hard_pagefile, f.access_violation, f.guard_page, f.in_page_error);
         }
     }
     for ca in sys.executive().control_areas() {

@@ -8,6 +8,7 @@
 //! (tracing-subscriber's `EnvFilter`) on standard error; the layers send every event to
 //! `tracing` themselves.
 
+use crate::draw::pages;
 use ntmm_api::section::SectionEvent;
 use ntmm_api::Event;
 use ntmm_vmm::{
@@ -198,10 +199,10 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
                 Writer::ModifiedPageWriter => "modified page writer",
                 Writer::MappedPageWriter => "mapped page writer",
             };
-            format!("{which}: {pages_written} pages written")
+            format!("{which}: {} written", pages(*pages_written))
         }
         VmmEvent::SegmentFlushed { written, .. } if *written != 0 => {
-            format!("flush: {written} pages written")
+            format!("flush: {} written", pages(*written))
         }
         VmmEvent::FailureInjected {
             store,
@@ -238,8 +239,9 @@ fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<St
             protection,
             ..
         } => format!(
-            "{}: view of {section:?} mapped at {base} ({pages} pages, {protection:?})",
-            who(asid)
+            "{}: view of {section:?} mapped at {base} ({}, {protection:?})",
+            who(asid),
+            crate::draw::pages(*pages)
         ),
         SectionEvent::ViewUnmapped { asid, base, .. } => format!(
             "{}: view at {base} unmapped (dirty bits captured, nothing written)",
