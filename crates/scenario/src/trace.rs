@@ -185,6 +185,26 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             pfn.raw(),
             list_words(*to, false)
         ),
+        VmmEvent::FrameMoved {
+            pfn,
+            to: PageLocation::Standby,
+            reason: MoveReason::WriteCompleted,
+            ..
+        } => format!(
+            "frame {:#x} written: modified list → {}",
+            pfn.raw(),
+            list_words(PageLocation::Standby, false)
+        ),
+        VmmEvent::FrameMoved {
+            pfn,
+            to: PageLocation::Modified,
+            reason: MoveReason::WriteCompleted,
+            ..
+        } => format!(
+            "frame {:#x}: its write ended with the page modified again (or failed) → {}",
+            pfn.raw(),
+            list_words(PageLocation::Modified, false)
+        ),
         VmmEvent::FrameRepurposed { pfn, original, .. } => format!(
             "frame {:#x} repurposed: its old PTE is restored to {}",
             pfn.raw(),

@@ -134,6 +134,9 @@ pub enum MoveReason {
     LastReference,
     /// A page write started (`MiGatherPagefilePages`, `MiGatherMappedPages`, a flush).
     WriteStarted,
+    /// The page write finished and its reference went (`MiWriteComplete`): the frame is clean
+    /// on the standby list, or modified again (re-dirtied, or the write failed).
+    WriteCompleted,
     /// The mapped page writer found its segment's modified writing disabled (§4.2).
     WritingDisabled,
     /// Its segment's modified writing was enabled again: back to the modified list.

@@ -6,6 +6,7 @@
 
 use crate::addr::Pfn;
 use crate::error::{Result, VmmError};
+use crate::event::MoveReason;
 use crate::machine::Machine;
 use crate::pfn::PageLocation;
 use crate::pte::{OriginalPte, ProtoPte, PteRef};
@@ -178,6 +179,17 @@ impl Machine {
     /// `MiDecrementReferenceCount`: at zero the frame goes to the free list (PTE gone), the
     /// modified list (modified), or the standby list.
     pub(crate) fn decrement_reference_count(&mut self, pfn: Pfn) {
+        self.release_reference(pfn, MoveReason::LastReference);
+    }
+
+    /// The reference a page write held goes (`MiWriteComplete`, then
+    /// `MiDecrementReferenceCount`): a frame nobody else holds goes to the standby list, now
+    /// clean, or back to the modified list if it was modified again (or the write failed).
+    pub(crate) fn complete_write(&mut self, pfn: Pfn) {
+        self.release_reference(pfn, MoveReason::WriteCompleted);
+    }
+
+    fn release_reference(&mut self, pfn: Pfn, reason: MoveReason) {
         let e = self.pfn.entry_mut(pfn);
         debug_assert!(
             e.reference_count > 0,
@@ -195,9 +207,9 @@ impl Machine {
         // A modified page of a no-write segment still goes to the modified list; the mapped
         // page writer moves it to the modified-no-write list (§4.2, MiGatherMappedPages).
         if modified {
-            self.pfn.move_to_modified(pfn);
+            self.pfn.move_to_modified(pfn, reason);
         } else {
-            self.pfn.move_to_standby(pfn);
+            self.pfn.move_to_standby(pfn, reason);
         }
     }
 

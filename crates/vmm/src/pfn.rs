@@ -451,26 +451,23 @@ impl PfnDatabase {
         }
     }
 
-    /// The last reference to a clean frame went (`MiDecrementReferenceCount`): it goes to the
-    /// tail of the standby list. The frame must be on no list.
-    pub(crate) fn move_to_standby(&mut self, pfn: Pfn) {
+    /// A clean frame goes to the tail of the standby list when its last reference goes
+    /// (`MiDecrementReferenceCount`): `reason` says which reference it was (the last mapping's,
+    /// [`MoveReason::LastReference`], or a finished page write's, [`MoveReason::WriteCompleted`]).
+    pub(crate) fn move_to_standby(&mut self, pfn: Pfn, reason: MoveReason) {
         let was = self.entries[pfn.index()].location;
         self.insert_tail(PageLocation::Standby, pfn);
-        self.moved(pfn, was, MoveReason::LastReference);
+        self.moved(pfn, was, reason);
     }
 
     /// A modified frame goes to the tail of the modified list: when its last reference goes
-    /// (`MiDecrementReferenceCount`), or off the modified-no-write list when its segment's
-    /// modified writing is enabled again (the move's reason tells which, by where it was).
-    pub(crate) fn move_to_modified(&mut self, pfn: Pfn) {
+    /// (`MiDecrementReferenceCount`; `reason` as for [`Self::move_to_standby`]), or off the
+    /// modified-no-write list when its segment's modified writing is enabled again
+    /// ([`MoveReason::WritingEnabled`]).
+    pub(crate) fn move_to_modified(&mut self, pfn: Pfn, reason: MoveReason) {
         let was = self.entries[pfn.index()].location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Modified, pfn);
-        let reason = if was == PageLocation::ModifiedNoWrite {
-            MoveReason::WritingEnabled
-        } else {
-            MoveReason::LastReference
-        };
         self.moved(pfn, was, reason);
     }
 

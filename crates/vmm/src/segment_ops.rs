@@ -302,7 +302,8 @@ impl Machine {
             for pfn in self.pfn.list(PageLocation::ModifiedNoWrite) {
                 if let Some(crate::pte::PteRef::Proto(r)) = self.pfn.entry(pfn).pte() {
                     if r.segment == id {
-                        self.pfn.move_to_modified(pfn);
+                        self.pfn
+                            .move_to_modified(pfn, crate::event::MoveReason::WritingEnabled);
                     }
                 }
             }

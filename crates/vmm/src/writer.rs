@@ -166,7 +166,7 @@ impl Machine {
             page,
             failed: result.as_ref().err().map(|e| e.status),
         });
-        self.decrement_reference_count(pfn);
+        self.complete_write(pfn);
         result
     }
 
