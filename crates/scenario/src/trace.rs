@@ -187,6 +187,22 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
         ),
         VmmEvent::FrameMoved {
             pfn,
+            from,
+            reason: MoveReason::Freed,
+            ..
+        } => format!(
+            "frame {:#x} freed: no PTE refers to its page any more → the free list{}",
+            pfn.raw(),
+            match from {
+                PageLocation::Modified | PageLocation::ModifiedNoWrite => {
+                    " (it was on the modified list: its unwritten data is discarded)"
+                }
+                PageLocation::Standby => " (it was on the standby list)",
+                _ => "",
+            }
+        ),
+        VmmEvent::FrameMoved {
+            pfn,
             to: PageLocation::Standby,
             reason: MoveReason::WriteCompleted,
             ..
