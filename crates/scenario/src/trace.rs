@@ -288,7 +288,12 @@ fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<St
             control_area,
             size,
             ..
-        } => format!("section {section:?} created on {control_area:?} ({size} bytes)"),
+        } => format!("section object {section:?} created on {control_area:?} ({size} bytes)"),
+        SectionEvent::SectionDeleted {
+            section,
+            control_area,
+            ..
+        } => format!("section object {section:?} deleted (it referred to {control_area:?})"),
         SectionEvent::ControlAreaDeleted {
             control_area,
             file: false,
