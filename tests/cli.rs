@@ -456,7 +456,13 @@ fn repl_json_answers_each_line_up_to_a_ready_object() {
         "a continued line answers only with the prompt"
     );
     expect_ready(3, 4, true);
-    assert_eq!(answers[4][0]["result"], "0x10000 (ERROR_SUCCESS)");
+    // MapViewOfFile's success leaves the last error as CreateFileMapping set it.
+    assert_eq!(
+        answers[4][0]["result"],
+        "0x10000 (last error unchanged: ERROR_SUCCESS)"
+    );
+    assert_eq!(answers[4][0]["last_error_set"], false);
+    assert_eq!(answers[2][0]["last_error_set"], true);
     assert_eq!(answers[4][0]["line"], 4);
     expect_ready(4, 5, false);
     assert_eq!(answers[5][0]["pass"], true);

@@ -131,6 +131,8 @@ pub struct ProcessState {
     pub(crate) object: ObjectId,
     pub(crate) handles: Slab<HandleEntry>,
     pub(crate) last_error: u32,
+    /// How many times the last error was set (an inspection aid: Windows keeps no such count).
+    pub(crate) last_error_writes: u64,
 }
 
 /// A file in the volume's directory.

@@ -221,6 +221,7 @@ impl System {
                 object,
                 handles: inherited.into_iter().collect(),
                 last_error: 0,
+                last_error_writes: 0,
             },
         );
         om.process_created(pid, parent, inherit);
@@ -290,7 +291,20 @@ impl System {
     pub fn set_last_error(&self, pid: AsId, value: u32) {
         if let Some(p) = self.om.lock().processes.get_mut(&pid) {
             p.last_error = value;
+            p.last_error_writes += 1;
         }
+    }
+
+    /// How many times the process's last error has been set (by a failure, by a success that
+    /// sets it, or by `SetLastError`): ntmm's aid for telling "a call left the last error
+    /// unchanged" from "it set it to the same value" (Windows keeps no such count). 0 for a
+    /// process that does not exist.
+    pub fn last_error_writes(&self, pid: AsId) -> u64 {
+        self.om
+            .lock()
+            .processes
+            .get(&pid)
+            .map_or(0, |p| p.last_error_writes)
     }
 
     /// `GetSystemInfo`.

@@ -167,6 +167,17 @@ impl Runner {
     /// Calls a function in the current process.
     pub(crate) fn call(&mut self, call: &Call) -> Result<Outcome, StmtError> {
         let pid = self.current_pid()?;
+        let before = self.system_if_started().map(|s| s.last_error_writes(pid));
+        let mut outcome = self.call_in(pid, call)?;
+        if outcome.last_error.is_some() && !outcome.native {
+            let after = self.system()?.last_error_writes(pid);
+            outcome.last_error_set = before != Some(after);
+        }
+        Ok(outcome)
+    }
+
+    /// The call itself (see [`Self::call`], which notes whether it set the last error).
+    fn call_in(&mut self, pid: ntmm_vmm::AsId, call: &Call) -> Result<Outcome, StmtError> {
         if crate::parser::is_memory_access(&call.name) {
             return self.memory_access(pid, call);
         }

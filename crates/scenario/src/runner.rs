@@ -62,6 +62,9 @@ pub struct Outcome {
     /// Whether the value is an NTSTATUS (a native call's result), which never changes the last
     /// error.
     pub native: bool,
+    /// Whether the call set the last error (to a new value or the same one); a success that
+    /// leaves it alone shows it as "last error unchanged".
+    pub last_error_set: bool,
 }
 
 impl Outcome {
@@ -71,6 +74,7 @@ impl Outcome {
             last_error: None,
             exception: None,
             native: false,
+            last_error_set: false,
         }
     }
     pub(crate) fn exception(e: Exception) -> Self {
@@ -79,12 +83,14 @@ impl Outcome {
             last_error: None,
             exception: Some(e),
             native: false,
+            last_error_set: false,
         }
     }
     /// A Win32 function's return value with the caller's last error after it.
     pub(crate) fn win32(ret: u64, last_error: u32) -> Self {
         Outcome {
             last_error: Some(last_error),
+            last_error_set: true,
             ..Outcome::value(Value::Int(ret))
         }
     }
@@ -92,6 +98,7 @@ impl Outcome {
     pub(crate) fn native(status: u64, last_error: u32) -> Self {
         Outcome {
             native: true,
+            last_error_set: false,
             ..Outcome::win32(status, last_error)
         }
     }
@@ -319,6 +326,7 @@ impl Runner {
                 "result": result,
                 "last_error": last_error,
                 "last_error_name": last_error.and_then(error_name),
+                "last_error_set": outcome.filter(|o| o.last_error.is_some()).map(|o| o.last_error_set),
                 "exception": exception,
                 "status": status,
                 "pass": pass,
@@ -388,6 +396,11 @@ impl Runner {
             (Value::Int(v), Some(le)) if outcome.native => format!(
                 "{} (last error unchanged: {})",
                 status_name(*v),
+                Self::error_text(le)
+            ),
+            (v, Some(le)) if !outcome.last_error_set => format!(
+                "{} (last error unchanged: {})",
+                limits::show(v, full),
                 Self::error_text(le)
             ),
             (v, Some(le)) => format!("{} ({})", limits::show(v, full), Self::error_text(le)),
