@@ -328,7 +328,7 @@ fn machine_options_reach_the_machine() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("zeroed 20 "), "{text}");
+    assert!(text.contains("Zeroed:     20 ("), "{text}");
     let vol = dir.join("vol");
     std::fs::write(
         &f,

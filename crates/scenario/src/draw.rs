@@ -2,6 +2,7 @@
 //! pagefile slots and file pages (the shape of the article's Figure 4), as SVG, Graphviz DOT
 //! and a plain-text tree.
 
+use crate::naming;
 use ntmm_vmm::{
     AsId, Machine, OriginalPte, PageLocation, ProtoPte, ProtoRef, Pte, SegmentKind, VadKind,
 };
@@ -68,12 +69,13 @@ impl Picture {
                 let e = m.pfn_database().get(pfn);
                 let label = match e {
                     Some(e) => format!(
-                        "frame {pfn} {:?} share {}{}",
+                        "{} {:?} share {}{}",
+                        naming::frame(pfn),
                         e.location(),
                         e.share_count(),
                         if e.modified() { " modified" } else { "" }
                     ),
-                    None => format!("frame {pfn}"),
+                    None => naming::frame(pfn),
                 };
                 p.add(seen, format!("pfn{}", pfn.raw()), label, 4)
             };
@@ -83,8 +85,8 @@ impl Picture {
                           e: Option<ProtoPte>|
          -> String {
             let label = match e {
-                Some(e) => format!("{}[{:#x}] {}", r.segment, r.index, short_proto(&e)),
-                None => format!("{}[{:#x}] untouched", r.segment, r.index),
+                Some(e) => format!("{} {}", naming::proto(r), short_proto(&e)),
+                None => format!("{} untouched", naming::proto(r)),
             };
             p.add(seen, format!("{}_{}", r.segment, r.index), label, 3)
         };
@@ -92,7 +94,7 @@ impl Picture {
             let Some(space) = m.address_space(id) else {
                 continue;
             };
-            let name = names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+            let name = naming::process(names, id);
             let pnode = p.add(
                 &mut seen,
                 format!("proc{}", id.raw()),
@@ -151,7 +153,7 @@ impl Picture {
                         let n = p.add(
                             &mut seen,
                             format!("slot{}", slot.raw()),
-                            format!("pagefile slot {:#x}", slot.raw()),
+                            naming::slot(slot),
                             5,
                         );
                         p.edges.push((tnode.clone(), n));
@@ -176,7 +178,7 @@ impl Picture {
                         let s = p.add(
                             &mut seen,
                             format!("slot{}", slot.raw()),
-                            format!("pagefile slot {:#x}", slot.raw()),
+                            naming::slot(slot),
                             5,
                         );
                         p.edges.push((n, s));
@@ -209,7 +211,7 @@ impl Picture {
                     let s = p.add(
                         &mut seen,
                         format!("slot{}", slot.raw()),
-                        format!("pagefile slot {:#x}", slot.raw()),
+                        naming::slot(slot),
                         5,
                     );
                     p.edges.push((f, s));

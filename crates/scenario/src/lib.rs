@@ -38,6 +38,8 @@ pub mod value;
 // ---- Seeing the machine ------------------------------------------------------------------
 /// Pictures (SVG, DOT, text).
 pub mod draw;
+/// One naming scheme for object identities across trace, show and pictures.
+pub mod naming;
 /// Narration: own-line comments told as the story of a run (`--narrate`).
 pub mod narrative;
 /// `show` forms (`!pte`, `!pfn`, `!ca`, `!vad`, `!memusage`), over the system alone.

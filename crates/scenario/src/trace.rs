@@ -134,13 +134,8 @@ pub fn explain(e: &Event, names: &BTreeMap<u32, String>) -> Option<String> {
 }
 
 fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
-    // A process by its name, else by its raw id.
-    let who = |asid: &ntmm_vmm::AsId| {
-        names
-            .get(&asid.raw())
-            .cloned()
-            .unwrap_or_else(|| asid.raw().to_string())
-    };
+    // A process by its name, else by its id (crate::naming).
+    let who = |asid: &ntmm_vmm::AsId| crate::naming::process_raw(names, *asid);
     Some(match e {
         VmmEvent::FaultResolved { asid, va, outcome } => {
             let mut s = format!(
@@ -260,12 +255,7 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
 }
 
 fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<String> {
-    let who = |asid: &ntmm_vmm::AsId| {
-        names
-            .get(&asid.raw())
-            .cloned()
-            .unwrap_or_else(|| format!("{asid:?}"))
-    };
+    let who = |asid: &ntmm_vmm::AsId| crate::naming::process_raw(names, *asid);
     Some(match e {
         SectionEvent::ViewMapped {
             asid,
