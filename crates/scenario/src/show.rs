@@ -126,8 +126,7 @@ pub fn pte_flags(bits: u64) -> String {
     .collect()
 }
 
-/// `contains …` and the decoded line of one PTE in `!pte`'s words; `proto` says how a prototype
-/// PTE's address is named.
+/// `contains …` and the decoded lines of one PTE in `!pte`'s words.
 fn pte_lines(s: &mut String, bits: Option<u64>, decoded: Decoded) {
     match bits {
         Some(b) => {
