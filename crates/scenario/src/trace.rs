@@ -120,6 +120,42 @@ fn pte_words(pte: &Pte) -> String {
     }
 }
 
+/// Why an access raised its exception: the access, the PTE's state, the rule.
+fn exception_words(e: &ntmm_vmm::Exception, pte: &Pte) -> String {
+    use ntmm_vmm::ExceptionKind;
+    let access = match e.access {
+        ntmm_vmm::Access::Read => "a read",
+        ntmm_vmm::Access::Write => "a write",
+    };
+    let state = match pte {
+        Pte::Valid(h) if !h.write && !h.copy_on_write => "valid, read-only".to_string(),
+        other => pte_words(other),
+    };
+    match e.kind {
+        ExceptionKind::AccessViolation => match pte {
+            Pte::Zero => format!(
+                "{access} at {} found the PTE empty, and the address's VAD does not allow it \
+                 (no view or allocation there, the page is not committed, or its protection \
+                 forbids the access) (§3.8)",
+                e.address
+            ),
+            _ => format!(
+                "{access} at {} found the PTE {state}, whose protection does not allow it (§3.8)",
+                e.address
+            ),
+        },
+        ExceptionKind::InPageError(io) => format!(
+            "{access} at {} needed the page from its backing store (PTE {state}), and the \
+                 read failed with {io} (§3.4)",
+            e.address
+        ),
+        ExceptionKind::GuardPage => format!(
+            "{access} at {} touched a guard page (PTE {state}); the guard is now removed (F53)",
+            e.address
+        ),
+    }
+}
+
 /// A prototype PTE in words.
 fn proto_words(proto: &ProtoPte) -> &'static str {
     match proto {
@@ -334,8 +370,14 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             s
         }
         VmmEvent::Exception {
-            asid, exception, ..
-        } => format!("{}: {exception}", who(asid)),
+            asid,
+            exception,
+            pte,
+        } => format!(
+            "{}: {exception}; why: {}",
+            who(asid),
+            exception_words(exception, pte)
+        ),
         VmmEvent::PageTrimmed {
             asid,
             va,
