@@ -314,7 +314,7 @@ impl Runner {
         let failure = self.failures.take();
         if self.options.json {
             let exception = outcome.and_then(|o| o.exception).map(|e| {
-                serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": e.address.raw()})
+                serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": crate::json_value::integer(e.address.raw())})
             });
             let last_error = outcome.and_then(|o| o.last_error);
             let status_json =
@@ -332,12 +332,15 @@ impl Runner {
                         .map(|s| status_json(s.raw()))
                 });
             let why = failure.map(|f| f.2);
+            let (value, bytes) = crate::json_value::typed(outcome, self.options.full_values);
             let obj = serde_json::json!({
                 "file": self.file,
                 "line": stmt.line,
                 "statement": stmt.text,
                 "process": if who.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(who) },
                 "result": result,
+                "value": value,
+                "bytes": bytes,
                 "last_error": last_error,
                 "last_error_name": last_error.and_then(error_name),
                 "last_error_set": outcome.filter(|o| o.last_error.is_some()).map(|o| o.last_error_set),
@@ -391,9 +394,13 @@ impl Runner {
                 .iter()
                 .map(|(n, id)| (id.raw(), n.clone()))
                 .collect();
-            for line in t.drain(&names) {
+            for (line, event) in t.drain_events(&names) {
                 if self.options.json {
-                    let _ = writeln!(self.out, "{}", serde_json::json!({"trace": line}));
+                    let _ = writeln!(
+                        self.out,
+                        "{}",
+                        serde_json::json!({"trace": line, "event": event})
+                    );
                 } else {
                     let _ = writeln!(self.out, "       {line}");
                 }

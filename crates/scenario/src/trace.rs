@@ -97,12 +97,26 @@ impl TraceSink {
     /// The explanations of the events recorded since the last drain; `names` gives the process
     /// name of an address-space id.
     pub fn drain(&self, names: &BTreeMap<u32, String>) -> Vec<String> {
+        self.drain_events(names)
+            .into_iter()
+            .map(|(line, _)| line)
+            .collect()
+    }
+
+    /// [`TraceSink::drain`] with each event's typed form
+    /// ([`event_json`](crate::event_json::event_json)) beside its sentence.
+    pub fn drain_events(&self, names: &BTreeMap<u32, String>) -> Vec<(String, serde_json::Value)> {
         let events = std::mem::take(&mut *self.events.lock());
         // A process keeps its name after it exits (its handles and exit are told after the
         // scenario forgot it).
         let mut known = self.names.lock();
         known.extend(names.iter().map(|(k, v)| (*k, v.clone())));
-        events.iter().filter_map(|e| explain(e, &known)).collect()
+        events
+            .iter()
+            .filter_map(|e| {
+                explain(e, &known).map(|line| (line, crate::event_json::event_json(e, &known)))
+            })
+            .collect()
     }
 }
 
