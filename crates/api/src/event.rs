@@ -117,6 +117,22 @@ pub enum ApiEvent {
         /// What the object is.
         target: ObjectRef,
     },
+    /// `ReadFile` or `WriteFile` moved bytes through the file's cache: the pages of its data
+    /// control area, which its views share (§8, F108).
+    FileIo {
+        /// The calling process.
+        pid: AsId,
+        /// The file's name on the volume.
+        file: String,
+        /// `WriteFile` (else `ReadFile`).
+        write: bool,
+        /// The file offset of the first byte.
+        offset: u64,
+        /// How many bytes moved.
+        bytes: u64,
+        /// Through a `FILE_FLAG_WRITE_THROUGH` handle: durable on return.
+        write_through: bool,
+    },
     /// A Win32 call failed: the last error it set, the NTSTATUS behind it, and the rule that
     /// failed as far as the failing layer names it.
     CallFailed {
@@ -199,6 +215,22 @@ impl Traced for ApiEvent {
             ),
             ApiEvent::NameInserted { name, object, .. } => debug!(%name, object, "name inserted"),
             ApiEvent::NameRemoved { name, object, .. } => debug!(%name, object, "name removed"),
+            ApiEvent::FileIo {
+                pid,
+                file,
+                write,
+                offset,
+                bytes,
+                write_through,
+            } => debug!(
+                ?pid,
+                %file,
+                write,
+                offset,
+                bytes,
+                write_through,
+                "file I/O through the cache"
+            ),
             ApiEvent::CallFailed {
                 pid,
                 status,

@@ -444,6 +444,7 @@ impl System {
             let mut buf = zeroed(len.min(usize::try_from(left).unwrap_or(usize::MAX)))?;
             let n = self.ex.read_file(f.stream, f.position, &mut buf)?;
             buf.truncate(n);
+            om.file_io(pid, &f, false, f.position, n as u64);
             Self::set_position(&mut om, pid, h, f.position + n as u64)?;
             Ok(buf)
         })();
@@ -475,6 +476,7 @@ impl System {
             } else {
                 self.ex.write_file(f.stream, at, data)?
             };
+            om.file_io(pid, &f, true, at, n as u64);
             Self::set_position(&mut om, pid, h, at + n as u64)?;
             u32::try_from(n).map_err(|_| Fail::Win32(ERROR_INVALID_PARAMETER))
         })();

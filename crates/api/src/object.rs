@@ -182,6 +182,22 @@ impl ObjectManager {
         crate::event::emit(&self.events, event);
     }
 
+    /// `ReadFile`/`WriteFile` moved `bytes` at `offset` through file object `f`'s cache.
+    pub(crate) fn file_io(&self, pid: AsId, f: &FileObject, write: bool, offset: u64, bytes: u64) {
+        let file = self
+            .files
+            .get(&f.key)
+            .map_or_else(|| f.key.clone(), |d| d.name.clone());
+        self.emit(ApiEvent::FileIo {
+            pid,
+            file,
+            write,
+            offset,
+            bytes,
+            write_through: f.write_through,
+        });
+    }
+
     /// What object `id` is, for its events.
     fn object_ref(&self, id: ObjectId) -> crate::event::ObjectRef {
         use crate::event::ObjectRef;

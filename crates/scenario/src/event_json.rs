@@ -210,6 +210,21 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("name", Value::from(name.clone()));
                     put("object", object(target));
                 }
+                ApiEvent::FileIo {
+                    pid,
+                    file,
+                    write,
+                    offset,
+                    bytes,
+                    write_through,
+                } => {
+                    put("process", who(pid));
+                    put("name", Value::from(file.clone()));
+                    put("write", Value::from(*write));
+                    put("offset", hex(*offset));
+                    put("bytes", Value::from(*bytes));
+                    put("write_through", Value::from(*write_through));
+                }
                 ApiEvent::CallFailed {
                     pid,
                     status: s,

@@ -347,6 +347,34 @@ fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             "name {name} removed with the last handle of {} (§6.5)",
             object_words(target, names)
         ),
+        ApiEvent::FileIo {
+            pid,
+            file,
+            write,
+            offset,
+            bytes,
+            write_through,
+        } => format!(
+            "{}: {} {} at offset {offset:#x} of file {file} {} the cache (the pages its views \
+             share, §8){}",
+            who(pid),
+            if *write {
+                "WriteFile wrote"
+            } else {
+                "ReadFile read"
+            },
+            if *bytes == 1 {
+                "1 byte".to_string()
+            } else {
+                format!("{bytes} bytes")
+            },
+            if *write { "into" } else { "from" },
+            if *write_through {
+                "; write-through: on the disk before it returns"
+            } else {
+                ""
+            }
+        ),
         ApiEvent::CallFailed {
             status,
             win32_error,
