@@ -1,7 +1,7 @@
 //! Why a call failed, in one sentence with its reference: the rule each check makes, stated
-//! where the check is made ([`Fail::Rule`](crate::system::Fail)), and for the section layer's
-//! errors the rule its variant stands for ([`section_rule`]). Also names access masks
-//! ([`access_names`]) for these sentences and for the trace of handles.
+//! where the check is made (`Fail::Rule`), and for the section layer's errors the rule its
+//! variant stands for (`section_rule`). Also names access masks (`access_names`) for these
+//! sentences and for the trace of handles.
 
 use crate::access::*;
 use ntmm_section::SectionError;
@@ -276,7 +276,7 @@ pub(crate) fn view_size_rule(offset: u64, view_size: u64, section_size: u64) -> 
     }
 }
 
-/// [`ObjectManager::process_with_access`](crate::object::ObjectManager) with the rule of a
+/// `ObjectManager::process_with_access` with the rule of a
 /// missing right: the handle's granted rights and the right the call needs.
 pub(crate) fn process_with_access(
     om: &crate::object::ObjectManager,
