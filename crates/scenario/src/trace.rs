@@ -598,4 +598,37 @@ mod tests {
             "A: demand-zero fault at 0x10010: PTE empty, prototype PTE demand-zero → frame 0x1f from the zeroed list"
         );
     }
+
+    /// Handles are told with the process names, the object as the section layer names it,
+    /// and the granted access by name; a duplicate names both processes.
+    #[test]
+    fn test_handle_sentences_name_processes_objects_and_access() {
+        use ntmm_api::{Handle, ObjectType};
+        let names = BTreeMap::from([(1, "A".to_string()), (2, "B".to_string())]);
+        let opened = Event::Api(ApiEvent::HandleOpened {
+            pid: AsId::new(2),
+            handle: Handle(0x8),
+            object: 7,
+            object_type: ObjectType::Process,
+            target: ObjectRef::Process(AsId::new(1)),
+            granted_access: ntmm_api::PROCESS_VM_READ | ntmm_api::PROCESS_VM_OPERATION,
+            inherit: true,
+        });
+        assert_eq!(
+            explain(&opened, &names).unwrap(),
+            "B: handle 0x8 opened to process A granting PROCESS_VM_OPERATION|PROCESS_VM_READ \
+             (inheritable)"
+        );
+        let duplicated = Event::Api(ApiEvent::HandleDuplicated {
+            pid: AsId::new(1),
+            source_process: AsId::new(1),
+            source: Handle(0x4),
+            target_process: AsId::new(2),
+            handle: Handle(0x8),
+        });
+        assert_eq!(
+            explain(&duplicated, &names).unwrap(),
+            "A: duplicated handle 0x4 of A as handle 0x8 in B"
+        );
+    }
 }
