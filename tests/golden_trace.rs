@@ -5,7 +5,9 @@
 //! renderer, and reviewed by hand (every example read whole on 2026-11-30; the wrong or missing
 //! sentences found then were fixed and re-blessed deliberately: "1 page", "frame N written:
 //! modified list → …" instead of "left every working set" after a write, frames going to the
-//! free list, section objects deleted, and "last error unchanged"); they are fixed since. A
+//! free list, section objects deleted, and "last error unchanged"; then every failure's
+//! `why:` line, and handles, names and processes opened, closed, inserted, removed, created
+//! and exited); they are fixed since. A
 //! change to a trace sentence, or an
 //! event that stops being rendered, fails here. To change them deliberately, run
 //! `NTMM_BLESS=1 cargo test --test golden_trace`, which rewrites them, and review the diff.

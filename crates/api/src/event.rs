@@ -15,6 +15,21 @@ use crate::object::{Handle, ObjectId};
 use ntmm_section::SectionEvent;
 use ntmm_vmm::{AsId, NtStatus, Traced, VmmEvent};
 
+/// What an object is, for a reader: the identity the other layers' events use (a section's
+/// `section#N`, a process's id, a file's name), so a handle's trace names the same object
+/// as the section's creation does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectRef {
+    /// A process object: the process.
+    Process(AsId),
+    /// A file object: the file's name on the volume.
+    File(String),
+    /// A section object: the section layer's section.
+    Section(ntmm_section::SectionId),
+    /// An event object (the object manager's id).
+    Event(ObjectId),
+}
+
 /// One event of the object manager and the Win32 layer.
 #[derive(Clone, Debug, PartialEq, Eq, strum::EnumDiscriminants)]
 #[strum_discriminants(
@@ -48,6 +63,8 @@ pub enum ApiEvent {
         object: ObjectId,
         /// The object's type.
         object_type: ObjectType,
+        /// What the object is.
+        target: ObjectRef,
         /// The access it grants.
         granted_access: u32,
         /// Whether child processes inherit it.
@@ -61,6 +78,8 @@ pub enum ApiEvent {
         handle: Handle,
         /// The object.
         object: ObjectId,
+        /// What the object is.
+        target: ObjectRef,
         /// Whether it was the object's last handle.
         last_handle: bool,
         /// Whether it held the object's last pointer (the object is deleted).
@@ -86,6 +105,8 @@ pub enum ApiEvent {
         name: String,
         /// The object.
         object: ObjectId,
+        /// What the object is.
+        target: ObjectRef,
     },
     /// A name left the object directory (with the object's last handle, §6.5).
     NameRemoved {
@@ -93,19 +114,38 @@ pub enum ApiEvent {
         name: String,
         /// The object.
         object: ObjectId,
+        /// What the object is.
+        target: ObjectRef,
+    },
+    /// `ReadFile` or `WriteFile` moved bytes through the file's cache: the pages of its data
+    /// control area, which its views share (§8, F108).
+    FileIo {
+        /// The calling process.
+        pid: AsId,
+        /// The file's name on the volume.
+        file: String,
+        /// `WriteFile` (else `ReadFile`).
+        write: bool,
+        /// The file offset of the first byte.
+        offset: u64,
+        /// How many bytes moved.
+        bytes: u64,
+        /// Through a `FILE_FLAG_WRITE_THROUGH` handle: durable on return.
+        write_through: bool,
     },
     /// A Win32 call failed: the last error it set, the NTSTATUS behind it, and the rule that
     /// failed as far as the failing layer names it.
     CallFailed {
         /// The calling process.
         pid: AsId,
-        /// The NTSTATUS of the failure (`STATUS_INVALID_PARAMETER` for a failure the Win32
-        /// layer decides alone).
-        status: NtStatus,
+        /// The NTSTATUS of the failure (`None` for a failure the Win32 layer decides alone,
+        /// with no native call behind it).
+        status: Option<NtStatus>,
         /// The Win32 error set as the last error.
         win32_error: u32,
-        /// The rule that failed, as the section layer or the machine states it (`None` when
-        /// only the status is known).
+        /// The rule that failed, in one sentence with its reference (`F<n>` in the facts,
+        /// `§<n>` in the internals), as the failing check states it (`None` when only the
+        /// status is known).
         rule: Option<String>,
     },
 }
@@ -134,6 +174,7 @@ impl Traced for ApiEvent {
                 object_type,
                 granted_access,
                 inherit,
+                ..
             } => debug!(
                 ?pid,
                 ?handle,
@@ -149,6 +190,7 @@ impl Traced for ApiEvent {
                 object,
                 last_handle,
                 last_pointer,
+                ..
             } => debug!(
                 ?pid,
                 ?handle,
@@ -171,14 +213,30 @@ impl Traced for ApiEvent {
                 ?handle,
                 "handle duplicated"
             ),
-            ApiEvent::NameInserted { name, object } => debug!(%name, object, "name inserted"),
-            ApiEvent::NameRemoved { name, object } => debug!(%name, object, "name removed"),
+            ApiEvent::NameInserted { name, object, .. } => debug!(%name, object, "name inserted"),
+            ApiEvent::NameRemoved { name, object, .. } => debug!(%name, object, "name removed"),
+            ApiEvent::FileIo {
+                pid,
+                file,
+                write,
+                offset,
+                bytes,
+                write_through,
+            } => debug!(
+                ?pid,
+                %file,
+                write,
+                offset,
+                bytes,
+                write_through,
+                "file I/O through the cache"
+            ),
             ApiEvent::CallFailed {
                 pid,
                 status,
                 win32_error,
                 rule,
-            } => debug!(?pid, %status, win32_error, ?rule, "call failed"),
+            } => debug!(?pid, ?status, win32_error, ?rule, "call failed"),
         }
     }
 }
@@ -253,17 +311,13 @@ impl crate::System {
         fail: &crate::system::Fail,
         error: crate::Win32Error,
     ) {
-        let rule = match fail {
-            crate::system::Fail::Section(e) => Some(e.to_string()),
-            crate::system::Fail::Status(_) | crate::system::Fail::Win32(_) => None,
-        };
         emit(
             &self.events.list,
             ApiEvent::CallFailed {
                 pid,
-                status: fail.status(),
+                status: fail.native_status(),
                 win32_error: error.0,
-                rule,
+                rule: fail.rule(),
             },
         );
     }
@@ -347,7 +401,7 @@ mod tests {
             })
             .expect("CallFailed emitted");
         assert_eq!(failed.1, err.0);
-        assert_ne!(failed.0, NtStatus::STATUS_SUCCESS);
+        assert_eq!(failed.0, Some(NtStatus::STATUS_MAPPED_ALIGNMENT));
         assert!(failed.2.is_some_and(|r| !r.is_empty()));
         let (sys, _) = sys.crash().unwrap();
         seen.lock().unwrap().clear();

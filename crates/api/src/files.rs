@@ -261,7 +261,11 @@ impl System {
     /// mappings (F119).
     fn check_sharing(om: &ObjectManager, stream: StreamId, access: u32, share: u32) -> R<()> {
         if Self::writable_sections(om, stream) && share & FILE_SHARE_WRITE == 0 {
-            return Err(NtStatus::STATUS_SHARING_VIOLATION.into()); // F119
+            return Err(Fail::Rule(
+                NtStatus::STATUS_SHARING_VIOLATION,
+                "a writable section of the file exists, so every open must share write (F119)"
+                    .into(),
+            ));
         }
         let (r, w, d) = (
             access & READ_BITS != 0,
@@ -287,7 +291,17 @@ impl System {
                 || (fw && share & FILE_SHARE_WRITE == 0)
                 || (fd && share & FILE_SHARE_DELETE == 0);
             if conflict {
-                return Err(NtStatus::STATUS_SHARING_VIOLATION.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_SHARING_VIOLATION,
+                    format!(
+                        "the file is open with {}, sharing {}; this open asks {}, sharing {}, \
+                         and one of them does not share what the other uses (IoCheckShareAccess)",
+                        crate::why::access_names(ObjectType::File, f.access),
+                        crate::why::share_names(f.share),
+                        crate::why::access_names(ObjectType::File, access),
+                        crate::why::share_names(share)
+                    ),
+                ));
             }
         }
         Ok(())
@@ -335,7 +349,11 @@ impl System {
                 if matches!(disposition, CREATE_ALWAYS | TRUNCATE_EXISTING) {
                     // F120: a truncating open of a user-mapped file.
                     if self.ex.is_user_mapped(e.stream)? {
-                        return Err(NtStatus::STATUS_USER_MAPPED_FILE.into());
+                        return Err(Fail::Rule(
+                            NtStatus::STATUS_USER_MAPPED_FILE,
+                            "a section object or a mapped view holds the file, so a truncating open fails (F120)"
+                                .into(),
+                        ));
                     }
                     self.ex.set_file_size(e.stream, 0)?;
                 }
@@ -343,7 +361,10 @@ impl System {
             }
             None => {
                 if matches!(disposition, OPEN_EXISTING | TRUNCATE_EXISTING) {
-                    return Err(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND.into());
+                    return Err(Fail::Rule(
+                        NtStatus::STATUS_OBJECT_NAME_NOT_FOUND,
+                        format!("no file named {path} exists, and the disposition opens only an existing file"),
+                    ));
                 }
                 let (store, host) = self.create_store(&name)?;
                 let e = self.add_file(&mut om, &name, store, host);
@@ -409,7 +430,13 @@ impl System {
             let mut om = self.om.lock();
             let (e, f) = Self::file_of(&om, pid, h)?;
             if e.access & FILE_READ_DATA == 0 {
-                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_ACCESS_DENIED,
+                    format!(
+                        "the file handle grants {}; ReadFile needs FILE_READ_DATA",
+                        crate::why::access_names(ObjectType::File, e.access)
+                    ),
+                ));
             }
             // No more than the file holds past the pointer: a huge request on a small file
             // asks the host for no more than that.
@@ -417,6 +444,7 @@ impl System {
             let mut buf = zeroed(len.min(usize::try_from(left).unwrap_or(usize::MAX)))?;
             let n = self.ex.read_file(f.stream, f.position, &mut buf)?;
             buf.truncate(n);
+            om.file_io(pid, &f, false, f.position, n as u64);
             Self::set_position(&mut om, pid, h, f.position + n as u64)?;
             Ok(buf)
         })();
@@ -430,7 +458,13 @@ impl System {
             let mut om = self.om.lock();
             let (e, f) = Self::file_of(&om, pid, h)?;
             if e.access & WRITE_BITS == 0 {
-                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_ACCESS_DENIED,
+                    format!(
+                        "the file handle grants {}; WriteFile needs FILE_WRITE_DATA or FILE_APPEND_DATA",
+                        crate::why::access_names(ObjectType::File, e.access)
+                    ),
+                ));
             }
             let at = if e.access & FILE_WRITE_DATA == 0 {
                 self.ex.file_size(f.stream)?
@@ -442,6 +476,7 @@ impl System {
             } else {
                 self.ex.write_file(f.stream, at, data)?
             };
+            om.file_io(pid, &f, true, at, n as u64);
             Self::set_position(&mut om, pid, h, at + n as u64)?;
             u32::try_from(n).map_err(|_| Fail::Win32(ERROR_INVALID_PARAMETER))
         })();
@@ -556,10 +591,17 @@ impl System {
             }
             let open = om.open_files(e.stream, None);
             if open.iter().any(|(_, f)| f.share & FILE_SHARE_DELETE == 0) {
-                return Err(NtStatus::STATUS_SHARING_VIOLATION.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_SHARING_VIOLATION,
+                    "an open handle of the file does not share delete (FILE_SHARE_DELETE)".into(),
+                ));
             }
             if self.ex.is_user_mapped(e.stream)? {
-                return Err(NtStatus::STATUS_CANNOT_DELETE.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_CANNOT_DELETE,
+                    "a section object or a mapped view holds the file, so it cannot be marked for deletion (F124)"
+                        .into(),
+                ));
             }
             if open.is_empty() {
                 om.files.remove(&key);

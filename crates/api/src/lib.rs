@@ -59,13 +59,15 @@ mod volume;
 // ---- Vocabulary --------------------------------------------------------------------------
 /// Every constant the scenario language names.
 pub mod constants;
+/// Why a call failed: the rule of each check, in one sentence.
+pub mod why;
 /// Win32 error codes and the NTSTATUS → Win32 table (`RtlNtStatusToDosError`).
 pub mod win32;
 
 pub use access::*;
 pub use constants::{constant, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS};
 pub use counters::*;
-pub use event::{ApiEvent, ApiEventKind, Event};
+pub use event::{ApiEvent, ApiEventKind, Event, ObjectRef};
 pub use files::*;
 pub use io_faults::IoKind;
 pub use mapping::{NtCreateSectionArgs, NtMapViewArgs};

@@ -57,10 +57,12 @@ impl System {
     fn create_section_in(&self, pid: AsId, a: NtCreateSectionArgs<'_>) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
         let mut write_through = false;
+        let mut file_access = None;
         let file = match a.file {
             None => None,
             Some(h) => {
                 let (e, o) = om.typed(pid, h, ObjectType::File)?;
+                file_access = Some(e.access);
                 let Body::File(f) = &o.body else {
                     return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
                 };
@@ -84,12 +86,38 @@ impl System {
             access,
             a.inherit,
             |sys| {
-                let id = sys.ex.create_section(CreateSection {
-                    file: file.map(|(stream, access)| FileSpec { stream, access }),
-                    maximum_size: a.maximum_size,
-                    protection: a.protection,
-                    attributes: a.attributes,
-                })?;
+                let id = sys
+                    .ex
+                    .create_section(CreateSection {
+                        file: file.map(|(stream, access)| FileSpec { stream, access }),
+                        maximum_size: a.maximum_size,
+                        protection: a.protection,
+                        attributes: a.attributes,
+                    })
+                    .map_err(|e| match (e, file_access) {
+                        (SectionError::AccessDenied, Some(granted)) => Fail::Rule(
+                            NtStatus::STATUS_ACCESS_DENIED,
+                            crate::why::file_rights_rule(granted, a.protection),
+                        ),
+                        (SectionError::SectionTooBig, Some(_)) => {
+                            let file_size = file
+                                .and_then(|(stream, _)| sys.ex.file_size(stream).ok())
+                                .unwrap_or(0);
+                            if a.maximum_size > file_size {
+                                Fail::Rule(
+                                    NtStatus::STATUS_SECTION_TOO_BIG,
+                                    crate::why::read_only_growth_rule(
+                                        a.maximum_size,
+                                        file_size,
+                                        a.protection,
+                                    ),
+                                )
+                            } else {
+                                SectionError::SectionTooBig.into()
+                            }
+                        }
+                        (e, _) => e.into(),
+                    })?;
                 if write_through {
                     sys.ex.set_section_write_through(id)?;
                 }
@@ -111,7 +139,7 @@ impl System {
         pid: AsId,
         args: NtCreateSectionArgs<'_>,
     ) -> Result<(Handle, NtStatus), NtStatus> {
-        let (h, existed) = Self::native(self.create_section_in(pid, args))?;
+        let (h, existed) = self.native(self.create_section_in(pid, args))?;
         Ok((
             h,
             if existed {
@@ -138,7 +166,10 @@ impl System {
         let size = (u64::from(maximum_size_high) << 32) | u64::from(maximum_size_low);
         let file = (file != Handle::INVALID && file != Handle::NULL).then_some(file);
         let r = if file.is_none() && size == 0 {
-            Err(Fail::Win32(ERROR_INVALID_PARAMETER)) // F9
+            Err(Fail::Win32Rule(
+                ERROR_INVALID_PARAMETER,
+                "a pagefile-backed mapping needs a nonzero maximum size (F9)".into(),
+            ))
         } else {
             self.create_section_in(
                 pid,
@@ -168,7 +199,7 @@ impl System {
     ) -> Result<Handle, NtStatus> {
         let mut om = self.om.lock();
         let access = map_generic(ObjectType::Section, access);
-        Self::native(self.open_named(&mut om, pid, name, ObjectType::Section, access, inherit))
+        self.native(self.open_named(&mut om, pid, name, ObjectType::Section, access, inherit))
     }
 
     /// `OpenFileMapping`: the handle gets exactly the access asked for (F40); a missing name is
@@ -181,7 +212,10 @@ impl System {
         name: &str,
     ) -> Result<Handle, Win32Error> {
         let r = if name.is_empty() {
-            Err(Fail::Win32(ERROR_INVALID_PARAMETER))
+            Err(Fail::Win32Rule(
+                ERROR_INVALID_PARAMETER,
+                "OpenFileMapping needs a name".into(),
+            ))
         } else {
             let mut om = self.om.lock();
             self.open_named(
@@ -217,7 +251,7 @@ impl System {
         }
         // The process handle must grant PROCESS_VM_OPERATION (NtMapViewOfSection,
         // MapViewOfFile2: "The handle must have the PROCESS_VM_OPERATION access mask").
-        let target = om.process_with_access(pid, process, PROCESS_VM_OPERATION)?;
+        let target = crate::why::process_with_access(&om, pid, process, PROCESS_VM_OPERATION)?;
         let (e, s) = Self::section_of(&om, pid, section)?;
         if a.inherit != VIEW_SHARE && a.inherit != VIEW_UNMAP {
             return Err(SectionError::param(8, "inherit disposition").into());
@@ -226,10 +260,13 @@ impl System {
         if ntmm_vmm::Protection::from_win32(a.protection).is_some() {
             let need = rights_for_view(a.protection);
             if e.access & need != need {
-                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_ACCESS_DENIED,
+                    crate::why::view_rights_rule(e.access, need, a.protection),
+                ));
             }
         }
-        Ok(self.ex.map_view(
+        let view = self.ex.map_view(
             target,
             s.id,
             MapView {
@@ -241,7 +278,17 @@ impl System {
                 allocation_type: a.allocation_type,
                 protection: a.protection,
             },
-        )?)
+        );
+        view.map_err(|err| match err {
+            SectionError::InvalidViewSize => {
+                let size = self.ex.query_section(s.id).map_or(0, |q| q.size);
+                Fail::Rule(
+                    NtStatus::STATUS_INVALID_VIEW_SIZE,
+                    crate::why::view_size_rule(a.offset, a.view_size, size),
+                )
+            }
+            other => other.into(),
+        })
     }
 
     /// `NtMapViewOfSection`: returns the base and the view size.
@@ -252,7 +299,7 @@ impl System {
         process: Handle,
         args: NtMapViewArgs,
     ) -> Result<(Va, u64), NtStatus> {
-        Self::native(self.map_in(pid, section, process, args))
+        self.native(self.map_in(pid, section, process, args))
     }
 
     /// `MapViewOfFileEx`: the view protection comes from `access` (F47), the handle must hold
@@ -308,13 +355,15 @@ impl System {
     ) -> Result<(), NtStatus> {
         let r = (|| {
             // PROCESS_VM_OPERATION, as UnmapViewOfFile2 documents.
-            let target = self
-                .om
-                .lock()
-                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
+            let target = crate::why::process_with_access(
+                &self.om.lock(),
+                pid,
+                process,
+                PROCESS_VM_OPERATION,
+            )?;
             Ok(self.ex.unmap_view(target, base)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `UnmapViewOfFile`: `ERROR_INVALID_ADDRESS` if `base` is not in a view (F112).
@@ -372,17 +421,25 @@ impl System {
     ) -> Result<(), Win32Error> {
         let r = (|| {
             if flags & !(MEM_UNMAP_WITH_TRANSIENT_BOOST | MEM_PRESERVE_PLACEHOLDER) != 0 {
-                return Err(Fail::Win32(ERROR_INVALID_PARAMETER)); // F72
+                return Err(Fail::Win32Rule(
+                    ERROR_INVALID_PARAMETER,
+                    "UnmapFlags may hold only MEM_UNMAP_WITH_TRANSIENT_BOOST and MEM_PRESERVE_PLACEHOLDER (F72)".into(),
+                ));
             }
             if process == Handle::NULL {
                 return Err(NtStatus::STATUS_INVALID_HANDLE.into()); // F72
             }
-            let target = self
-                .om
-                .lock()
-                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
+            let target = crate::why::process_with_access(
+                &self.om.lock(),
+                pid,
+                process,
+                PROCESS_VM_OPERATION,
+            )?;
             if flags & MEM_PRESERVE_PLACEHOLDER != 0 {
-                return Err(Fail::Win32(ERROR_INVALID_ADDRESS)); // F71
+                return Err(Fail::Win32Rule(
+                    ERROR_INVALID_ADDRESS,
+                    "MEM_PRESERVE_PLACEHOLDER needs a view mapped into a placeholder, and this one is not (F71)".into(),
+                ));
             }
             Ok(self.ex.unmap_view(target, base)?)
         })();
@@ -404,13 +461,15 @@ impl System {
     ) -> Result<(Va, u64), NtStatus> {
         let r = (|| {
             // NT references the process for PROCESS_VM_OPERATION here too (DESIGN.md).
-            let target = self
-                .om
-                .lock()
-                .process_with_access(pid, process, PROCESS_VM_OPERATION)?;
+            let target = crate::why::process_with_access(
+                &self.om.lock(),
+                pid,
+                process,
+                PROCESS_VM_OPERATION,
+            )?;
             Ok(self.ex.flush_virtual_memory(target, base, size)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `FlushViewOfFile`: a pagefile-backed view's `STATUS_NOT_MAPPED_DATA` counts as success
@@ -437,7 +496,7 @@ impl System {
             }
             Ok(self.ex.query_section(s.id)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// The section object behind a handle (for inspection).
@@ -458,6 +517,6 @@ impl System {
             }
             Ok(self.ex.extend_section(s.id, size)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 }

@@ -21,7 +21,7 @@ impl System {
         if process == Handle::NULL {
             return Err(NtStatus::STATUS_INVALID_HANDLE.into());
         }
-        Ok(self.om.lock().process_with_access(pid, process, need)?)
+        crate::why::process_with_access(&self.om.lock(), pid, process, need)
     }
 
     /// `NtAllocateVirtualMemory`: returns the base and size.
@@ -40,7 +40,7 @@ impl System {
                 .ex
                 .allocate_virtual_memory(t, base, size, allocation_type, protection)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `NtFreeVirtualMemory`: returns the range freed.
@@ -56,7 +56,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.free_virtual_memory(t, base, size, free_type)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `NtProtectVirtualMemory`: returns the old protection.
@@ -72,7 +72,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.protect_virtual_memory(t, base, size, protection)?.0)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `NtQueryVirtualMemory(MemoryBasicInformation)`.
@@ -86,7 +86,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_QUERY_LIMITED_INFORMATION)?;
             Ok(self.ex.query_virtual_memory(t, va)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `VirtualAlloc`: returns the base.

@@ -164,7 +164,7 @@ impl System {
             let t = self.om.lock().process_of(pid, process)?;
             Ok(self.ex.protect_virtual_memory(t, base, size, protection)?)
         })();
-        Self::native(r)
+        self.native(r)
     }
 
     /// `NtAreMappedFilesTheSame(File1MappedAsAnImage, File2MappedAsFile)` in the calling

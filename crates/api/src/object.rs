@@ -182,6 +182,37 @@ impl ObjectManager {
         crate::event::emit(&self.events, event);
     }
 
+    /// `ReadFile`/`WriteFile` moved `bytes` at `offset` through file object `f`'s cache.
+    pub(crate) fn file_io(&self, pid: AsId, f: &FileObject, write: bool, offset: u64, bytes: u64) {
+        let file = self
+            .files
+            .get(&f.key)
+            .map_or_else(|| f.key.clone(), |d| d.name.clone());
+        self.emit(ApiEvent::FileIo {
+            pid,
+            file,
+            write,
+            offset,
+            bytes,
+            write_through: f.write_through,
+        });
+    }
+
+    /// What object `id` is, for its events.
+    fn object_ref(&self, id: ObjectId) -> crate::event::ObjectRef {
+        use crate::event::ObjectRef;
+        match self.objects.get(&id).map(|o| &o.body) {
+            Some(Body::Process(p)) => ObjectRef::Process(*p),
+            Some(Body::File(f)) => ObjectRef::File(
+                self.files
+                    .get(&f.key)
+                    .map_or_else(|| f.key.clone(), |d| d.name.clone()),
+            ),
+            Some(Body::Section(s)) => ObjectRef::Section(s.id),
+            Some(Body::Event(_)) | None => ObjectRef::Event(id),
+        }
+    }
+
     /// Emits a handle added to `pid`'s table.
     fn handle_opened(&self, pid: AsId, handle: Handle, e: &HandleEntry) {
         let Some(o) = self.objects.get(&e.object) else {
@@ -192,6 +223,7 @@ impl ObjectManager {
             handle,
             object: e.object,
             object_type: o.body.kind(),
+            target: self.object_ref(e.object),
             granted_access: e.access,
             inherit: e.inherit,
         });
@@ -258,6 +290,7 @@ impl ObjectManager {
             self.emit(ApiEvent::NameInserted {
                 name: path,
                 object: id,
+                target: self.object_ref(id),
             });
         }
     }
@@ -380,12 +413,14 @@ impl ObjectManager {
         o.handles -= 1;
         let last_handle = o.handles == 0;
         let name = if last_handle { o.name.take() } else { None };
+        let target = self.object_ref(e.object);
         if let Some(name) = name {
             // §6.5: the name goes with the last handle, not with the object.
             self.names.remove(&name);
             self.emit(ApiEvent::NameRemoved {
                 name,
                 object: e.object,
+                target: target.clone(),
             });
         }
         let last_pointer = self.drop_pointer(e.object);
@@ -393,6 +428,7 @@ impl ObjectManager {
             pid,
             handle: h,
             object: e.object,
+            target,
             last_handle,
             last_pointer,
         });

@@ -90,7 +90,7 @@ impl System {
         inherit: bool,
         target: AsId,
     ) -> Result<Handle, NtStatus> {
-        Self::native(self.open_process_in(caller, access, inherit, target))
+        self.native(self.open_process_in(caller, access, inherit, target))
     }
 
     /// `OpenProcess(dwDesiredAccess, bInheritHandle, dwProcessId)`: a handle to `target` with
@@ -204,7 +204,7 @@ impl System {
         len: u64,
     ) -> (NtStatus, Vec<u8>) {
         match self.target(pid, process, PROCESS_VM_READ) {
-            Err(f) => (f.status(), Vec::new()),
+            Err(f) => (self.native_rule.keep_fail(&f), Vec::new()),
             Ok(_) if len == 0 => (NtStatus::STATUS_SUCCESS, Vec::new()),
             Ok(t) => self.copy_from(t, va, len),
         }
@@ -224,7 +224,7 @@ impl System {
         data: &[u8],
     ) -> (NtStatus, u64) {
         match self.target(pid, process, PROCESS_VM_WRITE) {
-            Err(f) => (f.status(), 0),
+            Err(f) => (self.native_rule.keep_fail(&f), 0),
             Ok(_) if data.is_empty() => (NtStatus::STATUS_SUCCESS, 0),
             Ok(t) => self.copy_to(t, va, data),
         }
@@ -319,7 +319,18 @@ impl System {
                 return written(self.nt_write_virtual_memory(pid, process, va, data));
             }
             PAGE_EXECUTE | PAGE_EXECUTE_READ => {}
-            _ => return (Err(Fail::Status(NtStatus::STATUS_ACCESS_VIOLATION)), None),
+            _ => {
+                return (
+                    Err(Fail::Rule(
+                        NtStatus::STATUS_ACCESS_VIOLATION,
+                        "the page at the target address is neither writable nor code (read-only, \
+                         no access, guard, reserved or free), so nothing is written (Wine \
+                         kernel32 test_VirtualAllocEx)"
+                            .into(),
+                    )),
+                    None,
+                )
+            }
         }
         // Code: make the span writable for the write, then give it its protection back.
         let first = va.raw() / PAGE * PAGE;

@@ -51,6 +51,10 @@ pub(crate) enum Fail {
     Status(NtStatus),
     Section(SectionError),
     Win32(u32),
+    /// A status with the rule that failed, stated where the check is made (`why`).
+    Rule(NtStatus, String),
+    /// A Win32 error the Win32 layer decides alone, with its rule.
+    Win32Rule(u32, String),
 }
 
 impl From<NtStatus> for Fail {
@@ -74,15 +78,33 @@ impl Fail {
         match self {
             Fail::Status(s) => *s,
             Fail::Section(e) => e.status(),
-            Fail::Win32(_) => NtStatus::STATUS_INVALID_PARAMETER,
+            Fail::Rule(s, _) => *s,
+            Fail::Win32(_) | Fail::Win32Rule(..) => NtStatus::STATUS_INVALID_PARAMETER,
         }
     }
     pub(crate) fn win32(&self) -> Win32Error {
         Win32Error(match self {
             Fail::Status(s) => dos_error(*s),
             Fail::Section(e) => dos_error(e.status()),
-            Fail::Win32(c) => *c,
+            Fail::Rule(s, _) => dos_error(*s),
+            Fail::Win32(c) | Fail::Win32Rule(c, _) => *c,
         })
+    }
+    /// The NTSTATUS behind the failure, `None` for one the Win32 layer decides alone.
+    pub(crate) fn native_status(&self) -> Option<NtStatus> {
+        match self {
+            Fail::Win32(_) | Fail::Win32Rule(..) => None,
+            other => Some(other.status()),
+        }
+    }
+    /// The rule that failed, in one sentence with its reference (`why`).
+    pub(crate) fn rule(&self) -> Option<String> {
+        match self {
+            Fail::Rule(_, r) | Fail::Win32Rule(_, r) => Some(r.clone()),
+            Fail::Section(e) => Some(crate::why::section_rule(e)),
+            Fail::Status(s) => crate::why::status_rule(*s).map(str::to_string),
+            Fail::Win32(_) => None,
+        }
     }
 }
 
@@ -120,6 +142,9 @@ pub struct System {
     pub(crate) temp_counter: crate::temp_files::TempCounter,
     /// The subscribers of the system's event stream (`event`).
     pub(crate) events: crate::event::SystemEvents,
+    /// The rule of the last native failure on each thread, for the Win32 wrapper that
+    /// translates its status (`why`).
+    pub(crate) native_rule: crate::why::NativeRule,
 }
 
 impl System {
@@ -148,6 +173,7 @@ impl System {
             lifecycle: Default::default(),
             faults,
             temp_counter: Default::default(),
+            native_rule: Default::default(),
         })
     }
 
@@ -170,6 +196,7 @@ impl System {
     /// Records a Win32 result in the caller's last error: failures always set it.
     pub(crate) fn win32<T>(&self, pid: AsId, r: R<T>) -> Result<T, Win32Error> {
         r.map_err(|f| {
+            let f = self.native_rule.attach(f);
             let e = f.win32();
             self.set_last_error(pid, e.0);
             self.call_failed(pid, &f, e);
@@ -177,9 +204,10 @@ impl System {
         })
     }
 
-    /// A native result.
-    pub(crate) fn native<T>(r: R<T>) -> Result<T, NtStatus> {
-        r.map_err(|f| f.status())
+    /// A native result; a failure's rule is kept for a Win32 wrapper that translates the
+    /// status (`why::NativeRule`).
+    pub(crate) fn native<T>(&self, r: R<T>) -> Result<T, NtStatus> {
+        self.native_rule.keep(r)
     }
 
     // ---- processes ------------------------------------------------------------------------
@@ -376,7 +404,7 @@ impl System {
     /// `NtClose`.
     pub fn nt_close(&self, pid: AsId, h: Handle) -> Result<(), NtStatus> {
         let mut om = self.om.lock();
-        Self::native(self.close_in(&mut om, pid, h))
+        self.native(self.close_in(&mut om, pid, h))
     }
 
     /// `CloseHandle`.
@@ -450,7 +478,7 @@ impl System {
         inherit: bool,
         options: u32,
     ) -> Result<Handle, NtStatus> {
-        Self::native(self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options))
+        self.native(self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options))
     }
 
     /// `DuplicateHandle`.
@@ -531,7 +559,10 @@ impl System {
                 self.delete_body(body)?;
                 let existing = om.objects.get(&id).map(|o| o.body.kind());
                 if existing != Some(kind) {
-                    return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
+                    return Err(Fail::Rule(
+                        NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
+                        format!("the name {p} already names an object of another type (§6.5)"),
+                    ));
                 }
                 return Ok((om.insert_handle(pid, id, access, inherit)?, true));
             }
@@ -563,12 +594,17 @@ impl System {
         let session = om.token(pid).session;
         let path = crate::sessions::win32_object_path(session, Some(name))?
             .ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
-        let id = *om
-            .names
-            .get(&path)
-            .ok_or(NtStatus::STATUS_OBJECT_NAME_NOT_FOUND)?;
+        let id = *om.names.get(&path).ok_or_else(|| {
+            Fail::Rule(
+                NtStatus::STATUS_OBJECT_NAME_NOT_FOUND,
+                format!("no object is named {path} in the object directory (F33)"),
+            )
+        })?;
         if om.objects.get(&id).map(|o| o.body.kind()) != Some(kind) {
-            return Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH.into());
+            return Err(Fail::Rule(
+                NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
+                format!("the name {path} names an object of another type (§6.5)"),
+            ));
         }
         Ok(om.insert_handle(pid, id, access, inherit)?)
     }

@@ -38,6 +38,10 @@ pub mod value;
 // ---- Seeing the machine ------------------------------------------------------------------
 /// Pictures (SVG, DOT, text).
 pub mod draw;
+/// The typed form of a traced event for `--json --trace`.
+pub mod event_json;
+/// A statement's value in the JSON protocol's typed fields.
+pub mod json_value;
 /// One naming scheme for object identities across trace, show and pictures.
 pub mod naming;
 /// Narration: own-line comments told as the story of a run (`--narrate`).

@@ -125,6 +125,8 @@ pub struct Runner {
     failed: u64,
     out: String,
     trace: Option<TraceSink>,
+    /// The failed calls of the current statement (its JSON `status` and `why`).
+    failures: crate::trace::FailureSink,
     /// Subscribers given to the system when it starts ([`Runner::subscribe`]).
     subscribers: ntmm_vmm::Subscribers<ntmm_api::Event>,
     /// The host-memory budget (`crate::limits`), what the variables hold, and whether the run
@@ -152,6 +154,7 @@ impl Runner {
             failed: 0,
             out: String::new(),
             trace: options.trace.then(TraceSink::default),
+            failures: Default::default(),
             subscribers: Default::default(),
             budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),
             value_bytes: 0,
@@ -175,6 +178,7 @@ impl Runner {
             if let Some(t) = &self.trace {
                 sys.subscribe(t.subscriber());
             }
+            sys.subscribe(self.failures.subscriber());
             for s in self.subscribers.all() {
                 sys.subscribe(s);
             }
@@ -307,28 +311,42 @@ impl Runner {
         detail: Option<(&str, &str)>,
         outcome: Option<&Outcome>,
     ) {
+        let failure = self.failures.take();
         if self.options.json {
             let exception = outcome.and_then(|o| o.exception).map(|e| {
-                serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": e.address.raw()})
+                serde_json::json!({"code": e.code().raw(), "name": e.code().name(), "address": crate::json_value::integer(e.address.raw())})
             });
             let last_error = outcome.and_then(|o| o.last_error);
-            let status = outcome.filter(|o| o.native).and_then(|o| match o.value {
-                Value::Int(v) => {
-                    Some(serde_json::json!({"value": v, "name": NtStatus::new(v as u32).name()}))
-                }
-                _ => None,
-            });
+            let status_json =
+                |v: u32| serde_json::json!({"value": v, "name": NtStatus::new(v).name()});
+            let status = outcome
+                .filter(|o| o.native)
+                .and_then(|o| match o.value {
+                    Value::Int(v) => Some(status_json(v as u32)),
+                    _ => None,
+                })
+                .or_else(|| {
+                    failure
+                        .as_ref()
+                        .and_then(|f| f.0)
+                        .map(|s| status_json(s.raw()))
+                });
+            let why = failure.map(|f| f.2);
+            let (value, bytes) = crate::json_value::typed(outcome, self.options.full_values);
             let obj = serde_json::json!({
                 "file": self.file,
                 "line": stmt.line,
                 "statement": stmt.text,
                 "process": if who.is_empty() { serde_json::Value::Null } else { serde_json::Value::from(who) },
                 "result": result,
+                "value": value,
+                "bytes": bytes,
                 "last_error": last_error,
                 "last_error_name": last_error.and_then(error_name),
                 "last_error_set": outcome.filter(|o| o.last_error.is_some()).map(|o| o.last_error_set),
                 "exception": exception,
                 "status": status,
+                "why": why,
                 "pass": pass,
                 "expected": detail.map(|d| d.0),
                 "actual": detail.map(|d| d.1),
@@ -376,9 +394,13 @@ impl Runner {
                 .iter()
                 .map(|(n, id)| (id.raw(), n.clone()))
                 .collect();
-            for line in t.drain(&names) {
+            for (line, event) in t.drain_events(&names) {
                 if self.options.json {
-                    let _ = writeln!(self.out, "{}", serde_json::json!({"trace": line}));
+                    let _ = writeln!(
+                        self.out,
+                        "{}",
+                        serde_json::json!({"trace": line, "event": event})
+                    );
                 } else {
                     let _ = writeln!(self.out, "       {line}");
                 }

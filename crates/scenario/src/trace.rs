@@ -10,7 +10,7 @@
 
 use crate::draw::pages;
 use ntmm_api::section::SectionEvent;
-use ntmm_api::Event;
+use ntmm_api::{ApiEvent, Event, NtStatus, ObjectRef};
 use ntmm_vmm::{
     FaultKind, MoveReason, OriginalPte, PageLocation, ProtoPte, Pte, StoreOp, Subscriber, VmmEvent,
     Writer,
@@ -35,10 +35,50 @@ pub fn init_raw_logging() -> Result<(), tracing::subscriber::SetGlobalDefaultErr
     tracing::subscriber::set_global_default(subscriber)
 }
 
+/// Collects the failed calls of a statement ([`ApiEvent::CallFailed`]), for the `status` and
+/// `why` of its JSON object.
+#[derive(Debug, Clone, Default)]
+pub struct FailureSink {
+    failures: Arc<Mutex<Vec<ApiEvent>>>,
+}
+
+impl FailureSink {
+    /// The subscriber to give [`ntmm_api::System::subscribe`].
+    pub fn subscriber(&self) -> Subscriber<Event> {
+        let failures = Arc::clone(&self.failures);
+        Arc::new(move |e: &Event| {
+            if let Event::Api(a @ ApiEvent::CallFailed { .. }) = e {
+                failures.lock().push(a.clone());
+            }
+        })
+    }
+
+    /// The last call that failed since the last take: its NTSTATUS (if it had one), its
+    /// Win32 error and its `why` sentence.
+    pub fn take(&self) -> Option<(Option<NtStatus>, u32, String)> {
+        let all = std::mem::take(&mut *self.failures.lock());
+        all.into_iter().last().and_then(|a| match a {
+            ApiEvent::CallFailed {
+                status,
+                win32_error,
+                rule,
+                ..
+            } => Some((
+                status,
+                win32_error,
+                why_words(status, win32_error, rule.as_deref()),
+            )),
+            _ => None,
+        })
+    }
+}
+
 /// Collects the events that `--trace` explains, between two drains.
 #[derive(Debug, Clone, Default)]
 pub struct TraceSink {
     events: Arc<Mutex<Vec<Event>>>,
+    /// Every process name seen, by address-space id.
+    names: Arc<Mutex<BTreeMap<u32, String>>>,
 }
 
 impl TraceSink {
@@ -57,8 +97,26 @@ impl TraceSink {
     /// The explanations of the events recorded since the last drain; `names` gives the process
     /// name of an address-space id.
     pub fn drain(&self, names: &BTreeMap<u32, String>) -> Vec<String> {
+        self.drain_events(names)
+            .into_iter()
+            .map(|(line, _)| line)
+            .collect()
+    }
+
+    /// [`TraceSink::drain`] with each event's typed form
+    /// ([`event_json`](crate::event_json::event_json)) beside its sentence.
+    pub fn drain_events(&self, names: &BTreeMap<u32, String>) -> Vec<(String, serde_json::Value)> {
         let events = std::mem::take(&mut *self.events.lock());
-        events.iter().filter_map(|e| explain(e, names)).collect()
+        // A process keeps its name after it exits (its handles and exit are told after the
+        // scenario forgot it).
+        let mut known = self.names.lock();
+        known.extend(names.iter().map(|(k, v)| (*k, v.clone())));
+        events
+            .iter()
+            .filter_map(|e| {
+                explain(e, &known).map(|line| (line, crate::event_json::event_json(e, &known)))
+            })
+            .collect()
     }
 }
 
@@ -73,6 +131,42 @@ fn pte_words(pte: &Pte) -> String {
         Pte::Transition { protection, .. } => format!("transition ({protection:?})"),
         Pte::Pagefile { protection, .. } => format!("in the pagefile ({protection:?})"),
         Pte::DemandZero { protection } => format!("demand-zero ({protection:?})"),
+    }
+}
+
+/// Why an access raised its exception: the access, the PTE's state, the rule.
+fn exception_words(e: &ntmm_vmm::Exception, pte: &Pte) -> String {
+    use ntmm_vmm::ExceptionKind;
+    let access = match e.access {
+        ntmm_vmm::Access::Read => "a read",
+        ntmm_vmm::Access::Write => "a write",
+    };
+    let state = match pte {
+        Pte::Valid(h) if !h.write && !h.copy_on_write => "valid, read-only".to_string(),
+        other => pte_words(other),
+    };
+    match e.kind {
+        ExceptionKind::AccessViolation => match pte {
+            Pte::Zero => format!(
+                "{access} at {} found the PTE empty, and the address's VAD does not allow it \
+                 (no view or allocation there, the page is not committed, or its protection \
+                 forbids the access) (§3.8)",
+                e.address
+            ),
+            _ => format!(
+                "{access} at {} found the PTE {state}, whose protection does not allow it (§3.8)",
+                e.address
+            ),
+        },
+        ExceptionKind::InPageError(io) => format!(
+            "{access} at {} needed the page from its backing store (PTE {state}), and the \
+                 read failed with {io} (§3.4)",
+            e.address
+        ),
+        ExceptionKind::GuardPage => format!(
+            "{access} at {} touched a guard page (PTE {state}); the guard is now removed (F53)",
+            e.address
+        ),
     }
 }
 
@@ -124,13 +218,170 @@ fn original_words(original: OriginalPte) -> &'static str {
 }
 
 /// The sentence of one event, or `None` for an event `--trace` does not explain (frame moves
-/// other than leaving the working sets, page I/O, object-manager events, …).
+/// other than those told, page I/O, …).
 pub fn explain(e: &Event, names: &BTreeMap<u32, String>) -> Option<String> {
     match e {
         Event::Vmm(v) => explain_vmm(v, names),
         Event::Section(s) => explain_section(s, names),
-        Event::Api(_) => None,
+        Event::Api(a) => explain_api(a, names),
     }
+}
+
+/// An object by the identity the other layers' sentences use.
+fn object_words(target: &ObjectRef, names: &BTreeMap<u32, String>) -> String {
+    match target {
+        ObjectRef::Process(p) => format!(
+            "process {}",
+            names
+                .get(&p.raw())
+                .cloned()
+                .unwrap_or_else(|| p.raw().to_string())
+        ),
+        ObjectRef::File(name) => format!("file {name}"),
+        ObjectRef::Section(id) => format!("section object {id:?}"),
+        ObjectRef::Event(id) => format!("event object #{id}"),
+    }
+}
+
+/// The `why:` sentence of a failed call: the NTSTATUS, the Win32 error it became, the rule.
+pub fn why_words(status: Option<NtStatus>, win32_error: u32, rule: Option<&str>) -> String {
+    let error =
+        ntmm_api::error_name(win32_error).map_or_else(|| win32_error.to_string(), str::to_string);
+    let mut s = match status {
+        Some(st) => format!(
+            "{} → {error}",
+            st.name()
+                .map_or_else(|| format!("{:#x}", st.raw()), str::to_string)
+        ),
+        None => format!("{error} (decided by the Win32 layer, no NTSTATUS)"),
+    };
+    if let Some(rule) = rule {
+        s.push_str(": ");
+        s.push_str(rule);
+    }
+    s
+}
+
+fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
+    let who = |asid: &ntmm_vmm::AsId| {
+        names
+            .get(&asid.raw())
+            .cloned()
+            .unwrap_or_else(|| asid.raw().to_string())
+    };
+    Some(match e {
+        ApiEvent::ProcessCreated {
+            pid,
+            parent,
+            inherit,
+        } => match parent {
+            Some(p) if *inherit => format!(
+                "process {} created by {}, inheriting its inheritable handles",
+                who(pid),
+                who(p)
+            ),
+            Some(p) => format!("process {} created by {}", who(pid), who(p)),
+            None => format!("process {} created", who(pid)),
+        },
+        ApiEvent::ProcessExited { pid } => format!(
+            "process {} exited: its views are unmapped and its handles closed",
+            who(pid)
+        ),
+        ApiEvent::HandleOpened {
+            pid,
+            handle,
+            object_type,
+            target,
+            granted_access,
+            inherit,
+            ..
+        } => format!(
+            "{}: handle {:#x} opened to {} granting {}{}",
+            who(pid),
+            handle.0,
+            object_words(target, names),
+            ntmm_api::why::access_names(*object_type, *granted_access),
+            if *inherit { " (inheritable)" } else { "" }
+        ),
+        ApiEvent::HandleClosed {
+            pid,
+            handle,
+            target,
+            last_handle,
+            last_pointer,
+            ..
+        } => format!(
+            "{}: handle {:#x} to {} closed{}",
+            who(pid),
+            handle.0,
+            object_words(target, names),
+            match (last_handle, last_pointer) {
+                (true, true) => " (its last handle and last reference: the object goes)",
+                (true, false) => " (its last handle; a reference remains)",
+                _ => "",
+            }
+        ),
+        ApiEvent::HandleDuplicated {
+            pid,
+            source_process,
+            source,
+            target_process,
+            handle,
+        } => {
+            let source = if *source == ntmm_api::Handle::INVALID {
+                format!("the pseudo handle of {}", who(source_process))
+            } else {
+                format!("handle {:#x} of {}", source.0, who(source_process))
+            };
+            format!(
+                "{}: duplicated {source} as handle {:#x} in {}",
+                who(pid),
+                handle.0,
+                who(target_process)
+            )
+        }
+        ApiEvent::NameInserted { name, target, .. } => {
+            format!("name {name} inserted for {}", object_words(target, names))
+        }
+        ApiEvent::NameRemoved { name, target, .. } => format!(
+            "name {name} removed with the last handle of {} (§6.5)",
+            object_words(target, names)
+        ),
+        ApiEvent::FileIo {
+            pid,
+            file,
+            write,
+            offset,
+            bytes,
+            write_through,
+        } => format!(
+            "{}: {} {} at offset {offset:#x} of file {file} {} the cache (the pages its views \
+             share, §8){}",
+            who(pid),
+            if *write {
+                "WriteFile wrote"
+            } else {
+                "ReadFile read"
+            },
+            if *bytes == 1 {
+                "1 byte".to_string()
+            } else {
+                format!("{bytes} bytes")
+            },
+            if *write { "into" } else { "from" },
+            if *write_through {
+                "; write-through: on the disk before it returns"
+            } else {
+                ""
+            }
+        ),
+        ApiEvent::CallFailed {
+            status,
+            win32_error,
+            rule,
+            ..
+        } => format!("why: {}", why_words(*status, *win32_error, rule.as_deref())),
+    })
 }
 
 fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
@@ -156,8 +407,14 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             s
         }
         VmmEvent::Exception {
-            asid, exception, ..
-        } => format!("{}: {exception}", who(asid)),
+            asid,
+            exception,
+            pte,
+        } => format!(
+            "{}: {exception}; why: {}",
+            who(asid),
+            exception_words(exception, pte)
+        ),
         VmmEvent::PageTrimmed {
             asid,
             va,
@@ -329,6 +586,39 @@ mod tests {
         assert_eq!(
             explain(&e, &names).unwrap(),
             "A: demand-zero fault at 0x10010: PTE empty, prototype PTE demand-zero → frame 0x1f from the zeroed list"
+        );
+    }
+
+    /// Handles are told with the process names, the object as the section layer names it,
+    /// and the granted access by name; a duplicate names both processes.
+    #[test]
+    fn test_handle_sentences_name_processes_objects_and_access() {
+        use ntmm_api::{Handle, ObjectType};
+        let names = BTreeMap::from([(1, "A".to_string()), (2, "B".to_string())]);
+        let opened = Event::Api(ApiEvent::HandleOpened {
+            pid: AsId::new(2),
+            handle: Handle(0x8),
+            object: 7,
+            object_type: ObjectType::Process,
+            target: ObjectRef::Process(AsId::new(1)),
+            granted_access: ntmm_api::PROCESS_VM_READ | ntmm_api::PROCESS_VM_OPERATION,
+            inherit: true,
+        });
+        assert_eq!(
+            explain(&opened, &names).unwrap(),
+            "B: handle 0x8 opened to process A granting PROCESS_VM_OPERATION|PROCESS_VM_READ \
+             (inheritable)"
+        );
+        let duplicated = Event::Api(ApiEvent::HandleDuplicated {
+            pid: AsId::new(1),
+            source_process: AsId::new(1),
+            source: Handle(0x4),
+            target_process: AsId::new(2),
+            handle: Handle(0x8),
+        });
+        assert_eq!(
+            explain(&duplicated, &names).unwrap(),
+            "A: duplicated handle 0x4 of A as handle 0x8 in B"
         );
     }
 }
