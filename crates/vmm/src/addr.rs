@@ -169,6 +169,62 @@ impl PageCount {
     }
 }
 
+/// The index of a prototype PTE in its segment: the page number within the segment's backing
+/// object (page `i` of a file is at byte `i × 4096`, nt_internals §1.4). A view's page `p` is
+/// prototype PTE `first_index + p` ([`crate::vad::Vad::proto_at`]).
+///
+/// `Debug` and `Display` print the bare decimal number and `{:x}` the hexadecimal one, as the
+/// `u64` it replaced did, so that transcripts and logs read the same.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct ProtoIndex(u64);
+
+impl ProtoIndex {
+    /// The first prototype PTE of a segment.
+    pub const ZERO: ProtoIndex = ProtoIndex(0);
+    /// Wraps a raw index. Whether it lies inside a segment is checked by the machine.
+    pub const fn new(raw: u64) -> Self {
+        ProtoIndex(raw)
+    }
+    /// The raw index.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+    /// The index `pages` further on, or `None` on overflow.
+    pub fn checked_add(self, pages: PageCount) -> Option<ProtoIndex> {
+        self.0.checked_add(pages.0).map(ProtoIndex)
+    }
+    /// The prototype PTE of the page holding byte `offset` of the segment's backing object.
+    pub const fn of_byte(offset: u64) -> Self {
+        ProtoIndex(offset >> PAGE_SHIFT)
+    }
+    /// The byte offset of this page in the segment's backing object (saturating: indexes of
+    /// real segments lie far below the overflow).
+    pub const fn byte_offset(self) -> u64 {
+        self.0.saturating_mul(PAGE_SIZE)
+    }
+    /// Number of prototype PTEs from `earlier` to `self`, or `None` if `earlier > self`.
+    pub fn pages_since(self, earlier: ProtoIndex) -> Option<PageCount> {
+        self.0.checked_sub(earlier.0).map(PageCount)
+    }
+}
+
+impl fmt::Debug for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+impl fmt::Display for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+impl fmt::LowerHex for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::LowerHex::fmt(&self.0, f)
+    }
+}
+
 /// A number of bytes.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug)]
 #[repr(transparent)]

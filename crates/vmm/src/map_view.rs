@@ -1,7 +1,7 @@
 //! Mapping a view of a segment into an address space (`MiMapViewOfSection`, nt_internals
 //! §7.2–§7.3).
 
-use crate::addr::{PageCount, Va};
+use crate::addr::{PageCount, ProtoIndex, Va};
 use crate::error::{Result, VmmError};
 use crate::id::{AsId, SegmentId};
 use crate::machine::Machine;
@@ -17,7 +17,7 @@ impl Machine {
         &mut self,
         asid: AsId,
         segment: SegmentId,
-        first_index: u64,
+        first_index: ProtoIndex,
         pages: u64,
         placement: Placement,
         protection: Protection,
@@ -28,12 +28,12 @@ impl Machine {
         }
         let seg_pages = self.segment(segment)?.pages;
         let end = first_index
-            .checked_add(pages)
+            .checked_add(PageCount::new(pages))
             .ok_or(VmmError::RangeOverflow)?;
-        if end > seg_pages {
+        if end.raw() > seg_pages {
             return Err(VmmError::BeyondSegment {
                 segment,
-                index: end - 1,
+                index: end.raw() - 1,
                 pages: PageCount::new(seg_pages),
             });
         }

@@ -101,7 +101,7 @@ impl Machine {
             (VadKind::Mapped { .. }, Pte::Zero | Pte::PrototypeLookup { .. }) => {
                 vad.proto_at(vpn).is_some_and(|proto| {
                     self.segments.get(&proto.segment).is_some_and(|s| {
-                        proto.index < s.pages && s.get(proto.index) != ProtoPte::Zero
+                        s.holds(proto.index) && s.get(proto.index) != ProtoPte::Zero
                     })
                 })
             }
