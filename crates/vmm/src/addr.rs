@@ -167,6 +167,18 @@ impl PageCount {
     pub fn checked_sub(self, other: PageCount) -> Option<PageCount> {
         self.0.checked_sub(other.0).map(PageCount)
     }
+    /// `self + other`, stopping at the largest count instead of overflowing.
+    pub const fn saturating_add(self, other: PageCount) -> PageCount {
+        PageCount(self.0.saturating_add(other.0))
+    }
+    /// `self - other`, stopping at zero.
+    pub const fn saturating_sub(self, other: PageCount) -> PageCount {
+        PageCount(self.0.saturating_sub(other.0))
+    }
+    /// Whether there are no pages.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
 }
 
 /// The index of a prototype PTE in its segment: the page number within the segment's backing

@@ -340,7 +340,7 @@ impl Vmm {
                 asid,
                 segment,
                 ProtoIndex::new(first_index),
-                pages.raw(),
+                pages,
                 placement,
                 protection,
             )
@@ -356,7 +356,7 @@ impl Vmm {
         protection: Protection,
         commit: bool,
     ) -> Result<Va> {
-        self.op(|m| m.allocate_private(asid, pages.raw(), placement, protection, commit))
+        self.op(|m| m.allocate_private(asid, pages, placement, protection, commit))
     }
 
     /// Commits pages of a private region; returns the pages newly charged.
@@ -368,19 +368,13 @@ impl Vmm {
         protection: Protection,
     ) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| {
-            m.commit_private(asid, va.vpn(), pages.raw(), protection)
-                .map(PageCount::new)
-        })
+        self.op(|m| m.commit_private(asid, va.vpn(), pages, protection))
     }
 
     /// Decommits pages of a private region; returns the pages uncharged.
     pub fn decommit_private(&self, asid: AsId, va: Va, pages: PageCount) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| {
-            m.decommit_private(asid, va.vpn(), pages.raw())
-                .map(PageCount::new)
-        })
+        self.op(|m| m.decommit_private(asid, va.vpn(), pages))
     }
 
     /// Removes the region containing `va` (unmap a view or release private memory). Unmapping
@@ -400,7 +394,7 @@ impl Vmm {
         protection: Protection,
     ) -> Result<Protection> {
         let va = user_va(va)?;
-        self.op(|m| m.protect(asid, va.vpn(), pages.raw(), protection))
+        self.op(|m| m.protect(asid, va.vpn(), pages, protection))
     }
 
     /// The `MEMORY_BASIC_INFORMATION` record of `va`.

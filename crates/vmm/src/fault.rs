@@ -863,7 +863,7 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::ProtoIndex;
+    use crate::addr::{PageCount, ProtoIndex};
     use crate::machine::{default_pagefile_store, VmmConfig};
     use crate::region::Placement;
 
@@ -903,7 +903,13 @@ mod tests {
     fn test_private_fault_outcomes_name_the_list_s3_6_s3_3() {
         let (mut m, a, _) = machine();
         let va = m
-            .allocate_private(a, 1, Placement::BottomUp, Protection::READWRITE, true)
+            .allocate_private(
+                a,
+                PageCount::new(1),
+                Placement::BottomUp,
+                Protection::READWRITE,
+                true,
+            )
             .unwrap();
         let dz = fault(&mut m, a, va, Access::Write);
         assert_eq!(dz.kind, FaultKind::DemandZero);
@@ -929,10 +935,24 @@ mod tests {
             .unwrap();
         let rw = Protection::READWRITE;
         let pa = m
-            .map_segment(a, seg, ProtoIndex::ZERO, 1, Placement::BottomUp, rw)
+            .map_segment(
+                a,
+                seg,
+                ProtoIndex::ZERO,
+                PageCount::new(1),
+                Placement::BottomUp,
+                rw,
+            )
             .unwrap();
         let pb = m
-            .map_segment(b, seg, ProtoIndex::ZERO, 1, Placement::BottomUp, rw)
+            .map_segment(
+                b,
+                seg,
+                ProtoIndex::ZERO,
+                PageCount::new(1),
+                Placement::BottomUp,
+                rw,
+            )
             .unwrap();
         let first = fault(&mut m, a, pa, Access::Read);
         assert_eq!(first.kind, FaultKind::DemandZero);

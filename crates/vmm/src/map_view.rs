@@ -18,7 +18,7 @@ impl Machine {
         asid: AsId,
         segment: SegmentId,
         first_index: ProtoIndex,
-        pages: u64,
+        pages: PageCount,
         placement: Placement,
         protection: Protection,
     ) -> Result<Va> {
@@ -28,7 +28,7 @@ impl Machine {
         }
         let seg_pages = self.segment(segment)?.pages;
         let end = first_index
-            .checked_add(PageCount::new(pages))
+            .checked_add(pages)
             .ok_or(VmmError::RangeOverflow)?;
         if end.raw() > seg_pages {
             return Err(VmmError::BeyondSegment {
@@ -41,7 +41,7 @@ impl Machine {
         let charge = if protection.is_copy_on_write() {
             pages
         } else {
-            0
+            PageCount::ZERO
         };
         self.charge_process(asid, charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
@@ -52,14 +52,14 @@ impl Machine {
                 segment,
                 first_index,
             },
-            commit_charge: PageCount::new(charge),
+            commit_charge: charge,
         });
         self.segment_mut(segment)?.mapped += 1;
         self.events.emit(crate::event::VmmEvent::SegmentMapped {
             asid,
             segment,
             first_index,
-            pages,
+            pages: pages.raw(),
             protection,
             base: range.start().base(),
         });
