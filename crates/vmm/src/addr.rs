@@ -368,6 +368,39 @@ mod tests {
         assert_eq!(ByteCount::new(u64::MAX).checked_align_up(PAGE_SIZE), None);
     }
 
+    /// A prototype PTE index prints as the bare number it replaced (transcripts show
+    /// `seg#1[0x3]`), counts in pages, and never overflows.
+    #[test]
+    fn test_proto_index_prints_bare_and_counts_pages() {
+        let i = ProtoIndex::new(19);
+        assert_eq!(format!("{i} {i:?} {i:#x}"), "19 19 0x13");
+        assert_eq!(i.checked_add(PageCount::new(2)), Some(ProtoIndex::new(21)));
+        assert_eq!(
+            ProtoIndex::new(u64::MAX).checked_add(PageCount::new(1)),
+            None
+        );
+        assert_eq!(i.pages_since(ProtoIndex::new(16)), Some(PageCount::new(3)));
+        assert_eq!(ProtoIndex::new(16).pages_since(i), None);
+        assert_eq!(ProtoIndex::of_byte(0x3fff), ProtoIndex::new(3));
+        assert_eq!(ProtoIndex::new(3).byte_offset(), 0x3000);
+        assert_eq!(ProtoIndex::new(u64::MAX).byte_offset(), u64::MAX);
+    }
+
+    #[test]
+    fn test_page_count_saturates() {
+        let max = PageCount::new(u64::MAX);
+        assert_eq!(max.saturating_add(PageCount::new(1)), max);
+        assert_eq!(
+            PageCount::new(2).saturating_sub(PageCount::new(3)),
+            PageCount::ZERO
+        );
+        assert_eq!(
+            PageCount::new(5).saturating_sub(PageCount::new(3)),
+            PageCount::new(2)
+        );
+        assert!(PageCount::ZERO.is_zero() && !PageCount::new(1).is_zero());
+    }
+
     #[test]
     fn test_page_range_covering_rounds_out() {
         let r = PageRange::covering(Va::new(0x1fff), ByteCount::new(2)).unwrap();
