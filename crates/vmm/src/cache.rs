@@ -7,7 +7,7 @@
 //! for the copy, then released — which puts it on the standby or modified list exactly as the
 //! unmapping of a system-cache view would.
 
-use crate::addr::{PageCount, ProtoIndex, PAGE_BYTES, PAGE_SIZE};
+use crate::addr::{ProtoIndex, PAGE_BYTES, PAGE_SIZE};
 use crate::error::{Result, VmmError};
 use crate::id::SegmentId;
 use crate::machine::Machine;
@@ -24,7 +24,7 @@ impl Machine {
             return Err(VmmError::BeyondSegment {
                 segment: id,
                 index: end.saturating_sub(1) / PAGE_SIZE,
-                pages: PageCount::new(seg.pages),
+                pages: seg.page_count(),
             });
         }
         Ok(())

@@ -302,7 +302,7 @@ impl Vmm {
             return Err(VmmError::BeyondSegment {
                 segment: id,
                 index,
-                pages: PageCount::new(seg.pages),
+                pages: seg.page_count(),
             });
         }
         Ok(seg.get(ProtoIndex::new(index)))

@@ -23,7 +23,7 @@
 //! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit; each
 //!     address space's own charge is the sum of its regions' and never above its peak.
 
-use crate::addr::{PageCount, Pfn, ProtoIndex};
+use crate::addr::{Pfn, ProtoIndex};
 use crate::machine::Machine;
 use crate::pfn::PageLocation;
 use crate::pte::{ProtoPte, ProtoRef, Pte, PteRef};
@@ -355,7 +355,7 @@ impl Machine {
                 return fail(8, format!("{id:?}: {detail}"));
             }
             let mut resident = 0;
-            for (index, pte) in seg.non_template(ProtoIndex::ZERO, PageCount::new(seg.pages)) {
+            for (index, pte) in seg.non_template(ProtoIndex::ZERO, seg.page_count()) {
                 let r = ProtoRef {
                     segment: *id,
                     index,

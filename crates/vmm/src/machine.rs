@@ -9,7 +9,7 @@
 //! ([`crate::event`]) only record, never call in. Single-threaded use is deterministic: no wall clock, no
 //! randomness, and every iteration is over ordered maps.
 
-use crate::addr::{PageCount, ProtoIndex};
+use crate::addr::ProtoIndex;
 use crate::address_space::AddressSpace;
 use crate::commit::CommitState;
 use crate::counters::MachineCounters;
@@ -194,7 +194,7 @@ impl Machine {
     pub fn segment_entries(&self, id: SegmentId) -> Vec<(ProtoIndex, ProtoPte)> {
         self.segments
             .get(&id)
-            .map(|s| s.non_template(ProtoIndex::ZERO, PageCount::new(s.pages)))
+            .map(|s| s.non_template(ProtoIndex::ZERO, s.page_count()))
             .unwrap_or_default()
     }
     /// The live segments.

@@ -92,6 +92,11 @@ impl Segment {
         self.parked && self.mapped == 0 && self.pfn_references == 0
     }
 
+    /// The number of prototype PTEs.
+    pub(crate) fn page_count(&self) -> PageCount {
+        PageCount::new(self.pages)
+    }
+
     /// Whether `index` names one of the segment's prototype PTEs (it is below `pages`).
     pub(crate) fn holds(&self, index: ProtoIndex) -> bool {
         index.raw() < self.pages
@@ -261,7 +266,7 @@ impl Segment {
         SegmentInfo {
             id: self.id,
             kind: self.kind,
-            pages: PageCount::new(self.pages),
+            pages: self.page_count(),
             protection: self.protection,
             committed: PageCount::new(self.committed),
             pfn_references: self.pfn_references,

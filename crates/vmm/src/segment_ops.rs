@@ -151,7 +151,7 @@ impl Machine {
             return Err(VmmError::BeyondSegment {
                 segment: id,
                 index: end.raw().saturating_sub(1),
-                pages: PageCount::new(seg.pages),
+                pages: seg.page_count(),
             });
         }
         if seg.kind != SegmentKind::Pagefile {
@@ -212,17 +212,14 @@ impl Machine {
     /// more, if a page is still mapped or a write fails.
     pub(crate) fn purge_segment(&mut self, id: SegmentId) -> Result<()> {
         let seg = self.segment(id)?;
-        let pages = seg.pages;
+        let pages = seg.page_count();
         if seg.mapped > 0 {
             return Err(VmmError::SegmentInUse(id));
         }
         if let SegmentKind::File { .. } = seg.kind {
-            self.flush_segment(id, ProtoIndex::ZERO, PageCount::new(pages))?;
+            self.flush_segment(id, ProtoIndex::ZERO, pages)?;
         }
-        for (index, pte) in self
-            .segment(id)?
-            .resident(ProtoIndex::ZERO, PageCount::new(pages))
-        {
+        for (index, pte) in self.segment(id)?.resident(ProtoIndex::ZERO, pages) {
             let ProtoPte::Transition { pfn, .. } = pte else {
                 return Err(VmmError::SegmentInUse(id));
             };
@@ -250,8 +247,7 @@ impl Machine {
         }
         match seg.kind {
             SegmentKind::Pagefile => {
-                let pages = seg.pages;
-                for (index, pte) in seg.non_template(ProtoIndex::ZERO, PageCount::new(pages)) {
+                for (index, pte) in seg.non_template(ProtoIndex::ZERO, seg.page_count()) {
                     match pte {
                         ProtoPte::Transition { pfn, .. } => {
                             self.segment_mut(id)?.pfn_references -= 1;
