@@ -74,9 +74,9 @@ impl State {
             .map_err(ntmm_vmm::VmmError::from)?;
         if let Some(ca) = s.data_ca {
             let seg = self.segment_of(ca)?;
-            let pages = size.div_ceil(PAGE_SIZE);
-            if vmm.segment_info(seg)?.pages.raw() < pages {
-                vmm.extend_segment(seg, PageCount::new(pages))?;
+            let pages = ByteCount::new(size).pages_rounded_up();
+            if vmm.segment_info(seg)?.pages < pages {
+                vmm.extend_segment(seg, pages)?;
             }
             self.zero_cached_tail(vmm, id, old, size)?;
         }

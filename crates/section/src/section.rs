@@ -7,7 +7,7 @@ use crate::error::{Result, SectionError};
 use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
 use crate::state::{SectionObject, State};
-use ntmm_vmm::{PageCount, Protection, Vmm, PAGE_SIZE};
+use ntmm_vmm::{ByteCount, PageCount, Protection, Vmm, PAGE_SIZE};
 
 /// Access the file handle was granted, as far as section creation cares (`MmMakeFileAccess`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -142,8 +142,8 @@ pub(crate) fn parse_attributes(attrs: u32, file: bool) -> Result<Attributes> {
     })
 }
 
-fn pages_for(bytes: u64) -> u64 {
-    bytes.div_ceil(PAGE_SIZE).max(1)
+fn pages_for(bytes: ByteCount) -> PageCount {
+    bytes.pages_rounded_up().max(PageCount::new(1))
 }
 
 impl State {
@@ -167,13 +167,12 @@ impl State {
                 if size > MAX_PAGEFILE_SECTION_SIZE {
                     return Err(SectionError::InsufficientResources);
                 }
-                let pages = pages_for(size);
+                let pages = pages_for(ByteCount::new(size));
                 // F4/F5: the size is rounded up to pages. §1.9: SEC_COMMIT charges it all now.
-                let segment =
-                    vmm.create_pagefile_segment(PageCount::new(pages), protection, attrs.reserve)?;
+                let segment = vmm.create_pagefile_segment(pages, protection, attrs.reserve)?;
                 let id = self.new_ca_id();
                 self.add_control_area(ControlArea::new(id, segment, None, attrs.nocache));
-                (id, pages * PAGE_SIZE)
+                (id, pages.raw() * PAGE_SIZE)
             }
             Some(file) => {
                 if !self.streams.contains_key(&file.stream) {
@@ -252,7 +251,7 @@ impl State {
             .streams
             .get(&stream)
             .ok_or(SectionError::UnknownStream(stream))?;
-        let file_pages = pages_for(vmm.with_store(s.store, |st| st.size().raw())?);
+        let file_pages = pages_for(vmm.with_store(s.store, |st| st.size())?);
         if let Some(id) = s.data_ca {
             let ca = self
                 .control_areas
@@ -263,12 +262,12 @@ impl State {
                 self.events
                     .emit(SectionEvent::ControlAreaRevived { control_area: id });
             }
-            if vmm.segment_info(segment)?.pages.raw() < file_pages {
-                vmm.extend_segment(segment, PageCount::new(file_pages))?;
+            if vmm.segment_info(segment)?.pages < file_pages {
+                vmm.extend_segment(segment, file_pages)?;
             }
             return Ok(id);
         }
-        let segment = vmm.create_file_segment(s.store, PageCount::new(file_pages))?;
+        let segment = vmm.create_file_segment(s.store, file_pages)?;
         let id = self.new_ca_id();
         self.add_control_area(ControlArea::new(id, segment, Some(stream), false));
         if let Some(s) = self.streams.get_mut(&stream) {

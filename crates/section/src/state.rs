@@ -10,7 +10,7 @@ use crate::control_area::{ControlArea, ControlAreaInfo, Disposition};
 use crate::error::{Result, SectionError};
 use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
-use ntmm_vmm::{AsId, Protection, StoreId, Vmm};
+use ntmm_vmm::{AsId, Protection, ProtoIndex, StoreId, Vmm};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A file stream: its data on a backing store, its data control area, and whether the cache
@@ -46,7 +46,7 @@ pub(crate) struct SectionObject {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ViewRecord {
     pub(crate) control_area: ControlAreaId,
-    pub(crate) first_index: u64,
+    pub(crate) first_index: ProtoIndex,
     pub(crate) pages: u64,
     /// Mapped from a write-through section: a flush of the view is durable.
     pub(crate) write_through: bool,

@@ -7,7 +7,7 @@ use crate::event::{CountChange, SectionEvent};
 use crate::ids::SectionId;
 use crate::state::{State, ViewRecord};
 use ntmm_vmm::{
-    AsId, PageCount, PageRange, Placement, Protection, Va, VadKind, Vmm, VmmError,
+    AsId, PageCount, PageRange, Placement, Protection, ProtoIndex, Va, VadKind, Vmm, VmmError,
     ALLOCATION_GRANULARITY, PAGE_SIZE, USER_MAX,
 };
 
@@ -134,7 +134,7 @@ impl State {
             return Err(SectionError::param(5, "commit size")); // F62
         }
         let pages = size.div_ceil(PAGE_SIZE);
-        let first_index = p.offset / PAGE_SIZE;
+        let first_index = ProtoIndex::of_byte(p.offset);
         let placement = match p.base {
             Some(b) => Placement::At(b),
             None if at & MEM_TOP_DOWN != 0 => Placement::TopDown,
@@ -145,7 +145,7 @@ impl State {
             .map_segment(
                 asid,
                 ca.segment,
-                first_index,
+                first_index.raw(),
                 PageCount::new(pages),
                 placement,
                 protection,
@@ -159,7 +159,9 @@ impl State {
             })?;
         if !file && p.commit_size > 0 {
             let commit = p.commit_size.div_ceil(PAGE_SIZE);
-            if let Err(e) = vmm.commit_segment(ca.segment, first_index, PageCount::new(commit)) {
+            if let Err(e) =
+                vmm.commit_segment(ca.segment, first_index.raw(), PageCount::new(commit))
+            {
                 vmm.free_region(asid, base)?;
                 return Err(e.into());
             }
@@ -290,8 +292,11 @@ impl State {
         }
         let pages = end.raw() - start.raw();
         vmm.harvest_dirty(asid, start.base(), PageCount::new(pages))?;
-        let first = rec.first_index + (start.raw() - vad.start.raw());
-        vmm.flush_segment(ca.segment, first, PageCount::new(pages))?;
+        let first = vad
+            .proto_at(start)
+            .ok_or(SectionError::NotMappedView(va))?
+            .index;
+        vmm.flush_segment(ca.segment, first.raw(), PageCount::new(pages))?;
         if rec.write_through {
             if let Some(stream) = ca.stream {
                 let store = self.stream(stream)?.store;

@@ -165,10 +165,7 @@ impl State {
                 let p = private_protection(protection)?;
                 vmm.commit_private(asid, r.start().base(), r.len(), p)?;
             }
-            VadKind::Mapped {
-                segment,
-                first_index,
-            } => {
+            VadKind::Mapped { segment, .. } => {
                 let (_, rec, _) = self.view_at(vmm, asid, b)?;
                 let ca = self
                     .control_areas
@@ -180,9 +177,12 @@ impl State {
                 if !compatible(p, vad.protection) {
                     return Err(SectionError::SectionProtection); // F96
                 }
-                let first = first_index + (r.start().raw() - vad.start.raw());
+                let first = vad
+                    .proto_at(r.start())
+                    .ok_or(SectionError::NotMappedView(b))?
+                    .index;
                 // F94: committing through one view commits the prototype PTEs for all views.
-                vmm.commit_segment(segment, first, r.len())?;
+                vmm.commit_segment(segment, first.raw(), r.len())?;
                 // F95: the range takes the requested protection.
                 vmm.protect(asid, r.start().base(), r.len(), with_nocache(p, ca.nocache))?;
             }

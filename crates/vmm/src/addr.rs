@@ -167,6 +167,74 @@ impl PageCount {
     pub fn checked_sub(self, other: PageCount) -> Option<PageCount> {
         self.0.checked_sub(other.0).map(PageCount)
     }
+    /// `self + other`, stopping at the largest count instead of overflowing.
+    pub const fn saturating_add(self, other: PageCount) -> PageCount {
+        PageCount(self.0.saturating_add(other.0))
+    }
+    /// `self - other`, stopping at zero.
+    pub const fn saturating_sub(self, other: PageCount) -> PageCount {
+        PageCount(self.0.saturating_sub(other.0))
+    }
+    /// Whether there are no pages.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// The index of a prototype PTE in its segment: the page number within the segment's backing
+/// object (page `i` of a file is at byte `i × 4096`, nt_internals §1.4). A view's page `p` is
+/// prototype PTE `first_index + p` ([`crate::vad::Vad::proto_at`]).
+///
+/// `Debug` and `Display` print the bare decimal number and `{:x}` the hexadecimal one, as the
+/// `u64` it replaced did, so that transcripts and logs read the same.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct ProtoIndex(u64);
+
+impl ProtoIndex {
+    /// The first prototype PTE of a segment.
+    pub const ZERO: ProtoIndex = ProtoIndex(0);
+    /// Wraps a raw index. Whether it lies inside a segment is checked by the machine.
+    pub const fn new(raw: u64) -> Self {
+        ProtoIndex(raw)
+    }
+    /// The raw index.
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+    /// The index `pages` further on, or `None` on overflow.
+    pub fn checked_add(self, pages: PageCount) -> Option<ProtoIndex> {
+        self.0.checked_add(pages.0).map(ProtoIndex)
+    }
+    /// The prototype PTE of the page holding byte `offset` of the segment's backing object.
+    pub const fn of_byte(offset: u64) -> Self {
+        ProtoIndex(offset >> PAGE_SHIFT)
+    }
+    /// The byte offset of this page in the segment's backing object (saturating: indexes of
+    /// real segments lie far below the overflow).
+    pub const fn byte_offset(self) -> u64 {
+        self.0.saturating_mul(PAGE_SIZE)
+    }
+    /// Number of prototype PTEs from `earlier` to `self`, or `None` if `earlier > self`.
+    pub fn pages_since(self, earlier: ProtoIndex) -> Option<PageCount> {
+        self.0.checked_sub(earlier.0).map(PageCount)
+    }
+}
+
+impl fmt::Debug for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+impl fmt::Display for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+impl fmt::LowerHex for ProtoIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::LowerHex::fmt(&self.0, f)
+    }
 }
 
 /// A number of bytes.
@@ -298,6 +366,39 @@ mod tests {
             Some(ByteCount::new(0x10000))
         );
         assert_eq!(ByteCount::new(u64::MAX).checked_align_up(PAGE_SIZE), None);
+    }
+
+    /// A prototype PTE index prints as the bare number it replaced (transcripts show
+    /// `seg#1[0x3]`), counts in pages, and never overflows.
+    #[test]
+    fn test_proto_index_prints_bare_and_counts_pages() {
+        let i = ProtoIndex::new(19);
+        assert_eq!(format!("{i} {i:?} {i:#x}"), "19 19 0x13");
+        assert_eq!(i.checked_add(PageCount::new(2)), Some(ProtoIndex::new(21)));
+        assert_eq!(
+            ProtoIndex::new(u64::MAX).checked_add(PageCount::new(1)),
+            None
+        );
+        assert_eq!(i.pages_since(ProtoIndex::new(16)), Some(PageCount::new(3)));
+        assert_eq!(ProtoIndex::new(16).pages_since(i), None);
+        assert_eq!(ProtoIndex::of_byte(0x3fff), ProtoIndex::new(3));
+        assert_eq!(ProtoIndex::new(3).byte_offset(), 0x3000);
+        assert_eq!(ProtoIndex::new(u64::MAX).byte_offset(), u64::MAX);
+    }
+
+    #[test]
+    fn test_page_count_saturates() {
+        let max = PageCount::new(u64::MAX);
+        assert_eq!(max.saturating_add(PageCount::new(1)), max);
+        assert_eq!(
+            PageCount::new(2).saturating_sub(PageCount::new(3)),
+            PageCount::ZERO
+        );
+        assert_eq!(
+            PageCount::new(5).saturating_sub(PageCount::new(3)),
+            PageCount::new(2)
+        );
+        assert!(PageCount::ZERO.is_zero() && !PageCount::new(1).is_zero());
     }
 
     #[test]

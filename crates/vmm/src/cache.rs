@@ -7,7 +7,7 @@
 //! for the copy, then released — which puts it on the standby or modified list exactly as the
 //! unmapping of a system-cache view would.
 
-use crate::addr::{PageCount, PAGE_BYTES, PAGE_SIZE};
+use crate::addr::{ProtoIndex, PAGE_BYTES, PAGE_SIZE};
 use crate::error::{Result, VmmError};
 use crate::id::SegmentId;
 use crate::machine::Machine;
@@ -24,7 +24,7 @@ impl Machine {
             return Err(VmmError::BeyondSegment {
                 segment: id,
                 index: end.saturating_sub(1) / PAGE_SIZE,
-                pages: PageCount::new(seg.pages),
+                pages: seg.page_count(),
             });
         }
         Ok(())
@@ -34,7 +34,7 @@ impl Machine {
     fn with_segment_page(
         &mut self,
         id: SegmentId,
-        index: u64,
+        index: ProtoIndex,
         write: bool,
         f: impl FnOnce(&crate::memory::PhysicalMemory, crate::addr::Pfn),
     ) -> Result<()> {
@@ -42,7 +42,7 @@ impl Machine {
         let proto = ProtoRef { segment: id, index };
         let pfn = self
             .make_proto_resident(proto)
-            .map_err(|f| f.into_io_error(index * PAGE_SIZE))?
+            .map_err(|f| f.into_io_error(index.byte_offset()))?
             .pfn;
         f(&self.memory, pfn);
         if write {
@@ -67,7 +67,7 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let out = &mut buf[done..done + n];
-            self.with_segment_page(id, pos / PAGE_SIZE, false, |memory, pfn| {
+            self.with_segment_page(id, ProtoIndex::of_byte(pos), false, |memory, pfn| {
                 memory.read(pfn, off, out);
             })?;
             done += n;
@@ -84,7 +84,7 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let src = &data[done..done + n];
-            self.with_segment_page(id, pos / PAGE_SIZE, true, |memory, pfn| {
+            self.with_segment_page(id, ProtoIndex::of_byte(pos), true, |memory, pfn| {
                 memory.write(pfn, off, src);
             })?;
             done += n;

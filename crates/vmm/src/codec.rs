@@ -18,7 +18,7 @@
 //! | demand-zero | 5–9 Protection (≠ 0) |
 //! | subsection (prototype PTEs) | 5–9 Protection, 10 Prototype, 16–63 subsection address |
 
-use crate::addr::{Pfn, Slot};
+use crate::addr::{Pfn, ProtoIndex, Slot};
 use crate::id::SegmentId;
 use crate::protection::Protection;
 use crate::pte::{HardwarePte, ProtoPte, ProtoRef, Pte};
@@ -102,10 +102,10 @@ fn transition_bits(pfn: Pfn, protection: Protection) -> Result<u64, CodecError> 
 
 /// The synthetic kernel address of a prototype PTE.
 pub fn proto_address(proto: ProtoRef) -> Result<u64, CodecError> {
-    if proto.segment.raw() >= 0xFFF || proto.index >= 1 << 32 {
+    if proto.segment.raw() >= 0xFFF || proto.index.raw() >= 1 << 32 {
         return Err(CodecError::ProtoOutOfRange(proto));
     }
-    Ok(PROTO_POOL | u64::from(proto.segment.raw()) << 35 | proto.index << 3)
+    Ok(PROTO_POOL | u64::from(proto.segment.raw()) << 35 | proto.index.raw() << 3)
 }
 
 fn proto_from_address(addr: u64) -> Option<ProtoRef> {
@@ -122,7 +122,7 @@ fn proto_from_address(addr: u64) -> Option<ProtoRef> {
         // Reserved so that no encoded address collides with MI_PTE_LOOKUP_NEEDED.
         return None;
     }
-    let index = (full >> 3) & 0xFFFF_FFFF;
+    let index = ProtoIndex::new((full >> 3) & 0xFFFF_FFFF);
     Some(ProtoRef {
         segment: SegmentId::new(segment),
         index,
@@ -296,7 +296,7 @@ mod tests {
             (0u32..0xFFF, 0u64..1 << 32, any::<bool>()).prop_map(|(s, i, ro)| Pte::Prototype {
                 proto: ProtoRef {
                     segment: SegmentId::new(s),
-                    index: i
+                    index: ProtoIndex::new(i)
                 },
                 read_only: ro,
             }),
@@ -402,7 +402,7 @@ mod tests {
         );
         let big = ProtoRef {
             segment: SegmentId::new(0xFFF),
-            index: 0,
+            index: ProtoIndex::ZERO,
         };
         assert_eq!(
             encode(&Pte::Prototype {

@@ -98,7 +98,8 @@ impl Machine {
     /// copy-on-write view, §1.9): the machine's charge first (failing with the commitment limit
     /// and charging nothing), then the process's charge and its peak — the one place a process's
     /// commit grows.
-    pub(crate) fn charge_process(&mut self, asid: AsId, pages: u64) -> Result<()> {
+    pub(crate) fn charge_process(&mut self, asid: AsId, pages: PageCount) -> Result<()> {
+        let pages = pages.raw();
         self.commit.charge(pages)?;
         if let Some(space) = self.spaces.get_mut(&asid) {
             let c = &mut space.commit;
@@ -109,7 +110,8 @@ impl Machine {
     }
 
     /// Returns `pages` of a region's charge to the machine and to address space `asid`.
-    pub(crate) fn release_process(&mut self, asid: AsId, pages: u64) {
+    pub(crate) fn release_process(&mut self, asid: AsId, pages: PageCount) {
+        let pages = pages.raw();
         self.commit.release(pages);
         if let Some(space) = self.spaces.get_mut(&asid) {
             debug_assert!(pages <= space.commit.charged, "process commit underflow");

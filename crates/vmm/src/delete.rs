@@ -39,7 +39,7 @@ impl Machine {
                 }
             }
         }
-        self.release_process(asid, vad.commit_charge.raw());
+        self.release_process(asid, vad.commit_charge);
         self.events.emit(crate::event::VmmEvent::RegionDeleted {
             asid,
             base: vad.start.base(),

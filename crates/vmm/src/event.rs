@@ -13,7 +13,7 @@
 //! call back into the machine or subscribe from inside a delivery. The resident-access fast path
 //! (a TLB hit or a valid PTE) emits nothing.
 
-use crate::addr::{Pfn, Va};
+use crate::addr::{Pfn, ProtoIndex, Va};
 use crate::error::Exception;
 use crate::fault::FaultOutcome;
 use crate::id::{AsId, SegmentId, StoreId};
@@ -203,7 +203,7 @@ pub enum VmmEvent {
         /// The segment.
         segment: SegmentId,
         /// The first prototype PTE mapped.
-        first_index: u64,
+        first_index: ProtoIndex,
         /// The pages mapped.
         pages: u64,
         /// The view's protection.
@@ -326,7 +326,7 @@ pub enum VmmEvent {
         /// The segment.
         segment: SegmentId,
         /// The first page of the range.
-        first: u64,
+        first: ProtoIndex,
         /// The pages of the range.
         count: u64,
         /// The modified pages written.
@@ -366,7 +366,7 @@ impl Traced for VmmEvent {
             } => debug!(
                 ?asid,
                 ?segment,
-                first_index,
+                %first_index,
                 pages,
                 ?protection,
                 %base,
@@ -452,7 +452,7 @@ impl Traced for VmmEvent {
                 first,
                 count,
                 written,
-            } => debug!(?segment, first, count, written, "segment range flushed"),
+            } => debug!(?segment, %first, count, written, "segment range flushed"),
         }
     }
 }

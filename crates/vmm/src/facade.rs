@@ -1,6 +1,6 @@
 //! [`Vmm`]: the machine's public, thread-safe interface.
 
-use crate::addr::{PageCount, PageRange, Pfn, Va, Vpn, PAGE_BYTES};
+use crate::addr::{PageCount, PageRange, Pfn, ProtoIndex, Va, Vpn, PAGE_BYTES};
 use crate::address_space::AddressSpace;
 use crate::commit::CommitState;
 use crate::counters::{FaultCounters, MachineCounters};
@@ -248,7 +248,7 @@ impl Vmm {
     /// Commits prototype PTEs `[first, first + count)` of a pagefile segment that are not yet
     /// committed; returns the pages charged.
     pub fn commit_segment(&self, id: SegmentId, first: u64, count: PageCount) -> Result<PageCount> {
-        self.op(|m| m.commit_segment(id, first, count.raw()).map(PageCount::new))
+        self.op(|m| m.commit_segment(id, ProtoIndex::new(first), count))
     }
 
     /// Parks (the owner has let go) or revives a segment; see [`Vmm::take_segments_to_delete`].
@@ -298,14 +298,14 @@ impl Vmm {
     pub fn proto_pte(&self, id: SegmentId, index: u64) -> Result<ProtoPte> {
         let m = self.lock();
         let seg = m.segment(id)?;
-        if index >= seg.pages {
+        if !seg.holds(ProtoIndex::new(index)) {
             return Err(VmmError::BeyondSegment {
                 segment: id,
                 index,
-                pages: PageCount::new(seg.pages),
+                pages: seg.page_count(),
             });
         }
-        Ok(seg.get(index))
+        Ok(seg.get(ProtoIndex::new(index)))
     }
 
     /// Reads segment bytes through its prototype PTEs (cached file I/O, nt_internals §8).
@@ -320,7 +320,7 @@ impl Vmm {
 
     /// Writes the modified resident pages of `[first, first + count)` of a file segment.
     pub fn flush_segment(&self, id: SegmentId, first: u64, count: PageCount) -> Result<u64> {
-        self.op(|m| m.flush_segment(id, first, count.raw()))
+        self.op(|m| m.flush_segment(id, ProtoIndex::new(first), count))
     }
 
     // ---- regions --------------------------------------------------------------------------
@@ -339,8 +339,8 @@ impl Vmm {
             m.map_segment(
                 asid,
                 segment,
-                first_index,
-                pages.raw(),
+                ProtoIndex::new(first_index),
+                pages,
                 placement,
                 protection,
             )
@@ -356,7 +356,7 @@ impl Vmm {
         protection: Protection,
         commit: bool,
     ) -> Result<Va> {
-        self.op(|m| m.allocate_private(asid, pages.raw(), placement, protection, commit))
+        self.op(|m| m.allocate_private(asid, pages, placement, protection, commit))
     }
 
     /// Commits pages of a private region; returns the pages newly charged.
@@ -368,19 +368,13 @@ impl Vmm {
         protection: Protection,
     ) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| {
-            m.commit_private(asid, va.vpn(), pages.raw(), protection)
-                .map(PageCount::new)
-        })
+        self.op(|m| m.commit_private(asid, va.vpn(), pages, protection))
     }
 
     /// Decommits pages of a private region; returns the pages uncharged.
     pub fn decommit_private(&self, asid: AsId, va: Va, pages: PageCount) -> Result<PageCount> {
         let va = user_va(va)?;
-        self.op(|m| {
-            m.decommit_private(asid, va.vpn(), pages.raw())
-                .map(PageCount::new)
-        })
+        self.op(|m| m.decommit_private(asid, va.vpn(), pages))
     }
 
     /// Removes the region containing `va` (unmap a view or release private memory). Unmapping
@@ -400,7 +394,7 @@ impl Vmm {
         protection: Protection,
     ) -> Result<Protection> {
         let va = user_va(va)?;
-        self.op(|m| m.protect(asid, va.vpn(), pages.raw(), protection))
+        self.op(|m| m.protect(asid, va.vpn(), pages, protection))
     }
 
     /// The `MEMORY_BASIC_INFORMATION` record of `va`.

@@ -386,7 +386,7 @@ impl Machine {
         let Some(seg) = self.segments.get(&proto.segment) else {
             return Protection::ZERO;
         };
-        if proto.index >= seg.pages {
+        if !seg.holds(proto.index) {
             return Protection::ZERO;
         }
         match seg.get(proto.index) {
@@ -561,7 +561,7 @@ impl Machine {
         self.check_access(asid, va, access, protection)?;
         // A page past the segment's end (e.g. a truncated file's) raises.
         let (backing, current) = match self.segments.get(&proto.segment) {
-            Some(s) if proto.index < s.pages => (s.kind, s.get(proto.index)),
+            Some(s) if s.holds(proto.index) => (s.kind, s.get(proto.index)),
             _ => return Err(self.raise(asid, va, access, ExceptionKind::AccessViolation)),
         };
         if matches!(current, ProtoPte::DemandZero { .. }) {
@@ -661,7 +661,7 @@ impl Machine {
                 };
                 let source = PageSource::File {
                     store,
-                    page: proto.index,
+                    page: proto.index.raw(),
                 };
                 (
                     Some(source),
@@ -863,6 +863,7 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addr::{PageCount, ProtoIndex};
     use crate::machine::{default_pagefile_store, VmmConfig};
     use crate::region::Placement;
 
@@ -902,7 +903,13 @@ mod tests {
     fn test_private_fault_outcomes_name_the_list_s3_6_s3_3() {
         let (mut m, a, _) = machine();
         let va = m
-            .allocate_private(a, 1, Placement::BottomUp, Protection::READWRITE, true)
+            .allocate_private(
+                a,
+                PageCount::new(1),
+                Placement::BottomUp,
+                Protection::READWRITE,
+                true,
+            )
             .unwrap();
         let dz = fault(&mut m, a, va, Access::Write);
         assert_eq!(dz.kind, FaultKind::DemandZero);
@@ -928,10 +935,24 @@ mod tests {
             .unwrap();
         let rw = Protection::READWRITE;
         let pa = m
-            .map_segment(a, seg, 0, 1, Placement::BottomUp, rw)
+            .map_segment(
+                a,
+                seg,
+                ProtoIndex::ZERO,
+                PageCount::new(1),
+                Placement::BottomUp,
+                rw,
+            )
             .unwrap();
         let pb = m
-            .map_segment(b, seg, 0, 1, Placement::BottomUp, rw)
+            .map_segment(
+                b,
+                seg,
+                ProtoIndex::ZERO,
+                PageCount::new(1),
+                Placement::BottomUp,
+                rw,
+            )
             .unwrap();
         let first = fault(&mut m, a, pa, Access::Read);
         assert_eq!(first.kind, FaultKind::DemandZero);

@@ -2,7 +2,7 @@
 //! and a file segment's modified pages to its file (`MiFlushSectionInternal`) — the two halves
 //! of `FlushViewOfFile` (nt_internals §5.2, §8).
 
-use crate::addr::PageRange;
+use crate::addr::{PageCount, PageRange, ProtoIndex};
 use crate::error::{Result, VmmError};
 use crate::id::{AsId, SegmentId};
 use crate::machine::Machine;
@@ -34,7 +34,12 @@ impl Machine {
     /// clean. Stops at the first failed write, whose page stays modified (nothing is lost).
     /// Returns the pages written. Dirty bits still in process PTEs are not looked at: the caller
     /// harvests its own first.
-    pub(crate) fn flush_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
+    pub(crate) fn flush_segment(
+        &mut self,
+        id: SegmentId,
+        first: ProtoIndex,
+        count: PageCount,
+    ) -> Result<u64> {
         let seg = self.segment(id)?;
         let SegmentKind::File { store } = seg.kind else {
             return Err(VmmError::InvalidParameter(
@@ -42,7 +47,9 @@ impl Machine {
             ));
         };
         // Only the indices the dirty index names can hold modified frames (invariant 8).
-        let end = first.saturating_add(count);
+        let end = first
+            .checked_add(count)
+            .unwrap_or(ProtoIndex::new(u64::MAX));
         let candidates = self.segment_mut(id)?.take_modified(first, end);
         let mut written = 0;
         for (n, &index) in candidates.iter().enumerate() {
@@ -51,7 +58,7 @@ impl Machine {
                 _ => None,
             };
             if let Some(pfn) = pfn.filter(|&pfn| self.pfn.entry(pfn).modified()) {
-                if let Err(e) = self.write_file_frame(pfn, store, index) {
+                if let Err(e) = self.write_file_frame(pfn, store, index.raw()) {
                     // The failed page and the ones not reached stay in the dirty index.
                     let seg = self.segment_mut(id)?;
                     for &rest in &candidates[n..] {
@@ -65,7 +72,7 @@ impl Machine {
         self.events.emit(crate::event::VmmEvent::SegmentFlushed {
             segment: id,
             first,
-            count,
+            count: count.raw(),
             written,
         });
         Ok(written)

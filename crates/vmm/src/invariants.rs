@@ -23,7 +23,7 @@
 //! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit; each
 //!     address space's own charge is the sum of its regions' and never above its peak.
 
-use crate::addr::Pfn;
+use crate::addr::{Pfn, ProtoIndex};
 use crate::machine::Machine;
 use crate::pfn::PageLocation;
 use crate::pte::{ProtoPte, ProtoRef, Pte, PteRef};
@@ -281,7 +281,7 @@ impl Machine {
                             protection: e.original().protection(),
                         }
                     };
-                    if r.index >= seg.pages || seg.get(r.index) != want {
+                    if !seg.holds(r.index) || seg.get(r.index) != want {
                         return fail(
                             5,
                             format!("{pfn:?} at {r:?}: prototype PTE is not {want:?}"),
@@ -332,7 +332,7 @@ impl Machine {
                     let Some(seg) = self.segments.get(&segment) else {
                         return fail(8, format!("region maps missing {segment:?}"));
                     };
-                    if first_index + vad.pages() > seg.pages {
+                    if !seg.holds_range(first_index, vad.range().len()) {
                         return fail(8, format!("region maps past the end of {segment:?}"));
                     }
                 }
@@ -355,7 +355,7 @@ impl Machine {
                 return fail(8, format!("{id:?}: {detail}"));
             }
             let mut resident = 0;
-            for (index, pte) in seg.non_template(0, seg.pages) {
+            for (index, pte) in seg.non_template(ProtoIndex::ZERO, seg.page_count()) {
                 let r = ProtoRef {
                     segment: *id,
                     index,

@@ -112,8 +112,8 @@ pub mod counters;
 pub mod invariants;
 
 pub use addr::{
-    ByteCount, PageCount, PageRange, Pfn, Slot, Va, Vpn, ALLOCATION_GRANULARITY, PAGE_SIZE,
-    USER_END, USER_MAX, USER_MIN,
+    ByteCount, PageCount, PageRange, Pfn, ProtoIndex, Slot, Va, Vpn, ALLOCATION_GRANULARITY,
+    PAGE_SIZE, USER_END, USER_MAX, USER_MIN,
 };
 pub use commit::{CommitState, ProcessCommit};
 pub use counters::{FaultCounters, MachineCounters};

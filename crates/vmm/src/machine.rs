@@ -9,6 +9,7 @@
 //! ([`crate::event`]) only record, never call in. Single-threaded use is deterministic: no wall clock, no
 //! randomness, and every iteration is over ordered maps.
 
+use crate::addr::ProtoIndex;
 use crate::address_space::AddressSpace;
 use crate::commit::CommitState;
 use crate::counters::MachineCounters;
@@ -190,10 +191,10 @@ impl Machine {
     }
     /// The prototype PTEs of a segment that differ from its template (every resident,
     /// committed-later or paged-out one), in index order.
-    pub fn segment_entries(&self, id: SegmentId) -> Vec<(u64, ProtoPte)> {
+    pub fn segment_entries(&self, id: SegmentId) -> Vec<(ProtoIndex, ProtoPte)> {
         self.segments
             .get(&id)
-            .map(|s| s.non_template(0, s.pages))
+            .map(|s| s.non_template(ProtoIndex::ZERO, s.page_count()))
             .unwrap_or_default()
     }
     /// The live segments.

@@ -1,7 +1,7 @@
 //! Mapping a view of a segment into an address space (`MiMapViewOfSection`, nt_internals
 //! §7.2–§7.3).
 
-use crate::addr::{PageCount, Va};
+use crate::addr::{PageCount, ProtoIndex, Va};
 use crate::error::{Result, VmmError};
 use crate::id::{AsId, SegmentId};
 use crate::machine::Machine;
@@ -17,8 +17,8 @@ impl Machine {
         &mut self,
         asid: AsId,
         segment: SegmentId,
-        first_index: u64,
-        pages: u64,
+        first_index: ProtoIndex,
+        pages: PageCount,
         placement: Placement,
         protection: Protection,
     ) -> Result<Va> {
@@ -30,10 +30,10 @@ impl Machine {
         let end = first_index
             .checked_add(pages)
             .ok_or(VmmError::RangeOverflow)?;
-        if end > seg_pages {
+        if end.raw() > seg_pages {
             return Err(VmmError::BeyondSegment {
                 segment,
-                index: end - 1,
+                index: end.raw() - 1,
                 pages: PageCount::new(seg_pages),
             });
         }
@@ -41,7 +41,7 @@ impl Machine {
         let charge = if protection.is_copy_on_write() {
             pages
         } else {
-            0
+            PageCount::ZERO
         };
         self.charge_process(asid, charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
@@ -52,14 +52,14 @@ impl Machine {
                 segment,
                 first_index,
             },
-            commit_charge: PageCount::new(charge),
+            commit_charge: charge,
         });
         self.segment_mut(segment)?.mapped += 1;
         self.events.emit(crate::event::VmmEvent::SegmentMapped {
             asid,
             segment,
             first_index,
-            pages,
+            pages: pages.raw(),
             protection,
             base: range.start().base(),
         });

@@ -15,7 +15,7 @@
 //! | pagefile (tag 5) | 8–15 protection, 32–63 slot |
 //! | demand-zero (tag 6) | 8–15 protection |
 
-use crate::addr::{Pfn, Slot};
+use crate::addr::{Pfn, ProtoIndex, Slot};
 use crate::id::SegmentId;
 use crate::protection::Protection;
 use crate::pte::{HardwarePte, ProtoRef, Pte};
@@ -64,10 +64,10 @@ pub(crate) fn pack(pte: Pte) -> Option<u64> {
         }
         Pte::Prototype { proto, read_only } => {
             let s = u64::from(proto.segment.raw());
-            if s >> SEGMENT_BITS != 0 || proto.index >> INDEX_BITS != 0 {
+            if s >> SEGMENT_BITS != 0 || proto.index.raw() >> INDEX_BITS != 0 {
                 return None;
             }
-            PROTOTYPE | bit(read_only, 3) | s << 4 | proto.index << (4 + SEGMENT_BITS)
+            PROTOTYPE | bit(read_only, 3) | s << 4 | proto.index.raw() << (4 + SEGMENT_BITS)
         }
         Pte::PrototypeLookup { protection } => LOOKUP | prot(protection),
         Pte::Transition { pfn, protection } => {
@@ -96,7 +96,7 @@ pub(crate) fn unpack(w: u64) -> Option<Pte> {
         PROTOTYPE => Pte::Prototype {
             proto: ProtoRef {
                 segment: SegmentId::new((w >> 4 & ((1 << SEGMENT_BITS) - 1)) as u32),
-                index: w >> (4 + SEGMENT_BITS),
+                index: ProtoIndex::new(w >> (4 + SEGMENT_BITS)),
             },
             read_only: has(w, 3),
         },
@@ -150,7 +150,7 @@ mod tests {
             (any::<u32>(), any::<u64>(), any::<bool>()).prop_map(|(s, i, r)| Pte::Prototype {
                 proto: ProtoRef {
                     segment: SegmentId::new(s),
-                    index: i,
+                    index: ProtoIndex::new(i),
                 },
                 read_only: r
             }),
@@ -158,7 +158,7 @@ mod tests {
             (0u32..1 << 24, 0u64..1 << 36, any::<bool>()).prop_map(|(s, i, r)| Pte::Prototype {
                 proto: ProtoRef {
                     segment: SegmentId::new(s),
-                    index: i,
+                    index: ProtoIndex::new(i),
                 },
                 read_only: r
             }),
@@ -192,7 +192,7 @@ mod tests {
                     let Pte::Prototype { proto, .. } = p else {
                         return Err(TestCaseError::fail(format!("{p:?} did not pack")));
                     };
-                    prop_assert!(proto.segment.raw() >= 1 << 24 || proto.index >= 1 << 36);
+                    prop_assert!(proto.segment.raw() >= 1 << 24 || proto.index.raw() >= 1 << 36);
                 }
             }
         }

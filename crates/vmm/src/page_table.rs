@@ -335,7 +335,7 @@ mod tests {
         let far = Pte::Prototype {
             proto: crate::pte::ProtoRef {
                 segment: crate::id::SegmentId::new(1 << 30),
-                index: 1 << 40,
+                index: crate::addr::ProtoIndex::new(1 << 40),
             },
             read_only: true,
         };

@@ -20,7 +20,7 @@
 //! never choose a list (§10.3). Each transition emits its move ([`VmmEvent::FrameMoved`], with
 //! the reason it names): the one place frame moves are reported.
 
-use crate::addr::{Pfn, Slot, Vpn};
+use crate::addr::{Pfn, ProtoIndex, Slot, Vpn};
 use crate::event::{Events, MoveReason, VmmEvent};
 use crate::id::{AsId, SegmentId};
 use crate::protection::Protection;
@@ -106,7 +106,7 @@ fn pack_pte(pte: Option<PteRef>) -> [u32; 3] {
     let (id, low, proto) = match pte {
         None => return NO_PTE,
         Some(PteRef::Process { space, vpn }) => (space.raw(), vpn.raw(), false),
-        Some(PteRef::Proto(r)) => (r.segment.raw(), r.index, true),
+        Some(PteRef::Proto(r)) => (r.segment.raw(), r.index.raw(), true),
     };
     // VPNs and prototype indexes are below 2^52 (byte offsets over the page size).
     let low = low | if proto { PROTO_BIT } else { 0 };
@@ -121,7 +121,7 @@ fn unpack_pte(w: [u32; 3]) -> Option<PteRef> {
     Some(if low & PROTO_BIT != 0 {
         PteRef::Proto(ProtoRef {
             segment: SegmentId::new(w[0]),
-            index: low & !PROTO_BIT,
+            index: ProtoIndex::new(low & !PROTO_BIT),
         })
     } else {
         PteRef::Process {
@@ -676,7 +676,7 @@ mod tests {
             let pte = match kind {
                 0 => None,
                 1 => Some(PteRef::Process { space: AsId::new(id), vpn: Vpn::new(low) }),
-                _ => Some(PteRef::Proto(ProtoRef { segment: SegmentId::new(id), index: low })),
+                _ => Some(PteRef::Proto(ProtoRef { segment: SegmentId::new(id), index: ProtoIndex::new(low) })),
             };
             let original = match kind {
                 0 => OriginalPte::DemandZero { protection: p },

@@ -16,26 +16,26 @@ impl Machine {
     pub(crate) fn allocate_private(
         &mut self,
         asid: AsId,
-        pages: u64,
+        pages: PageCount,
         placement: Placement,
         protection: Protection,
         commit: bool,
     ) -> Result<Va> {
         Self::check_private_protection(protection)?;
         let range = self.place(asid, pages, placement)?;
-        let charge = if commit { pages } else { 0 };
+        let charge = if commit { pages } else { PageCount::ZERO };
         self.charge_process(asid, charge)?;
         self.space_mut(asid)?.vads.insert(Vad {
             start: range.start(),
             end: range.end(),
             protection,
             kind: VadKind::Private { committed: commit },
-            commit_charge: PageCount::new(charge),
+            commit_charge: charge,
         });
         self.events.emit(crate::event::VmmEvent::PrivateAllocated {
             asid,
             base: range.start().base(),
-            pages,
+            pages: pages.raw(),
             protection,
             committed: commit,
         });
@@ -58,9 +58,9 @@ impl Machine {
         &mut self,
         asid: AsId,
         start: Vpn,
-        pages: u64,
+        pages: PageCount,
         protection: Protection,
-    ) -> Result<u64> {
+    ) -> Result<PageCount> {
         Self::check_private_protection(protection)?;
         let (vad, range) = self.region_for(asid, start, pages)?;
         if !matches!(vad.kind, VadKind::Private { .. }) {
@@ -76,23 +76,29 @@ impl Machine {
                 fresh.push(vpn);
             }
         }
-        self.charge_process(asid, fresh.len() as u64)?;
+        let charge = PageCount::new(fresh.len() as u64);
+        self.charge_process(asid, charge)?;
         let space = self.space_mut(asid)?;
         for &vpn in &fresh {
             space.page_table.set(vpn, Pte::DemandZero { protection });
         }
         if let Some(v) = space.vads.find_mut(start) {
-            v.commit_charge = PageCount::new(v.commit_charge.raw() + fresh.len() as u64);
+            v.commit_charge = v.commit_charge.saturating_add(charge);
         }
         for vpn in already {
             self.protect_page(asid, vpn, protection);
         }
-        Ok(fresh.len() as u64)
+        Ok(charge)
     }
 
     /// Decommits pages of a private region, freeing their frames and slots. Returns the pages
     /// decommitted (and uncharged).
-    pub(crate) fn decommit_private(&mut self, asid: AsId, start: Vpn, pages: u64) -> Result<u64> {
+    pub(crate) fn decommit_private(
+        &mut self,
+        asid: AsId,
+        start: Vpn,
+        pages: PageCount,
+    ) -> Result<PageCount> {
         let (vad, range) = self.region_for(asid, start, pages)?;
         let VadKind::Private { committed } = vad.kind else {
             return Err(VmmError::WrongRegionKind(start.base()));
@@ -114,9 +120,10 @@ impl Machine {
             }
             n += 1;
         }
+        let n = PageCount::new(n);
         self.release_process(asid, n);
         if let Some(v) = self.space_mut(asid)?.vads.find_mut(start) {
-            v.commit_charge = PageCount::new(v.commit_charge.raw() - n);
+            v.commit_charge = v.commit_charge.saturating_sub(n);
         }
         Ok(n)
     }

@@ -16,7 +16,7 @@ impl Machine {
         &mut self,
         asid: AsId,
         start: Vpn,
-        pages: u64,
+        pages: PageCount,
         protection: Protection,
     ) -> Result<Protection> {
         if protection == Protection::DECOMMIT || protection == Protection::ZERO {
@@ -36,10 +36,10 @@ impl Machine {
         if protection.is_copy_on_write() {
             // Changing to write-copy charges commit for pages not already charged (§1.9); the
             // charge is kept per region, not per page (a stated simplification).
-            let extra = pages.min(vad.pages() - vad.commit_charge.raw());
+            let extra = pages.min(vad.range().len().saturating_sub(vad.commit_charge));
             self.charge_process(asid, extra)?;
             if let Some(v) = self.space_mut(asid)?.vads.find_mut(start) {
-                v.commit_charge = PageCount::new(v.commit_charge.raw() + extra);
+                v.commit_charge = v.commit_charge.saturating_add(extra);
             }
         }
         for vpn in range.iter() {

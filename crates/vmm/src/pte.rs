@@ -15,7 +15,7 @@
 //!                   Transition ─frame reused─► Pagefile       DemandZero)
 //! ```
 
-use crate::addr::{Pfn, Slot, Vpn};
+use crate::addr::{Pfn, ProtoIndex, Slot, Vpn};
 use crate::id::{AsId, SegmentId};
 use crate::protection::Protection;
 
@@ -25,7 +25,7 @@ pub struct ProtoRef {
     /// The segment that owns the prototype PTE.
     pub segment: SegmentId,
     /// Index of the prototype PTE (the page number within the segment).
-    pub index: u64,
+    pub index: ProtoIndex,
 }
 
 /// The PTE that maps a frame (`MMPFN.PteAddress`): a process PTE or a prototype PTE.

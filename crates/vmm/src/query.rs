@@ -119,10 +119,10 @@ impl Machine {
             .into_iter()
             .map(|(v, _)| v.raw())
             .collect();
-        if let (VadKind::Mapped { first_index, .. }, Some(proto)) = (vad.kind, vad.proto_at(vpn)) {
+        if let Some(proto) = vad.proto_at(vpn) {
             if let Some(seg) = self.segments.get(&proto.segment) {
-                for (i, _) in seg.non_template(proto.index, range.len().raw()) {
-                    special.insert(vad.start.raw() + (i - first_index));
+                for (i, _) in seg.non_template(proto.index, range.len()) {
+                    special.extend(vad.vpn_of(i).map(Vpn::raw));
                 }
             }
         }

@@ -25,15 +25,18 @@ pub enum Placement {
 
 impl Machine {
     /// Chooses and checks the pages of a new region.
-    pub(crate) fn place(&self, asid: AsId, pages: u64, placement: Placement) -> Result<PageRange> {
-        if pages == 0 {
+    pub(crate) fn place(
+        &self,
+        asid: AsId,
+        pages: PageCount,
+        placement: Placement,
+    ) -> Result<PageRange> {
+        if pages.is_zero() {
             return Err(VmmError::InvalidParameter(
                 "a region needs at least one page",
             ));
         }
-        let bytes = PageCount::new(pages)
-            .bytes()
-            .ok_or(VmmError::RangeOverflow)?;
+        let bytes = pages.bytes().ok_or(VmmError::RangeOverflow)?;
         let space = self.space(asid)?;
         let start = match placement {
             Placement::At(base) => {
@@ -48,12 +51,10 @@ impl Machine {
             }
             Placement::BottomUp | Placement::TopDown => space
                 .vads
-                .find_free(pages, placement == Placement::TopDown)
-                .ok_or(VmmError::NoVirtualSpace(PageCount::new(pages)))?,
+                .find_free(pages.raw(), placement == Placement::TopDown)
+                .ok_or(VmmError::NoVirtualSpace(pages))?,
         };
-        let end = start
-            .checked_add(PageCount::new(pages))
-            .ok_or(VmmError::RangeOverflow)?;
+        let end = start.checked_add(pages).ok_or(VmmError::RangeOverflow)?;
         let range = PageRange::new(start, end).ok_or(VmmError::RangeOverflow)?;
         // A searched placement comes out of a free gap; only a chosen base can collide.
         debug_assert!(matches!(placement, Placement::At(_)) || !space.vads.overlaps(range));
@@ -71,17 +72,15 @@ impl Machine {
         &self,
         asid: AsId,
         start: Vpn,
-        pages: u64,
+        pages: PageCount,
     ) -> Result<(Vad, PageRange)> {
         let space = self.space(asid)?;
         let vad = space
             .vads
             .find(start)
             .ok_or(VmmError::NotAllocated(start.base()))?;
-        let end = start
-            .checked_add(PageCount::new(pages))
-            .ok_or(VmmError::RangeOverflow)?;
-        if pages == 0 || end > vad.end {
+        let end = start.checked_add(pages).ok_or(VmmError::RangeOverflow)?;
+        if pages.is_zero() || end > vad.end {
             return Err(VmmError::ConflictingAddresses {
                 start: start.base(),
                 end: end.base(),
@@ -101,7 +100,7 @@ impl Machine {
             (VadKind::Mapped { .. }, Pte::Zero | Pte::PrototypeLookup { .. }) => {
                 vad.proto_at(vpn).is_some_and(|proto| {
                     self.segments.get(&proto.segment).is_some_and(|s| {
-                        proto.index < s.pages && s.get(proto.index) != ProtoPte::Zero
+                        s.holds(proto.index) && s.get(proto.index) != ProtoPte::Zero
                     })
                 })
             }

@@ -8,7 +8,7 @@
 //! pagefile segment's array whole and a file's per subsection; the lazy chunks are a stated
 //! simplification (nt_internals §9.2) invisible to user mode.
 
-use crate::addr::PageCount;
+use crate::addr::{PageCount, ProtoIndex};
 use crate::dirty_bits::DirtyBits;
 use crate::id::{SegmentId, StoreId};
 use crate::leaf_table::LeafTable;
@@ -92,9 +92,27 @@ impl Segment {
         self.parked && self.mapped == 0 && self.pfn_references == 0
     }
 
+    /// The number of prototype PTEs.
+    pub(crate) fn page_count(&self) -> PageCount {
+        PageCount::new(self.pages)
+    }
+
+    /// Whether `index` names one of the segment's prototype PTEs (it is below `pages`).
+    pub(crate) fn holds(&self, index: ProtoIndex) -> bool {
+        index.raw() < self.pages
+    }
+
+    /// Whether `[first, first + count)` lies inside the segment.
+    pub(crate) fn holds_range(&self, first: ProtoIndex, count: PageCount) -> bool {
+        first
+            .checked_add(count)
+            .is_some_and(|end| end.raw() <= self.pages)
+    }
+
     /// The prototype PTE at `index` (the template past the allocated chunks). `index` must be
     /// below `pages`.
-    pub(crate) fn get(&self, index: u64) -> ProtoPte {
+    pub(crate) fn get(&self, index: ProtoIndex) -> ProtoPte {
+        let index = index.raw();
         match self.chunks.get(index / CHUNK_PTES as u64) {
             Some(c) => c.ptes[(index % CHUNK_PTES as u64) as usize],
             None => self.template,
@@ -102,7 +120,8 @@ impl Segment {
     }
 
     /// Sets the prototype PTE at `index`, allocating its chunk if needed.
-    pub(crate) fn set(&mut self, index: u64, pte: ProtoPte) {
+    pub(crate) fn set(&mut self, index: ProtoIndex, pte: ProtoPte) {
+        let index = index.raw();
         self.chunk(index).ptes[(index % CHUNK_PTES as u64) as usize] = pte;
     }
 
@@ -118,13 +137,15 @@ impl Segment {
     }
 
     /// Records in the dirty index that the frame of prototype PTE `index` may be modified.
-    pub(crate) fn note_modified(&mut self, index: u64) {
+    pub(crate) fn note_modified(&mut self, index: ProtoIndex) {
+        let index = index.raw();
         let i = (index % CHUNK_PTES as u64) as usize;
         self.chunk(index).modified.set(i, true);
     }
 
     /// Whether the dirty index names `index`.
-    pub(crate) fn maybe_modified(&self, index: u64) -> bool {
+    pub(crate) fn maybe_modified(&self, index: ProtoIndex) -> bool {
+        let index = index.raw();
         let i = (index % CHUNK_PTES as u64) as usize;
         self.chunks
             .get(index / CHUNK_PTES as u64)
@@ -133,21 +154,27 @@ impl Segment {
 
     /// The indexes in `[first, end)` the dirty index names, taken out of it: the caller cleans
     /// every modified frame among them.
-    pub(crate) fn take_modified(&mut self, first: u64, end: u64) -> Vec<u64> {
+    pub(crate) fn take_modified(&mut self, first: ProtoIndex, end: ProtoIndex) -> Vec<ProtoIndex> {
+        let (first, end) = (first.raw(), end.raw());
         let c = CHUNK_PTES as u64;
         let mut out = Vec::new();
         if first >= end {
-            return out;
+            return Vec::new();
         }
         self.chunks
             .for_each_in_mut(first / c..=(end - 1) / c, |ci, chunk| {
                 chunk.modified.take(ci * c, first, end, &mut out)
             });
-        out
+        out.into_iter().map(ProtoIndex::new).collect()
     }
 
     /// The prototype PTEs in `[first, first + count)` that differ from the template, in order.
-    pub(crate) fn non_template(&self, first: u64, count: u64) -> Vec<(u64, ProtoPte)> {
+    pub(crate) fn non_template(
+        &self,
+        first: ProtoIndex,
+        count: PageCount,
+    ) -> Vec<(ProtoIndex, ProtoPte)> {
+        let (first, count) = (first.raw(), count.raw());
         let end = first.saturating_add(count).min(self.pages);
         let mut out = Vec::new();
         let c = CHUNK_PTES as u64;
@@ -158,7 +185,7 @@ impl Segment {
             let hi = (end - base).min(c) as usize;
             for (j, pte) in chunk.ptes[lo..hi].iter().enumerate() {
                 if *pte != self.template {
-                    out.push((base + (lo + j) as u64, *pte));
+                    out.push((ProtoIndex::new(base + (lo + j) as u64), *pte));
                 }
             }
         }
@@ -166,7 +193,11 @@ impl Segment {
     }
 
     /// Indexes in `[first, first + count)` whose prototype PTE holds a frame.
-    pub(crate) fn resident(&self, first: u64, count: u64) -> Vec<(u64, ProtoPte)> {
+    pub(crate) fn resident(
+        &self,
+        first: ProtoIndex,
+        count: PageCount,
+    ) -> Vec<(ProtoIndex, ProtoPte)> {
         self.non_template(first, count)
             .into_iter()
             .filter(|(_, p)| p.pfn().is_some())
@@ -235,7 +266,7 @@ impl Segment {
         SegmentInfo {
             id: self.id,
             kind: self.kind,
-            pages: PageCount::new(self.pages),
+            pages: self.page_count(),
             protection: self.protection,
             committed: PageCount::new(self.committed),
             pfn_references: self.pfn_references,
@@ -250,6 +281,10 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ix(i: u64) -> ProtoIndex {
+        ProtoIndex::new(i)
+    }
 
     /// A pagefile segment of `pages` demand-zero pages, and its template.
     fn demand_zero(pages: u64) -> (Segment, ProtoPte) {
@@ -269,12 +304,15 @@ mod tests {
     #[test]
     fn test_untouched_entries_read_as_template_and_cost_nothing() {
         let (mut s, dz) = demand_zero(1 << 28);
-        assert_eq!(s.get((1 << 28) - 1), dz);
+        assert_eq!(s.get(ix((1 << 28) - 1)), dz);
         assert_eq!(s.chunk_bytes(), 0);
-        s.set(1 << 27, ProtoPte::Zero);
-        assert_eq!(s.get(1 << 27), ProtoPte::Zero);
-        assert_eq!(s.get((1 << 27) + 1), dz);
-        assert_eq!(s.non_template(0, 1 << 28), vec![(1 << 27, ProtoPte::Zero)]);
+        s.set(ix(1 << 27), ProtoPte::Zero);
+        assert_eq!(s.get(ix(1 << 27)), ProtoPte::Zero);
+        assert_eq!(s.get(ix((1 << 27) + 1)), dz);
+        assert_eq!(
+            s.non_template(ix(0), PageCount::new(1 << 28)),
+            vec![(ix(1 << 27), ProtoPte::Zero)]
+        );
         assert_eq!(s.chunk_bytes(), std::mem::size_of::<Chunk>());
     }
 
@@ -283,7 +321,7 @@ mod tests {
         let (mut s, _) = demand_zero(4096);
         let set = [0u64, 1, 511, 512, 513, 1023, 1024, 3000];
         for i in set {
-            s.set(i, ProtoPte::Zero);
+            s.set(ix(i), ProtoPte::Zero);
         }
         for (first, count) in [
             (0, 1),
@@ -293,18 +331,24 @@ mod tests {
             (513, 2000),
             (0, 4096),
         ] {
-            let want: Vec<(u64, ProtoPte)> = set
+            let want: Vec<(ProtoIndex, ProtoPte)> = set
                 .iter()
                 .filter(|&&i| i >= first && i < first + count)
-                .map(|&i| (i, ProtoPte::Zero))
+                .map(|&i| (ix(i), ProtoPte::Zero))
                 .collect();
-            assert_eq!(s.non_template(first, count), want, "{first}+{count}");
+            assert_eq!(
+                s.non_template(ix(first), PageCount::new(count)),
+                want,
+                "{first}+{count}"
+            );
         }
         s.truncate(600);
         assert_eq!(s.chunk_bytes(), 2 * std::mem::size_of::<Chunk>());
         assert_eq!(
-            s.non_template(0, 4096),
-            [0, 1, 511, 512, 513].map(|i| (i, ProtoPte::Zero)).to_vec()
+            s.non_template(ix(0), PageCount::new(4096)),
+            [0, 1, 511, 512, 513]
+                .map(|i| (ix(i), ProtoPte::Zero))
+                .to_vec()
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Segment lifecycle: creation, extension, commit through views, purge and deletion
 //! (nt_internals §1.8–§1.9, §6.2–§6.3).
 
-use crate::addr::{PageCount, PAGE_SIZE};
+use crate::addr::{PageCount, ProtoIndex, PAGE_SIZE};
 use crate::error::{Result, VmmError};
 use crate::id::{SegmentId, StoreId};
 use crate::machine::Machine;
@@ -119,7 +119,7 @@ impl Machine {
             return Ok(());
         }
         let tail = seg.pages - pages;
-        for (index, pte) in seg.resident(pages, tail) {
+        for (index, pte) in seg.resident(ProtoIndex::new(pages), PageCount::new(tail)) {
             let ProtoPte::Transition { pfn, .. } = pte else {
                 return Err(VmmError::SegmentInUse(id));
             };
@@ -139,26 +139,34 @@ impl Machine {
 
     /// Commits the not-yet-committed prototype PTEs of `[first, first + count)` of a pagefile
     /// segment (SEC_RESERVE pages committed through a view, §1.9). Returns the pages charged.
-    pub(crate) fn commit_segment(&mut self, id: SegmentId, first: u64, count: u64) -> Result<u64> {
+    pub(crate) fn commit_segment(
+        &mut self,
+        id: SegmentId,
+        first: ProtoIndex,
+        count: PageCount,
+    ) -> Result<PageCount> {
         let seg = self.segment(id)?;
         let end = first.checked_add(count).ok_or(VmmError::RangeOverflow)?;
-        if end > seg.pages {
+        if end.raw() > seg.pages {
             return Err(VmmError::BeyondSegment {
                 segment: id,
-                index: end.saturating_sub(1),
-                pages: PageCount::new(seg.pages),
+                index: end.raw().saturating_sub(1),
+                pages: seg.page_count(),
             });
         }
         if seg.kind != SegmentKind::Pagefile {
-            return Ok(0);
+            return Ok(PageCount::ZERO);
         }
-        let fresh: Vec<u64> = if seg.template == ProtoPte::Zero {
-            let set: std::collections::BTreeSet<u64> = seg
+        let fresh: Vec<ProtoIndex> = if seg.template == ProtoPte::Zero {
+            let set: std::collections::BTreeSet<ProtoIndex> = seg
                 .non_template(first, count)
                 .into_iter()
                 .map(|(i, _)| i)
                 .collect();
-            (first..end).filter(|i| !set.contains(i)).collect()
+            (first.raw()..end.raw())
+                .map(ProtoIndex::new)
+                .filter(|i| !set.contains(i))
+                .collect()
         } else {
             seg.non_template(first, count)
                 .into_iter()
@@ -173,7 +181,7 @@ impl Machine {
             seg.set(i, ProtoPte::DemandZero { protection });
         }
         seg.committed += fresh.len() as u64;
-        Ok(fresh.len() as u64)
+        Ok(PageCount::new(fresh.len() as u64))
     }
 
     /// Marks a segment as let go by its owner (no section and no view refer to it any more),
@@ -204,14 +212,14 @@ impl Machine {
     /// more, if a page is still mapped or a write fails.
     pub(crate) fn purge_segment(&mut self, id: SegmentId) -> Result<()> {
         let seg = self.segment(id)?;
-        let pages = seg.pages;
+        let pages = seg.page_count();
         if seg.mapped > 0 {
             return Err(VmmError::SegmentInUse(id));
         }
         if let SegmentKind::File { .. } = seg.kind {
-            self.flush_segment(id, 0, pages)?;
+            self.flush_segment(id, ProtoIndex::ZERO, pages)?;
         }
-        for (index, pte) in self.segment(id)?.resident(0, pages) {
+        for (index, pte) in self.segment(id)?.resident(ProtoIndex::ZERO, pages) {
             let ProtoPte::Transition { pfn, .. } = pte else {
                 return Err(VmmError::SegmentInUse(id));
             };
@@ -239,8 +247,7 @@ impl Machine {
         }
         match seg.kind {
             SegmentKind::Pagefile => {
-                let pages = seg.pages;
-                for (index, pte) in seg.non_template(0, pages) {
+                for (index, pte) in seg.non_template(ProtoIndex::ZERO, seg.page_count()) {
                     match pte {
                         ProtoPte::Transition { pfn, .. } => {
                             self.segment_mut(id)?.pfn_references -= 1;

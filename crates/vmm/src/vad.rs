@@ -1,7 +1,7 @@
 //! Virtual address descriptors: the regions of an address space (nt_internals §7.1, §7.3).
 
 use crate::addr::{
-    PageCount, PageRange, Vpn, ALLOCATION_GRANULARITY, PAGE_SHIFT, USER_END, USER_MIN,
+    PageCount, PageRange, ProtoIndex, Vpn, ALLOCATION_GRANULARITY, PAGE_SHIFT, USER_END, USER_MIN,
 };
 use crate::id::SegmentId;
 use crate::protection::Protection;
@@ -24,7 +24,7 @@ pub enum VadKind {
         /// The segment.
         segment: SegmentId,
         /// The prototype PTE index of the region's first page.
-        first_index: u64,
+        first_index: ProtoIndex,
     },
 }
 
@@ -66,9 +66,20 @@ impl Vad {
                 first_index,
             } if self.contains(vpn) => Some(crate::pte::ProtoRef {
                 segment,
-                index: first_index + (vpn.raw() - self.start.raw()),
+                index: first_index.checked_add(vpn.pages_since(self.start)?)?,
             }),
             _ => None,
+        }
+    }
+    /// The page of this view that prototype PTE `index` of its segment backs: the inverse of
+    /// [`Vad::proto_at`]; `None` for private memory or an index outside the view.
+    pub fn vpn_of(&self, index: ProtoIndex) -> Option<Vpn> {
+        match self.kind {
+            VadKind::Mapped { first_index, .. } => self
+                .start
+                .checked_add(index.pages_since(first_index)?)
+                .filter(|&vpn| self.contains(vpn)),
+            VadKind::Private { .. } => None,
         }
     }
 }
@@ -385,16 +396,23 @@ mod tests {
         let view = Vad {
             kind: VadKind::Mapped {
                 segment: seg,
-                first_index: 16,
+                first_index: ProtoIndex::new(16),
             },
             ..vad(0x100, 4)
         };
-        let at = |v: &Vad, p| v.proto_at(Vpn::new(p)).map(|r| (r.segment, r.index));
+        let at = |v: &Vad, p| v.proto_at(Vpn::new(p)).map(|r| (r.segment, r.index.raw()));
         assert_eq!(at(&view, 0x100), Some((seg, 16)));
         assert_eq!(at(&view, 0x103), Some((seg, 19)));
         assert_eq!(at(&view, 0x104), None);
         assert_eq!(at(&view, 0xff), None);
         assert_eq!(at(&vad(0x100, 4), 0x101), None);
+        // vpn_of is its inverse, inside the view only.
+        let back = |v: &Vad, i| v.vpn_of(ProtoIndex::new(i)).map(Vpn::raw);
+        assert_eq!(back(&view, 16), Some(0x100));
+        assert_eq!(back(&view, 19), Some(0x103));
+        assert_eq!(back(&view, 15), None);
+        assert_eq!(back(&view, 20), None);
+        assert_eq!(back(&vad(0x100, 4), 0), None);
     }
 
     #[test]

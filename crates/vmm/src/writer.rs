@@ -97,7 +97,7 @@ impl Machine {
                 pfn,
                 Target::File {
                     store,
-                    page: proto.index,
+                    page: proto.index.raw(),
                 },
             ) {
                 Ok(()) => report.file_pages += 1,

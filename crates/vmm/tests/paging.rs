@@ -35,7 +35,7 @@ fn test_trim_shared_page_returns_pte_to_prototype_form_s4_5() {
         Pte::Prototype {
             proto: ProtoRef {
                 segment: seg,
-                index: 0
+                index: ntmm_vmm::ProtoIndex::ZERO
             },
             read_only: false
         }
