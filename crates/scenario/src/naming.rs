@@ -72,7 +72,7 @@ mod tests {
         assert_eq!(
             proto(ProtoRef {
                 segment: SegmentId::new(1),
-                index: 3
+                index: ntmm_vmm::ProtoIndex::new(3)
             }),
             "seg#1[0x3]"
         );

@@ -472,7 +472,7 @@ fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
         "  Base Pte     {}  Ptes In Subsect {:>8x}",
         naming::proto(ProtoRef {
             segment: ca.segment,
-            index: 0
+            index: ntmm_vmm::ProtoIndex::ZERO
         }),
         seg.pages.raw()
     );
