@@ -498,18 +498,7 @@ impl Runner {
                 };
                 match self.system()?.virtual_query(pid, va) {
                     Ok(m) => {
-                        self.store(
-                            Some(&ptr),
-                            Value::Record(vec![
-                                ("BaseAddress", m.base_address),
-                                ("AllocationBase", m.allocation_base),
-                                ("AllocationProtect", u64::from(m.allocation_protect)),
-                                ("RegionSize", m.region_size),
-                                ("State", u64::from(m.state)),
-                                ("Protect", u64::from(m.protect)),
-                                ("Type", u64::from(m.kind)),
-                            ]),
-                        );
+                        self.store(Some(&ptr), crate::native::mbi_record(&m));
                         MBI_SIZE
                     }
                     Err(_) => 0,

@@ -7,6 +7,7 @@
 use crate::ast::{Arg, Call, Expr};
 use crate::calls::MBI_SIZE;
 use crate::limits::READ_LIMIT;
+use crate::native::mbi_record;
 use crate::runner::{Runner, StmtError};
 use crate::value::Value;
 use ntmm_api::*;
@@ -29,19 +30,6 @@ const PROCESS_CALLS: &[&str] = &[
 /// Whether `name` (canonical) is one of this module's functions.
 pub(crate) fn is_process_call(name: &str) -> bool {
     PROCESS_CALLS.contains(&name)
-}
-
-/// `MEMORY_BASIC_INFORMATION` as a record (the fields `VirtualQuery` gives).
-fn mbi_record(m: &MemoryBasicInformation) -> Value {
-    Value::Record(vec![
-        ("BaseAddress", m.base_address),
-        ("AllocationBase", m.allocation_base),
-        ("AllocationProtect", u64::from(m.allocation_protect)),
-        ("RegionSize", m.region_size),
-        ("State", u64::from(m.state)),
-        ("Protect", u64::from(m.protect)),
-        ("Type", u64::from(m.kind)),
-    ])
 }
 
 impl Runner {
