@@ -238,19 +238,16 @@ impl Runner {
                 match (base, size) {
                     (Some((base_var, base)), Some((size_var, size))) => {
                         let base = (base != 0).then_some(Va::new(base));
-                        match self.system()?.nt_allocate_virtual_memory(
-                            pid,
-                            h(process),
-                            base,
-                            size,
-                            t,
-                            p,
-                        ) {
-                            Ok((va, n)) => {
-                                self.store_range(&base_var, &size_var, va, n);
-                                status(NtStatus::STATUS_SUCCESS)
-                            }
-                            Err(s) => status(s),
+                        {
+                            let r = self.system()?.nt_allocate_virtual_memory(
+                                pid,
+                                h(process),
+                                base,
+                                size,
+                                t,
+                                p,
+                            );
+                            self.range_status(&base_var, &size_var, r)
                         }
                     }
                     _ => av,
@@ -263,19 +260,14 @@ impl Runner {
                 let t = self.u32_native(call, 3)?;
                 match (base, size) {
                     (Some((base_var, base)), Some((size_var, size))) => {
-                        match self.system()?.nt_free_virtual_memory(
+                        let r = self.system()?.nt_free_virtual_memory(
                             pid,
                             h(process),
                             Va::new(base),
                             size,
                             t,
-                        ) {
-                            Ok((va, n)) => {
-                                self.store_range(&base_var, &size_var, va, n);
-                                status(NtStatus::STATUS_SUCCESS)
-                            }
-                            Err(s) => status(s),
-                        }
+                        );
+                        self.range_status(&base_var, &size_var, r)
                     }
                     _ => av,
                 }
@@ -433,5 +425,22 @@ impl Runner {
     fn store_range(&mut self, base_var: &str, size_var: &str, base: Va, size: u64) {
         self.store(Some(base_var), Value::Int(base.raw()));
         self.store(Some(size_var), Value::Int(size));
+    }
+
+    /// A native range service's result: on success the range is written back and the status
+    /// is `STATUS_SUCCESS`; on failure nothing is written.
+    fn range_status(
+        &mut self,
+        base_var: &str,
+        size_var: &str,
+        r: Result<(Va, u64), NtStatus>,
+    ) -> u64 {
+        match r {
+            Ok((va, n)) => {
+                self.store_range(base_var, size_var, va, n);
+                status(NtStatus::STATUS_SUCCESS)
+            }
+            Err(s) => status(s),
+        }
     }
 }
