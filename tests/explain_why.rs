@@ -149,3 +149,95 @@ expect CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0, NULL)
         assert!(w.starts_with(p), "{w}\n  does not start with\n{p}");
     }
 }
+
+/// A failed native call is explained too: its NTSTATUS (no last error is set) and its rule —
+/// F41's missing SECTION_QUERY, F34's collision without OBJ_OPENIF, F90's NULL probe and F136.
+/// Each line fails on a build where native failures carried no `why`.
+#[test]
+fn test_failed_native_calls_are_explained_f41_f34_f90_f136() {
+    let source = r#"
+process A
+h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, "Local\\N")
+r = OpenFileMapping(FILE_MAP_READ, FALSE, "Local\\N")
+sz = 0x1000
+expect NtQuerySection(r, SectionBasicInformation, &sbi) == STATUS_ACCESS_DENIED
+expect NtCreateSection(&h3, SECTION_ALL_ACCESS, "\\Sessions\\1\\BaseNamedObjects\\N", &sz, PAGE_READWRITE, SEC_COMMIT, NULL) == STATUS_OBJECT_NAME_COLLISION
+p = VirtualAlloc(NULL, 0x1000, MEM_COMMIT, PAGE_READWRITE)
+expect NtProtectVirtualMemory(A, &p, &size, PAGE_READONLY, NULL) == STATUS_ACCESS_VIOLATION
+expect NtAreMappedFilesTheSame(0, 0) == STATUS_INVALID_ADDRESS
+"#;
+    let why = why_lines(source);
+    assert_eq!(why.len(), 4, "{why:#?}");
+    let native = " (returned; a native call sets no last error): ";
+    assert_eq!(
+        why[0],
+        format!("STATUS_ACCESS_DENIED{native}the section handle grants SECTION_MAP_READ only; NtQuerySection needs SECTION_QUERY (F41)")
+    );
+    assert_eq!(
+        why[1],
+        format!("STATUS_OBJECT_NAME_COLLISION{native}the name \\Sessions\\1\\BaseNamedObjects\\N already names an object, and a native create without OBJ_OPENIF does not open it (F34)")
+    );
+    assert!(
+        why[2].starts_with("STATUS_ACCESS_VIOLATION") && why[2].ends_with("(F90)"),
+        "{}",
+        why[2]
+    );
+    assert!(
+        why[3].starts_with("STATUS_INVALID_ADDRESS") && why[3].ends_with("(F136)"),
+        "{}",
+        why[3]
+    );
+    // The JSON objects carry the same sentence.
+    let objs = json_objects(source);
+    let query = objs
+        .iter()
+        .find(|o| {
+            o["statement"]
+                .as_str()
+                .is_some_and(|s| s.contains("NtQuerySection"))
+        })
+        .unwrap();
+    assert_eq!(query["status"]["name"], "STATUS_ACCESS_DENIED");
+    assert!(query["why"].as_str().unwrap().ends_with("(F41)"));
+}
+
+/// F34: a native create without OBJ_OPENIF on an existing name makes no handle — the new
+/// section object is built and deleted, and the trace tells no handle opened or closed.
+#[test]
+fn test_a_colliding_native_create_opens_no_handle_f34() {
+    let report = run_source(
+        "collide.ntm",
+        r#"
+process A
+h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x1000, "Local\\C")
+sz = 0x1000
+expect NtCreateSection(&h3, SECTION_ALL_ACCESS, "\\Sessions\\1\\BaseNamedObjects\\C", &sz, PAGE_READWRITE, SEC_COMMIT, NULL) == STATUS_OBJECT_NAME_COLLISION
+"#,
+        &Options {
+            trace: true,
+            ..Options::default()
+        },
+    );
+    assert_eq!(report.failed, 0, "{}", report.output);
+    let after: Vec<&str> = report
+        .output
+        .lines()
+        .skip_while(|l| !l.contains("NtCreateSection"))
+        .collect();
+    assert!(after.iter().any(|l| l.contains("deleted")), "{after:#?}");
+    assert!(!after.iter().any(|l| l.contains("handle 0x")), "{after:#?}");
+}
+
+/// A Win32 call built on a native one reports one failure, the Win32 one: its native call is
+/// made on the program's behalf and reports nothing of its own.
+#[test]
+fn test_a_win32_failure_is_reported_once() {
+    let why = why_lines(
+        r#"
+process A
+expect VirtualAlloc(0x1234, 0x1000, 0x1234, PAGE_READWRITE) == NULL, ERROR_INVALID_PARAMETER
+"#,
+    );
+    assert_eq!(why.len(), 1, "{why:#?}");
+    assert!(why[0].contains("→ ERROR_INVALID_PARAMETER"), "{why:#?}");
+}

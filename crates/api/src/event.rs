@@ -148,6 +148,19 @@ pub enum ApiEvent {
         /// status is known).
         rule: Option<String>,
     },
+    /// A native call (`Nt…`) called by the program itself failed: the NTSTATUS it returned
+    /// and the rule that failed. It sets no last error (native calls do not). A native call
+    /// made by a Win32 function on the program's behalf emits nothing of its own: its status
+    /// and rule reach the Win32 function's [`ApiEvent::CallFailed`].
+    NativeCallFailed {
+        /// The calling process.
+        pid: AsId,
+        /// The NTSTATUS returned (an error or a warning: its severity bits are set).
+        status: NtStatus,
+        /// The rule that failed, in one sentence with its reference (`None` when only the
+        /// status is known).
+        rule: Option<String>,
+    },
 }
 
 impl ApiEvent {
@@ -237,6 +250,9 @@ impl Traced for ApiEvent {
                 win32_error,
                 rule,
             } => debug!(?pid, ?status, win32_error, ?rule, "call failed"),
+            ApiEvent::NativeCallFailed { pid, status, rule } => {
+                debug!(?pid, ?status, ?rule, "native call failed")
+            }
         }
     }
 }

@@ -55,6 +55,17 @@ pub struct NtMapViewArgs {
 
 impl System {
     fn create_section_in(&self, pid: AsId, a: NtCreateSectionArgs<'_>) -> R<(Handle, bool)> {
+        self.create_section_in_with(pid, a, true)
+    }
+
+    /// `NtCreateSection` with or without `OBJ_OPENIF` (`open_if`): without it, an existing
+    /// name is `STATUS_OBJECT_NAME_COLLISION` and no handle is made (F34).
+    pub(crate) fn create_section_in_with(
+        &self,
+        pid: AsId,
+        a: NtCreateSectionArgs<'_>,
+        open_if: bool,
+    ) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
         let mut write_through = false;
         let mut file_access = None;
@@ -78,13 +89,14 @@ impl System {
             }
         };
         let access = map_generic(ObjectType::Section, a.access);
-        self.create_or_open(
+        self.create_or_open_with(
             &mut om,
             pid,
             a.name,
             ObjectType::Section,
             access,
             a.inherit,
+            open_if,
             |sys| {
                 let id = sys
                     .ex
@@ -139,7 +151,7 @@ impl System {
         pid: AsId,
         args: NtCreateSectionArgs<'_>,
     ) -> Result<(Handle, NtStatus), NtStatus> {
-        let (h, existed) = self.native(self.create_section_in(pid, args))?;
+        let (h, existed) = self.native(pid, self.create_section_in(pid, args))?;
         Ok((
             h,
             if existed {
@@ -199,7 +211,10 @@ impl System {
     ) -> Result<Handle, NtStatus> {
         let mut om = self.om.lock();
         let access = map_generic(ObjectType::Section, access);
-        self.native(self.open_named(&mut om, pid, name, ObjectType::Section, access, inherit))
+        self.native(
+            pid,
+            self.open_named(&mut om, pid, name, ObjectType::Section, access, inherit),
+        )
     }
 
     /// `OpenFileMapping`: the handle gets exactly the access asked for (F40); a missing name is
@@ -299,7 +314,7 @@ impl System {
         process: Handle,
         args: NtMapViewArgs,
     ) -> Result<(Va, u64), NtStatus> {
-        self.native(self.map_in(pid, section, process, args))
+        self.native(pid, self.map_in(pid, section, process, args))
     }
 
     /// `MapViewOfFileEx`: the view protection comes from `access` (F47), the handle must hold
@@ -363,7 +378,7 @@ impl System {
             )?;
             Ok(self.ex.unmap_view(target, base)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `UnmapViewOfFile`: `ERROR_INVALID_ADDRESS` if `base` is not in a view (F112).
@@ -469,12 +484,14 @@ impl System {
             )?;
             Ok(self.ex.flush_virtual_memory(target, base, size)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `FlushViewOfFile`: a pagefile-backed view's `STATUS_NOT_MAPPED_DATA` counts as success
     /// (§5.2).
     pub fn flush_view_of_file(&self, pid: AsId, base: Va, size: u64) -> Result<(), Win32Error> {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let r = match self.nt_flush_virtual_memory(pid, Handle::INVALID, base, size) {
             Ok(_) | Err(NtStatus::STATUS_NOT_MAPPED_DATA) => Ok(()),
             Err(s) => Err(Fail::Status(s)),
@@ -492,11 +509,19 @@ impl System {
             let om = self.om.lock();
             let (e, s) = Self::section_of(&om, pid, h)?;
             if e.access & SECTION_QUERY == 0 {
-                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_ACCESS_DENIED,
+                    crate::why::section_right_rule(
+                        e.access,
+                        SECTION_QUERY,
+                        "NtQuerySection",
+                        "F41",
+                    ),
+                ));
             }
             Ok(self.ex.query_section(s.id)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// The section object behind a handle (for inspection).
@@ -513,10 +538,18 @@ impl System {
             let om = self.om.lock();
             let (e, s) = Self::section_of(&om, pid, h)?;
             if e.access & SECTION_EXTEND_SIZE == 0 {
-                return Err(NtStatus::STATUS_ACCESS_DENIED.into());
+                return Err(Fail::Rule(
+                    NtStatus::STATUS_ACCESS_DENIED,
+                    crate::why::section_right_rule(
+                        e.access,
+                        SECTION_EXTEND_SIZE,
+                        "NtExtendSection",
+                        "its documented right, docs/FACTS.md \"Section access rights\"",
+                    ),
+                ));
             }
             Ok(self.ex.extend_section(s.id, size)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 }

@@ -40,7 +40,7 @@ impl System {
                 .ex
                 .allocate_virtual_memory(t, base, size, allocation_type, protection)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `NtFreeVirtualMemory`: returns the range freed.
@@ -56,7 +56,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.free_virtual_memory(t, base, size, free_type)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `NtProtectVirtualMemory`: returns the old protection.
@@ -72,7 +72,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_VM_OPERATION)?;
             Ok(self.ex.protect_virtual_memory(t, base, size, protection)?.0)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `NtQueryVirtualMemory(MemoryBasicInformation)`.
@@ -86,7 +86,7 @@ impl System {
             let t = self.target(pid, process, PROCESS_QUERY_LIMITED_INFORMATION)?;
             Ok(self.ex.query_virtual_memory(t, va)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `VirtualAlloc`: returns the base.
@@ -120,6 +120,8 @@ impl System {
         allocation_type: u32,
         protection: u32,
     ) -> Result<Va, Win32Error> {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let r = self
             .nt_allocate_virtual_memory(pid, process, address, size, allocation_type, protection)
             .map(|(va, _)| va)
@@ -148,6 +150,8 @@ impl System {
         size: u64,
         free_type: u32,
     ) -> Result<(), Win32Error> {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let r = if free_type == MEM_RELEASE && size != 0 {
             Err(Fail::Win32(ERROR_INVALID_PARAMETER))
         } else {
@@ -178,6 +182,8 @@ impl System {
         size: u64,
         protection: u32,
     ) -> Result<u32, Win32Error> {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let r = self
             .nt_protect_virtual_memory(pid, process, address, size, protection)
             .map_err(Fail::Status);
@@ -202,6 +208,8 @@ impl System {
         process: Handle,
         address: Va,
     ) -> Result<MemoryBasicInformation, Win32Error> {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let r = self
             .nt_query_virtual_memory(pid, process, address)
             .map_err(Fail::Status);

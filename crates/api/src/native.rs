@@ -77,6 +77,34 @@ pub fn win32_object_name(nt_name: &str, session: u32) -> Result<Option<String>, 
 pub const NULL_POINTER_STATUS: NtStatus = NtStatus::STATUS_ACCESS_VIOLATION;
 
 impl System {
+    /// A call given a NULL pointer where it must write its result: the service probes its
+    /// pointer arguments before it does anything, so it fails and changes nothing (F90). A
+    /// Win32 call (`native` false) sets `ERROR_NOACCESS` as the last error; a native call
+    /// returns [`NULL_POINTER_STATUS`] and sets nothing. Either way the failure is reported
+    /// with its rule (`ApiEvent::CallFailed`, `ApiEvent::NativeCallFailed`). `call` names the
+    /// function and `parameter` the pointer, for the rule. Returns the status.
+    pub fn null_pointer_probe(
+        &self,
+        pid: AsId,
+        call: &str,
+        parameter: &str,
+        native: bool,
+    ) -> NtStatus {
+        let rule = format!(
+            "{call} was given NULL for {parameter}, where it must write its result: the probe \
+             of the pointer fails before anything is done (F90)"
+        );
+        let fail = crate::system::Fail::Rule(NULL_POINTER_STATUS, rule.clone());
+        if native {
+            self.native_failed(pid, NULL_POINTER_STATUS, Some(rule));
+        } else {
+            let _ = self.win32::<()>(pid, Err(fail));
+        }
+        NULL_POINTER_STATUS
+    }
+}
+
+impl System {
     /// The session of a process: its token's ([`crate::sessions::Token`]; a process created
     /// without one is in [`DEFAULT_SESSION`]).
     pub fn session_of(&self, pid: AsId) -> u32 {
@@ -95,41 +123,46 @@ impl System {
         attributes: ObjectAttributes<'_>,
         args: NtCreateSectionArgs<'_>,
     ) -> Result<(Handle, NtStatus), NtStatus> {
+        let r = {
+            // The calls below are made on the program's behalf (why::OnBehalf); this call
+            // reports its own result.
+            let _on_behalf = crate::why::OnBehalf::enter();
+            self.create_section_attributes_in(pid, attributes, args)
+        };
+        if let Err(status) = r {
+            self.native_failed(pid, status, None);
+        }
+        r
+    }
+
+    fn create_section_attributes_in(
+        &self,
+        pid: AsId,
+        attributes: ObjectAttributes<'_>,
+        args: NtCreateSectionArgs<'_>,
+    ) -> Result<(Handle, NtStatus), NtStatus> {
         let session = self.session_of(pid);
         let name = match attributes.name {
             Some(n) => win32_object_name(n, session)?,
             None => None,
         };
-        let exists_as_other = |sys: &System| {
-            name.as_deref()
-                .and_then(|n| {
-                    crate::sessions::win32_object_path(session, Some(n))
-                        .ok()
-                        .flatten()
-                })
-                .is_some_and(|p| sys.om.lock().names.contains_key(&p))
+        let args = NtCreateSectionArgs {
+            name: name.as_deref(),
+            inherit: attributes.inherit,
+            ..args
         };
-        let had_name = exists_as_other(self);
-        let r = self.nt_create_section(
+        let (h, existed) = self.native(
             pid,
-            NtCreateSectionArgs {
-                name: name.as_deref(),
-                inherit: attributes.inherit,
-                ..args
+            self.create_section_in_with(pid, args, attributes.open_if),
+        )?;
+        Ok((
+            h,
+            if existed {
+                NtStatus::STATUS_OBJECT_NAME_EXISTS
+            } else {
+                NtStatus::STATUS_SUCCESS
             },
-        );
-        match r {
-            Ok((h, NtStatus::STATUS_OBJECT_NAME_EXISTS)) if !attributes.open_if => {
-                self.nt_close(pid, h)?;
-                Err(NtStatus::STATUS_OBJECT_NAME_COLLISION)
-            }
-            // A name held by another type: OBJ_OPENIF reports the type mismatch, a plain
-            // create the collision.
-            Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH) if !attributes.open_if && had_name => {
-                Err(NtStatus::STATUS_OBJECT_NAME_COLLISION)
-            }
-            other => other,
-        }
+        ))
     }
 
     /// `NtOpenSection` with its `OBJECT_ATTRIBUTES` (an NT name, [`win32_object_name`]).
@@ -141,10 +174,20 @@ impl System {
         access: u32,
         attributes: Option<ObjectAttributes<'_>>,
     ) -> Result<Handle, NtStatus> {
-        let a = attributes.ok_or(NtStatus::STATUS_INVALID_PARAMETER)?;
-        let name = win32_object_name(a.name.unwrap_or(""), self.session_of(pid))?
-            .ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
-        self.nt_open_section(pid, access, a.inherit, &name)
+        let r = {
+            let _on_behalf = crate::why::OnBehalf::enter();
+            attributes
+                .ok_or(NtStatus::STATUS_INVALID_PARAMETER)
+                .and_then(|a| {
+                    let name = win32_object_name(a.name.unwrap_or(""), self.session_of(pid))?
+                        .ok_or(NtStatus::STATUS_OBJECT_PATH_SYNTAX_BAD)?;
+                    self.nt_open_section(pid, access, a.inherit, &name)
+                })
+        };
+        if let Err(status) = r {
+            self.native_failed(pid, status, None);
+        }
+        r
     }
 
     /// `NtProtectVirtualMemory` with its in-out range: returns the old protection (of the first
@@ -164,7 +207,7 @@ impl System {
             let t = self.om.lock().process_of(pid, process)?;
             Ok(self.ex.protect_virtual_memory(t, base, size, protection)?)
         })();
-        self.native(r)
+        self.native(pid, r)
     }
 
     /// `NtAreMappedFilesTheSame(File1MappedAsAnImage, File2MappedAsFile)` in the calling
@@ -185,12 +228,40 @@ impl System {
                 Err(_) => Err(NtStatus::STATUS_INVALID_ADDRESS),
             }
         };
-        match (view_of(a), view_of(b)) {
-            (Err(s), _) | (Ok(_), Err(s)) => s,
-            (Ok(x), Ok(y)) if x == y => NtStatus::STATUS_SUCCESS,
-            _ => NtStatus::STATUS_NOT_SAME_DEVICE,
-        }
+        let (status, rule) = {
+            let _on_behalf = crate::why::OnBehalf::enter();
+            match (view_of(a), view_of(b)) {
+                (Err(s), _) | (Ok(_), Err(s)) => (s, are_the_same_rule(s)),
+                (Ok(x), Ok(y)) if x == y => (NtStatus::STATUS_SUCCESS, None),
+                _ => (
+                    NtStatus::STATUS_NOT_SAME_DEVICE,
+                    Some(
+                        "the two addresses lie in different views (of one file too: data \
+                         views are the same only when they are one view) (F136)"
+                            .to_string(),
+                    ),
+                ),
+            }
+        };
+        self.native_failed(pid, status, rule);
+        status
     }
+}
+
+/// F136: why an address was refused by `NtAreMappedFilesTheSame`.
+fn are_the_same_rule(s: NtStatus) -> Option<String> {
+    Some(
+        match s {
+            NtStatus::STATUS_INVALID_ADDRESS => {
+                "an address lies outside every allocation (free, NULL or above user space) (F136)"
+            }
+            NtStatus::STATUS_CONFLICTING_ADDRESSES => {
+                "an address lies in private memory, not in a mapped view (F136)"
+            }
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 #[cfg(test)]

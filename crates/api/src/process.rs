@@ -90,7 +90,10 @@ impl System {
         inherit: bool,
         target: AsId,
     ) -> Result<Handle, NtStatus> {
-        self.native(self.open_process_in(caller, access, inherit, target))
+        self.native(
+            caller,
+            self.open_process_in(caller, access, inherit, target),
+        )
     }
 
     /// `OpenProcess(dwDesiredAccess, bInheritHandle, dwProcessId)`: a handle to `target` with
@@ -203,11 +206,13 @@ impl System {
         va: Va,
         len: u64,
     ) -> (NtStatus, Vec<u8>) {
-        match self.target(pid, process, PROCESS_VM_READ) {
+        let (status, bytes) = match self.target(pid, process, PROCESS_VM_READ) {
             Err(f) => (self.native_rule.keep_fail(&f), Vec::new()),
             Ok(_) if len == 0 => (NtStatus::STATUS_SUCCESS, Vec::new()),
             Ok(t) => self.copy_from(t, va, len),
-        }
+        };
+        self.native_failed(pid, status, None);
+        (status, bytes)
     }
 
     /// `NtWriteVirtualMemory(ProcessHandle, BaseAddress, Buffer, Size, &NumberOfBytesWritten)`:
@@ -223,11 +228,13 @@ impl System {
         va: Va,
         data: &[u8],
     ) -> (NtStatus, u64) {
-        match self.target(pid, process, PROCESS_VM_WRITE) {
+        let (status, n) = match self.target(pid, process, PROCESS_VM_WRITE) {
             Err(f) => (self.native_rule.keep_fail(&f), 0),
             Ok(_) if data.is_empty() => (NtStatus::STATUS_SUCCESS, 0),
             Ok(t) => self.copy_to(t, va, data),
-        }
+        };
+        self.native_failed(pid, status, None);
+        (status, n)
     }
 
     /// `ReadProcessMemory(hProcess, lpBaseAddress, lpBuffer, nSize, &NumberOfBytesRead)`:
@@ -243,6 +250,8 @@ impl System {
         va: Va,
         len: u64,
     ) -> (Result<(), Win32Error>, Vec<u8>) {
+        // The native call is made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let (status, bytes) = self.nt_read_virtual_memory(pid, process, va, len);
         let r = if status.is_success() {
             Ok(())
@@ -277,6 +286,8 @@ impl System {
         va: Va,
         data: &[u8],
     ) -> (Result<(), Win32Error>, Option<u64>) {
+        // The native calls are made on the program's behalf (why::OnBehalf).
+        let _on_behalf = crate::why::OnBehalf::enter();
         let (r, count) = self.write_process_memory_in(pid, process, va, data);
         (self.win32(pid, r), count)
     }

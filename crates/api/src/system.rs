@@ -206,8 +206,32 @@ impl System {
 
     /// A native result; a failure's rule is kept for a Win32 wrapper that translates the
     /// status (`why::NativeRule`).
-    pub(crate) fn native<T>(&self, r: R<T>) -> Result<T, NtStatus> {
-        self.native_rule.keep(r)
+    /// A failure the program's own native call returns is an [`ApiEvent::NativeCallFailed`]
+    /// (crate::event::ApiEvent) with its rule.
+    pub(crate) fn native<T>(&self, pid: AsId, r: R<T>) -> Result<T, NtStatus> {
+        let rule = r.as_ref().err().and_then(Fail::rule);
+        let out = self.native_rule.keep(r);
+        if let Err(status) = &out {
+            self.native_failed(pid, *status, rule);
+        }
+        out
+    }
+
+    /// Reports a status the program's own native call returns, when it is not a success
+    /// (`NT_SUCCESS`): the rule is `rule`, else the one kept for that status on this thread,
+    /// else the status's generic rule (`why::status_rule`). A native call made on the
+    /// program's behalf (`why::OnBehalf`) reports nothing.
+    pub(crate) fn native_failed(&self, pid: AsId, status: NtStatus, rule: Option<String>) {
+        if status.is_success() || !crate::why::called_by_program() {
+            return;
+        }
+        let rule = rule
+            .or_else(|| self.native_rule.peek(status))
+            .or_else(|| crate::why::status_rule(status).map(str::to_string));
+        crate::event::emit(
+            &self.events.list,
+            crate::event::ApiEvent::NativeCallFailed { pid, status, rule },
+        );
     }
 
     // ---- processes ------------------------------------------------------------------------
@@ -404,7 +428,7 @@ impl System {
     /// `NtClose`.
     pub fn nt_close(&self, pid: AsId, h: Handle) -> Result<(), NtStatus> {
         let mut om = self.om.lock();
-        self.native(self.close_in(&mut om, pid, h))
+        self.native(pid, self.close_in(&mut om, pid, h))
     }
 
     /// `CloseHandle`.
@@ -478,7 +502,10 @@ impl System {
         inherit: bool,
         options: u32,
     ) -> Result<Handle, NtStatus> {
-        self.native(self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options))
+        self.native(
+            pid,
+            self.duplicate(pid, src_proc, src, tgt_proc, access, inherit, options),
+        )
     }
 
     /// `DuplicateHandle`.
@@ -543,6 +570,24 @@ impl System {
         inherit: bool,
         make: impl FnOnce(&System) -> R<Body>,
     ) -> R<(Handle, bool)> {
+        self.create_or_open_with(om, pid, name, kind, access, inherit, true, make)
+    }
+
+    /// [`System::create_or_open`] with `OBJ_OPENIF` given or not (`open_if`): without it, an
+    /// existing name fails with `STATUS_OBJECT_NAME_COLLISION` after the new object was built
+    /// and deleted again, and no handle is made (F34).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn create_or_open_with(
+        &self,
+        om: &mut ObjectManager,
+        pid: AsId,
+        name: Option<&str>,
+        kind: ObjectType,
+        access: u32,
+        inherit: bool,
+        open_if: bool,
+        make: impl FnOnce(&System) -> R<Body>,
+    ) -> R<(Handle, bool)> {
         om.processes
             .get(&pid)
             .ok_or(NtStatus::STATUS_INVALID_HANDLE)?;
@@ -557,6 +602,15 @@ impl System {
         if let Some(p) = &path {
             if let Some(&id) = om.names.get(p) {
                 self.delete_body(body)?;
+                if !open_if {
+                    return Err(Fail::Rule(
+                        NtStatus::STATUS_OBJECT_NAME_COLLISION,
+                        format!(
+                            "the name {p} already names an object, and a native create without \
+                             OBJ_OPENIF does not open it (F34)"
+                        ),
+                    ));
+                }
                 let existing = om.objects.get(&id).map(|o| o.body.kind());
                 if existing != Some(kind) {
                     return Err(Fail::Rule(

@@ -200,6 +200,10 @@ pub fn status_rule(s: NtStatus) -> Option<&'static str> {
             "the handle refers to an object of another type than the call needs (F65)"
         }
         NtStatus::STATUS_OBJECT_NAME_NOT_FOUND => "no object or file has that name (F33)",
+        NtStatus::STATUS_OBJECT_NAME_COLLISION => {
+            "an object of that name exists, and a native create without OBJ_OPENIF does not \
+             open it (F34)"
+        }
         NtStatus::STATUS_PROCESS_IS_TERMINATING => {
             "the process has exited: its handle is valid but its address space is gone (§6.4)"
         }
@@ -258,6 +262,21 @@ pub(crate) fn view_rights_rule(granted: u32, need: u32, protection: u32) -> Stri
         "the section handle grants {granted}; a {} view needs {} (F48)",
         protection_name(protection),
         access_names(ObjectType::Section, missing)
+    )
+}
+
+/// A section handle without the one right a call needs (`SECTION_QUERY` for
+/// `NtQuerySection`, F41; `SECTION_EXTEND_SIZE` for `NtExtendSection`, §8).
+pub(crate) fn section_right_rule(granted: u32, need: u32, call: &str, reference: &str) -> String {
+    let granted = access_names(ObjectType::Section, granted);
+    let granted = if granted == "no access" {
+        "no access".to_string()
+    } else {
+        format!("{granted} only")
+    };
+    format!(
+        "the section handle grants {granted}; {call} needs {} ({reference})",
+        access_names(ObjectType::Section, need)
     )
 }
 
@@ -394,6 +413,50 @@ impl NativeRule {
             (f, _) => f,
         }
     }
+}
+
+impl NativeRule {
+    /// The rule kept for `status` on this thread, without taking it.
+    pub(crate) fn peek(&self, status: NtStatus) -> Option<String> {
+        match &*self.0.lock() {
+            Some((thread, k, rule)) if *k == status && *thread == std::thread::current().id() => {
+                Some(rule.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+thread_local! {
+    /// How many calls on this thread are running native calls on the program's behalf (a
+    /// Win32 function on its native one, a native call on another).
+    static ON_BEHALF: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// While it lives, the native calls this thread makes are made on the program's behalf by the
+/// call that holds it: they report no failure event of their own, as the program did not call
+/// them (the holder reports its own result).
+#[must_use = "the guard ends when dropped"]
+pub(crate) struct OnBehalf(());
+
+impl OnBehalf {
+    /// Starts a stretch of native calls made on the program's behalf.
+    pub(crate) fn enter() -> Self {
+        ON_BEHALF.with(|d| d.set(d.get() + 1));
+        OnBehalf(())
+    }
+}
+
+impl Drop for OnBehalf {
+    fn drop(&mut self) {
+        ON_BEHALF.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// Whether a native call now running was called by the program itself (no [`OnBehalf`] is
+/// held on this thread).
+pub(crate) fn called_by_program() -> bool {
+    ON_BEHALF.with(|d| d.get() == 0)
 }
 
 /// F12, §1.7: a section larger than its file grows the file only if it is writable.

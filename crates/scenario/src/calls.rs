@@ -272,7 +272,7 @@ impl Runner {
                     // kernel32 test_read_write: a NULL buffer fails the kernel's probe with
                     // ERROR_NOACCESS once the handle is found good; nothing is read.
                     return Ok(match self.system()?.read_file(pid, h, 0) {
-                        Ok(_) => self.fail_win32(pid, ERROR_NOACCESS)?,
+                        Ok(_) => self.fail_probe(pid, "ReadFile", "lpBuffer")?,
                         Err(_) => self.win32_result(pid, 0)?,
                     });
                 }
@@ -479,7 +479,7 @@ impl Runner {
                 let Some(old_ptr) = self.out_ptr(call, 3)? else {
                     // F90: a NULL lpflOldProtect fails the kernel's probe first: FALSE,
                     // ERROR_NOACCESS, nothing changed.
-                    return self.fail_win32(pid, ERROR_NOACCESS);
+                    return self.fail_probe(pid, "VirtualProtect", "lpflOldProtect");
                 };
                 match self.system()?.virtual_protect(pid, va, size, p) {
                     Ok(old) => {
@@ -494,7 +494,7 @@ impl Runner {
                 let Some(ptr) = self.out_ptr(call, 1)? else {
                     // The same probe as F90's: NtQueryVirtualMemory with a NULL buffer is
                     // STATUS_ACCESS_VIOLATION, so VirtualQuery returns 0 with ERROR_NOACCESS.
-                    return self.fail_win32(pid, ERROR_NOACCESS);
+                    return self.fail_probe(pid, "VirtualQuery", "lpBuffer");
                 };
                 match self.system()?.virtual_query(pid, va) {
                     Ok(m) => {
@@ -533,6 +533,18 @@ impl Runner {
     /// the last error.
     fn fail_win32(&mut self, pid: ntmm_vmm::AsId, error: u32) -> Result<Outcome, StmtError> {
         self.system()?.set_last_error(pid, error);
+        self.win32_result(pid, 0)
+    }
+    /// A Win32 call given NULL for an out-parameter (`parameter` of `function`): the kernel's
+    /// probe fails it with `ERROR_NOACCESS` before anything is done (F90), with its `why`.
+    pub(crate) fn fail_probe(
+        &mut self,
+        pid: ntmm_vmm::AsId,
+        function: &str,
+        parameter: &str,
+    ) -> Result<Outcome, StmtError> {
+        self.system()?
+            .null_pointer_probe(pid, function, parameter, false);
         self.win32_result(pid, 0)
     }
     /// A Win32 return value with the process's last error.

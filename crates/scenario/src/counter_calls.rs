@@ -105,11 +105,13 @@ impl Runner {
     fn counters_out(
         &mut self,
         pid: AsId,
+        function: &str,
         ptr: Option<String>,
         value: impl FnOnce(&System) -> Result<Value, Win32Error>,
     ) -> Result<u64, StmtError> {
         let Some(name) = ptr else {
-            self.system()?.set_last_error(pid, ERROR_NOACCESS);
+            self.system()?
+                .null_pointer_probe(pid, function, "its output buffer", false);
             return Ok(0);
         };
         match value(self.system()?) {
@@ -127,7 +129,7 @@ impl Runner {
             "GetProcessMemoryInfo" => {
                 let h = Handle(self.int(call, 0)?);
                 let ptr = self.out_ptr(call, 1)?;
-                self.counters_out(pid, ptr, |s| {
+                self.counters_out(pid, &call.name, ptr, |s| {
                     s.get_process_memory_info(pid, h).map(|c| pmc_record(&c))
                 })?
             }
@@ -135,7 +137,7 @@ impl Runner {
                 let h = Handle(self.int(call, 0)?);
                 let va = Va::new(self.int(call, 1)?);
                 let ptr = self.out_ptr(call, 2)?;
-                self.counters_out(pid, ptr, |s| {
+                self.counters_out(pid, &call.name, ptr, |s| {
                     s.query_working_set_ex(pid, h, va).map(|b| ws_record(&b))
                 })?
             }
@@ -165,17 +167,21 @@ impl Runner {
             "NtmmFaultCounters" => {
                 let h = Handle(self.int(call, 0)?);
                 let ptr = self.out_ptr(call, 1)?;
-                self.counters_out(pid, ptr, |s| {
+                self.counters_out(pid, &call.name, ptr, |s| {
                     s.ntmm_fault_counters(pid, h).map(|f| faults_record(&f))
                 })?
             }
             "NtmmPageLists" => {
                 let ptr = self.out_ptr(call, 0)?;
-                self.counters_out(pid, ptr, |s| Ok(lists_record(&s.ntmm_page_lists())))?
+                self.counters_out(pid, &call.name, ptr, |s| {
+                    Ok(lists_record(&s.ntmm_page_lists()))
+                })?
             }
             "NtmmIoCounters" => {
                 let ptr = self.out_ptr(call, 0)?;
-                self.counters_out(pid, ptr, |s| Ok(io_record(&s.ntmm_io_counters())))?
+                self.counters_out(pid, &call.name, ptr, |s| {
+                    Ok(io_record(&s.ntmm_io_counters()))
+                })?
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };

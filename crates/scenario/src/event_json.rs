@@ -240,6 +240,15 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     );
                     put("rule", rule.clone().map_or(Value::Null, Value::from));
                 }
+                ApiEvent::NativeCallFailed {
+                    pid,
+                    status: s,
+                    rule,
+                } => {
+                    put("process", who(pid));
+                    put("status", status(*s));
+                    put("rule", rule.clone().map_or(Value::Null, Value::from));
+                }
             }
         }
     }

@@ -66,7 +66,12 @@ pub(crate) fn mbi_record(m: &MemoryBasicInformation) -> Value {
 impl Runner {
     /// A native call in process `pid`: the NTSTATUS, with the (unchanged) last error.
     pub(crate) fn native_call(&mut self, pid: AsId, call: &Call) -> Result<Outcome, StmtError> {
-        let av = status(NULL_POINTER_STATUS);
+        // A NULL where the service must write fails its probe (F90), reported below.
+        let probed = std::cell::Cell::new(false);
+        let av = || {
+            probed.set(true);
+            status(NULL_POINTER_STATUS)
+        };
         let h = |v: u64| Handle(v);
         let ret: u64 = match call.name.as_str() {
             "NtCreateSection" => {
@@ -78,7 +83,7 @@ impl Runner {
                     (self.u32_native(call, 4)?, self.u32_native(call, 5)?);
                 let file = self.int_native(call, 6)?;
                 match out {
-                    None => av,
+                    None => av(),
                     Some(out) => {
                         let r = self.system()?.nt_create_section_attributes(
                             pid,
@@ -110,7 +115,7 @@ impl Runner {
                 let access = self.u32_native(call, 1)?;
                 let name = self.name_or_null(call, 2)?;
                 match out {
-                    None => av,
+                    None => av(),
                     Some(out) => {
                         let attributes = name.as_deref().map(|n| ObjectAttributes {
                             name: Some(n),
@@ -169,7 +174,7 @@ impl Runner {
                             Err(s) => status(s),
                         }
                     }
-                    _ => av,
+                    _ => av(),
                 }
             }
             "NtUnmapViewOfSection" => {
@@ -187,7 +192,7 @@ impl Runner {
                 // (SECTION_QUERY, F41). Every section here is a data section, so
                 // SectionImageInformation is STATUS_SECTION_NOT_IMAGE (F46).
                 match (class, out) {
-                    (0 | 1, None) => av,
+                    (0 | 1, None) => av(),
                     (0, Some(out)) => match self.system()?.nt_query_section(pid, h(section)) {
                         Ok(sbi) => {
                             self.store(
@@ -212,7 +217,7 @@ impl Runner {
             "NtExtendSection" => {
                 let section = self.int_native(call, 0)?;
                 match self.inout(call, 1)? {
-                    None => av,
+                    None => av(),
                     Some((var, size)) => {
                         match self.system()?.nt_extend_section(pid, h(section), size) {
                             Ok(n) => {
@@ -250,7 +255,7 @@ impl Runner {
                             self.range_status(&base_var, &size_var, r)
                         }
                     }
-                    _ => av,
+                    _ => av(),
                 }
             }
             "NtFreeVirtualMemory" => {
@@ -269,7 +274,7 @@ impl Runner {
                         );
                         self.range_status(&base_var, &size_var, r)
                     }
-                    _ => av,
+                    _ => av(),
                 }
             }
             "NtProtectVirtualMemory" => {
@@ -297,7 +302,7 @@ impl Runner {
                         }
                     }
                     // F90: a NULL OldProtect is STATUS_ACCESS_VIOLATION.
-                    _ => av,
+                    _ => av(),
                 }
             }
             "NtQueryVirtualMemory" => {
@@ -310,7 +315,7 @@ impl Runner {
                     )));
                 }
                 match (class, out) {
-                    (0, None) => av,
+                    (0, None) => av(),
                     (0, Some(out)) => {
                         match self
                             .system()?
@@ -351,7 +356,7 @@ impl Runner {
                             Err(s) => status(s),
                         }
                     }
-                    _ => av,
+                    _ => av(),
                 }
             }
             "NtClose" => {
@@ -367,6 +372,10 @@ impl Runner {
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };
+        if probed.get() {
+            self.system()?
+                .null_pointer_probe(pid, &call.name, "an out-parameter", true);
+        }
         // The last error is shown, unchanged: native calls do not set it.
         let last_error = self.system()?.get_last_error(pid);
         Ok(Outcome::native(ret, last_error))

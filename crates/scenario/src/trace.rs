@@ -47,14 +47,17 @@ impl FailureSink {
     pub fn subscriber(&self) -> Subscriber<Event> {
         let failures = Arc::clone(&self.failures);
         Arc::new(move |e: &Event| {
-            if let Event::Api(a @ ApiEvent::CallFailed { .. }) = e {
+            if let Event::Api(
+                a @ (ApiEvent::CallFailed { .. } | ApiEvent::NativeCallFailed { .. }),
+            ) = e
+            {
                 failures.lock().push(a.clone());
             }
         })
     }
 
     /// The last call that failed since the last take: its NTSTATUS (if it had one), its
-    /// Win32 error and its `why` sentence.
+    /// Win32 error (0 for a native call, which sets none) and its `why` sentence.
     pub fn take(&self) -> Option<(Option<NtStatus>, u32, String)> {
         let all = std::mem::take(&mut *self.failures.lock());
         all.into_iter().last().and_then(|a| match a {
@@ -68,6 +71,9 @@ impl FailureSink {
                 win32_error,
                 why_words(status, win32_error, rule.as_deref()),
             )),
+            ApiEvent::NativeCallFailed { status, rule, .. } => {
+                Some((Some(status), 0, native_why_words(status, rule.as_deref())))
+            }
             _ => None,
         })
     }
@@ -262,6 +268,20 @@ pub fn why_words(status: Option<NtStatus>, win32_error: u32, rule: Option<&str>)
     s
 }
 
+/// The `why:` sentence of a failed native call: the NTSTATUS it returned (no last error is
+/// set) and the rule.
+pub fn native_why_words(status: NtStatus, rule: Option<&str>) -> String {
+    let mut s = status
+        .name()
+        .map_or_else(|| format!("{:#010x}", status.raw()), str::to_string);
+    s.push_str(" (returned; a native call sets no last error)");
+    if let Some(rule) = rule {
+        s.push_str(": ");
+        s.push_str(rule);
+    }
+    s
+}
+
 fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
     let who = |asid: &ntmm_vmm::AsId| {
         names
@@ -381,6 +401,9 @@ fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             rule,
             ..
         } => format!("why: {}", why_words(*status, *win32_error, rule.as_deref())),
+        ApiEvent::NativeCallFailed { status, rule, .. } => {
+            format!("why: {}", native_why_words(*status, rule.as_deref()))
+        }
     })
 }
 
