@@ -76,6 +76,10 @@ enum Command {
         /// Explain every fault and transition in one line.
         #[arg(long)]
         trace: bool,
+        /// `--trace`, and the machine's bookkeeping too: address spaces and segments made and
+        /// deleted, every frame move between lists, every page I/O (docs/GLOSSARY.md).
+        #[arg(long)]
+        trace_all: bool,
         /// Echo byte values whole (they are shown as length and prefix past 64 bytes).
         #[arg(long)]
         full_values: bool,
@@ -188,6 +192,7 @@ fn options(m: &MachineArgs, json: bool, trace: bool) -> Options {
             .map_or(Volume::Memory, Volume::HostDirectory),
         json,
         trace,
+        trace_all: false,
         budget: m.budget,
         full_values: false,
         narrate: false,
@@ -459,12 +464,14 @@ fn command() -> ExitCode {
             files,
             json,
             trace,
+            trace_all,
             full_values,
             narrate,
         } => {
             let opts = Options {
                 full_values,
                 narrate,
+                trace_all,
                 ..options(&cli.machine, json, trace)
             };
             let (mut passed, mut failed) = (0, 0);

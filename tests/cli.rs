@@ -449,7 +449,11 @@ fn repl_json_answers_each_line_up_to_a_ready_object() {
     assert_eq!(answers[1][0]["statement"], "process A");
     expect_ready(1, 2, false);
     assert_eq!(answers[2][0]["result"], "4 (ERROR_SUCCESS)");
-    assert!(answers[2][1]["trace"].as_str().unwrap().contains("section"));
+    // Its trace objects follow it: the control area first, then the section object.
+    assert!(answers[2][1]["trace"].as_str().unwrap().contains("ca#1"));
+    assert!(answers[2][1..]
+        .iter()
+        .any(|o| o["trace"].as_str().unwrap().contains("section object")));
     expect_ready(2, 3, false);
     assert!(
         answers[3].is_empty(),

@@ -1,4 +1,6 @@
-//! Golden transcripts of `ntmm run --trace` over every example (`tests/golden/NN_name.trace.txt`).
+//! Golden transcripts of `ntmm run --trace` and `--trace-all` over every example and the
+//! scenarios of `tests/golden/scenarios` (`tests/golden/NN_name.trace.txt`,
+//! `NN_name.trace-all.txt`).
 //!
 //! The files were generated once, from the binary as it was before `--trace` read the typed
 //! event stream (when it still matched log messages), checked byte for byte against the new
@@ -16,58 +18,80 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn examples(root: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ntm"))
-        .collect();
+/// The sources of the golden transcripts: every example, and the small scenarios of
+/// `tests/golden/scenarios` that show events no example produces.
+fn sources(root: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in ["examples", "tests/golden/scenarios"] {
+        v.extend(
+            std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "ntm")),
+        );
+    }
     v.sort();
     v
 }
+
+/// The two transcripts of each source: `--trace` (`NAME.trace.txt`) and `--trace-all`
+/// (`NAME.trace-all.txt`, every event of every layer: together they show every event kind,
+/// tests/event_coverage.rs).
+const MODES: [(&str, &str); 2] = [("--trace", "trace"), ("--trace-all", "trace-all")];
 
 #[test]
 fn trace_of_every_example_matches_its_golden_transcript() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bless = std::env::var_os("NTMM_BLESS").is_some_and(|v| v == "1");
-    let examples = examples(root);
-    assert!(!examples.is_empty());
+    let sources = sources(root);
+    assert!(!sources.is_empty());
     let mut differ = Vec::new();
-    for path in &examples {
+    for path in &sources {
         let name = path.file_stem().unwrap().to_str().unwrap();
         // The path as the transcripts name it: relative to the repository.
-        let rel = Path::new("examples").join(path.file_name().unwrap());
-        let out = Command::new(env!("CARGO_BIN_EXE_ntmm"))
-            .current_dir(root)
-            .args(["run", "--trace"])
-            .arg(&rel)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{name}: ntmm run --trace failed");
-        assert!(out.stderr.is_empty(), "{name}: wrote to standard error");
-        let golden = root.join("tests/golden").join(format!("{name}.trace.txt"));
-        if bless {
-            std::fs::write(&golden, &out.stdout).unwrap();
-            continue;
-        }
-        let want = std::fs::read(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (NTMM_BLESS=1 writes it)", golden.display()));
-        if want != out.stdout {
-            differ.push(name.to_string());
+        let rel = path.strip_prefix(root).unwrap();
+        for (flag, suffix) in MODES {
+            let out = Command::new(env!("CARGO_BIN_EXE_ntmm"))
+                .current_dir(root)
+                .args(["run", flag])
+                .arg(rel)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{name}: ntmm run {flag} failed");
+            assert!(out.stderr.is_empty(), "{name}: wrote to standard error");
+            let golden = root
+                .join("tests/golden")
+                .join(format!("{name}.{suffix}.txt"));
+            if bless {
+                std::fs::write(&golden, &out.stdout).unwrap();
+                continue;
+            }
+            let want = std::fs::read(&golden)
+                .unwrap_or_else(|e| panic!("{}: {e} (NTMM_BLESS=1 writes it)", golden.display()));
+            if want != out.stdout {
+                differ.push(format!("{name} ({flag})"));
+            }
         }
     }
-    // Every golden file belongs to an example (none is left behind by a rename).
+    // Every golden file belongs to a source (none is left behind by a rename).
     for entry in std::fs::read_dir(root.join("tests/golden")).unwrap() {
-        let file = entry.unwrap().file_name().into_string().unwrap();
-        let stem = file.strip_suffix(".trace.txt").unwrap_or(&file);
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let file = entry.file_name().into_string().unwrap();
+        let stem = MODES
+            .iter()
+            .find_map(|(_, suffix)| file.strip_suffix(&format!(".{suffix}.txt")))
+            .unwrap_or(&file);
         assert!(
-            examples.iter().any(|p| p.file_stem().unwrap() == stem),
-            "tests/golden/{file} has no example"
+            sources.iter().any(|p| p.file_stem().unwrap() == stem),
+            "tests/golden/{file} has no example or scenario"
         );
     }
     assert!(
         differ.is_empty(),
-        "--trace transcripts differ from tests/golden for {differ:?} \
-         (compare with `ntmm run --trace examples/NAME.ntm`)"
+        "transcripts differ from tests/golden for {differ:?} \
+         (compare with `ntmm run --trace examples/NAME.ntm`, or --trace-all)"
     );
 }

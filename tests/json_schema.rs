@@ -58,15 +58,19 @@ fn every_example_json_trace_output_is_valid_against_the_schema() {
     examples.sort();
     assert!(!examples.is_empty());
     let mut kinds = std::collections::BTreeSet::new();
-    for ex in examples {
+    // `--trace` and `--trace-all` (every event of every layer).
+    for (ex, flag) in examples
+        .iter()
+        .flat_map(|ex| ["--trace", "--trace-all"].map(|f| (ex, f)))
+    {
         let out = Command::new(env!("CARGO_BIN_EXE_ntmm"))
-            .args(["run", "--json", "--trace"])
-            .arg(&ex)
+            .args(["run", "--json", flag])
+            .arg(ex)
             .current_dir(root())
             .output()
             .unwrap();
         let text = String::from_utf8(out.stdout).unwrap();
-        let n = check(&validator, &ex.display().to_string(), &text);
+        let n = check(&validator, &format!("{} {flag}", ex.display()), &text);
         assert!(n > 0, "{}: no output", ex.display());
         for line in text.lines().filter(|l| l.starts_with('{')) {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -76,7 +80,16 @@ fn every_example_json_trace_output_is_valid_against_the_schema() {
         }
     }
     // The typed events are there, not only sentences.
-    for k in ["FaultResolved", "HandleOpened", "CallFailed", "ViewMapped"] {
+    for k in [
+        "FaultResolved",
+        "HandleOpened",
+        "CallFailed",
+        "NativeCallFailed",
+        "ViewMapped",
+        "ControlAreaCounts",
+        "SegmentCreated",
+        "StoreIo",
+    ] {
         assert!(kinds.contains(k), "no {k} event in any example: {kinds:?}");
     }
 }

@@ -185,6 +185,21 @@ fn vmm_rule(e: &VmmError) -> String {
         }
         VmmError::Misaligned { .. } => format!("{e} (§7.2)"),
         VmmError::AddressOutOfRange(_) => format!("{e} (F58)"),
+        VmmError::Store(io) => {
+            use ntmm_vmm::StoreOp;
+            let op = match io.op {
+                StoreOp::Read => "the read of",
+                StoreOp::Write => "the write of",
+                StoreOp::Flush => "the flush to stable storage of",
+                StoreOp::Resize => "the size change of",
+                StoreOp::Crash => "the power loss of",
+            };
+            format!(
+                "{op} page {} on its backing store failed with {:?}, so the call cannot \
+                 complete (§3.4: a failed page I/O fails what needed it)",
+                io.page, io.status
+            )
+        }
         other => other.to_string(),
     }
 }

@@ -74,21 +74,123 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("to", Value::from(format!("{to:?}")));
                     put("reason", Value::from(format!("{reason:?}")));
                 }
-                VmmEvent::FrameRepurposed { pfn, .. } => put("pfn", hex(pfn.raw())),
-                VmmEvent::WriterRan { writer, .. } => {
+                VmmEvent::FrameRepurposed { pfn, original, .. } => {
+                    put("pfn", hex(pfn.raw()));
+                    put(
+                        "original",
+                        Value::from(match original {
+                            ntmm_vmm::OriginalPte::DemandZero { .. } => "DemandZero",
+                            ntmm_vmm::OriginalPte::Pagefile { .. } => "Pagefile",
+                            ntmm_vmm::OriginalPte::Subsection { .. } => "Subsection",
+                        }),
+                    );
+                }
+                VmmEvent::WriterRan {
+                    writer,
+                    pages_written,
+                    failed,
+                } => {
                     put("writer", Value::from(format!("{writer:?}")));
+                    put("pages_written", Value::from(*pages_written));
+                    put("failed", Value::from(*failed));
                 }
                 VmmEvent::FailureInjected {
                     store,
                     op,
+                    page,
                     status: s,
-                    ..
                 } => {
                     put("store", Value::from(store.clone()));
                     put("op", Value::from(format!("{op:?}")));
+                    put("page", Value::from(*page));
                     put("status", status(*s));
                 }
-                _ => {}
+                VmmEvent::AddressSpaceCreated { asid } | VmmEvent::AddressSpaceDeleted { asid } => {
+                    put("process", who(asid));
+                }
+                VmmEvent::PrivateAllocated {
+                    asid,
+                    base,
+                    pages,
+                    protection,
+                    committed,
+                } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                    put("protection", Value::from(format!("{protection:?}")));
+                    put("committed", Value::from(*committed));
+                }
+                VmmEvent::SegmentMapped {
+                    asid,
+                    segment,
+                    first_index,
+                    pages,
+                    protection,
+                    base,
+                } => {
+                    put("process", who(asid));
+                    put("segment", Value::from(format!("{segment:?}")));
+                    put("first_index", hex(first_index.raw()));
+                    put("pages", Value::from(*pages));
+                    put("protection", Value::from(format!("{protection:?}")));
+                    put("base", hex(base.raw()));
+                }
+                VmmEvent::RegionDeleted { asid, base, pages } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                }
+                VmmEvent::SegmentCreated {
+                    segment,
+                    kind,
+                    pages,
+                    protection,
+                    reserve,
+                } => {
+                    put("segment", Value::from(format!("{segment:?}")));
+                    put(
+                        "backing",
+                        Value::from(match kind {
+                            ntmm_vmm::SegmentKind::Pagefile => "pagefile".to_string(),
+                            ntmm_vmm::SegmentKind::File { store } => format!("{store:?}"),
+                        }),
+                    );
+                    put("pages", Value::from(*pages));
+                    put("protection", Value::from(format!("{protection:?}")));
+                    put("reserve", Value::from(*reserve));
+                }
+                VmmEvent::SegmentDeleted { segment } => {
+                    put("segment", Value::from(format!("{segment:?}")));
+                }
+                VmmEvent::StoreIo {
+                    target,
+                    op,
+                    page,
+                    failed,
+                } => {
+                    put(
+                        "target",
+                        Value::from(match target {
+                            ntmm_vmm::IoTarget::Pagefile => "pagefile".to_string(),
+                            ntmm_vmm::IoTarget::File(store) => format!("{store:?}"),
+                        }),
+                    );
+                    put("op", Value::from(format!("{op:?}")));
+                    put("page", Value::from(*page));
+                    put("status", failed.map_or(Value::Null, status));
+                }
+                VmmEvent::SegmentFlushed {
+                    segment,
+                    first,
+                    count,
+                    written,
+                } => {
+                    put("segment", Value::from(format!("{segment:?}")));
+                    put("first_index", hex(first.raw()));
+                    put("pages", Value::from(*count));
+                    put("written", Value::from(*written));
+                }
             }
         }
         Event::Section(s) => {
@@ -99,13 +201,14 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     section,
                     control_area,
                     base,
+                    pages,
                     protection,
-                    ..
                 } => {
                     put("process", who(asid));
                     put("section", Value::from(format!("{section:?}")));
                     put("control_area", Value::from(format!("{control_area:?}")));
                     put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
                     put("protection", Value::from(format!("{protection:?}")));
                 }
                 SectionEvent::ViewUnmapped {
@@ -120,9 +223,17 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                 SectionEvent::SectionCreated {
                     section,
                     control_area,
-                    ..
+                    size,
+                    protection,
+                    attributes,
+                } => {
+                    put("section", Value::from(format!("{section:?}")));
+                    put("control_area", Value::from(format!("{control_area:?}")));
+                    put("size", Value::from(*size));
+                    put("protection", Value::from(format!("{protection:?}")));
+                    put("attributes", hex(*attributes));
                 }
-                | SectionEvent::SectionDeleted {
+                SectionEvent::SectionDeleted {
                     section,
                     control_area,
                 } => {
@@ -137,7 +248,49 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                 | SectionEvent::ControlAreaRevived { control_area } => {
                     put("control_area", Value::from(format!("{control_area:?}")));
                 }
-                _ => {}
+                SectionEvent::ControlAreaCreated {
+                    control_area,
+                    segment,
+                    stream,
+                } => {
+                    put("control_area", Value::from(format!("{control_area:?}")));
+                    put("segment", Value::from(format!("{segment:?}")));
+                    put(
+                        "stream",
+                        stream.map_or(Value::Null, |f| Value::from(format!("{f:?}"))),
+                    );
+                }
+                SectionEvent::ControlAreaCounts {
+                    control_area,
+                    change,
+                    before,
+                    after,
+                } => {
+                    let counts = |c: &ntmm_api::section::Counts| {
+                        json!({
+                            "section_references": c.section_references,
+                            "mapped_views": c.mapped_views,
+                            "user_references": c.user_references,
+                        })
+                    };
+                    put("control_area", Value::from(format!("{control_area:?}")));
+                    put("change", Value::from(format!("{change:?}")));
+                    put("before", counts(before));
+                    put("after", counts(after));
+                }
+                SectionEvent::Flushed {
+                    asid,
+                    base,
+                    pages,
+                    control_area,
+                    durable,
+                } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                    put("control_area", Value::from(format!("{control_area:?}")));
+                    put("durable", Value::from(*durable));
+                }
             }
         }
         Event::Api(a) => {

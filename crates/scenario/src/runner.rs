@@ -25,6 +25,9 @@ pub struct Options {
     pub json: bool,
     /// Explain every fault and transition in one line each.
     pub trace: bool,
+    /// With `trace`: tell every event, the machine's bookkeeping too (`--trace-all`,
+    /// [`crate::trace::explain_all`]).
+    pub trace_all: bool,
     /// The host-memory budget in bytes (`None`: [`crate::limits::DEFAULT_BUDGET`]); a
     /// `machine budget=N` line overrides it per file.
     pub budget: Option<u64>,
@@ -153,7 +156,8 @@ impl Runner {
             passed: 0,
             failed: 0,
             out: String::new(),
-            trace: options.trace.then(TraceSink::default),
+            trace: (options.trace || options.trace_all)
+                .then(|| TraceSink::with_detail(options.trace_all)),
             failures: Default::default(),
             subscribers: Default::default(),
             budget: options.budget.unwrap_or(crate::limits::DEFAULT_BUDGET),

@@ -217,7 +217,6 @@ impl State {
         if !self.control_areas.contains_key(&ca) {
             return Err(SectionError::NotSupported("lost control area"));
         }
-        self.change_counts(ca, CountChange::UserSectionAdded);
         let id = self.new_section_id();
         self.sections.insert(
             id,
@@ -237,6 +236,8 @@ impl State {
             protection,
             attributes: attrs.reported,
         });
+        // The counts change with the object's creation, told after it.
+        self.change_counts(ca, CountChange::UserSectionAdded);
         Ok(id)
     }
 

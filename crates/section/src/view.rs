@@ -175,7 +175,6 @@ impl State {
                 write_through: s.write_through,
             },
         );
-        self.change_counts(ca.id, CountChange::ViewMapped);
         self.events.emit(SectionEvent::ViewMapped {
             asid,
             section,
@@ -184,6 +183,8 @@ impl State {
             pages,
             protection,
         });
+        // The counts change with the view, told after it.
+        self.change_counts(ca.id, CountChange::ViewMapped);
         Ok((base, pages * PAGE_SIZE))
     }
 
