@@ -264,15 +264,18 @@ pub fn protection_name(protection: u32) -> String {
     }
 }
 
+/// The rights a handle grants, for a rule: `X|Y only`, or `no access`.
+fn granted_only(kind: ObjectType, granted: u32) -> String {
+    match access_names(kind, granted).as_str() {
+        "no access" => "no access".to_string(),
+        names => format!("{names} only"),
+    }
+}
+
 /// F48: the rule a view's protection broke against the section handle's rights.
 pub(crate) fn view_rights_rule(granted: u32, need: u32, protection: u32) -> String {
     let missing = need & !granted;
-    let granted = access_names(ObjectType::Section, granted);
-    let granted = if granted == "no access" {
-        "no access".to_string()
-    } else {
-        format!("{granted} only")
-    };
+    let granted = granted_only(ObjectType::Section, granted);
     format!(
         "the section handle grants {granted}; a {} view needs {} (F48)",
         protection_name(protection),
@@ -281,14 +284,9 @@ pub(crate) fn view_rights_rule(granted: u32, need: u32, protection: u32) -> Stri
 }
 
 /// A section handle without the one right a call needs (`SECTION_QUERY` for
-/// `NtQuerySection`, F41; `SECTION_EXTEND_SIZE` for `NtExtendSection`, §8).
+/// `NtQuerySection`, F41; `SECTION_EXTEND_SIZE` for `NtExtendSection`).
 pub(crate) fn section_right_rule(granted: u32, need: u32, call: &str, reference: &str) -> String {
-    let granted = access_names(ObjectType::Section, granted);
-    let granted = if granted == "no access" {
-        "no access".to_string()
-    } else {
-        format!("{granted} only")
-    };
+    let granted = granted_only(ObjectType::Section, granted);
     format!(
         "the section handle grants {granted}; {call} needs {} ({reference})",
         access_names(ObjectType::Section, need)

@@ -281,6 +281,17 @@ fn location_words(l: PageLocation) -> &'static str {
     }
 }
 
+/// A backing-store operation in words.
+fn op_words(op: StoreOp) -> &'static str {
+    match op {
+        StoreOp::Read => "read",
+        StoreOp::Write => "write",
+        StoreOp::Flush => "flush",
+        StoreOp::Resize => "size change",
+        StoreOp::Crash => "power loss",
+    }
+}
+
 /// Why a frame moved, with the NT routine that moves it (§4.2).
 fn reason_words(r: MoveReason) -> &'static str {
     match r {
@@ -406,13 +417,7 @@ fn detail_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             page,
             failed,
         } => {
-            let op = match op {
-                StoreOp::Read => "read",
-                StoreOp::Write => "write",
-                StoreOp::Flush => "flush",
-                StoreOp::Resize => "size change",
-                StoreOp::Crash => "power loss",
-            };
+            let op = op_words(*op);
             let at = match target {
                 ntmm_vmm::IoTarget::Pagefile => format!("pagefile slot {page:#x}"),
                 ntmm_vmm::IoTarget::File(store) => format!("page {page:#x} of {store:?}"),
@@ -749,13 +754,7 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             page,
             status,
         } => {
-            let op = match op {
-                StoreOp::Read => "read",
-                StoreOp::Write => "write",
-                StoreOp::Flush => "flush",
-                StoreOp::Resize => "size change",
-                StoreOp::Crash => "power loss",
-            };
+            let op = op_words(*op);
             format!("injected I/O fault: the {op} of page {page} of {store} failed with {status}")
         }
         _ => return None,
