@@ -87,7 +87,7 @@ fn demo_explains_faults_and_draws_a_picture() {
     for needle in [
         "demand-zero fault",
         "share fault",
-        "hard fault, page read from the file",
+        "hard fault at 0x",
         "copy-on-write fault",
         "soft fault",
         "The machine at the end",

@@ -108,6 +108,22 @@ pub enum ApiEvent {
         /// What the object is.
         target: ObjectRef,
     },
+    /// A create found its name taken (`ObInsertObject`, §6.5): the object it had just built is
+    /// dropped, and with `OBJ_OPENIF` (kernel32's creates) the existing object is opened
+    /// instead (`STATUS_OBJECT_NAME_EXISTS`, `ERROR_ALREADY_EXISTS`, F31); without it, or when
+    /// the existing object is of another type, the create fails.
+    NameExists {
+        /// The creating process.
+        pid: AsId,
+        /// The directory path.
+        name: String,
+        /// The object that holds the name.
+        object: ObjectId,
+        /// What that object is.
+        target: ObjectRef,
+        /// Whether the existing object is opened (`OBJ_OPENIF` and the same type).
+        opened: bool,
+    },
     /// A name left the object directory (with the object's last handle, §6.5).
     NameRemoved {
         /// The directory path.
@@ -228,6 +244,13 @@ impl Traced for ApiEvent {
             ),
             ApiEvent::NameInserted { name, object, .. } => debug!(%name, object, "name inserted"),
             ApiEvent::NameRemoved { name, object, .. } => debug!(%name, object, "name removed"),
+            ApiEvent::NameExists {
+                pid,
+                name,
+                object,
+                opened,
+                ..
+            } => debug!(?pid, %name, object, opened, "name exists"),
             ApiEvent::FileIo {
                 pid,
                 file,

@@ -282,6 +282,17 @@ impl ObjectManager {
         id
     }
 
+    /// Tells that a create by `pid` found `path` held by `id` (`ApiEvent::NameExists`).
+    pub(crate) fn name_exists(&self, pid: AsId, path: &str, id: ObjectId, opened: bool) {
+        self.emit(ApiEvent::NameExists {
+            pid,
+            name: path.to_string(),
+            object: id,
+            target: self.object_ref(id),
+            opened,
+        });
+    }
+
     /// Names an object (it must have no name yet and the name must be free).
     pub(crate) fn set_name(&mut self, id: ObjectId, path: String) {
         if let Some(o) = self.objects.get_mut(&id) {

@@ -299,8 +299,26 @@ impl System {
         va: Va,
         data: &[u8],
     ) -> (Result<(), Fail>, Option<u64>) {
+        // kernel32 first looks at the target's protection (PROCESS_VM_OPERATION), then writes
+        // (NtWriteVirtualMemory: PROCESS_VM_WRITE); without the first, nothing is written and
+        // the count is untouched.
         let t = match self.target(pid, process, PROCESS_VM_OPERATION) {
             Ok(t) => t,
+            Err(Fail::Rule(NtStatus::STATUS_ACCESS_DENIED, _)) => {
+                let granted = self.om.lock().entry(pid, process).map_or(0, |e| e.access);
+                return (
+                    Err(Fail::Rule(
+                        NtStatus::STATUS_ACCESS_DENIED,
+                        format!(
+                            "the process handle grants {}; WriteProcessMemory needs \
+                             PROCESS_VM_OPERATION (to look at and change the target's \
+                             protection) and PROCESS_VM_WRITE (to write) (its documentation)",
+                            crate::why::access_names(crate::access::ObjectType::Process, granted)
+                        ),
+                    )),
+                    None,
+                );
+            }
             Err(f) => return (Err(f), None),
         };
         let written = |(status, n): (NtStatus, u64)| {

@@ -601,6 +601,8 @@ impl System {
         let body = make(self)?;
         if let Some(p) = &path {
             if let Some(&id) = om.names.get(p) {
+                let same_type = om.objects.get(&id).map(|o| o.body.kind()) == Some(kind);
+                om.name_exists(pid, p, id, open_if && same_type);
                 self.delete_body(body)?;
                 if !open_if {
                     return Err(Fail::Rule(
@@ -615,7 +617,11 @@ impl System {
                 if existing != Some(kind) {
                     return Err(Fail::Rule(
                         NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
-                        format!("the name {p} already names an object of another type (§6.5)"),
+                        format!(
+                            "the name {p} already names an object of another type (an event, …), \
+                             and a section cannot take it (CreateFileMapping's documentation; \
+                             names: §6.5)"
+                        ),
                     ));
                 }
                 return Ok((om.insert_handle(pid, id, access, inherit)?, true));
@@ -657,7 +663,10 @@ impl System {
         if om.objects.get(&id).map(|o| o.body.kind()) != Some(kind) {
             return Err(Fail::Rule(
                 NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
-                format!("the name {path} names an object of another type (§6.5)"),
+                format!(
+                    "the name {path} names an object of another type, not the one the call \
+                     opens (names: §6.5)"
+                ),
             ));
         }
         Ok(om.insert_handle(pid, id, access, inherit)?)

@@ -133,7 +133,10 @@ pub fn section_rule(e: &SectionError) -> String {
                 .into()
         }
         SectionError::MappedAlignment(v) => {
-            format!("{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56)")
+            format!(
+                "{v:#x} is not a multiple of the 64 KiB allocation granularity, as a view's \
+                 offset and base must be (F54, F56)"
+            )
         }
         SectionError::InvalidViewSize => {
             "the view extends past the end of the section (F61)".into()
@@ -143,7 +146,7 @@ pub fn section_rule(e: &SectionError) -> String {
                 .into()
         }
         SectionError::NotMappedView(va) => {
-            format!("{va} is not the base of a mapped view (F112)")
+            format!("no mapped view contains {va}: only a view can be unmapped (F112)")
         }
         SectionError::NotMappedData(va) => {
             format!("{va} is not in a view of a data file (§5.2)")
@@ -165,8 +168,8 @@ pub fn section_rule(e: &SectionError) -> String {
             "only a SEC_RESERVE pagefile section or a file section can be extended (§1.2)".into()
         }
         SectionError::UserMappedFile => {
-            "a section object or a mapped view holds the file, so it cannot be shrunk or \
-             deleted (§8, F120)"
+            "a section object or a mapped view holds the file's data control area (user \
+             references), so the file cannot be shrunk or removed (§8: MmCanFileBeTruncated)"
                 .into()
         }
         SectionError::UnknownSection(_)
@@ -187,16 +190,21 @@ fn vmm_rule(e: &VmmError) -> String {
         VmmError::AddressOutOfRange(_) => format!("{e} (F58)"),
         VmmError::Store(io) => {
             use ntmm_vmm::StoreOp;
-            let op = match io.op {
-                StoreOp::Read => "the read of",
-                StoreOp::Write => "the write of",
-                StoreOp::Flush => "the flush to stable storage of",
-                StoreOp::Resize => "the size change of",
-                StoreOp::Crash => "the power loss of",
+            let (op, after) = match io.op {
+                StoreOp::Read => ("the read of", "the page is not brought in (§3.4)"),
+                StoreOp::Write => (
+                    "the write of",
+                    "the page stays modified and a later flush or writer tries again (§5.2, §4.6)",
+                ),
+                StoreOp::Flush => (
+                    "the flush to stable storage of",
+                    "what was written is not yet durable (§5.2)",
+                ),
+                StoreOp::Resize => ("the size change of", "the file keeps its size"),
+                StoreOp::Crash => ("the power loss of", "the store is as it was"),
             };
             format!(
-                "{op} page {} on its backing store failed with {:?}, so the call cannot \
-                 complete (§3.4: a failed page I/O fails what needed it)",
+                "{op} page {} on its backing store failed with {:?}: {after}",
                 io.page, io.status
             )
         }
@@ -324,9 +332,19 @@ pub(crate) fn process_with_access(
         crate::system::Fail::Rule(
             s,
             format!(
-                "the process handle grants {}; this call needs {} (its documented right; Wine kernel32 test_OpenProcess)",
+                "the process handle grants {}; {} (Wine kernel32 test_OpenProcess)",
                 access_names(ObjectType::Process, granted),
-                access_names(ObjectType::Process, need & !granted)
+                if need == PROCESS_QUERY_LIMITED_INFORMATION {
+                    // PROCESS_QUERY_INFORMATION grants the limited right with it.
+                    "a query of a process needs PROCESS_QUERY_INFORMATION or (Windows 8 and \
+                     later) PROCESS_QUERY_LIMITED_INFORMATION"
+                        .to_string()
+                } else {
+                    format!(
+                        "this call needs {}",
+                        access_names(ObjectType::Process, need)
+                    )
+                }
             ),
         )
     })

@@ -136,6 +136,30 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("protection", Value::from(format!("{protection:?}")));
                     put("base", hex(base.raw()));
                 }
+                VmmEvent::SegmentCommitted {
+                    segment,
+                    first,
+                    pages,
+                    committed,
+                } => {
+                    put("segment", Value::from(format!("{segment:?}")));
+                    put("first_index", hex(first.raw()));
+                    put("pages", Value::from(*pages));
+                    put("committed_pages", Value::from(*committed));
+                }
+                VmmEvent::ProtectionChanged {
+                    asid,
+                    base,
+                    pages,
+                    old,
+                    new,
+                } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                    put("old_protection", Value::from(format!("{old:?}")));
+                    put("protection", Value::from(format!("{new:?}")));
+                }
                 VmmEvent::RegionDeleted { asid, base, pages } => {
                     put("process", who(asid));
                     put("base", hex(base.raw()));
@@ -362,6 +386,18 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                 | ApiEvent::NameRemoved { name, target, .. } => {
                     put("name", Value::from(name.clone()));
                     put("object", object(target));
+                }
+                ApiEvent::NameExists {
+                    pid,
+                    name,
+                    target,
+                    opened,
+                    ..
+                } => {
+                    put("process", who(pid));
+                    put("name", Value::from(name.clone()));
+                    put("object", object(target));
+                    put("opened", Value::from(*opened));
                 }
                 ApiEvent::FileIo {
                     pid,

@@ -163,7 +163,11 @@ fn pte_words(pte: &Pte) -> String {
 }
 
 /// Why an access raised its exception: the access, the PTE's state, the rule.
-fn exception_words(e: &ntmm_vmm::Exception, pte: &Pte) -> String {
+fn exception_words(
+    e: &ntmm_vmm::Exception,
+    pte: &Pte,
+    cause: Option<ntmm_vmm::ViolationCause>,
+) -> String {
     use ntmm_vmm::ExceptionKind;
     let access = match e.access {
         ntmm_vmm::Access::Read => "a read",
@@ -174,18 +178,30 @@ fn exception_words(e: &ntmm_vmm::Exception, pte: &Pte) -> String {
         other => pte_words(other),
     };
     match e.kind {
-        ExceptionKind::AccessViolation => match pte {
-            Pte::Zero => format!(
-                "{access} at {} found the PTE empty, and the address's VAD does not allow it \
-                 (no view or allocation there, the page is not committed, or its protection \
-                 forbids the access) (§3.8)",
-                e.address
-            ),
-            _ => format!(
-                "{access} at {} found the PTE {state}, whose protection does not allow it (§3.8)",
-                e.address
-            ),
-        },
+        ExceptionKind::AccessViolation => {
+            use ntmm_vmm::ViolationCause;
+            match cause {
+                Some(ViolationCause::NoVad) => format!(
+                    "{access} at {}: no VAD covers the address, so nothing is allocated or \
+                     mapped there (§3.0, §3.8)",
+                    e.address
+                ),
+                Some(ViolationCause::NotCommitted) => format!(
+                    "{access} at {}: the page is reserved, not committed (PTE {state}; a view's \
+                     prototype PTE is zero until the page is committed) (§2.4, §3.8)",
+                    e.address
+                ),
+                Some(ViolationCause::NoAccess) => format!(
+                    "{access} at {}: the region's protection is PAGE_NOACCESS (PTE {state}) (§3.8)",
+                    e.address
+                ),
+                Some(ViolationCause::Protection) | None => format!(
+                    "{access} at {} found the PTE {state}, whose protection does not allow it \
+                     (§3.8)",
+                    e.address
+                ),
+            }
+        }
         ExceptionKind::InPageError(io) => format!(
             "{access} at {} needed the page from its backing store (PTE {state}), and the \
                  read failed with {io} (§3.4)",
@@ -232,8 +248,16 @@ fn fault_words(kind: FaultKind) -> &'static str {
         FaultKind::Share => "share fault",
         FaultKind::Transition => "soft fault",
         FaultKind::CopyOnWrite => "copy-on-write fault",
-        FaultKind::HardFile => "hard fault, page read from the file",
-        FaultKind::HardPagefile => "hard fault, page read from the pagefile",
+        FaultKind::HardFile | FaultKind::HardPagefile => "hard fault",
+    }
+}
+
+/// Where a hard fault read its page from, after the address (`None` for the other faults).
+fn fault_source(kind: FaultKind) -> Option<&'static str> {
+    match kind {
+        FaultKind::HardFile => Some("the page is read from the file"),
+        FaultKind::HardPagefile => Some("the page is read from the pagefile"),
+        _ => None,
     }
 }
 
@@ -279,6 +303,11 @@ fn location_words(l: PageLocation) -> &'static str {
             "in transition (no valid PTE maps it, but it is still referenced)"
         }
     }
+}
+
+/// A segment in a sentence (`seg#1`).
+fn segment_words(segment: ntmm_vmm::SegmentId) -> String {
+    format!("{segment:?}")
 }
 
 /// A backing-store operation in words.
@@ -427,6 +456,20 @@ fn detail_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
                 Some(s) => format!("paging I/O: {op} of {at} failed with {s:?}"),
             }
         }
+        VmmEvent::SegmentCommitted {
+            segment,
+            first,
+            pages: n,
+            ..
+        } => format!(
+            "{}: the {} from prototype PTE {} were committed already: nothing is charged",
+            segment_words(*segment),
+            pages(*n),
+            crate::naming::proto(ntmm_vmm::ProtoRef {
+                segment: *segment,
+                index: *first
+            })
+        ),
         VmmEvent::SegmentFlushed {
             segment,
             first,
@@ -596,6 +639,29 @@ fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
         ApiEvent::NameInserted { name, target, .. } => {
             format!("name {name} inserted for {}", object_words(target, names))
         }
+        ApiEvent::NameExists {
+            pid,
+            name,
+            target,
+            opened,
+            ..
+        } => {
+            let existing = object_words(target, names);
+            if *opened {
+                format!(
+                    "{}: name {name} is taken by {existing}: the new one just built is dropped \
+                     and {existing} opened instead (OBJ_OPENIF: STATUS_OBJECT_NAME_EXISTS, \
+                     ERROR_ALREADY_EXISTS) (F31, §6.5)",
+                    who(pid)
+                )
+            } else {
+                format!(
+                    "{}: name {name} is taken by {existing}: the object just built is dropped, \
+                     and the create fails (§6.5)",
+                    who(pid)
+                )
+            }
+        }
         ApiEvent::NameRemoved { name, target, .. } => format!(
             "name {name} removed with the last handle of {} (§6.5)",
             object_words(target, names)
@@ -646,9 +712,10 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
     Some(match e {
         VmmEvent::FaultResolved { asid, va, outcome } => {
             let mut s = format!(
-                "{}: {} at {va}: PTE {}",
+                "{}: {} at {va}{}: PTE {}",
                 who(asid),
                 fault_words(outcome.kind),
+                fault_source(outcome.kind).map_or(String::new(), |w| format!(" ({w})")),
                 pte_words(&outcome.pte_before)
             );
             if let Some(proto) = &outcome.proto_before {
@@ -666,10 +733,53 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             asid,
             exception,
             pte,
+            cause,
         } => format!(
             "{}: {exception}; why: {}",
             who(asid),
-            exception_words(exception, pte)
+            exception_words(exception, pte, *cause)
+        ),
+        VmmEvent::SegmentCommitted {
+            segment,
+            first,
+            pages: n,
+            committed,
+        } if *committed != 0 => format!(
+            "prototype PTEs from {}: {} committed (zero → demand-zero), commit charge \
+             +{committed}{} (§1.9, §2.4)",
+            crate::naming::proto(ntmm_vmm::ProtoRef {
+                segment: *segment,
+                index: *first
+            }),
+            pages(*committed),
+            if committed == n {
+                String::new()
+            } else {
+                format!(" ({} of the {} were committed already)", n - committed, pages(*n))
+            }
+        ),
+        VmmEvent::ProtectionChanged {
+            asid,
+            base,
+            pages: n,
+            old,
+            new,
+        } if old == new => format!(
+            "{}: protection of {base} ({}) set to {new:?} again (§7.5)",
+            who(asid),
+            pages(*n)
+        ),
+        VmmEvent::ProtectionChanged {
+            asid,
+            base,
+            pages: n,
+            old,
+            new,
+        } => format!(
+            "{}: protection of {base} ({}) changed from {old:?} to {new:?}; its PTEs carry the \
+             new protection (§7.5)",
+            who(asid),
+            pages(*n)
         ),
         VmmEvent::PageTrimmed {
             asid,
@@ -689,7 +799,7 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             reason: MoveReason::LastReference,
             ..
         } => format!(
-            "frame {:#x} left every working set → {}",
+            "frame {:#x}: its last reference went (no working set, view or cached I/O holds it) → {}",
             pfn.raw(),
             list_words(*to, false)
         ),

@@ -145,6 +145,20 @@ pub enum MoveReason {
     Freed,
 }
 
+/// What an access violation found (§3.8, [`VmmEvent::Exception`]): the rule it broke.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum ViolationCause {
+    /// No VAD covers the address: nothing is allocated or mapped there (`MiCheckVirtualAddress`).
+    NoVad,
+    /// The VAD covers it but the page is not committed: reserved private memory, or a
+    /// `SEC_RESERVE` section page whose prototype PTE is zero (§2.4).
+    NotCommitted,
+    /// The region's protection allows no access (`PAGE_NOACCESS`).
+    NoAccess,
+    /// The page's protection does not allow this access (a store to a read-only page, §3.8).
+    Protection,
+}
+
 /// Which writer ran ([`VmmEvent::WriterRan`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum Writer {
@@ -255,6 +269,34 @@ pub enum VmmEvent {
         exception: Exception,
         /// The process PTE when it was raised.
         pte: Pte,
+        /// For an access violation, what the fault found (`None` for the other exceptions).
+        cause: Option<ViolationCause>,
+    },
+    /// The protection of committed pages changed (`NtProtectVirtualMemory`, §7.5); a valid page
+    /// made no-access or guard left the working set first ([`VmmEvent::PageTrimmed`]).
+    ProtectionChanged {
+        /// The address space.
+        asid: AsId,
+        /// The first page's address.
+        base: Va,
+        /// The pages changed.
+        pages: u64,
+        /// The first page's protection before.
+        old: Protection,
+        /// The protection now.
+        new: Protection,
+    },
+    /// Prototype PTEs of a `SEC_RESERVE` pagefile segment were committed through a view
+    /// (`VirtualAlloc(MEM_COMMIT)`, §1.9): zero before, demand-zero now, each charged once.
+    SegmentCommitted {
+        /// The segment.
+        segment: SegmentId,
+        /// The first prototype PTE of the range asked for.
+        first: ProtoIndex,
+        /// The pages of the range asked for.
+        pages: u64,
+        /// The prototype PTEs newly committed (and charged) in it.
+        committed: u64,
     },
     /// A frame changed location (a named transition of the PFN database).
     FrameMoved {
@@ -402,10 +444,24 @@ impl Traced for VmmEvent {
                 proto_after = ?outcome.proto_after,
                 "fault resolved"
             ),
+            VmmEvent::SegmentCommitted {
+                segment,
+                first,
+                pages,
+                committed,
+            } => tracing::debug!(?segment, ?first, pages, committed, "segment committed"),
+            VmmEvent::ProtectionChanged {
+                asid,
+                base,
+                pages,
+                old,
+                new,
+            } => tracing::debug!(?asid, %base, pages, ?old, ?new, "protection changed"),
             VmmEvent::Exception {
                 asid,
                 exception,
                 pte,
+                ..
             } => debug!(?asid, %exception, ?pte, "exception raised"),
             VmmEvent::FrameMoved {
                 pfn,

@@ -257,10 +257,26 @@ impl Machine {
             .spaces
             .get(&asid)
             .map_or(Pte::Zero, |s| s.page_table.get(va.vpn()));
+        let cause = (kind == ExceptionKind::AccessViolation).then(|| {
+            use crate::event::ViolationCause;
+            let vad = self.spaces.get(&asid).and_then(|s| s.vads.find(va.vpn()));
+            match (vad, pte) {
+                (None, _) => ViolationCause::NoVad,
+                (Some(_), Pte::Valid(_) | Pte::Transition { .. }) => ViolationCause::Protection,
+                (Some(v), _) if !v.protection.is_accessible() => ViolationCause::NoAccess,
+                (Some(v), _) => match v.kind {
+                    crate::vad::VadKind::Private { committed: true } => ViolationCause::Protection,
+                    // Reserved private pages, and a view's page whose prototype PTE is not
+                    // committed (the fault reached the prototype PTE and found it zero).
+                    _ => ViolationCause::NotCommitted,
+                },
+            }
+        });
         self.events.emit(crate::event::VmmEvent::Exception {
             asid,
             exception: e,
             pte,
+            cause,
         });
         VmmError::Exception(e)
     }

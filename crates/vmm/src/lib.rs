@@ -119,7 +119,8 @@ pub use commit::{CommitState, ProcessCommit};
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use event::{
-    IoTarget, MoveReason, Subscriber, Subscribers, Traced, VmmEvent, VmmEventKind, Writer,
+    IoTarget, MoveReason, Subscriber, Subscribers, Traced, ViolationCause, VmmEvent, VmmEventKind,
+    Writer,
 };
 pub use facade::Vmm;
 pub use fault::{FaultKind, FaultOutcome};

@@ -45,6 +45,13 @@ impl Machine {
         for vpn in range.iter() {
             self.protect_page(asid, vpn, protection);
         }
+        self.events.emit(crate::event::VmmEvent::ProtectionChanged {
+            asid,
+            base: start.base(),
+            pages: pages.raw(),
+            old,
+            new: protection,
+        });
         Ok(old)
     }
 

@@ -181,6 +181,12 @@ impl Machine {
             seg.set(i, ProtoPte::DemandZero { protection });
         }
         seg.committed += fresh.len() as u64;
+        self.events.emit(crate::event::VmmEvent::SegmentCommitted {
+            segment: id,
+            first,
+            pages: count.raw(),
+            committed: fresh.len() as u64,
+        });
         Ok(PageCount::new(fresh.len() as u64))
     }
 
