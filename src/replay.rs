@@ -23,7 +23,12 @@ pub fn command(file: &Path, out: &Path, opts: &Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match write_page(&file.display().to_string(), &src, opts, out) {
+    // The page is titled by the file's name (not the path it was given).
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    match write_page(&name, &src, opts, out) {
         Ok(steps) => {
             outln!("{steps} steps written to {}", out.display());
             ExitCode::SUCCESS

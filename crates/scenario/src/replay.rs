@@ -8,10 +8,13 @@
 //! How it is built: the scenario runs once, statement by statement, in the JSON protocol with
 //! `--trace` on (docs/JSON.md), so each step carries exactly the trace lines and typed events
 //! `ntmm run --trace` prints for that statement; after each statement the machine is
-//! snapshotted as a [`Picture`] laid out in Rust ([`svg::Layout`]) and as `show memory`'s
-//! text. The page embeds that data as JSON, not one SVG per step: each distinct box content and
-//! node id is stored once, and a step is a list of `[id, content, x, y]` boxes and
-//! `[from, to, points]` edges, which a few lines of script join into the SVG. Nothing is loaded
+//! snapshotted as a [`Picture`](crate::draw::Picture) laid out in Rust
+//! ([`Layout`](crate::draw::svg::Layout)) and as `show memory`'s
+//! text. The page embeds that data as JSON, not one SVG per step: each distinct node id, box
+//! content, placed box `[id, content, x, y]`, edge route `[from, to, points]` and `show memory`
+//! text is stored once, and a step lists the indexes of its boxes and routes, which a few lines
+//! of script join into the SVG (a box or edge unchanged from one step to the next costs a
+//! number). Nothing is loaded
 //! from anywhere: no network, no external script, style or font.
 
 use crate::draw::svg::{self, Layout};
@@ -29,7 +32,8 @@ pub struct Step {
     pub line: usize,
     /// The statement's text.
     pub statement: String,
-    /// The process it ran in.
+    /// The process it ran in, shown as `A> ` before it (for statements that run in a process
+    /// and have no `NAME>` prefix, as the transcript shows them).
     pub process: Option<String>,
     /// What it printed after `=>` (empty: nothing).
     pub result: String,
@@ -95,7 +99,19 @@ impl Replay {
                     step.events
                         .push(v.get("event").cloned().unwrap_or(Value::Null));
                 } else if v.get("statement").is_some() {
-                    step.process = v["process"].as_str().map(str::to_string);
+                    // As the transcript shows it: the process for statements that run in one,
+                    // unless a `NAME>` prefix already says it.
+                    let in_process = matches!(
+                        stmt.kind,
+                        StmtKind::Assign { .. }
+                            | StmtKind::Eval(_)
+                            | StmtKind::Expect(_)
+                            | StmtKind::Show(_)
+                    );
+                    step.process = v["process"]
+                        .as_str()
+                        .filter(|_| in_process && stmt.process.is_none())
+                        .map(str::to_string);
                     step.result = v["result"].as_str().unwrap_or("").to_string();
                     step.pass = v["pass"].as_bool();
                     step.why = v["why"].as_str().map(str::to_string);
