@@ -4,6 +4,7 @@ mod editor;
 mod line;
 #[macro_use]
 mod output;
+mod replay;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use line::MAX_LINE;
@@ -111,6 +112,18 @@ enum Command {
         /// Also write the final picture as Graphviz DOT.
         #[arg(long)]
         dot: Option<PathBuf>,
+        /// Also write the tour as a step-through HTML page (as `ntmm replay`).
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Write a scenario as one self-contained HTML page that steps through it: the source, the
+    /// picture after each statement, its trace, the page lists; arrows, slider, `#step-N` links.
+    Replay {
+        /// The scenario.
+        file: PathBuf,
+        /// The page to write.
+        #[arg(short, long, value_name = "FILE.html")]
+        output: PathBuf,
     },
     /// Run a scenario and draw the machine as it ends (SVG and DOT; a text tree on stdout).
     Draw {
@@ -459,6 +472,7 @@ fn command() -> ExitCode {
     match cli.command.unwrap_or(Command::Demo {
         svg: None,
         dot: None,
+        html: None,
     }) {
         Command::Run {
             files,
@@ -497,16 +511,31 @@ fn command() -> ExitCode {
             }
         }
         Command::Repl { trace, json } => repl(&options(&cli.machine, json, trace)),
-        Command::Demo { svg, dot } => run_tour(
-            "demo",
-            DEMO,
-            &Options {
-                narrate: true,
-                ..options(&cli.machine, false, true)
-            },
-            &svg,
-            &dot,
-        ),
+        Command::Replay { file, output } => {
+            replay::command(&file, &output, &options(&cli.machine, false, true))
+        }
+        Command::Demo { svg, dot, html } => {
+            if let Some(page) = &html {
+                let opts = options(&cli.machine, false, true);
+                match replay::write_page("demo", DEMO, &opts, page) {
+                    Ok(steps) => outln!("{steps} steps written to {}", page.display()),
+                    Err(e) => {
+                        errln!("ntmm: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            run_tour(
+                "demo",
+                DEMO,
+                &Options {
+                    narrate: true,
+                    ..options(&cli.machine, false, true)
+                },
+                &svg,
+                &dot,
+            )
+        }
         Command::Draw { file, svg, dot } => {
             let src = match ntmm::scenario::limits::read_source(&file) {
                 Ok(s) => s,

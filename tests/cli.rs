@@ -588,3 +588,41 @@ fn bench_json(extra: &[&str]) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `ntmm replay` writes the page of a scenario; a scenario that does not parse is refused with
+/// its line and column, and no page is written.
+#[test]
+fn replay_writes_a_page_and_refuses_a_scenario_that_does_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = (dir.path().join("good.ntm"), dir.path().join("bad.ntm"));
+    std::fs::write(&good, "process A\np = VirtualAlloc(NULL, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)\nwrite8(p, 1)\n").unwrap();
+    std::fs::write(&bad, "process A\nx = = 3\n").unwrap();
+    let page = dir.path().join("good.html");
+    let out = ntmm()
+        .arg("replay")
+        .arg(&good)
+        .arg("-o")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("3 steps written to {}\n", page.display())
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("ntmm replay — good.ntm"));
+    let refused = dir.path().join("bad.html");
+    let out = ntmm()
+        .arg("replay")
+        .arg(&bad)
+        .arg("-o")
+        .arg(&refused)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("line 2, column 5"));
+    assert!(!refused.exists());
+}

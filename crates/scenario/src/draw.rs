@@ -19,18 +19,25 @@ const COLUMNS: [&str; 6] = [
     "backing store",
 ];
 
-/// The most nodes drawn per column (the rest are counted in a final node).
-const MAX_PER_COLUMN: usize = 120;
+pub mod svg;
 
 /// A node of the picture.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
     /// A stable identifier (also the DOT node name).
     pub id: String,
-    /// The text shown.
+    /// The whole text, on one line (the text tree, DOT, and the SVG's `<title>` tooltip).
     pub label: String,
     /// The column.
     pub column: usize,
+    /// The first line of the SVG box: the object's name ([`crate::naming`]).
+    pub head: String,
+    /// The second line of the SVG box: its state.
+    pub state: String,
+    /// The colour class of the box (one of the legend's, see [`svg::LEGEND`]).
+    pub class: &'static str,
+    /// The node whose box holds this one (a prototype PTE's segment).
+    pub container: Option<String>,
 }
 
 /// The picture's graph.
@@ -42,22 +49,61 @@ pub struct Picture {
     pub edges: Vec<(String, String)>,
 }
 
+/// What a node is, for [`Picture::add`].
+struct Spec {
+    id: String,
+    column: usize,
+    head: String,
+    state: String,
+    class: &'static str,
+    container: Option<String>,
+}
+
+impl Spec {
+    fn new(id: String, column: usize, head: String, state: String, class: &'static str) -> Spec {
+        Spec {
+            id,
+            column,
+            head,
+            state,
+            class,
+            container: None,
+        }
+    }
+}
+
 impl Picture {
-    fn add(
+    /// Adds a node once; its id.
+    fn add(&mut self, seen: &mut BTreeSet<String>, spec: Spec) -> String {
+        self.add_labelled(seen, spec, None)
+    }
+
+    /// [`Picture::add`] with a one-line label other than `head state`.
+    fn add_labelled(
         &mut self,
         seen: &mut BTreeSet<String>,
-        id: String,
-        label: String,
-        column: usize,
+        spec: Spec,
+        label: Option<String>,
     ) -> String {
-        if seen.insert(id.clone()) {
+        if seen.insert(spec.id.clone()) {
+            let label = label.unwrap_or_else(|| {
+                if spec.state.is_empty() {
+                    spec.head.clone()
+                } else {
+                    format!("{} {}", spec.head, spec.state)
+                }
+            });
             self.nodes.push(Node {
-                id: id.clone(),
+                id: spec.id.clone(),
                 label,
-                column,
+                column: spec.column,
+                head: spec.head,
+                state: spec.state,
+                class: spec.class,
+                container: spec.container,
             });
         }
-        id
+        spec.id
     }
 
     /// Builds the picture of a machine; processes are named from `names`.
@@ -66,64 +112,131 @@ impl Picture {
         let mut seen = BTreeSet::new();
         let frame_node =
             |p: &mut Picture, seen: &mut BTreeSet<String>, pfn: ntmm_vmm::Pfn| -> String {
-                let e = m.pfn_database().get(pfn);
-                let label = match e {
-                    Some(e) => format!(
-                        "{} {:?} share {}{}",
-                        naming::frame(pfn),
-                        e.location(),
-                        e.share_count(),
-                        if e.modified() { " modified" } else { "" }
+                let id = format!("pfn{}", pfn.raw());
+                match m.pfn_database().get(pfn) {
+                    Some(e) => {
+                        let loc = e.location();
+                        let state = match loc {
+                            PageLocation::Active => format!(
+                                "active, share {}{}",
+                                e.share_count(),
+                                if e.modified() { ", dirty" } else { "" }
+                            ),
+                            other => format!("{} list", list_name(other)),
+                        };
+                        let label = format!(
+                            "{} {:?} share {}{}",
+                            naming::frame(pfn),
+                            loc,
+                            e.share_count(),
+                            if e.modified() { " modified" } else { "" }
+                        );
+                        p.add_labelled(
+                            seen,
+                            Spec::new(id, 4, naming::frame(pfn), state, frame_class(loc)),
+                            Some(label),
+                        )
+                    }
+                    None => p.add(
+                        seen,
+                        Spec::new(id, 4, naming::frame(pfn), String::new(), "free"),
                     ),
-                    None => naming::frame(pfn),
-                };
-                p.add(seen, format!("pfn{}", pfn.raw()), label, 4)
+                }
             };
         let proto_node = |p: &mut Picture,
                           seen: &mut BTreeSet<String>,
                           r: ProtoRef,
                           e: Option<ProtoPte>|
          -> String {
-            let label = match e {
-                Some(e) => format!("{} {}", naming::proto(r), short_proto(&e)),
-                None => format!("{} untouched", naming::proto(r)),
+            let (state, class) = match e {
+                Some(e) => (short_proto(&e), proto_class(&e)),
+                None => ("untouched".to_string(), "demand-zero"),
             };
-            p.add(seen, format!("{}_{}", r.segment, r.index), label, 3)
+            p.add(
+                seen,
+                Spec {
+                    container: Some(format!("{}", r.segment)),
+                    ..Spec::new(
+                        format!("{}_{}", r.segment, r.index),
+                        3,
+                        naming::proto(r),
+                        state,
+                        class,
+                    )
+                },
+            )
         };
+        let slot_node = |p: &mut Picture, seen: &mut BTreeSet<String>, slot: ntmm_vmm::Slot| {
+            p.add(
+                seen,
+                Spec::new(
+                    format!("slot{}", slot.raw()),
+                    5,
+                    naming::slot(slot),
+                    String::new(),
+                    "pagefile",
+                ),
+            )
+        };
+        // Which processes map each segment (a view, whether or not its PTEs exist yet).
+        let mut mappers: BTreeMap<ntmm_vmm::SegmentId, BTreeSet<String>> = BTreeMap::new();
         for id in m.address_space_ids() {
             let Some(space) = m.address_space(id) else {
                 continue;
             };
             let name = naming::process(names, id);
-            let pnode = p.add(
+            let regions = space.vads().iter().count() as u64;
+            let pnode = p.add_labelled(
                 &mut seen,
-                format!("proc{}", id.raw()),
-                format!("process {name}"),
-                0,
+                Spec::new(
+                    format!("proc{}", id.raw()),
+                    0,
+                    format!("process {name}"),
+                    count(regions, "region"),
+                    "process",
+                ),
+                Some(format!("process {name}")),
             );
             for vad in space.vads().iter() {
-                let kind = match vad.kind {
-                    VadKind::Private { .. } => "private".to_string(),
-                    VadKind::Mapped { segment, .. } => format!("view of {segment}"),
+                let (kind, class) = match vad.kind {
+                    VadKind::Private { .. } => ("private".to_string(), "private"),
+                    VadKind::Mapped { segment, .. } => {
+                        mappers.entry(segment).or_default().insert(name.clone());
+                        (format!("view of {segment}"), "view")
+                    }
                 };
-                let vnode = p.add(
+                let vnode = p.add_labelled(
                     &mut seen,
-                    format!("vad{}_{:x}", id.raw(), vad.start.raw()),
-                    format!(
+                    Spec::new(
+                        format!("vad{}_{:x}", id.raw(), vad.start.raw()),
+                        1,
+                        format!("{:#x} +{}", vad.start.base().raw(), pages(vad.pages())),
+                        format!("{kind} {}", protection_words(vad.protection)),
+                        class,
+                    ),
+                    Some(format!(
                         "{:#x} +{} {kind} {:?}",
                         vad.start.base().raw(),
                         pages(vad.pages()),
                         vad.protection
-                    ),
-                    1,
+                    )),
                 );
                 p.edges.push((pnode.clone(), vnode.clone()));
+                if let VadKind::Mapped { segment, .. } = vad.kind {
+                    // The view refers to its segment (through the control area, §1.9).
+                    p.edges.push((vnode.clone(), format!("{segment}")));
+                }
                 for (vpn, pte) in space.page_table().non_zero(vad.range()) {
-                    let tnode = p.add(
+                    let tnode = p.add_labelled(
                         &mut seen,
-                        format!("pte{}_{:x}", id.raw(), vpn.raw()),
-                        format!("{:#x} {}", vpn.base().raw(), short_pte(&pte)),
-                        2,
+                        Spec::new(
+                            format!("pte{}_{:x}", id.raw(), vpn.raw()),
+                            2,
+                            naming::process_pte(&name, vpn.base()),
+                            short_pte(&pte).replace("prototype lookup", "proto lookup"),
+                            pte_class(&pte),
+                        ),
+                        Some(format!("{:#x} {}", vpn.base().raw(), short_pte(&pte))),
                     );
                     p.edges.push((vnode.clone(), tnode.clone()));
                     let proto = match (vad.kind, pte) {
@@ -150,12 +263,7 @@ impl Picture {
                         let n = frame_node(&mut p, &mut seen, pfn);
                         p.edges.push((tnode.clone(), n));
                     } else if let Pte::Pagefile { slot, .. } = pte {
-                        let n = p.add(
-                            &mut seen,
-                            format!("slot{}", slot.raw()),
-                            naming::slot(slot),
-                            5,
-                        );
+                        let n = slot_node(&mut p, &mut seen, slot);
                         p.edges.push((tnode.clone(), n));
                     }
                 }
@@ -163,6 +271,33 @@ impl Picture {
         }
         for seg in m.segment_ids() {
             let info = m.segment_state(seg);
+            if let Some(info) = info {
+                let (what, short) = match info.kind {
+                    SegmentKind::Pagefile => ("pagefile-backed".to_string(), "pagefile-backed"),
+                    SegmentKind::File { store } => (format!("file {store}"), "file-backed"),
+                };
+                let mapped = match mappers.get(&seg) {
+                    Some(who) => format!(
+                        "mapped by {}",
+                        who.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    None => "mapped by no process".to_string(),
+                };
+                p.add_labelled(
+                    &mut seen,
+                    Spec::new(
+                        format!("{seg}"),
+                        3,
+                        format!("{seg} {short}"),
+                        format!("{}\n{mapped}", pages(info.pages.raw())),
+                        "segment",
+                    ),
+                    Some(format!(
+                        "{seg}: {what}, {}, {mapped}",
+                        pages(info.pages.raw())
+                    )),
+                );
+            }
             for (index, e) in m.segment_entries(seg) {
                 let r = ProtoRef {
                     segment: seg,
@@ -175,27 +310,11 @@ impl Picture {
                         p.edges.push((n, f));
                     }
                     ProtoPte::Pagefile { slot, .. } => {
-                        let s = p.add(
-                            &mut seen,
-                            format!("slot{}", slot.raw()),
-                            naming::slot(slot),
-                            5,
-                        );
+                        let s = slot_node(&mut p, &mut seen, slot);
                         p.edges.push((n, s));
                     }
                     _ => {}
                 }
-            }
-            if let Some(info) = info {
-                let label = match info.kind {
-                    SegmentKind::Pagefile => {
-                        format!("{seg}: pagefile-backed, {}", pages(info.pages.raw()))
-                    }
-                    SegmentKind::File { store } => {
-                        format!("{seg}: file {store}, {}", pages(info.pages.raw()))
-                    }
-                };
-                p.add(&mut seen, format!("{seg}"), label, 3);
             }
         }
         let db = m.pfn_database();
@@ -208,12 +327,7 @@ impl Picture {
             let f = frame_node(&mut p, &mut seen, pfn);
             match (e.original(), e.pte()) {
                 (OriginalPte::Pagefile { slot, .. }, _) => {
-                    let s = p.add(
-                        &mut seen,
-                        format!("slot{}", slot.raw()),
-                        naming::slot(slot),
-                        5,
-                    );
+                    let s = slot_node(&mut p, &mut seen, slot);
                     p.edges.push((f, s));
                 }
                 (OriginalPte::Subsection { .. }, Some(ntmm_vmm::PteRef::Proto(r))) => {
@@ -222,9 +336,13 @@ impl Picture {
                     {
                         let s = p.add(
                             &mut seen,
-                            format!("{store}_{}", r.index),
-                            format!("{store} page {:#x}", r.index),
-                            5,
+                            Spec::new(
+                                format!("{store}_{}", r.index),
+                                5,
+                                format!("{store} page {:#x}", r.index),
+                                String::new(),
+                                "file",
+                            ),
                         );
                         p.edges.push((f, s));
                     }
@@ -235,22 +353,6 @@ impl Picture {
         p.edges.sort();
         p.edges.dedup();
         p
-    }
-
-    fn visible(&self) -> (Vec<&Node>, BTreeMap<usize, usize>) {
-        let mut per = BTreeMap::new();
-        let mut out = Vec::new();
-        let mut hidden: BTreeMap<usize, usize> = BTreeMap::new();
-        for n in &self.nodes {
-            let c = per.entry(n.column).or_insert(0usize);
-            if *c < MAX_PER_COLUMN {
-                out.push(n);
-            } else {
-                *hidden.entry(n.column).or_default() += 1;
-            }
-            *c += 1;
-        }
-        (out, hidden)
     }
 
     /// The picture as a Graphviz DOT graph.
@@ -275,77 +377,14 @@ impl Picture {
         s
     }
 
-    /// The picture as a standalone SVG document.
+    /// The picture as a standalone SVG document, titled as the machine at the end.
     pub fn svg(&self) -> String {
-        const W: usize = 250;
-        const H: usize = 22;
-        const GAP: usize = 60;
-        const TOP: usize = 40;
-        let (nodes, hidden) = self.visible();
-        let mut pos: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        let mut rows = [0usize; 6];
-        for n in &nodes {
-            let x = 10 + n.column * (W + GAP);
-            let y = TOP + rows[n.column] * (H + 6);
-            rows[n.column] += 1;
-            pos.insert(&n.id, (x, y));
-        }
-        let height = TOP + (rows.iter().max().copied().unwrap_or(0) + 2) * (H + 6);
-        let width = 10 + COLUMNS.len() * (W + GAP);
-        let mut s = String::new();
-        let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        let _ = writeln!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="11">"#
-        );
-        let _ = writeln!(
-            s,
-            r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
-        );
-        for (c, title) in COLUMNS.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="20" font-weight="bold">{}</text>"#,
-                10 + c * (W + GAP),
-                xml(title)
-            );
-        }
-        for (a, b) in &self.edges {
-            if let (Some(&(x1, y1)), Some(&(x2, y2))) = (pos.get(a.as_str()), pos.get(b.as_str())) {
-                let _ = writeln!(
-                    s,
-                    r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888" stroke-width="1"/>"##,
-                    x1 + W,
-                    y1 + H / 2,
-                    x2,
-                    y2 + H / 2
-                );
-            }
-        }
-        for n in &nodes {
-            let (x, y) = pos[n.id.as_str()];
-            let fill = [
-                "#dde8ff", "#e8f0d8", "#fff2cc", "#fde0dc", "#e4dcf5", "#eeeeee",
-            ][n.column];
-            let _ = writeln!(
-                s,
-                r##"<g id="{}"><rect x="{x}" y="{y}" width="{W}" height="{H}" rx="3" fill="{fill}" stroke="#555"/><text x="{}" y="{}">{}</text></g>"##,
-                xml(&n.id),
-                x + 4,
-                y + 15,
-                xml(&n.label)
-            );
-        }
-        for (c, count) in hidden {
-            let _ = writeln!(
-                s,
-                r#"<text x="{}" y="{}">… {count} more</text>"#,
-                10 + c * (W + GAP),
-                height - 10
-            );
-        }
-        s.push_str("</svg>\n");
-        s
+        self.svg_titled("the machine at the end")
+    }
+
+    /// The picture as a standalone SVG document with a title ([`svg`] lays it out).
+    pub fn svg_titled(&self, title: &str) -> String {
+        svg::Layout::of(self).svg(title)
     }
 
     /// The picture as an indented tree for the terminal.
@@ -382,16 +421,17 @@ impl Picture {
         for n in self.nodes.iter().filter(|n| n.column == 0) {
             walk(&mut s, &n.id, 0, &children, &label);
         }
-        // Column 3 holds the segments (ids without `_`) and their prototype PTEs; a prototype
-        // PTE no process PTE points at is drawn here, under its own heading.
+        // Column 3 holds the segments (ids without `_`; each says which processes map it) and
+        // their prototype PTEs; a prototype PTE no process PTE points at is drawn here, under
+        // its own heading (its page may still be mapped by a view whose PTE is not built yet).
         let (segments, cached): (Vec<&Node>, Vec<&Node>) = self
             .nodes
             .iter()
             .filter(|n| n.column == 3 && !self.edges.iter().any(|(_, b)| *b == n.id))
             .partition(|n| !n.id.contains('_'));
         for (title, nodes) in [
-            ("segments:\n", segments),
-            ("prototype PTEs no process maps:\n", cached),
+            ("segments no process maps:\n", segments),
+            ("prototype PTEs no process PTE points at:\n", cached),
         ] {
             if !nodes.is_empty() {
                 s.push_str(title);
@@ -428,10 +468,67 @@ fn short_pte(p: &Pte) -> String {
             if h.copy_on_write { " cow" } else { "" }
         ),
         Pte::Prototype { .. } => "prototype pointer".into(),
-        Pte::PrototypeLookup { protection } => format!("prototype lookup {protection:?}"),
+        Pte::PrototypeLookup { protection } => {
+            format!("prototype lookup {}", protection_words(*protection))
+        }
         Pte::Transition { .. } => "transition".into(),
         Pte::Pagefile { .. } => "pagefile".into(),
-        Pte::DemandZero { protection } => format!("demand-zero {protection:?}"),
+        Pte::DemandZero { protection } => format!("demand-zero {}", protection_words(*protection)),
+    }
+}
+
+/// A protection in a few lowercase words: `readwrite`, `execute-read`, `readonly+guard`.
+fn protection_words(p: ntmm_vmm::Protection) -> String {
+    format!("{p:?}")
+        .replace("MM_", "")
+        .replace('|', "+")
+        .replace('_', "-")
+        .to_lowercase()
+}
+
+/// The colour class of a process PTE (the legend's "PTE states").
+fn pte_class(p: &Pte) -> &'static str {
+    match p {
+        Pte::Zero | Pte::DemandZero { .. } => "demand-zero",
+        Pte::Valid(_) => "valid",
+        Pte::Prototype { .. } | Pte::PrototypeLookup { .. } => "prototype",
+        Pte::Transition { .. } => "transition",
+        Pte::Pagefile { .. } => "pagefile",
+    }
+}
+
+/// The colour class of a prototype PTE.
+fn proto_class(p: &ProtoPte) -> &'static str {
+    match p {
+        ProtoPte::Zero | ProtoPte::DemandZero { .. } => "demand-zero",
+        ProtoPte::Valid { .. } => "valid",
+        ProtoPte::Transition { .. } => "transition",
+        ProtoPte::Pagefile { .. } => "pagefile",
+        ProtoPte::Subsection { .. } => "file",
+    }
+}
+
+/// The colour class of a frame: its page list.
+fn frame_class(l: PageLocation) -> &'static str {
+    match l {
+        PageLocation::Active => "active",
+        PageLocation::Standby => "standby",
+        PageLocation::Modified | PageLocation::ModifiedNoWrite => "modified",
+        PageLocation::Transition => "io",
+        PageLocation::Zeroed | PageLocation::Free => "free",
+    }
+}
+
+/// A page list by name: `standby`, `modified-no-write`.
+fn list_name(l: PageLocation) -> &'static str {
+    match l {
+        PageLocation::Zeroed => "zeroed",
+        PageLocation::Free => "free",
+        PageLocation::Standby => "standby",
+        PageLocation::Modified => "modified",
+        PageLocation::ModifiedNoWrite => "modified-no-write",
+        PageLocation::Active => "active",
+        PageLocation::Transition => "in-I/O",
     }
 }
 
@@ -446,7 +543,7 @@ fn short_proto(p: &ProtoPte) -> String {
     }
 }
 
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -462,11 +559,15 @@ mod tests {
             id: id.into(),
             label: label.into(),
             column,
+            head: label.into(),
+            state: String::new(),
+            class: "valid",
+            container: None,
         }
     }
 
     #[test]
-    fn test_the_tree_lists_segments_apart_from_prototype_ptes_no_process_maps() {
+    fn test_the_tree_lists_a_mapped_segment_under_its_view_and_apart_the_unmapped_ones() {
         let p = Picture {
             nodes: vec![
                 node("proc1", "process A", 0),
@@ -474,19 +575,31 @@ mod tests {
                 node("pte1_10", "0x10000 prototype pointer", 2),
                 node("seg#1_0", "seg#1[0x0] valid", 3),
                 node("seg#1_1", "seg#1[0x1] transition", 3),
-                node("seg#1", "seg#1: pagefile-backed, 2 pages", 3),
+                node("seg#1", "seg#1: pagefile-backed, 2 pages, mapped by A", 3),
+                node(
+                    "seg#2",
+                    "seg#2: pagefile-backed, 1 page, mapped by no process",
+                    3,
+                ),
             ],
             edges: vec![
                 ("proc1".into(), "vad1_10".into()),
                 ("vad1_10".into(), "pte1_10".into()),
+                ("vad1_10".into(), "seg#1".into()),
                 ("pte1_10".into(), "seg#1_0".into()),
             ],
         };
         let text = p.text();
         assert!(
+            text.contains(
+                "  0x10000 +1 page view of seg#1 MM_READWRITE\n    0x10000 prototype pointer\n      seg#1[0x0] valid\n    seg#1: pagefile-backed, 2 pages, mapped by A\n"
+            ),
+            "{text}"
+        );
+        assert!(
             text.ends_with(
-                "segments:\n  seg#1: pagefile-backed, 2 pages\n\
-                 prototype PTEs no process maps:\n  seg#1[0x1] transition\n"
+                "segments no process maps:\n  seg#2: pagefile-backed, 1 page, mapped by no process\n\
+                 prototype PTEs no process PTE points at:\n  seg#1[0x1] transition\n"
             ),
             "{text}"
         );

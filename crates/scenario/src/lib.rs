@@ -46,6 +46,8 @@ pub mod json_value;
 pub mod naming;
 /// Narration: own-line comments told as the story of a run (`--narrate`).
 pub mod narrative;
+/// `ntmm replay`: a scenario as a self-contained step-through HTML page.
+pub mod replay;
 /// `show` forms (`!pte`, `!pfn`, `!ca`, `!vad`, `!memusage`), over the system alone.
 pub mod show;
 /// `--trace` explanations.
