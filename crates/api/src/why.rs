@@ -133,7 +133,10 @@ pub fn section_rule(e: &SectionError) -> String {
                 .into()
         }
         SectionError::MappedAlignment(v) => {
-            format!("{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56)")
+            format!(
+                "{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56), \
+                 or of a page for a view that replaces a placeholder (F68)"
+            )
         }
         SectionError::InvalidViewSize => {
             "the view extends past the end of the section (F61)".into()
@@ -159,6 +162,7 @@ pub fn section_rule(e: &SectionError) -> String {
         SectionError::ConflictingAddresses => {
             "the requested range overlaps an existing view or allocation (F57)".into()
         }
+        SectionError::Placeholder(rule) => format!("{rule} (F68-F72)"),
         SectionError::NotCommitted => "the pages are not committed (F138)".into(),
         SectionError::AlreadyCommitted => "the pages are already committed (F95)".into(),
         SectionError::SectionNotExtended => {

@@ -104,6 +104,7 @@ impl Picture {
             for vad in space.vads().iter() {
                 let kind = match vad.kind {
                     VadKind::Private { .. } => "private".to_string(),
+                    VadKind::Placeholder => "placeholder".to_string(),
                     VadKind::Mapped { segment, .. } => format!("view of {segment}"),
                 };
                 let vnode = p.add(

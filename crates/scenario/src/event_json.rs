@@ -78,6 +78,17 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                 VmmEvent::WriterRan { writer, .. } => {
                     put("writer", Value::from(format!("{writer:?}")));
                 }
+                VmmEvent::Placeholder {
+                    asid,
+                    base,
+                    pages,
+                    change,
+                } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                    put("change", Value::from(format!("{change:?}")));
+                }
                 VmmEvent::FailureInjected {
                     store,
                     op,
