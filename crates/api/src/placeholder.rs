@@ -1,5 +1,5 @@
-//! Placeholders at the Win32 and native surface (facts F68–F72, F140): `VirtualAlloc2`,
-//! `MapViewOfFile3`, and the native `NtAllocateVirtualMemoryEx`, `NtMapViewOfSectionEx`,
+//! Placeholders at the Win32 and native surface (facts F68–F72, F139, F140): `VirtualAlloc2`,
+//! `MapViewOfFile3` (and `MapViewOfFileFromApp`, its `FILE_MAP_*` sibling), and the native `NtAllocateVirtualMemoryEx`, `NtMapViewOfSectionEx`,
 //! `NtUnmapViewOfSectionEx`. Splitting and coalescing go through `VirtualFree(Ex)` /
 //! `NtFreeVirtualMemory` with `MEM_PRESERVE_PLACEHOLDER` / `MEM_COALESCE_PLACEHOLDERS`
 //! (memory.rs), and `UnmapViewOfFile2(…, MEM_PRESERVE_PLACEHOLDER)` (mapping.rs) puts a
@@ -83,6 +83,30 @@ impl System {
             .map(|(va, _)| va)
             .map_err(Fail::Status);
         self.win32(pid, r)
+    }
+
+    /// `MapViewOfFileFromApp(FileMapping, DesiredAccess, FileOffset, NumberOfBytesToMap)`:
+    /// `MapViewOfFile` with a 64-bit offset. Its second argument is a `FILE_MAP_*` access mask,
+    /// not a page protection (F139, narrowed 2026-11-30): a value with no `FILE_MAP` bit, such
+    /// as the test's 0x40, succeeds and gives a `PAGE_NOACCESS` view (the documented decoding;
+    /// the view protection Windows gives is untested, stated in DESIGN.md).
+    pub fn map_view_of_file_from_app(
+        &self,
+        pid: AsId,
+        section: Handle,
+        access: u32,
+        offset: u64,
+        size: u64,
+    ) -> Result<Va, Win32Error> {
+        self.map_view_of_file_ex(
+            pid,
+            section,
+            access,
+            (offset >> 32) as u32,
+            offset as u32,
+            size,
+            None,
+        )
     }
 
     /// `NtAllocateVirtualMemoryEx(Process, &Base, &Size, AllocationType, PageProtection, NULL,

@@ -50,6 +50,7 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     // Placeholders (crate::native::placeholders::PLACEHOLDER_CALLS).
     ("VirtualAlloc2", 7),
     ("MapViewOfFile3", 9),
+    ("MapViewOfFileFromApp", 4),
     // Resource counters (crate::counter_calls).
     ("GetProcessMemoryInfo", 2),
     ("QueryWorkingSetEx", 3),

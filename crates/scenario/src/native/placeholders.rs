@@ -1,5 +1,6 @@
 //! Placeholders in the scenario language (docs/SCENARIO.md "Placeholders (images)"):
-//! `VirtualAlloc2` and `MapViewOfFile3` with their Win32 argument lists, and the native
+//! `VirtualAlloc2` and `MapViewOfFile3` (and `MapViewOfFileFromApp`) with their Win32 argument
+//! lists, and the native
 //! `NtAllocateVirtualMemoryEx`, `NtMapViewOfSectionEx`, `NtUnmapViewOfSectionEx`. The process
 //! argument of the Win32 pair may be `NULL` (the current process); the trailing
 //! extended-parameter arguments are `NULL, 0` (`MEM_EXTENDED_PARAMETER` is not modelled, and
@@ -12,8 +13,11 @@ use ntmm_api::*;
 use ntmm_vmm::AsId;
 
 /// The Win32 functions this module binds, with their argument counts.
-pub(crate) const PLACEHOLDER_CALLS: &[(&str, usize)] =
-    &[("VirtualAlloc2", 7), ("MapViewOfFile3", 9)];
+pub(crate) const PLACEHOLDER_CALLS: &[(&str, usize)] = &[
+    ("VirtualAlloc2", 7),
+    ("MapViewOfFile3", 9),
+    ("MapViewOfFileFromApp", 4),
+];
 
 /// The native services this module binds, with their argument counts.
 pub(crate) const PLACEHOLDER_NATIVE: &[(&str, usize)] = &[
@@ -46,7 +50,7 @@ impl Runner {
         Ok(())
     }
 
-    /// Calls `VirtualAlloc2` or `MapViewOfFile3` in process `pid`; returns the Win32 return
+    /// Calls `VirtualAlloc2`, `MapViewOfFile3` or `MapViewOfFileFromApp` in process `pid`; returns the Win32 return
     /// value (the address, or NULL with the last error set).
     pub(crate) fn placeholder_call(&mut self, pid: AsId, call: &Call) -> Result<u64, StmtError> {
         let opt = |v: u64| (v != 0).then_some(Va::new(v));
@@ -83,6 +87,13 @@ impl Runner {
                         t,
                         p,
                     )
+                    .map_or(0, |v| v.raw())
+            }
+            "MapViewOfFileFromApp" => {
+                let (section, access) = (self.int_native(call, 0)?, self.u32_native(call, 1)?);
+                let (offset, size) = (self.int_native(call, 2)?, self.int_native(call, 3)?);
+                self.system()?
+                    .map_view_of_file_from_app(pid, Handle(section), access, offset, size)
                     .map_or(0, |v| v.raw())
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
@@ -151,5 +162,18 @@ impl Runner {
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parser knows every function bound here, with the same argument count.
+    #[test]
+    fn test_bound_functions_are_the_parsers() {
+        for (name, n) in PLACEHOLDER_CALLS.iter().chain(PLACEHOLDER_NATIVE) {
+            assert_eq!(crate::parser::function(name), Some((*name, *n)), "{name}");
+        }
     }
 }
