@@ -122,6 +122,8 @@ pub struct VadTree {
     gaps: BTreeMap<u64, u64>,
     classes: Vec<BTreeSet<u64>>,
     nonempty: u64,
+    /// How many regions carry [`Vad::placeholder`] (may start inside a 64 KiB block).
+    placeholders: usize,
 }
 
 impl Default for VadTree {
@@ -132,6 +134,7 @@ impl Default for VadTree {
             gaps: BTreeMap::new(),
             classes: vec![BTreeSet::new(); 64],
             nonempty: 0,
+            placeholders: 0,
         };
         t.add_gap(LO, HI);
         t
@@ -204,39 +207,82 @@ impl VadTree {
             .next()
             .is_some()
     }
-    /// Adds a region; callers have checked that its range is free. The one gap between its
-    /// neighbours is replaced by the gaps left on either side of it (a region replacing part
-    /// of a split placeholder may start or end inside a 64 KiB block, so the gaps are derived
-    /// from the neighbours, not from the region's own alignment).
+    /// Adds a region; callers have checked that its range is free. While every region starts
+    /// on a 64 KiB boundary (no placeholder in the tree) the gap holding the new region's start
+    /// is updated in place; otherwise the gaps are derived from the region's neighbours.
     pub(crate) fn insert(&mut self, vad: Vad) {
         self.last.set(None);
         let (s, e) = (vad.start.raw(), vad.end.raw());
-        let (before, after) = (self.end_before(s), self.start_from(s));
-        if let Some((gs, ge)) = gap_between(before, after) {
-            self.remove_gap(gs, ge);
+        if self.placeholders == 0 && !vad.placeholder {
+            // The gap holding `s`: the first one ending after it.
+            if let Some((&ge, start)) = self.gaps.range_mut(s + 1..).next() {
+                let gs = *start;
+                if gs <= s {
+                    let after = align_up(e);
+                    if after < ge {
+                        // Updated in place: no second search of the gap index.
+                        *start = after;
+                        self.reclass(ge, gs, after);
+                    } else {
+                        self.remove_gap(gs, ge);
+                    }
+                    self.add_gap(gs, s);
+                }
+            }
+        } else {
+            // A region of a split placeholder may start or end inside a 64 KiB block (F68):
+            // the one gap between its neighbours becomes the gaps left on either side of it.
+            let (before, after) = (self.end_before(s), self.start_from(s));
+            if let Some((gs, ge)) = gap_between(before, after) {
+                self.remove_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(before, s) {
+                self.add_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(e, after) {
+                self.add_gap(gs, ge);
+            }
         }
-        if let Some((gs, ge)) = gap_between(before, s) {
-            self.add_gap(gs, ge);
-        }
-        if let Some((gs, ge)) = gap_between(e, after) {
-            self.add_gap(gs, ge);
-        }
+        self.placeholders += usize::from(vad.placeholder);
         self.map.insert(s, vad);
     }
+
     /// Removes the region starting at `start`; its range joins the gaps on either side.
     pub(crate) fn remove(&mut self, start: Vpn) -> Option<Vad> {
         self.last.set(None);
         let vad = self.map.remove(&start.raw())?;
+        self.placeholders -= usize::from(vad.placeholder);
         let (s, e) = (start.raw(), vad.end.raw());
-        let (before, after) = (self.end_before(s), self.start_from(s));
-        if let Some((gs, ge)) = gap_between(before, s) {
-            self.remove_gap(gs, ge);
-        }
-        if let Some((gs, ge)) = gap_between(e, after) {
-            self.remove_gap(gs, ge);
-        }
-        if let Some((gs, ge)) = gap_between(before, after) {
-            self.add_gap(gs, ge);
+        if self.placeholders == 0 && !vad.placeholder {
+            let after = align_up(e);
+            // The gap before ends exactly at `s` if there is one.
+            let gs = match self.gaps.get(&s) {
+                Some(&gs) => {
+                    self.remove_gap(gs, s);
+                    gs
+                }
+                None => s,
+            };
+            // The gap after starts exactly at `after` if there is one; else the next region
+            // does.
+            match self.gaps.range_mut(after + 1..).next() {
+                Some((&ge, start)) if *start == after => {
+                    *start = gs;
+                    self.reclass(ge, after, gs);
+                }
+                _ => self.add_gap(gs, after),
+            }
+        } else {
+            let (before, after) = (self.end_before(s), self.start_from(s));
+            if let Some((gs, ge)) = gap_between(before, s) {
+                self.remove_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(e, after) {
+                self.remove_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(before, after) {
+                self.add_gap(gs, ge);
+            }
         }
         Some(vad)
     }
@@ -275,6 +321,17 @@ impl VadTree {
         }
     }
 
+    /// Keeps the size classes right after the start of the gap ending at `end` moved from
+    /// `old` to `new` (`new < end`; the caller updated `gaps` in place).
+    fn reclass(&mut self, end: u64, old: u64, new: u64) {
+        let (was, now) = (class(end - old), class(end - new));
+        if was != now {
+            self.unclass(was, end);
+            self.classes[now].insert(end);
+            self.nonempty |= 1 << now;
+        }
+    }
+
     /// Checks the gap index against the regions (the type's invariants).
     pub fn check(&self) -> Result<(), String> {
         if let Some(v) = self.last.get() {
@@ -304,6 +361,9 @@ impl VadTree {
         }
         if expect != self.gaps {
             return Err("the free-gap index disagrees with the regions".into());
+        }
+        if self.map.values().filter(|v| v.placeholder).count() != self.placeholders {
+            return Err("the placeholder count disagrees with the regions".into());
         }
         let indexed: usize = self.classes.iter().map(BTreeSet::len).sum();
         let mask = self
