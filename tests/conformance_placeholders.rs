@@ -672,3 +672,61 @@ fn the_contract_placeholder_block_runs_as_written() {
         r.output
     );
 }
+
+#[test]
+fn f71_f72_every_placeholder_failure_names_its_status_and_rule() {
+    // Each failure's `--trace` line names the NTSTATUS, the Win32 error and the rule that
+    // failed, with its reference.
+    let src = r#"process A
+h = CreateFileMapping(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, 0x10000, NULL)
+v = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, 0)
+r = VirtualAlloc2(NULL, NULL, 0x20000, MEM_RESERVE | MEM_RESERVE_PLACEHOLDER, PAGE_NOACCESS, NULL, 0)
+expect UnmapViewOfFile2(GetCurrentProcess(), v, MEM_PRESERVE_PLACEHOLDER) == FALSE, ERROR_INVALID_ADDRESS
+expect VirtualFree(r, 0x20000, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER) == FALSE, ERROR_INVALID_ADDRESS
+expect MapViewOfFile3(h, NULL, r, 0, 0x10000, MEM_REPLACE_PLACEHOLDER, PAGE_READWRITE, NULL, 0) == NULL, ERROR_INVALID_ADDRESS
+expect MapViewOfFile3(h, NULL, r + 1, 0, 0x10000, MEM_REPLACE_PLACEHOLDER, PAGE_READWRITE, NULL, 0) == NULL, ERROR_MAPPED_ALIGNMENT
+expect VirtualFree(r, 0x1000, MEM_DECOMMIT) == FALSE, ERROR_INVALID_ADDRESS
+expect VirtualFree(v, 0x10000, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER) == FALSE, ERROR_INVALID_PARAMETER
+"#;
+    let r = ntmm::scenario::run_source(
+        "why.ntm",
+        src,
+        &ntmm::scenario::Options {
+            trace: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.failed, 0, "{}", r.output);
+    let whys: Vec<&str> = r
+        .output
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("why: "))
+        .collect();
+    let want = [
+        (
+            "STATUS_CONFLICTING_ADDRESSES → ERROR_INVALID_ADDRESS",
+            "needs a view mapped into a placeholder",
+        ),
+        (
+            "STATUS_CONFLICTING_ADDRESSES → ERROR_INVALID_ADDRESS",
+            "not the whole",
+        ),
+        (
+            "STATUS_CONFLICTING_ADDRESSES → ERROR_INVALID_ADDRESS",
+            "exactly the view's size",
+        ),
+        ("STATUS_MAPPED_ALIGNMENT → ERROR_MAPPED_ALIGNMENT", "F68"),
+        (
+            "STATUS_CONFLICTING_ADDRESSES → ERROR_INVALID_ADDRESS",
+            "no pages to decommit",
+        ),
+        (
+            "STATUS_UNABLE_TO_DELETE_SECTION → ERROR_INVALID_PARAMETER",
+            "F100",
+        ),
+    ];
+    assert_eq!(whys.len(), want.len(), "{}", r.output);
+    for (why, (status, rule)) in whys.iter().zip(want) {
+        assert!(why.starts_with(status) && why.contains(rule), "{why}");
+    }
+}

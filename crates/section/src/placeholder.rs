@@ -61,7 +61,10 @@ impl State {
                 ));
             }
             if p != Protection::NOACCESS {
-                return Err(SectionError::InvalidPageProtection(protection));
+                return Err(SectionError::param(
+                    6,
+                    "a placeholder is reserved PAGE_NOACCESS (F72)",
+                ));
             }
             let (placement, pages) = match base {
                 Some(b) => {

@@ -221,6 +221,11 @@ impl State {
         if let VadKind::Mapped { .. } = vad.kind {
             return Err(SectionError::UnableToDeleteSection); // F100, §7.6
         }
+        if vad.kind == VadKind::Placeholder && free_type == MEM_DECOMMIT {
+            return Err(SectionError::Placeholder(
+                "a placeholder has no pages to decommit: it is released, split or replaced",
+            ));
+        }
         let region_bytes = vad.pages() * PAGE_SIZE;
         if free_type == MEM_RELEASE {
             if base.vpn() != vad.start {
