@@ -133,10 +133,15 @@ pub fn section_rule(e: &SectionError) -> String {
                 .into()
         }
         SectionError::MappedAlignment(v) => {
-            format!(
-                "{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56), \
-                 or of a page for a view that replaces a placeholder (F68)"
-            )
+            if v % ntmm_vmm::PAGE_SIZE != 0 {
+                // Not even page-aligned: wrong for a view in a placeholder too.
+                format!(
+                    "{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56), \
+                     nor of a page, as a view that replaces a placeholder needs (F68)"
+                )
+            } else {
+                format!("{v:#x} is not a multiple of the 64 KiB allocation granularity (F54, F56)")
+            }
         }
         SectionError::InvalidViewSize => {
             "the view extends past the end of the section (F61)".into()
