@@ -4,8 +4,7 @@
 //! `NtFreeVirtualMemory` with `MEM_PRESERVE_PLACEHOLDER` / `MEM_COALESCE_PLACEHOLDERS`
 //! (memory.rs), and `UnmapViewOfFile2(…, MEM_PRESERVE_PLACEHOLDER)` (mapping.rs) puts a
 //! placeholder back. Extended parameters (`MEM_EXTENDED_PARAMETER`) are not modelled: every
-//! function here takes none (F66 lists their refusals; they are in DESIGN.md's table of facts
-//! not modelled).
+//! function here takes none (DESIGN.md's table of facts not modelled, row F63/F66).
 
 use crate::access::PROCESS_VM_OPERATION;
 use crate::mapping::NtMapViewArgs;
