@@ -1,6 +1,7 @@
 //! API fuzzing: random and invalid arguments to every Win32 function and the native calls under
 //! them (the calls on another process too, through process handles of random rights, to a
-//! process that may have exited) — wild, closed and foreign-process handles of every type, wild and unaligned addresses,
+//! process that may have exited; placeholders: `VirtualAlloc2`, `MapViewOfFile3`, the split,
+//! coalesce and preserve flags) — wild, closed and foreign-process handles of every type, wild and unaligned addresses,
 //! huge sizes, invalid flag combinations — 100,000 calls per run (`NTMM_FUZZ_CALLS` scales it).
 //! Handles that calls return join the pool, so later calls also hit live objects. Every Win32
 //! failure is a known Windows error recorded in the caller's last error; every native failure is
@@ -69,6 +70,11 @@ enum Call {
     SetProcessWorkingSetSize(u8, u64, u64),
     FaultCounters(u8),
     Counters,
+    VirtualAlloc2(u8, Option<u64>, u64, u32, u32),
+    PlaceholderFree(u64, u64, u32),
+    MapViewOfFile3(u8, u8, Option<u64>, u64, u64, u32, u32),
+    MapViewOfFileFromApp(u8, u32, u64, u64),
+    NtUnmapEx(u8, u64, u32),
 }
 
 fn addr() -> impl Strategy<Value = u64> {
@@ -98,8 +104,43 @@ fn flags() -> impl Strategy<Value = u32> {
     ]
 }
 
+/// Flags that reach the placeholder paths (F68–F72) often, beside random ones.
+fn placeholder_flags() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        flags(),
+        Just(MEM_RESERVE | MEM_RESERVE_PLACEHOLDER),
+        Just(MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER),
+        Just(MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS),
+        Just(MEM_REPLACE_PLACEHOLDER),
+        Just(MEM_RESERVE | MEM_COMMIT | MEM_REPLACE_PLACEHOLDER),
+        Just(MEM_PRESERVE_PLACEHOLDER),
+    ]
+}
+
 fn call() -> impl Strategy<Value = Call> {
     prop_oneof![
+        (
+            any::<u8>(),
+            proptest::option::of(addr()),
+            size(),
+            placeholder_flags(),
+            flags()
+        )
+            .prop_map(|(p, a, s, t, pr)| Call::VirtualAlloc2(p, a, s, t, pr)),
+        (addr(), size(), placeholder_flags()).prop_map(|(a, s, t)| Call::PlaceholderFree(a, s, t)),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            proptest::option::of(addr()),
+            size(),
+            size(),
+            placeholder_flags(),
+            flags()
+        )
+            .prop_map(|(h, p, b, o, v, t, pr)| Call::MapViewOfFile3(h, p, b, o, v, t, pr)),
+        (any::<u8>(), flags(), size(), size())
+            .prop_map(|(h, a, o, v)| Call::MapViewOfFileFromApp(h, a, o, v)),
+        (any::<u8>(), addr(), placeholder_flags()).prop_map(|(p, a, f)| Call::NtUnmapEx(p, a, f)),
         (
             any::<u8>(),
             flags(),
@@ -430,6 +471,15 @@ proptest! {
                 Call::MapViewOfFile2(x, p, o, b, v, t, pr) => s.map_view_of_file2(me, h(x), h(p), o, b.map(Va::new), v, t, pr).err().map(|e| e.0),
                 Call::UnmapViewOfFile2(p, a, f) => s.unmap_view_of_file2(me, h(p), Va::new(a), f).err().map(|e| e.0),
                 Call::UnmapViewOfFileEx(a, f) => s.unmap_view_of_file_ex(me, Va::new(a), f).err().map(|e| e.0),
+                Call::VirtualAlloc2(p, a, sz, t, pr) => s.virtual_alloc2(me, h(p), a.map(Va::new), sz, t, pr).err().map(|e| e.0),
+                Call::PlaceholderFree(a, sz, t) => s.virtual_free(me, Va::new(a), sz, t).err().map(|e| e.0),
+                Call::MapViewOfFile3(x, p, b, o, v, t, pr) => s.map_view_of_file3(me, h(x), h(p), b.map(Va::new), o, v, t, pr).err().map(|e| e.0),
+                Call::MapViewOfFileFromApp(x, a, o, v) => s.map_view_of_file_from_app(me, h(x), a, o, v).err().map(|e| e.0),
+                Call::NtUnmapEx(p, a, f) => {
+                    let st = s.nt_unmap_view_of_section_ex(me, h(p), Va::new(a), f).err().unwrap_or(NtStatus::STATUS_SUCCESS);
+                    prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
+                    None
+                }
                 Call::ExitOther => {
                     if s.processes().contains(&other) { s.exit_process(other).unwrap(); }
                     None

@@ -119,6 +119,19 @@ const TOKENS: &[&str] = &[
     "NtmmIoCounters(&io)\n",
     "pmc.WorkingSetSize",
     "ws.ShareCount",
+    // Placeholders (F68-F72).
+    "VirtualAlloc2(NULL, NULL, 0x20000, MEM_RESERVE | MEM_RESERVE_PLACEHOLDER, PAGE_NOACCESS, NULL, 0)\n",
+    "VirtualAlloc2(",
+    "VirtualFree(0x10000, 0x1000, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)\n",
+    "VirtualFree(0x10000, 0x20000, MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS)\n",
+    "MapViewOfFile3(h, NULL, 0x10000, 0, 0x1000, MEM_REPLACE_PLACEHOLDER, PAGE_READWRITE, NULL, 0)\n",
+    "MapViewOfFile3(",
+    "MapViewOfFileFromApp(",
+    "UnmapViewOfFile2(GetCurrentProcess(), 0x10000, MEM_PRESERVE_PLACEHOLDER)\n",
+    "NtUnmapViewOfSectionEx(",
+    "NtMapViewOfSectionEx(",
+    "NtAllocateVirtualMemoryEx(",
+    " | MEM_REPLACE_PLACEHOLDER",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {

@@ -3,7 +3,8 @@
 //! copy-on-write and no-access views, reads and writes, trims, writer runs, flushes, file reads
 //! and writes, handle closes and process exits, and calls on another process (views mapped
 //! into it with `MapViewOfFile2`, `ReadProcessMemory`/`WriteProcessMemory` through handles of
-//! assorted rights) — on machines from 8 to 4096 frames, checked call
+//! assorted rights), ring buffers in placeholders (`VirtualAlloc2`, `MapViewOfFile3`,
+//! `UnmapViewOfFile2`) — on machines from 8 to 4096 frames, checked call
 //! by call against a flat reference model, with every invariant checked after every call.
 //!
 //! 50,000 calls by default (250 sequences of 200). `NTMM_MODEL_CALLS=1000000 cargo test
@@ -34,6 +35,15 @@ enum Kind {
 }
 
 impl Kind {
+    /// The page protection of a view of this kind (`MapViewOfFile2`, `MapViewOfFile3`).
+    fn protection(self) -> u32 {
+        match self {
+            Kind::Ro => PAGE_READONLY,
+            Kind::Rw => PAGE_READWRITE,
+            Kind::Copy => PAGE_WRITECOPY,
+            Kind::NoAccess => PAGE_NOACCESS,
+        }
+    }
     fn access(self) -> u32 {
         match self {
             Kind::Ro => FILE_MAP_READ,
@@ -146,6 +156,24 @@ enum Op {
         v: usize,
         off: u64,
     },
+    /// A ring buffer (F68–F70): a placeholder of twice the section's size in process `p`,
+    /// split in two, the section mapped into both halves with
+    /// `MapViewOfFile3(MEM_REPLACE_PLACEHOLDER)`; refused views leave the placeholders, which
+    /// are coalesced and released.
+    Ring {
+        p: usize,
+        h: usize,
+        kind: Kind,
+    },
+    /// `UnmapViewOfFile2(MEM_PRESERVE_PLACEHOLDER)`: a view that replaced a placeholder
+    /// becomes it again (F72); any other view stays, `ERROR_INVALID_ADDRESS` (F71).
+    UnmapToPlaceholder {
+        v: usize,
+    },
+    /// `VirtualFree(MEM_RELEASE)` of a placeholder a view went back to.
+    ReleasePlaceholder {
+        i: usize,
+    },
 }
 
 /// The process-handle rights the cross-process calls are tried with.
@@ -176,8 +204,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..4).prop_map(|p| Op::Exit { p }),
         3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, 0..XRIGHTS.len()).prop_map(|(by, v, off, len, rights)| Op::XRead { by, v, off, len, rights }),
         3 => (0usize..4, any::<usize>(), 0u64..4 * PS, 1usize..6000, any::<u8>(), 0..XRIGHTS.len()).prop_map(|(by, v, off, len, byte, rights)| Op::XWrite { by, v, off, len, byte, rights }),
-        2 => (0usize..4, 0usize..4, any::<usize>(), kind).prop_map(|(by, p, h, kind)| Op::MapInto { by, p, h, kind }),
+        2 => (0usize..4, 0usize..4, any::<usize>(), kind.clone()).prop_map(|(by, p, h, kind)| Op::MapInto { by, p, h, kind }),
         2 => (any::<usize>(), 0u64..4 * PS).prop_map(|(v, off)| Op::Counters { v, off }),
+        2 => (0usize..4, any::<usize>(), kind.clone()).prop_map(|(p, h, kind)| Op::Ring { p, h, kind }),
+        2 => any::<usize>().prop_map(|v| Op::UnmapToPlaceholder { v }),
+        1 => any::<usize>().prop_map(|i| Op::ReleasePlaceholder { i }),
     ]
 }
 
@@ -196,6 +227,8 @@ struct MView {
     size: u64,
     kind: Kind,
     copies: BTreeMap<u64, Vec<u8>>,
+    /// Mapped into a placeholder (`MEM_REPLACE_PLACEHOLDER`).
+    placeholder: bool,
 }
 
 struct Obj {
@@ -214,6 +247,8 @@ struct Model {
     objs: Vec<Obj>,
     names: BTreeMap<usize, usize>,
     views: Vec<MView>,
+    /// Placeholders views went back to: (process, base, bytes).
+    placeholders: Vec<(usize, Va, u64)>,
 }
 
 impl Model {
@@ -298,6 +333,7 @@ fn check(s: &System) -> Result<(), TestCaseError> {
 
 fn close_view_and_handles(m: &mut Model, procs: &mut [Proc], p: usize) {
     m.views.retain(|v| v.p != p);
+    m.placeholders.retain(|x| x.0 != p);
     procs[p].handles.clear();
     let live: std::collections::BTreeSet<usize> = procs
         .iter()
@@ -312,6 +348,7 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
         objs: Vec::new(),
         names: BTreeMap::new(),
         views: Vec::new(),
+        placeholders: Vec::new(),
     };
     for i in 0..FILES {
         s.create_volume_file(&path(i), &file_bytes(i)).unwrap();
@@ -511,6 +548,7 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                             size,
                             kind,
                             copies: BTreeMap::new(),
+                            placeholder: false,
                         });
                     }
                     (false, _) => prop_assert_eq!(r.unwrap_err().0, ERROR_ACCESS_DENIED),
@@ -787,12 +825,7 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 let (hh, obj) = (mh.h, mh.obj);
                 let rights_ok = mh.read && (kind != Kind::Rw || mh.write);
                 let ceiling_ok = kind != Kind::Rw || m.objs[obj].writable;
-                let protection = match kind {
-                    Kind::Ro => PAGE_READONLY,
-                    Kind::Rw => PAGE_READWRITE,
-                    Kind::Copy => PAGE_WRITECOPY,
-                    Kind::NoAccess => PAGE_NOACCESS,
-                };
+                let protection = kind.protection();
                 let hp = s.open_process(procs[by].pid, procs[p].pid).unwrap();
                 let r = s.map_view_of_file2(procs[by].pid, hh, hp, 0, None, 0, 0, protection);
                 s.close_handle(procs[by].pid, hp).unwrap();
@@ -809,11 +842,123 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                             size,
                             kind,
                             copies: BTreeMap::new(),
+                            placeholder: false,
                         });
                     }
                     (false, _) => prop_assert_eq!(r.unwrap_err().0, ERROR_ACCESS_DENIED),
                     (true, false) => prop_assert_eq!(r.unwrap_err().0, ERROR_INVALID_PARAMETER),
                 }
+            }
+            Op::Ring { p, h, kind } => {
+                let p = p % nprocs;
+                if procs[p].handles.is_empty() {
+                    continue;
+                }
+                let mh = &procs[p].handles[h % procs[p].handles.len()];
+                let (hh, obj) = (mh.h, mh.obj);
+                let rights_ok = mh.read && (kind != Kind::Rw || mh.write);
+                let ceiling_ok = kind != Kind::Rw || m.objs[obj].writable;
+                let bytes = m.objs[obj].bytes.len() as u64;
+                let size = bytes.div_ceil(PS) * PS;
+                let pid = procs[p].pid;
+                let fail = |what: &str, e: Win32Error| TestCaseError::fail(format!("{what}: {e}"));
+                let r = s
+                    .virtual_alloc2(
+                        pid,
+                        Handle::NULL,
+                        None,
+                        2 * size,
+                        MEM_RESERVE | MEM_RESERVE_PLACEHOLDER,
+                        PAGE_NOACCESS,
+                    )
+                    .map_err(|e| fail("VirtualAlloc2", e))?;
+                s.virtual_free(pid, r, size, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)
+                    .map_err(|e| fail("split", e))?;
+                let map3 = |base: Va| {
+                    s.map_view_of_file3(
+                        pid,
+                        hh,
+                        Handle::NULL,
+                        Some(base),
+                        0,
+                        0,
+                        MEM_REPLACE_PLACEHOLDER,
+                        kind.protection(),
+                    )
+                };
+                let v1 = map3(r);
+                match (rights_ok, ceiling_ok) {
+                    (true, true) => {
+                        let v1 = v1.map_err(|e| fail("MapViewOfFile3", e))?;
+                        let v2 = map3(at(r, size)).map_err(|e| fail("MapViewOfFile3", e))?;
+                        prop_assert_eq!((v1, v2), (r, at(r, size)), "F70");
+                        for base in [v1, v2] {
+                            m.views.push(MView {
+                                p,
+                                base,
+                                obj,
+                                size: bytes,
+                                kind,
+                                copies: BTreeMap::new(),
+                                placeholder: true,
+                            });
+                        }
+                    }
+                    (ok, _) => {
+                        prop_assert_eq!(
+                            v1.unwrap_err().0,
+                            if ok {
+                                ERROR_INVALID_PARAMETER
+                            } else {
+                                ERROR_ACCESS_DENIED
+                            }
+                        );
+                        s.virtual_free(pid, r, 2 * size, MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS)
+                            .map_err(|e| fail("coalesce", e))?;
+                        let q = s.virtual_query(pid, r).unwrap();
+                        prop_assert_eq!(
+                            (q.state, q.kind, q.region_size),
+                            (MEM_RESERVE, MEM_PRIVATE, 2 * size)
+                        );
+                        s.virtual_free(pid, r, 0, MEM_RELEASE)
+                            .map_err(|e| fail("release", e))?;
+                    }
+                }
+            }
+            Op::UnmapToPlaceholder { v } => {
+                if m.views.is_empty() {
+                    continue;
+                }
+                let vi = v % m.views.len();
+                let (p, base, size, placeholder) = {
+                    let view = &m.views[vi];
+                    (view.p, view.base, view.size, view.placeholder)
+                };
+                let pid = procs[p].pid;
+                let r = s.unmap_view_of_file2(pid, Handle::INVALID, base, MEM_PRESERVE_PLACEHOLDER);
+                if placeholder {
+                    prop_assert_eq!(r, Ok(()), "F72");
+                    m.views.remove(vi);
+                    let bytes = size.div_ceil(PS) * PS;
+                    let q = s.virtual_query(pid, base).unwrap();
+                    prop_assert_eq!(
+                        (q.state, q.kind, q.allocation_protect, q.region_size),
+                        (MEM_RESERVE, MEM_PRIVATE, PAGE_NOACCESS, bytes),
+                        "F72: a placeholder again"
+                    );
+                    m.placeholders.push((p, base, bytes));
+                } else {
+                    prop_assert_eq!(r, Err(Win32Error(ERROR_INVALID_ADDRESS)), "F71");
+                }
+            }
+            Op::ReleasePlaceholder { i } => {
+                if m.placeholders.is_empty() {
+                    continue;
+                }
+                let (p, base, _) = m.placeholders.remove(i % m.placeholders.len());
+                let pid = procs[p].pid;
+                prop_assert_eq!(s.virtual_free(pid, base, 0, MEM_RELEASE), Ok(()));
+                prop_assert_eq!(s.virtual_query(pid, base).unwrap().state, MEM_FREE);
             }
         }
         check(&s)?;

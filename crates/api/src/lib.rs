@@ -43,6 +43,8 @@ pub mod mapping;
 pub mod memory;
 /// Native calls by NT's conventions: NT object names, in-out ranges, NtAreMappedFilesTheSame.
 pub mod native;
+/// Placeholders: `VirtualAlloc2`, `MapViewOfFile3` and the native `…Ex` services (F68–F72).
+pub mod placeholder;
 /// `GetTempPath` and `GetTempFileName`.
 pub mod temp_files;
 

@@ -424,8 +424,8 @@ impl System {
     /// `UnmapViewOfFile2(Process, BaseAddress, UnmapFlags)`: the process handle needs
     /// `PROCESS_VM_OPERATION`. `UnmapFlags` is 0, `MEM_UNMAP_WITH_TRANSIENT_BOOST` (accepted;
     /// there is no priority to boost) and/or `MEM_PRESERVE_PLACEHOLDER`; any other bit is
-    /// `ERROR_INVALID_PARAMETER` (F72). Placeholders are not modelled yet, so no view is mapped
-    /// into one, and `MEM_PRESERVE_PLACEHOLDER` fails as Windows fails it on an ordinary view:
+    /// `ERROR_INVALID_PARAMETER` (F72). `MEM_PRESERVE_PLACEHOLDER` turns a view that replaced a
+    /// placeholder back into it (F72) and fails on an ordinary view, which stays mapped:
     /// `ERROR_INVALID_ADDRESS` (F71).
     pub fn unmap_view_of_file2(
         &self,
@@ -450,13 +450,7 @@ impl System {
                 process,
                 PROCESS_VM_OPERATION,
             )?;
-            if flags & MEM_PRESERVE_PLACEHOLDER != 0 {
-                return Err(Fail::Win32Rule(
-                    ERROR_INVALID_ADDRESS,
-                    "MEM_PRESERVE_PLACEHOLDER needs a view mapped into a placeholder, and this one is not (F71)".into(),
-                ));
-            }
-            Ok(self.ex.unmap_view(target, base)?)
+            Ok(self.unmap_in(target, base, flags)?)
         })();
         self.win32(pid, r)
     }

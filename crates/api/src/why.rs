@@ -133,10 +133,19 @@ pub fn section_rule(e: &SectionError) -> String {
                 .into()
         }
         SectionError::MappedAlignment(v) => {
-            format!(
-                "{v:#x} is not a multiple of the 64 KiB allocation granularity, as a view's \
-                 offset and base must be (F54, F56)"
-            )
+            if v % ntmm_vmm::PAGE_SIZE != 0 {
+                // Not even page-aligned: wrong for a view in a placeholder too.
+                format!(
+                    "{v:#x} is not a multiple of the 64 KiB allocation granularity, as a view's \
+                     offset and base must be (F54, F56), nor of a page, as a view that replaces \
+                     a placeholder needs (F68)"
+                )
+            } else {
+                format!(
+                    "{v:#x} is not a multiple of the 64 KiB allocation granularity, as a view's \
+                     offset and base must be (F54, F56)"
+                )
+            }
         }
         SectionError::InvalidViewSize => {
             "the view extends past the end of the section (F61)".into()
@@ -162,6 +171,7 @@ pub fn section_rule(e: &SectionError) -> String {
         SectionError::ConflictingAddresses => {
             "the requested range overlaps an existing view or allocation (F57)".into()
         }
+        SectionError::Placeholder(rule) => format!("{rule} (F68-F72)"),
         SectionError::NotCommitted => "the pages are not committed (F138)".into(),
         SectionError::AlreadyCommitted => "the pages are already committed (F95)".into(),
         SectionError::SectionNotExtended => {

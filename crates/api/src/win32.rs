@@ -315,6 +315,7 @@ mod tests {
             | SectionError::FreeVmNotAtBase
             | SectionError::MemoryNotAllocated(_)
             | SectionError::ConflictingAddresses
+            | SectionError::Placeholder(_)
             | SectionError::NotCommitted => ERROR_INVALID_ADDRESS,
             SectionError::SectionNotExtended => ERROR_OUTOFMEMORY,
             SectionError::UserMappedFile => ERROR_USER_MAPPED_FILE,
@@ -367,7 +368,7 @@ mod tests {
     /// How many variants `SectionError` has besides `Vmm`, and `VmmError` has (its
     /// `Exception` counted once per `ExceptionKind`): adding a variant means adding its arm
     /// above, a value below, and one here.
-    const SECTION_VARIANTS: usize = 25;
+    const SECTION_VARIANTS: usize = 26;
     const VMM_VARIANTS: usize = 24;
 
     fn every_vmm_error() -> Vec<VmmError> {
@@ -456,6 +457,7 @@ mod tests {
             SectionError::FreeVmNotAtBase,
             SectionError::MemoryNotAllocated(Va::new(0)),
             SectionError::ConflictingAddresses,
+            SectionError::Placeholder("a rule"),
             SectionError::NotCommitted,
             SectionError::AlreadyCommitted,
             SectionError::SectionNotExtended,

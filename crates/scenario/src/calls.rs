@@ -520,6 +520,9 @@ impl Runner {
                     .map_or(0, |h| h.0)
             }
             name if crate::process_calls::is_process_call(name) => self.process_call(pid, call)?,
+            name if crate::native::placeholders::is_placeholder_call(name) => {
+                self.placeholder_call(pid, call)?
+            }
             name if crate::counter_calls::is_counter_call(name) => {
                 return self.counter_call(pid, call)
             }

@@ -200,6 +200,7 @@ impl Picture {
             for vad in space.vads().iter() {
                 let (kind, class) = match vad.kind {
                     VadKind::Private { .. } => ("private".to_string(), "private"),
+                    VadKind::Placeholder => ("placeholder".to_string(), "private"),
                     VadKind::Mapped { segment, .. } => {
                         mappers.entry(segment).or_default().insert(name.clone());
                         (format!("view of {segment}"), "view")

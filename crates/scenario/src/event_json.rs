@@ -94,6 +94,17 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("pages_written", Value::from(*pages_written));
                     put("failed", Value::from(*failed));
                 }
+                VmmEvent::Placeholder {
+                    asid,
+                    base,
+                    pages,
+                    change,
+                } => {
+                    put("process", who(asid));
+                    put("base", hex(base.raw()));
+                    put("pages", Value::from(*pages));
+                    put("change", Value::from(format!("{change:?}")));
+                }
                 VmmEvent::FailureInjected {
                     store,
                     op,

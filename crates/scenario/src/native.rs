@@ -10,6 +10,9 @@ use crate::value::Value;
 use ntmm_api::*;
 use ntmm_vmm::AsId;
 
+/// Placeholders: `VirtualAlloc2`, `MapViewOfFile3` and the native `…Ex` services.
+pub(crate) mod placeholders;
+
 /// The native functions and their argument counts (SCENARIO.md "Native calls (reach)").
 pub const NATIVE_FUNCTIONS: &[(&str, usize)] = &[
     ("NtCreateSection", 7),
@@ -25,6 +28,10 @@ pub const NATIVE_FUNCTIONS: &[(&str, usize)] = &[
     ("NtFlushVirtualMemory", 4),
     ("NtClose", 1),
     ("NtAreMappedFilesTheSame", 2),
+    // Placeholders (native::placeholders::PLACEHOLDER_NATIVE).
+    ("NtAllocateVirtualMemoryEx", 7),
+    ("NtMapViewOfSectionEx", 9),
+    ("NtUnmapViewOfSectionEx", 3),
 ];
 
 /// Whether `name` is a native call.
@@ -369,6 +376,9 @@ impl Runner {
                     self.system()?
                         .nt_are_mapped_files_the_same(pid, Va::new(a), Va::new(b)),
                 )
+            }
+            name if placeholders::is_placeholder_native(name) => {
+                self.placeholder_native(pid, call)?
             }
             other => return Err(StmtError(format!("{other} is not callable here"))),
         };

@@ -47,6 +47,10 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     ("MapViewOfFile2", 7),
     ("UnmapViewOfFile2", 3),
     ("UnmapViewOfFileEx", 2),
+    // Placeholders (crate::native::placeholders::PLACEHOLDER_CALLS).
+    ("VirtualAlloc2", 7),
+    ("MapViewOfFile3", 9),
+    ("MapViewOfFileFromApp", 4),
     // Resource counters (crate::counter_calls).
     ("GetProcessMemoryInfo", 2),
     ("QueryWorkingSetEx", 3),

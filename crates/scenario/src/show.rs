@@ -543,6 +543,8 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
         for v in vads {
             let (kind, what) = match v.kind {
                 VadKind::Private { .. } => ("Private", String::new()),
+                // NT's placeholder VAD is private and reserved (F72).
+                VadKind::Placeholder => ("Private", "Placeholder".to_string()),
                 VadKind::Mapped {
                     segment,
                     first_index,
@@ -557,6 +559,11 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
                         })
                     ),
                 ),
+            };
+            let what = if v.placeholder && v.kind != VadKind::Placeholder {
+                format!("{what} (in a placeholder)")
+            } else {
+                what
             };
             let _ = writeln!(
                 s,

@@ -710,6 +710,25 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
     // A process by its name, else by its id (crate::naming).
     let who = |asid: &ntmm_vmm::AsId| crate::naming::process_raw(names, *asid);
     Some(match e {
+        VmmEvent::Placeholder {
+            asid,
+            base,
+            pages,
+            change,
+        } => {
+            let what = match change {
+                ntmm_vmm::PlaceholderChange::Reserved => "reserved",
+                ntmm_vmm::PlaceholderChange::Split => "split off",
+                ntmm_vmm::PlaceholderChange::Coalesced => "coalesced",
+                ntmm_vmm::PlaceholderChange::Replaced => "replaced",
+                ntmm_vmm::PlaceholderChange::Restored => "restored (the view in it unmapped)",
+            };
+            format!(
+                "{}: placeholder at {base} ({}) {what}",
+                who(asid),
+                crate::draw::pages(*pages)
+            )
+        }
         VmmEvent::FaultResolved { asid, va, outcome } => {
             let mut s = format!(
                 "{}: {} at {va}{}: PTE {}",

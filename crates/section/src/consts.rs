@@ -45,12 +45,14 @@ pub const MEM_IMAGE: u32 = 0x0100_0000;
 pub const MEM_LARGE_PAGES: u32 = 0x2000_0000;
 /// `AT_ROUND_TO_PAGE`.
 pub const AT_ROUND_TO_PAGE: u32 = 0x4000_0000;
-/// `MEM_RESERVE_PLACEHOLDER` (not modelled).
+/// `MEM_RESERVE_PLACEHOLDER` (`VirtualAlloc2`, with `MEM_RESERVE`).
 pub const MEM_RESERVE_PLACEHOLDER: u32 = 0x0004_0000;
-/// `MEM_REPLACE_PLACEHOLDER` (not modelled).
+/// `MEM_REPLACE_PLACEHOLDER` (`MapViewOfFile3`, `VirtualAlloc2`).
 pub const MEM_REPLACE_PLACEHOLDER: u32 = 0x0000_4000;
-/// `MEM_PRESERVE_PLACEHOLDER` (`VirtualFree`, `UnmapViewOfFile2`; placeholders not modelled).
+/// `MEM_PRESERVE_PLACEHOLDER` (`VirtualFree`, `UnmapViewOfFile2`).
 pub const MEM_PRESERVE_PLACEHOLDER: u32 = 0x0000_0002;
+/// `MEM_COALESCE_PLACEHOLDERS` (`VirtualFree`, with `MEM_RELEASE`).
+pub const MEM_COALESCE_PLACEHOLDERS: u32 = 0x0000_0001;
 /// `MEM_UNMAP_WITH_TRANSIENT_BOOST` (`UnmapViewOfFile2`).
 pub const MEM_UNMAP_WITH_TRANSIENT_BOOST: u32 = 0x0000_0001;
 

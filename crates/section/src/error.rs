@@ -66,6 +66,10 @@ pub enum SectionError {
     /// The range overlaps or spans regions (`STATUS_CONFLICTING_ADDRESSES`).
     #[error("conflicting addresses")]
     ConflictingAddresses,
+    /// A placeholder operation on a range that is not what it needs: the rule that failed
+    /// (`STATUS_CONFLICTING_ADDRESSES`, `ERROR_INVALID_ADDRESS`; facts F69, F71, F72).
+    #[error("placeholder: {0}")]
+    Placeholder(&'static str),
     /// Pages are not committed (`STATUS_NOT_COMMITTED`).
     #[error("pages are not committed")]
     NotCommitted,
@@ -122,6 +126,7 @@ impl SectionError {
             SectionError::FreeVmNotAtBase => NtStatus::STATUS_FREE_VM_NOT_AT_BASE,
             SectionError::MemoryNotAllocated(_) => NtStatus::STATUS_MEMORY_NOT_ALLOCATED,
             SectionError::ConflictingAddresses => NtStatus::STATUS_CONFLICTING_ADDRESSES,
+            SectionError::Placeholder(_) => NtStatus::STATUS_CONFLICTING_ADDRESSES,
             SectionError::NotCommitted => NtStatus::STATUS_NOT_COMMITTED,
             SectionError::AlreadyCommitted => NtStatus::STATUS_ALREADY_COMMITTED,
             SectionError::SectionNotExtended => NtStatus::STATUS_SECTION_NOT_EXTENDED,

@@ -283,6 +283,13 @@ impl Executive {
         self.op(|s, vmm| s.unmap_view(vmm, asid, va))
     }
 
+    /// `NtUnmapViewOfSectionEx(…, MEM_PRESERVE_PLACEHOLDER)`: unmaps a view that replaced a
+    /// placeholder and puts the placeholder back (F72); any other view stays mapped and the
+    /// call fails with `STATUS_CONFLICTING_ADDRESSES` (F71).
+    pub fn unmap_view_to_placeholder(&self, asid: AsId, va: Va) -> Result<()> {
+        self.op(|s, vmm| s.unmap_view_as(vmm, asid, va, true))
+    }
+
     /// `NtFlushVirtualMemory`: returns the rounded range flushed.
     pub fn flush_virtual_memory(&self, asid: AsId, va: Va, size: u64) -> Result<(Va, u64)> {
         self.op(|s, vmm| s.flush_view(vmm, asid, va, size))

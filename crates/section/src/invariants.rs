@@ -10,6 +10,8 @@
 //!    the file back.
 //! 6. Every view record matches a mapped region of its segment; sections name live control
 //!    areas.
+//! 7. Every mapped region has its view record (so a view turned back into a placeholder,
+//!    F72, leaves no record behind, and no placeholder overlaps a view).
 
 use crate::state::State;
 use ntmm_vmm::{InvariantViolation, VadKind, Vmm};
@@ -141,6 +143,18 @@ impl State {
                     6,
                     format!("view {asid:?}@{base:#x} does not match its region"),
                 );
+            }
+        }
+        for asid in &self.processes {
+            for v in vmm.regions(*asid).unwrap_or_default() {
+                if matches!(v.kind, VadKind::Mapped { .. })
+                    && !self.views.contains_key(&(*asid, v.start.base().raw()))
+                {
+                    return fail(
+                        7,
+                        format!("{asid:?}: mapped region at {} has no view", v.start.base()),
+                    );
+                }
             }
         }
         for (id, s) in &self.sections {

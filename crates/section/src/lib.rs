@@ -34,6 +34,8 @@ mod state;
 pub mod file;
 /// The control-area rules checked after every operation (§9.3).
 pub mod invariants;
+/// Placeholders through the native services (F68–F72).
+mod placeholder;
 /// Section objects: `NtCreateSection`, `MiSectionDelete`, `NtQuerySection`, `NtExtendSection`
 /// (§1.2, §1.7–§1.9).
 pub mod section;

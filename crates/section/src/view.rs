@@ -90,7 +90,16 @@ impl State {
             ));
         }
         let at = p.allocation_type;
-        if at & AT_ROUND_TO_PAGE != 0 || at & !(MEM_TOP_DOWN | MEM_RESERVE | MEM_COMMIT) != 0 {
+        // MEM_REPLACE_PLACEHOLDER (NtMapViewOfSectionEx, MapViewOfFile3): the view replaces
+        // the placeholder at its base, and base and offset need only be page-aligned (F68).
+        let replace = at & MEM_REPLACE_PLACEHOLDER != 0;
+        let granularity = if replace {
+            PAGE_SIZE
+        } else {
+            ALLOCATION_GRANULARITY
+        };
+        let known = MEM_TOP_DOWN | MEM_RESERVE | MEM_COMMIT | MEM_REPLACE_PLACEHOLDER;
+        if at & AT_ROUND_TO_PAGE != 0 || at & !known != 0 {
             return Err(SectionError::param(9, "allocation type")); // F64
         }
         if (!file && at & (MEM_RESERVE | MEM_COMMIT) != 0) || (file && at & MEM_COMMIT != 0) {
@@ -107,12 +116,18 @@ impl State {
                 return Err(SectionError::param(3, "base above the user range"));
                 // F58
             }
-            if !b.is_aligned(ALLOCATION_GRANULARITY) {
-                return Err(SectionError::MappedAlignment(b.raw())); // F56
+            if !b.is_aligned(granularity) {
+                return Err(SectionError::MappedAlignment(b.raw())); // F56, F68
             }
         }
-        if p.offset % ALLOCATION_GRANULARITY != 0 {
-            return Err(SectionError::MappedAlignment(p.offset)); // F54
+        if p.offset % granularity != 0 {
+            return Err(SectionError::MappedAlignment(p.offset)); // F54, F68
+        }
+        if replace && p.base.is_none() {
+            return Err(SectionError::param(
+                3,
+                "MEM_REPLACE_PLACEHOLDER needs the placeholder's address",
+            ));
         }
         // F50: the view protection must be compatible with the section's.
         if !compatible(protection, s.protection) {
@@ -136,6 +151,7 @@ impl State {
         let pages = size.div_ceil(PAGE_SIZE);
         let first_index = ProtoIndex::of_byte(p.offset);
         let placement = match p.base {
+            Some(b) if replace => Placement::Replace(b),
             Some(b) => Placement::At(b),
             None if at & MEM_TOP_DOWN != 0 => Placement::TopDown,
             None => Placement::BottomUp,
@@ -151,6 +167,9 @@ impl State {
                 protection,
             )
             .map_err(|e| match e {
+                VmmError::ConflictingAddresses { .. } if replace => SectionError::Placeholder(
+                    "MEM_REPLACE_PLACEHOLDER needs a placeholder that starts at the base and has exactly the view's size",
+                ), // F69
                 VmmError::ConflictingAddresses { .. } => SectionError::ConflictingAddresses,
                 VmmError::AddressOutOfRange(_) => {
                     SectionError::param(3, "view past the user range")
@@ -210,6 +229,19 @@ impl State {
     /// `NtUnmapViewOfSection`: any address inside the view (F112). Dirty bits are captured,
     /// share counts dropped, nothing is written (§4.4, §5.3).
     pub(crate) fn unmap_view(&mut self, vmm: &Vmm, asid: AsId, va: Va) -> Result<()> {
+        self.unmap_view_as(vmm, asid, va, false)
+    }
+
+    /// [`State::unmap_view`]; with `to_placeholder` (`MEM_PRESERVE_PLACEHOLDER`), the view
+    /// must have replaced a placeholder, which comes back over its range (F72); any other
+    /// view stays mapped (F71).
+    pub(crate) fn unmap_view_as(
+        &mut self,
+        vmm: &Vmm,
+        asid: AsId,
+        va: Va,
+        to_placeholder: bool,
+    ) -> Result<()> {
         self.check_process(asid)?;
         if !va.is_user() {
             return Err(SectionError::NotMappedView(va));
@@ -232,12 +264,23 @@ impl State {
                 (base, rec)
             }
         };
-        let vad = match vmm.free_region(asid, base) {
+        let freed = if to_placeholder {
+            vmm.free_region_to_placeholder(asid, base)
+        } else {
+            vmm.free_region(asid, base)
+        };
+        let vad = match freed {
             Ok(vad) => vad,
             Err(e) => {
-                // Unreachable while rule 6 holds; leave the record as it was.
+                // A view that is in no placeholder (F71); otherwise unreachable while rule 6
+                // holds. The view stays as it was.
                 self.views.insert((asid, base.raw()), rec);
-                return Err(e.into());
+                return Err(match e {
+                    VmmError::ConflictingAddresses { .. } => SectionError::Placeholder(
+                        "MEM_PRESERVE_PLACEHOLDER needs a view mapped into a placeholder, and this one is not",
+                    ),
+                    e => e.into(),
+                });
             }
         };
         debug_assert!(matches!(vad.kind, VadKind::Mapped { .. }) && vad.pages() == rec.pages);

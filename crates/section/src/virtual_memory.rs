@@ -83,10 +83,11 @@ impl State {
         protection: u32,
     ) -> Result<(Va, u64)> {
         self.check_process(asid)?;
-        if allocation_type & (MEM_LARGE_PAGES | MEM_WRITE_WATCH | MEM_RESERVE_PLACEHOLDER) != 0 {
-            return Err(SectionError::NotSupported(
-                "large pages, write watch and placeholders",
-            ));
+        if allocation_type & (MEM_RESERVE_PLACEHOLDER | MEM_REPLACE_PLACEHOLDER) != 0 {
+            return self.allocate_placeholder(vmm, asid, base, size, allocation_type, protection);
+        }
+        if allocation_type & (MEM_LARGE_PAGES | MEM_WRITE_WATCH) != 0 {
+            return Err(SectionError::NotSupported("large pages and write watch"));
         }
         if allocation_type & !(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_TOP_DOWN) != 0 {
             return Err(SectionError::param(5, "allocation type"));
@@ -165,6 +166,11 @@ impl State {
                 let p = private_protection(protection)?;
                 vmm.commit_private(asid, r.start().base(), r.len(), p)?;
             }
+            VadKind::Placeholder => {
+                return Err(SectionError::Placeholder(
+                    "a placeholder cannot be committed: replace it first (MEM_REPLACE_PLACEHOLDER)",
+                ));
+            }
             VadKind::Mapped { segment, .. } => {
                 let (_, rec, _) = self.view_at(vmm, asid, b)?;
                 let ca = self
@@ -200,6 +206,9 @@ impl State {
         free_type: u32,
     ) -> Result<(Va, u64)> {
         self.check_process(asid)?;
+        if free_type & (MEM_PRESERVE_PLACEHOLDER | MEM_COALESCE_PLACEHOLDERS) != 0 {
+            return self.free_placeholder(vmm, asid, base, size, free_type);
+        }
         if free_type != MEM_DECOMMIT && free_type != MEM_RELEASE {
             return Err(SectionError::param(4, "free type"));
         }
@@ -211,6 +220,11 @@ impl State {
             .ok_or(SectionError::MemoryNotAllocated(base))?;
         if let VadKind::Mapped { .. } = vad.kind {
             return Err(SectionError::UnableToDeleteSection); // F100, §7.6
+        }
+        if vad.kind == VadKind::Placeholder && free_type == MEM_DECOMMIT {
+            return Err(SectionError::Placeholder(
+                "a placeholder has no pages to decommit: it is released, split or replaced",
+            ));
         }
         let region_bytes = vad.pages() * PAGE_SIZE;
         if free_type == MEM_RELEASE {
@@ -262,7 +276,7 @@ impl State {
             return Err(SectionError::ConflictingAddresses);
         }
         match vad.kind {
-            VadKind::Private { .. } => {
+            VadKind::Private { .. } | VadKind::Placeholder => {
                 private_protection(protection)?;
                 p = keep_allocation_caching(p, vad.protection);
             }

@@ -159,6 +159,22 @@ pub enum ViolationCause {
     Protection,
 }
 
+/// What happened to a placeholder ([`VmmEvent::Placeholder`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum PlaceholderChange {
+    /// Reserved (`VirtualAlloc2(MEM_RESERVE | MEM_RESERVE_PLACEHOLDER)`).
+    Reserved,
+    /// Split off a larger placeholder (`VirtualFree(MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)`):
+    /// the event names the new placeholder the caller asked for.
+    Split,
+    /// Made of adjacent placeholders (`VirtualFree(MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS)`).
+    Coalesced,
+    /// Replaced by a view or private memory of its size (`MEM_REPLACE_PLACEHOLDER`).
+    Replaced,
+    /// A view in it was unmapped with `MEM_PRESERVE_PLACEHOLDER`: a placeholder again.
+    Restored,
+}
+
 /// Which writer ran ([`VmmEvent::WriterRan`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum Writer {
@@ -196,6 +212,17 @@ pub enum VmmEvent {
     AddressSpaceDeleted {
         /// The address space.
         asid: AsId,
+    },
+    /// A placeholder was reserved, split, coalesced, replaced or restored.
+    Placeholder {
+        /// The address space.
+        asid: AsId,
+        /// The placeholder's base.
+        base: Va,
+        /// Its pages.
+        pages: u64,
+        /// What happened.
+        change: PlaceholderChange,
     },
     /// Private memory was reserved, and perhaps committed (`NtAllocateVirtualMemory`).
     PrivateAllocated {
@@ -391,6 +418,12 @@ impl Traced for VmmEvent {
         match self {
             VmmEvent::AddressSpaceCreated { asid } => debug!(?asid, "address space created"),
             VmmEvent::AddressSpaceDeleted { asid } => debug!(?asid, "address space deleted"),
+            VmmEvent::Placeholder {
+                asid,
+                base,
+                pages,
+                change,
+            } => debug!(?asid, %base, pages, ?change, "placeholder"),
             VmmEvent::PrivateAllocated {
                 asid,
                 base,

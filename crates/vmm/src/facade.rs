@@ -384,6 +384,37 @@ impl Vmm {
         self.op(|m| m.free_region(asid, va))
     }
 
+    /// Reserves a placeholder (`MEM_RESERVE | MEM_RESERVE_PLACEHOLDER`, F72).
+    pub fn reserve_placeholder(
+        &self,
+        asid: AsId,
+        pages: PageCount,
+        placement: Placement,
+    ) -> Result<Va> {
+        self.op(|m| m.reserve_placeholder(asid, pages, placement))
+    }
+
+    /// Splits `[va, va + pages)` off the placeholder holding it (`MEM_PRESERVE_PLACEHOLDER`,
+    /// F68), or turns private memory that replaced a placeholder back into it.
+    pub fn split_placeholder(&self, asid: AsId, va: Va, pages: PageCount) -> Result<()> {
+        let va = user_va(va)?;
+        self.op(|m| m.split_placeholder(asid, va.vpn(), pages))
+    }
+
+    /// Coalesces the adjacent placeholders exactly covering `[va, va + pages)`
+    /// (`MEM_COALESCE_PLACEHOLDERS`).
+    pub fn coalesce_placeholders(&self, asid: AsId, va: Va, pages: PageCount) -> Result<()> {
+        let va = user_va(va)?;
+        self.op(|m| m.coalesce_placeholders(asid, va.vpn(), pages))
+    }
+
+    /// Removes the region holding `va`, which replaced a placeholder, and puts the placeholder
+    /// back (`UnmapViewOfFile2(…, MEM_PRESERVE_PLACEHOLDER)`, F72).
+    pub fn free_region_to_placeholder(&self, asid: AsId, va: Va) -> Result<Vad> {
+        let va = user_va(va)?;
+        self.op(|m| m.free_region_to_placeholder(asid, va))
+    }
+
     /// Changes the protection of committed pages of one region; returns the first page's old
     /// protection.
     pub fn protect(

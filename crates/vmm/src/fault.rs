@@ -325,7 +325,8 @@ impl Machine {
                     VadKind::Private { committed: true } => {
                         self.resolve_demand_zero_fault(asid, va, access, pte, vad.protection)
                     }
-                    VadKind::Private { committed: false } => {
+                    // A placeholder is reserved and never committed (F72).
+                    VadKind::Private { committed: false } | VadKind::Placeholder => {
                         Err(self.raise(asid, va, access, ExceptionKind::AccessViolation))
                     }
                     VadKind::Mapped { .. } => {

@@ -22,6 +22,9 @@
 //!    and prototype PTEs, each exactly once; a modified frame holds no slot.
 //! 10. Commit charged = Σ segment commit + Σ region commit, and never above the limit; each
 //!     address space's own charge is the sum of its regions' and never above its peak.
+//! 11. A placeholder (F68–F72) holds nothing: it carries the placeholder flag, protection
+//!     `PAGE_NOACCESS`, no commit charge and no non-zero PTE; only placeholder regions (and
+//!     regions that replaced one) may start inside a 64 KiB block (checked with rule 7).
 
 use crate::addr::{Pfn, ProtoIndex};
 use crate::machine::Machine;
@@ -323,6 +326,21 @@ impl Machine {
             }
             for vad in space.vads.iter() {
                 region_commit += vad.commit_charge.raw();
+                if vad.kind == VadKind::Placeholder
+                    && (!vad.placeholder
+                        || vad.protection != crate::protection::Protection::NOACCESS
+                        || !vad.commit_charge.is_zero()
+                        || !space.page_table.non_zero(vad.range()).is_empty())
+                {
+                    return fail(
+                        11,
+                        format!(
+                            "{:?}: placeholder at {} holds something",
+                            space.id,
+                            vad.start.base()
+                        ),
+                    );
+                }
                 if let VadKind::Mapped {
                     segment,
                     first_index,

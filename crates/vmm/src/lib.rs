@@ -64,6 +64,8 @@ pub mod address_space;
 mod delete;
 /// Mapping a view of a segment (`MiMapViewOfSection`).
 mod map_view;
+/// Placeholders: reserving, splitting, coalescing, replacing and restoring them.
+mod placeholder;
 /// Private memory: reserve, commit, decommit (`NtAllocateVirtualMemory`).
 mod private_memory;
 /// Protection changes (`NtProtectVirtualMemory`).
@@ -119,8 +121,8 @@ pub use commit::{CommitState, ProcessCommit};
 pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use event::{
-    IoTarget, MoveReason, Subscriber, Subscribers, Traced, ViolationCause, VmmEvent, VmmEventKind,
-    Writer,
+    IoTarget, MoveReason, PlaceholderChange, Subscriber, Subscribers, Traced, ViolationCause,
+    VmmEvent, VmmEventKind, Writer,
 };
 pub use facade::Vmm;
 pub use fault::{FaultKind, FaultOutcome};

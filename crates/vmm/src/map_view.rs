@@ -44,7 +44,7 @@ impl Machine {
             PageCount::ZERO
         };
         self.charge_process(asid, charge)?;
-        self.space_mut(asid)?.vads.insert(Vad {
+        let vad = Vad {
             start: range.start(),
             end: range.end(),
             protection,
@@ -53,7 +53,9 @@ impl Machine {
                 first_index,
             },
             commit_charge: charge,
-        });
+            placeholder: false,
+        };
+        self.insert_region(asid, vad, placement)?;
         self.segment_mut(segment)?.mapped += 1;
         self.events.emit(crate::event::VmmEvent::SegmentMapped {
             asid,

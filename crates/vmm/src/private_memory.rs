@@ -25,13 +25,15 @@ impl Machine {
         let range = self.place(asid, pages, placement)?;
         let charge = if commit { pages } else { PageCount::ZERO };
         self.charge_process(asid, charge)?;
-        self.space_mut(asid)?.vads.insert(Vad {
+        let vad = Vad {
             start: range.start(),
             end: range.end(),
             protection,
             kind: VadKind::Private { committed: commit },
             commit_charge: charge,
-        });
+            placeholder: false,
+        };
+        self.insert_region(asid, vad, placement)?;
         self.events.emit(crate::event::VmmEvent::PrivateAllocated {
             asid,
             base: range.start().base(),

@@ -164,7 +164,8 @@ impl Machine {
             state: first.0,
             protect: first.1,
             kind: Some(match vad.kind {
-                VadKind::Private { .. } => RegionType::Private,
+                // F72: a placeholder is MEM_PRIVATE (and MEM_RESERVE).
+                VadKind::Private { .. } | VadKind::Placeholder => RegionType::Private,
                 VadKind::Mapped { .. } => RegionType::Mapped,
             }),
         })

@@ -21,6 +21,10 @@ pub enum Placement {
     TopDown,
     /// Exactly here (must be 64 KiB-aligned and free).
     At(Va),
+    /// Exactly in the placeholder that starts here and has exactly the region's size
+    /// (`MEM_REPLACE_PLACEHOLDER`: page-aligned, F68; the placeholder must fit exactly, F69),
+    /// which the new region replaces.
+    Replace(Va),
 }
 
 impl Machine {
@@ -48,6 +52,9 @@ impl Machine {
                 }
                 Self::check_user_range(base, bytes.raw())?;
                 base.vpn()
+            }
+            Placement::Replace(base) => {
+                return self.placeholder_to_replace(asid, base, pages);
             }
             Placement::BottomUp | Placement::TopDown => space
                 .vads
@@ -105,6 +112,7 @@ impl Machine {
                 })
             }
             (VadKind::Private { .. }, Pte::PrototypeLookup { .. } | Pte::Prototype { .. }) => false,
+            (VadKind::Placeholder, Pte::Zero | Pte::PrototypeLookup { .. }) => false,
             (_, Pte::Prototype { proto, .. }) => self
                 .segments
                 .get(&proto.segment)

@@ -26,6 +26,11 @@ pub enum VadKind {
         /// The prototype PTE index of the region's first page.
         first_index: ProtoIndex,
     },
+    /// A placeholder (`VirtualAlloc2(MEM_RESERVE | MEM_RESERVE_PLACEHOLDER)`): reserved
+    /// address space that holds nothing and cannot be committed, only split, coalesced, or
+    /// replaced by a view or private memory of exactly its size. `VirtualQuery` reports it as
+    /// `MEM_RESERVE`, `MEM_PRIVATE`, AllocationProtect `PAGE_NOACCESS` (facts F70, F72).
+    Placeholder,
 }
 
 /// A region.
@@ -42,6 +47,10 @@ pub struct Vad {
     /// Commit charged to this region: committed private pages, or all pages of a
     /// copy-on-write view (nt_internals §1.9).
     pub commit_charge: PageCount,
+    /// The region is a placeholder or replaced one (NT's VAD placeholder flag): it may start
+    /// on any page (a placeholder splits at page granularity, F68), and unmapping a view with
+    /// `MEM_PRESERVE_PLACEHOLDER` turns it back into a placeholder (F72).
+    pub placeholder: bool,
 }
 
 impl Vad {
@@ -79,7 +88,7 @@ impl Vad {
                 .start
                 .checked_add(index.pages_since(first_index)?)
                 .filter(|&vpn| self.contains(vpn)),
-            VadKind::Private { .. } => None,
+            VadKind::Private { .. } | VadKind::Placeholder => None,
         }
     }
 }
@@ -96,8 +105,9 @@ fn unreachable_range(start: Vpn) -> PageRange {
 /// or removed from in front of one changes only that gap's start, an update in place.
 ///
 /// # Invariants
-/// Regions do not overlap, lie inside `[USER_MIN, USER_END)`, and start on 64 KiB boundaries.
-/// `gaps` maps end → start for exactly the non-empty free ranges
+/// Regions do not overlap, lie inside `[USER_MIN, USER_END)`, and start on 64 KiB boundaries
+/// unless they are placeholders or replaced one ([`Vad::placeholder`], which split at page
+/// granularity). `gaps` maps end → start for exactly the non-empty free ranges
 /// `[align_up(previous end), next start)` (from `USER_MIN`, up to `USER_END`); `classes[c]`
 /// holds the ends of the gaps whose length in pages has `c` as its floor log2, and bit `c` of
 /// `nonempty` is set exactly when `classes[c]` is non-empty; `last`, if set, equals the
@@ -112,6 +122,8 @@ pub struct VadTree {
     gaps: BTreeMap<u64, u64>,
     classes: Vec<BTreeSet<u64>>,
     nonempty: u64,
+    /// How many regions carry [`Vad::placeholder`] (may start inside a 64 KiB block).
+    placeholders: usize,
 }
 
 impl Default for VadTree {
@@ -122,6 +134,7 @@ impl Default for VadTree {
             gaps: BTreeMap::new(),
             classes: vec![BTreeSet::new(); 64],
             nonempty: 0,
+            placeholders: 0,
         };
         t.add_gap(LO, HI);
         t
@@ -137,6 +150,13 @@ fn class(len: u64) -> usize {
 
 fn align_up(vpn: u64) -> u64 {
     vpn.div_ceil(GRAN_PAGES) * GRAN_PAGES
+}
+
+/// The free gap between a region ending at `end` and the next starting at `next`: from the
+/// first 64 KiB boundary at or after `end` (where a new region could start) to `next`.
+fn gap_between(end: u64, next: u64) -> Option<(u64, u64)> {
+    let start = align_up(end);
+    (start < next).then_some((start, next))
 }
 
 const GRAN_PAGES: u64 = ALLOCATION_GRANULARITY >> PAGE_SHIFT;
@@ -187,50 +207,97 @@ impl VadTree {
             .next()
             .is_some()
     }
-    /// Adds a region; callers have checked that its range is free (so it lies inside one gap).
+    /// Adds a region; callers have checked that its range is free. While every region starts
+    /// on a 64 KiB boundary (no placeholder in the tree) the gap holding the new region's start
+    /// is updated in place; otherwise the gaps are derived from the region's neighbours.
     pub(crate) fn insert(&mut self, vad: Vad) {
         self.last.set(None);
         let (s, e) = (vad.start.raw(), vad.end.raw());
-        // The gap holding `s`: the first one ending after it.
-        if let Some((&ge, start)) = self.gaps.range_mut(s + 1..).next() {
-            let gs = *start;
-            if gs <= s {
-                let after = align_up(e);
-                if after < ge {
-                    // Updated in place: no second search of the gap index.
-                    *start = after;
-                    self.reclass(ge, gs, after);
-                } else {
-                    self.remove_gap(gs, ge);
+        if self.placeholders == 0 && !vad.placeholder {
+            // The gap holding `s`: the first one ending after it.
+            if let Some((&ge, start)) = self.gaps.range_mut(s + 1..).next() {
+                let gs = *start;
+                if gs <= s {
+                    let after = align_up(e);
+                    if after < ge {
+                        // Updated in place: no second search of the gap index.
+                        *start = after;
+                        self.reclass(ge, gs, after);
+                    } else {
+                        self.remove_gap(gs, ge);
+                    }
+                    self.add_gap(gs, s);
                 }
-                self.add_gap(gs, s);
+            }
+        } else {
+            // A region of a split placeholder may start or end inside a 64 KiB block (F68):
+            // the one gap between its neighbours becomes the gaps left on either side of it.
+            let (before, after) = (self.end_before(s), self.start_from(s));
+            if let Some((gs, ge)) = gap_between(before, after) {
+                self.remove_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(before, s) {
+                self.add_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(e, after) {
+                self.add_gap(gs, ge);
             }
         }
+        self.placeholders += usize::from(vad.placeholder);
         self.map.insert(s, vad);
     }
+
     /// Removes the region starting at `start`; its range joins the gaps on either side.
     pub(crate) fn remove(&mut self, start: Vpn) -> Option<Vad> {
         self.last.set(None);
         let vad = self.map.remove(&start.raw())?;
-        let s = start.raw();
-        let after = align_up(vad.end.raw());
-        // The gap before ends exactly at `s` if there is one.
-        let gs = match self.gaps.get(&s) {
-            Some(&gs) => {
-                self.remove_gap(gs, s);
-                gs
+        self.placeholders -= usize::from(vad.placeholder);
+        let (s, e) = (start.raw(), vad.end.raw());
+        if self.placeholders == 0 && !vad.placeholder {
+            let after = align_up(e);
+            // The gap before ends exactly at `s` if there is one.
+            let gs = match self.gaps.get(&s) {
+                Some(&gs) => {
+                    self.remove_gap(gs, s);
+                    gs
+                }
+                None => s,
+            };
+            // The gap after starts exactly at `after` if there is one; else the next region
+            // does.
+            match self.gaps.range_mut(after + 1..).next() {
+                Some((&ge, start)) if *start == after => {
+                    *start = gs;
+                    self.reclass(ge, after, gs);
+                }
+                _ => self.add_gap(gs, after),
             }
-            None => s,
-        };
-        // The gap after starts exactly at `after` if there is one; else the next region does.
-        match self.gaps.range_mut(after + 1..).next() {
-            Some((&ge, start)) if *start == after => {
-                *start = gs;
-                self.reclass(ge, after, gs);
+        } else {
+            let (before, after) = (self.end_before(s), self.start_from(s));
+            if let Some((gs, ge)) = gap_between(before, s) {
+                self.remove_gap(gs, ge);
             }
-            _ => self.add_gap(gs, after),
+            if let Some((gs, ge)) = gap_between(e, after) {
+                self.remove_gap(gs, ge);
+            }
+            if let Some((gs, ge)) = gap_between(before, after) {
+                self.add_gap(gs, ge);
+            }
         }
         Some(vad)
+    }
+
+    /// The end of the last region starting below `s` (`USER_MIN` if none).
+    fn end_before(&self, s: u64) -> u64 {
+        self.map
+            .range(..s)
+            .next_back()
+            .map_or(LO, |(_, v)| v.end.raw())
+    }
+
+    /// The start of the first region starting at or after `s` (`USER_END` if none).
+    fn start_from(&self, s: u64) -> u64 {
+        self.map.range(s..).next().map_or(HI, |(&k, _)| k)
     }
 
     fn add_gap(&mut self, start: u64, end: u64) {
@@ -276,24 +343,27 @@ impl VadTree {
             }
         }
         let mut expect = BTreeMap::new();
-        let mut cand = LO;
+        let mut prev_end = LO;
         for v in self.map.values() {
-            if v.start.raw() % GRAN_PAGES != 0 {
+            if v.start.raw() % GRAN_PAGES != 0 && !v.placeholder {
                 return Err(format!("region at {:#x} misaligned", v.start.raw()));
             }
-            if v.start.raw() < cand {
+            if v.start.raw() < prev_end || v.end <= v.start {
                 return Err(format!("region at {:#x} overlaps", v.start.raw()));
             }
-            if v.start.raw() > cand {
-                expect.insert(v.start.raw(), cand);
+            if let Some((gs, ge)) = gap_between(prev_end, v.start.raw()) {
+                expect.insert(ge, gs);
             }
-            cand = cand.max(align_up(v.end.raw()));
+            prev_end = v.end.raw();
         }
-        if HI > cand {
-            expect.insert(HI, cand);
+        if let Some((gs, ge)) = gap_between(prev_end, HI) {
+            expect.insert(ge, gs);
         }
         if expect != self.gaps {
             return Err("the free-gap index disagrees with the regions".into());
+        }
+        if self.map.values().filter(|v| v.placeholder).count() != self.placeholders {
+            return Err("the placeholder count disagrees with the regions".into());
         }
         let indexed: usize = self.classes.iter().map(BTreeSet::len).sum();
         let mask = self
@@ -385,6 +455,7 @@ mod tests {
             protection: Protection::READWRITE,
             kind: VadKind::Private { committed: true },
             commit_charge: PageCount::ZERO,
+            placeholder: false,
         }
     }
 
@@ -489,7 +560,7 @@ mod gap_index_tests {
         #[test]
         fn prop_gap_index_agrees_with_linear_scan(
             ops in prop::collection::vec(
-                (0u8..4, 1u64..80, any::<bool>(), any::<prop::sample::Index>(), 0u64..48),
+                (0u8..5, 1u64..80, any::<bool>(), any::<prop::sample::Index>(), 0u64..48),
                 1..120,
             )
         ) {
@@ -500,12 +571,26 @@ mod gap_index_tests {
                 protection: Protection::READWRITE,
                 kind: VadKind::Private { committed: false },
                 commit_charge: PageCount::ZERO,
+                placeholder: false,
             };
             for (op, pages, top, which, block) in ops {
                 match op {
                     1 if !t.is_empty() => {
                         let starts: Vec<Vpn> = t.iter().map(|v| v.start).collect();
                         prop_assert!(t.remove(starts[which.index(starts.len())]).is_some());
+                    }
+                    4 if !t.is_empty() => {
+                        // A placeholder split (F68): a region becomes two at a page boundary,
+                        // the second starting inside a 64 KiB block; removing either later
+                        // leaves gaps that start on 64 KiB boundaries only.
+                        let all: Vec<Vad> = t.iter().copied().collect();
+                        let v = all[which.index(all.len())];
+                        if v.pages() >= 2 {
+                            let at = Vpn::new(v.start.raw() + 1 + pages % (v.pages() - 1));
+                            prop_assert!(t.remove(v.start).is_some());
+                            t.insert(Vad { end: at, placeholder: true, ..v });
+                            t.insert(Vad { start: at, placeholder: true, ..v });
+                        }
                     }
                     3 => {
                         // Lookups, remembered or not, agree with a scan of the regions.

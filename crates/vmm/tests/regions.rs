@@ -461,3 +461,82 @@ fn test_release_private_region_frees_frames_and_slots() {
     assert_eq!(vmm.list_counts().free + vmm.list_counts().zeroed, 8);
     ok(&vmm);
 }
+
+/// Placeholders at the machine level (F68–F72): a view replaces a split placeholder at a page
+/// boundary inside a 64 KiB block, goes back to a placeholder, and the pieces coalesce; the
+/// machine's invariants (placeholder rule 11, the gap index) hold after every step, and the
+/// range is whole and free again at the end.
+#[test]
+fn test_f68_f72_placeholders_split_replace_restore_coalesce() {
+    let vmm = tiny(16);
+    let seg = vmm
+        .create_pagefile_segment(pages(2), Protection::READWRITE, false)
+        .unwrap();
+    let a = vmm.create_address_space();
+    let ok = |v: &Vmm| v.check_invariants().unwrap();
+    let p = vmm
+        .reserve_placeholder(a, pages(16), Placement::BottomUp)
+        .unwrap();
+    ok(&vmm);
+    let q = vmm.query(a, p).unwrap();
+    assert_eq!(
+        (q.state, q.kind, q.allocation_protect, q.size.raw()),
+        (
+            MemState::Reserve,
+            Some(RegionType::Private),
+            Protection::NOACCESS,
+            0x10000
+        )
+    );
+    // Split two pages off at page 3: three placeholders.
+    let mid = page(p, 3);
+    vmm.split_placeholder(a, mid, pages(2)).unwrap();
+    ok(&vmm);
+    assert_eq!(vmm.regions(a).unwrap().len(), 3);
+    // A view of exactly the middle placeholder's size replaces it; any other size does not.
+    let err = vmm
+        .map_segment(
+            a,
+            seg,
+            0,
+            pages(1),
+            Placement::Replace(mid),
+            Protection::READWRITE,
+        )
+        .unwrap_err();
+    assert!(matches!(err, VmmError::ConflictingAddresses { .. }), "F69");
+    let v = vmm
+        .map_segment(
+            a,
+            seg,
+            0,
+            pages(2),
+            Placement::Replace(mid),
+            Protection::READWRITE,
+        )
+        .unwrap();
+    assert_eq!(v, mid, "F70");
+    ok(&vmm);
+    vmm.write(a, v, b"in a placeholder").unwrap();
+    ok(&vmm);
+    // Splitting the whole of a placeholder, or a view, splits nothing.
+    assert!(vmm.split_placeholder(a, p, pages(3)).is_err());
+    assert!(vmm.split_placeholder(a, v, pages(1)).is_err());
+    // Back to a placeholder (F72), then coalesce the three.
+    let vad = vmm.free_region_to_placeholder(a, v).unwrap();
+    assert!(vad.placeholder);
+    ok(&vmm);
+    assert!(
+        vmm.coalesce_placeholders(a, p, pages(3)).is_err(),
+        "a partial range"
+    );
+    vmm.coalesce_placeholders(a, p, pages(16)).unwrap();
+    ok(&vmm);
+    assert_eq!(vmm.regions(a).unwrap().len(), 1);
+    vmm.free_region(a, p).unwrap();
+    ok(&vmm);
+    assert_eq!(vmm.query(a, p).unwrap().state, MemState::Free);
+    // The freed block is placed again by the ordinary first fit.
+    assert_eq!(private_rw(&vmm, a, 1), p);
+    ok(&vmm);
+}
