@@ -307,7 +307,7 @@ impl System {
         Ok(())
     }
 
-    fn open_file(
+    pub(crate) fn open_file(
         &self,
         pid: AsId,
         path: &str,

@@ -54,7 +54,11 @@ pub struct NtMapViewArgs {
 }
 
 impl System {
-    fn create_section_in(&self, pid: AsId, a: NtCreateSectionArgs<'_>) -> R<(Handle, bool)> {
+    pub(crate) fn create_section_in(
+        &self,
+        pid: AsId,
+        a: NtCreateSectionArgs<'_>,
+    ) -> R<(Handle, bool)> {
         let mut om = self.om.lock();
         let mut write_through = false;
         let mut file_access = None;
@@ -238,7 +242,7 @@ impl System {
         }
     }
 
-    fn map_in(
+    pub(crate) fn map_in(
         &self,
         pid: AsId,
         section: Handle,

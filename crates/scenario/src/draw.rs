@@ -194,6 +194,9 @@ impl Picture {
                     SegmentKind::File { store } => {
                         format!("{seg}: file {store}, {}", pages(info.pages.raw()))
                     }
+                    SegmentKind::Image { store } => {
+                        format!("{seg}: image of {store}, {}", pages(info.pages.raw()))
+                    }
                 };
                 p.add(&mut seen, format!("{seg}"), label, 3);
             }

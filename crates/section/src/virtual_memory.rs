@@ -311,6 +311,7 @@ impl State {
             protect,
             kind: match q.kind {
                 Some(RegionType::Private) => MEM_PRIVATE,
+                Some(RegionType::Mapped) if self.is_image_view(vmm, asid, va) => MEM_IMAGE,
                 Some(RegionType::Mapped) => MEM_MAPPED,
                 None => 0,
             },

@@ -234,6 +234,15 @@ impl Vmm {
         self.op(|m| m.create_file_segment(store, pages.raw()))
     }
 
+    /// Creates an image segment over `store`: one prototype PTE per entry of `layout`.
+    pub fn create_image_segment(
+        &self,
+        store: StoreId,
+        layout: &[crate::segment::ImagePage],
+    ) -> Result<SegmentId> {
+        self.op(|m| m.create_image_segment(store, layout))
+    }
+
     /// Grows a file-backed segment.
     pub fn extend_segment(&self, id: SegmentId, pages: PageCount) -> Result<()> {
         self.op(|m| m.extend_segment(id, pages.raw()))
