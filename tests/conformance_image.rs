@@ -457,3 +457,51 @@ fn a_process_executable_is_pinned() {
     s.exit_process(p).unwrap();
     ok(&s);
 }
+
+// ---- The contract's statements, exactly as written ------------------------------------------
+
+/// The code block of docs/SCENARIO.md's "Image sections (images)", run as written, then the
+/// calls its prose names, each checked.
+#[test]
+fn the_contract_image_statements_run_as_written() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/SCENARIO.md")).unwrap();
+    let block = doc
+        .split("### Image sections (images)")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .expect("the contract's image block");
+    assert!(block.contains("image \"app.dll\" base 0x180000000"));
+    let source = format!(
+        r#"{block}
+image "app.exe" base 0x140000000 section ".text" rx "main"
+process A image "app.exe"
+VirtualQuery(0x140001000, &m)
+expect m.Type == MEM_IMAGE
+hf = CreateFile("app.dll", GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL)
+h = CreateFileMapping(hf, NULL, PAGE_READONLY | SEC_IMAGE, 0, 0, NULL)
+expect h != NULL
+v = MapViewOfFile(h, FILE_MAP_READ, 0, 0, 0)
+expect v == 0x180000000
+VirtualQuery(v + 0x2000, &mbi)
+expect mbi.Protect == PAGE_WRITECOPY
+VirtualQuery(v + 0x4000, &mbi)
+expect mbi.Protect == PAGE_READWRITE
+expect read(v + 0x4000, 24) == "shared between processes"
+expect UnmapViewOfFile(v) == TRUE
+base = LoadLibrary("app.dll")
+expect base == 0x180000000
+expect read(base + 0x1000, 10) == "code bytes"
+expect FreeLibrary(base) == TRUE
+VirtualQuery(base, &gone)
+expect gone.State == MEM_FREE
+"#
+    );
+    let script = ntmm::scenario::parse(&source).unwrap();
+    let mut r = ntmm::scenario::Runner::new("contract", &ntmm::scenario::Options::default());
+    r.run_script(&script);
+    r.finish();
+    let report = r.report();
+    assert_eq!(report.failed, 0, "{}", report.output);
+    assert!(report.passed >= 10, "{}", report.output);
+}

@@ -134,7 +134,8 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("file", Value::from(*file));
                 }
                 SectionEvent::ControlAreaParked { control_area }
-                | SectionEvent::ControlAreaRevived { control_area } => {
+                | SectionEvent::ControlAreaRevived { control_area }
+                | SectionEvent::ImageControlAreaDeleted { control_area } => {
                     put("control_area", Value::from(format!("{control_area:?}")));
                 }
                 _ => {}

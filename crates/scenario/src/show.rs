@@ -528,6 +528,7 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
             .into_iter()
             .find(|c| c.segment == seg)
             .map(|c| match c.stream {
+                Some(f) if c.image => format!("{:?} {seg} Image section {f:?}", c.id),
                 Some(f) => format!("{:?} {seg} File section {f:?}", c.id),
                 None => format!("{:?} {seg} Pagefile section", c.id),
             })
@@ -592,6 +593,7 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
         let kind = match m.kind {
             0x20000 => "MEM_PRIVATE",
             0x40000 => "MEM_MAPPED",
+            0x100_0000 => "MEM_IMAGE",
             _ => "",
         };
         let _ = writeln!(
@@ -680,8 +682,11 @@ fn memory_text(sys: &ntmm_api::System, names: &BTreeMap<AsId, String>) -> String
                 s,
                 "{:<8}{valid:>8}{standby:>8}{dirty:>8}  {}{}  (Section Ref {}, Mapped Views {}, User Ref {}, Pfn Ref {})",
                 format!("{:?}", ca.id),
-                ca.stream
-                    .map_or("Pagefile section".to_string(), |f| format!("mapped_file( {f:?} )")),
+                ca.stream.map_or("Pagefile section".to_string(), |f| if ca.image {
+                    format!("image_file( {f:?} )")
+                } else {
+                    format!("mapped_file( {f:?} )")
+                }),
                 if ca.parked { ", on the unused-segment list" } else { "" },
                 ca.section_references,
                 ca.mapped_views,

@@ -549,6 +549,10 @@ fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<St
             control_area,
             file: true,
         } => format!("{control_area:?} file control area deleted"),
+        SectionEvent::ImageControlAreaDeleted { control_area } => format!(
+            "{control_area:?} image control area deleted (its file's ImageSectionObject is \
+             cleared; pages it wrote to the pagefile are gone)"
+        ),
         SectionEvent::ControlAreaParked { control_area } => {
             format!("{control_area:?} file control area parked on the unused-segment list")
         }

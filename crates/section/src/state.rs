@@ -114,17 +114,23 @@ impl State {
                 Ok(())
             }
             Disposition::SegmentDeleted => {
-                if let Some(ca) = self.control_areas.remove(&id) {
-                    // An image control area leaves its file's `ImageSectionObject`.
-                    if let Some(s) = ca.stream.and_then(|s| self.streams.get_mut(&s)) {
-                        if s.image_ca == Some(id) {
-                            s.image_ca = None;
-                        }
+                let image = self
+                    .control_areas
+                    .remove(&id)
+                    .and_then(|ca| ca.stream.filter(|_| ca.image.is_some()));
+                // An image control area leaves its file's `ImageSectionObject`.
+                if let Some(s) = image.and_then(|s| self.streams.get_mut(&s)) {
+                    if s.image_ca == Some(id) {
+                        s.image_ca = None;
                     }
                 }
-                self.events.emit(SectionEvent::ControlAreaDeleted {
-                    control_area: id,
-                    file: false,
+                self.events.emit(if image.is_some() {
+                    SectionEvent::ImageControlAreaDeleted { control_area: id }
+                } else {
+                    SectionEvent::ControlAreaDeleted {
+                        control_area: id,
+                        file: false,
+                    }
                 });
                 Ok(())
             }
