@@ -320,6 +320,7 @@ fn s1_6_image_and_data_control_areas_are_two() {
     let (s, p) = one();
     app(&s, "app.dll");
     let f = open(&s, p, "app.dll", GENERIC_READ, 7).unwrap();
+    let w = open(&s, p, "app.dll", GENERIC_READ | GENERIC_WRITE, 7).unwrap();
     let d = s
         .create_file_mapping(p, f, false, PAGE_READONLY, 0, 0, None)
         .unwrap();
@@ -347,8 +348,12 @@ fn s1_6_image_and_data_control_areas_are_two() {
         .unwrap();
     assert_eq!(ci2.id, ci.id);
     assert_eq!(ci2.section_references, 2);
-    // While an image section holds the file, it cannot be truncated (§8).
-    let w = open(&s, p, "app.dll", GENERIC_READ | GENERIC_WRITE, 7).unwrap();
+    // While an image section holds the file, it cannot be opened for writing
+    // (MmFlushImageSection, §1.7) nor truncated through an older handle (§8).
+    assert_eq!(
+        err(&s, p, open(&s, p, "app.dll", GENERIC_WRITE, 7)),
+        ERROR_SHARING_VIOLATION
+    );
     s.set_file_pointer(p, w, 0x10, None, FILE_BEGIN).unwrap();
     assert_eq!(err(&s, p, s.set_end_of_file(p, w)), ERROR_USER_MAPPED_FILE);
     for h in [i, i2] {
