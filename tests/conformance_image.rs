@@ -510,3 +510,68 @@ expect gone.State == MEM_FREE
     assert_eq!(report.failed, 0, "{}", report.output);
     assert!(report.passed >= 10, "{}", report.output);
 }
+
+/// F110, F131 (ROS-api `Test_ImageSection`): writes through a data view, flushed, do not show
+/// in an image view already mapped (its page is the image control area's own, §1.7); creating
+/// an image section sees unflushed data-view changes (the data section is flushed first).
+#[test]
+fn f110_f131_image_views_are_not_coherent_with_data_views() {
+    let (s, p) = one();
+    app(&s, "app.dll");
+    let f = open(&s, p, "app.dll", GENERIC_READ | GENERIC_WRITE, 7).unwrap();
+    let d = s
+        .create_file_mapping(p, f, false, PAGE_READWRITE, 0, 0, None)
+        .unwrap();
+    let data = s.map_view_of_file(p, d, FILE_MAP_WRITE, 0, 0, 0).unwrap();
+    let image =
+        |s: &System| s.create_file_mapping(p, f, false, PAGE_READONLY | SEC_IMAGE, 0, 0, None);
+    let hi = image(&s).unwrap();
+    let img = map_read(&s, p, hi);
+    assert_eq!(s.read_memory(p, img, 2).unwrap(), b"MZ");
+    s.write_memory(p, data, b"ZM").unwrap();
+    s.flush_view_of_file(p, data, 0).unwrap();
+    assert_eq!(s.read_disk("app.dll").unwrap()[..2], *b"ZM");
+    assert_eq!(
+        s.read_memory(p, img, 2).unwrap(),
+        b"MZ",
+        "F131: not refreshed"
+    );
+    s.unmap_view_of_file(p, img).unwrap();
+    s.close_handle(p, hi).unwrap();
+    // The header is now "ZM" on disk: a new image section fails (F110, F30) ...
+    assert_eq!(err(&s, p, image(&s)), ERROR_BAD_EXE_FORMAT);
+    // ... and once it is restored through the data view, unflushed, it succeeds.
+    s.write_memory(p, data, b"MZ").unwrap();
+    let hi = image(&s).unwrap();
+    assert_eq!(map_read(&s, p, hi), img);
+    ok(&s);
+}
+
+/// F91 (kernel32 `test_mapping`, `map_prot_no_write`): on an image view a write protection
+/// becomes copy-on-write, so every single protection passes the EXECUTE_WRITECOPY ceiling.
+#[test]
+fn f91_virtual_protect_on_an_image_turns_writes_into_copy_on_write() {
+    let (s, p) = one();
+    app(&s, "app.dll");
+    let b = s.load_library(p, "app.dll").unwrap();
+    let text = at(b, 0x1000);
+    for (asked, got) in [
+        (PAGE_READWRITE, PAGE_WRITECOPY),
+        (PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY),
+        (PAGE_READONLY, PAGE_READONLY),
+        (PAGE_EXECUTE, PAGE_EXECUTE),
+        (PAGE_NOACCESS, PAGE_NOACCESS),
+        (PAGE_EXECUTE_READ, PAGE_EXECUTE_READ),
+    ] {
+        s.virtual_protect(p, text, 0x1000, asked).unwrap();
+        assert_eq!(vq(&s, p, text).protect, got, "{asked:#x}");
+    }
+    // A store into the now copy-on-write code page makes a private copy (§3.7).
+    s.virtual_protect(p, text, 0x1000, PAGE_READWRITE).unwrap();
+    s.write_memory(p, text, b"patched").unwrap();
+    assert_eq!(vq(&s, p, text).protect, PAGE_READWRITE);
+    let q = s.create_process(None, false).unwrap();
+    let bq = s.load_library(q, "app.dll").unwrap();
+    assert_eq!(s.read_memory(q, at(bq, 0x1000), 10).unwrap(), b"code bytes");
+    ok(&s);
+}

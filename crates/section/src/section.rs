@@ -7,7 +7,7 @@ use crate::error::{Result, SectionError};
 use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
 use crate::state::{SectionObject, State};
-use ntmm_vmm::{ByteCount, PageCount, Protection, Vmm, PAGE_SIZE};
+use ntmm_vmm::{AsId, ByteCount, PageCount, Protection, Vmm, PAGE_SIZE};
 
 /// Access the file handle was granted, as far as section creation cares (`MmMakeFileAccess`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -285,9 +285,18 @@ impl State {
             return Err(SectionError::NotAnImage { file: false }); // F11
         }
         // §1.7: the data section is flushed first, so the image reads what the cache holds
-        // (F30: a header overwritten through a data view is seen). Dirty bits still in
-        // process PTEs are not harvested (as `flush-modified`).
+        // (F30, F110: a header overwritten through a data view, unflushed, is seen): the dirty
+        // bits of every view of it, in every process, then its modified pages.
         if let Some(ca) = s.data_ca {
+            let views: Vec<(AsId, u64, u64)> = self
+                .views
+                .iter()
+                .filter(|(_, r)| r.control_area == ca)
+                .map(|(&(asid, base), r)| (asid, base, r.pages))
+                .collect();
+            for (asid, base, pages) in views {
+                vmm.harvest_dirty(asid, ntmm_vmm::Va::new(base), PageCount::new(pages))?;
+            }
             let seg = self.segment_of(ca)?;
             let pages = vmm.segment_info(seg)?.pages;
             vmm.flush_segment(seg, 0, pages)?;
