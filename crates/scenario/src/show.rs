@@ -432,6 +432,9 @@ fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
     } else {
         "Commit"
     }];
+    if ca.image {
+        flags.push("Image");
+    }
     if ca.parked {
         flags.push("OnUnusedSegmentList");
     }
@@ -458,9 +461,17 @@ fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
         seg.chunk_bytes
     );
     let _ = writeln!(s, "  Protection        {}", protect_words(seg.protection));
+    if ca.image {
+        // ntmm keeps one page source per prototype PTE where NT has one subsection per PE
+        // section (nt_internals §1.5): the prototype PTEs below carry each page's protection.
+        let _ = writeln!(
+            s,
+            "  Image: one page source per prototype PTE (NT: one subsection per PE section)"
+        );
+    }
     let _ = writeln!(s, "Subsection 1 @ {} subsection 1", ca.segment);
     let _ = writeln!(s, "  ControlArea  {:?}", ca.id);
-    if ca.stream.is_some() {
+    if ca.stream.is_some() && !ca.image {
         let _ = writeln!(
             s,
             "  Starting Sector        0  Number Of Sectors {:>8x}",
