@@ -575,3 +575,35 @@ fn f91_virtual_protect_on_an_image_turns_writes_into_copy_on_write() {
     assert_eq!(s.read_memory(q, at(bq, 0x1000), 10).unwrap(), b"code bytes");
     ok(&s);
 }
+
+/// §3.4, §4.6, §4.7: under memory pressure a code page is dropped without a write and read
+/// again from the executable; a shared section's modified page goes to the pagefile and comes
+/// back from it; the executable is never written.
+#[test]
+fn s4_6_code_pages_come_back_from_the_file_shared_data_from_the_pagefile() {
+    let s = machine(8, 256, 4);
+    app(&s, "app.dll");
+    let before = s.read_disk("app.dll").unwrap();
+    let p = s.create_process(None, false).unwrap();
+    let b = s.load_library(p, "app.dll").unwrap();
+    assert_eq!(s.read_memory(p, at(b, 0x1000), 10).unwrap(), b"code bytes");
+    s.write_memory(p, at(b, 0x4000), b"kept").unwrap();
+    let io0 = s.ntmm_io_counters();
+    // Fill memory with private pages until the image's frames are reused.
+    let big = s
+        .virtual_alloc(p, None, 0x20000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)
+        .unwrap();
+    for k in 0..32 {
+        s.write_memory(p, at(big, k * 0x1000), b"x").unwrap();
+    }
+    let io1 = s.ntmm_io_counters();
+    assert!(io1.pagefile_writes > io0.pagefile_writes, "pressure wrote to the pagefile");
+    assert_eq!(io1.file_writes, io0.file_writes, "nothing is written to a file");
+    assert_eq!(s.read_memory(p, at(b, 0x1000), 10).unwrap(), b"code bytes");
+    assert_eq!(s.read_memory(p, at(b, 0x4000), 4).unwrap(), b"kept");
+    let io2 = s.ntmm_io_counters();
+    assert!(io2.file_reads > io1.file_reads, "the code page was read from the file again");
+    assert!(io2.pagefile_reads > io1.pagefile_reads, "the shared page from the pagefile");
+    assert_eq!(s.read_disk("app.dll").unwrap(), before);
+    ok(&s);
+}
