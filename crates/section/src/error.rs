@@ -17,8 +17,8 @@ pub enum SectionError {
         /// What is wrong.
         what: &'static str,
     },
-    /// SEC_IMAGE asked for a file that is not an image — ntmm models no images
-    /// (`STATUS_INVALID_IMAGE_NOT_MZ`, or `STATUS_INVALID_FILE_FOR_SECTION` without a file).
+    /// SEC_IMAGE on a file that does not begin with "MZ" (`STATUS_INVALID_IMAGE_NOT_MZ`, F30),
+    /// or on an empty file or none (`STATUS_INVALID_FILE_FOR_SECTION`, F11, F26).
     #[error("the file is not an image (no MZ header), or is empty")]
     NotAnImage {
         /// Whether a file was given.
