@@ -597,13 +597,25 @@ fn s4_6_code_pages_come_back_from_the_file_shared_data_from_the_pagefile() {
         s.write_memory(p, at(big, k * 0x1000), b"x").unwrap();
     }
     let io1 = s.ntmm_io_counters();
-    assert!(io1.pagefile_writes > io0.pagefile_writes, "pressure wrote to the pagefile");
-    assert_eq!(io1.file_writes, io0.file_writes, "nothing is written to a file");
+    assert!(
+        io1.pagefile_writes > io0.pagefile_writes,
+        "pressure wrote to the pagefile"
+    );
+    assert_eq!(
+        io1.file_writes, io0.file_writes,
+        "nothing is written to a file"
+    );
     assert_eq!(s.read_memory(p, at(b, 0x1000), 10).unwrap(), b"code bytes");
     assert_eq!(s.read_memory(p, at(b, 0x4000), 4).unwrap(), b"kept");
     let io2 = s.ntmm_io_counters();
-    assert!(io2.file_reads > io1.file_reads, "the code page was read from the file again");
-    assert!(io2.pagefile_reads > io1.pagefile_reads, "the shared page from the pagefile");
+    assert!(
+        io2.file_reads > io1.file_reads,
+        "the code page was read from the file again"
+    );
+    assert!(
+        io2.pagefile_reads > io1.pagefile_reads,
+        "the shared page from the pagefile"
+    );
     assert_eq!(s.read_disk("app.dll").unwrap(), before);
     ok(&s);
 }
