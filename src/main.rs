@@ -179,6 +179,8 @@ Statements are those of the scenario language (docs/SCENARIO.md):
   file \"data.bin\" = \"contents\"   trim A   trim all   flush-modified
   crash                a power loss: only durable file data survives; new machine, no processes
   fail read \"data.bin\" page 2 [always]   fail write pagefile   heal     (I/O faults)
+  image \"app.dll\" base 0x180000000 section \".text\" rx \"code\" section \".s\" rws size 0x1000
+  b = LoadLibrary(\"app.dll\")   FreeLibrary(b)   process B image \"app.exe\"     (images)
   NtMapViewOfSection(h, GetCurrentProcess(), &base, 0, 0, NULL, &size, ViewShare, 0, PAGE_READWRITE)
   ReadProcessMemory(B, p, &data, 16, &n)   OpenProcess(PROCESS_VM_READ, FALSE, B)
   show pte p   show pfn 0x12   show vad A   show section h   show memory

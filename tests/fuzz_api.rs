@@ -5,7 +5,9 @@
 //! huge sizes, invalid flag combinations — 100,000 calls per run (`NTMM_FUZZ_CALLS` scales it).
 //! Handles that calls return join the pool, so later calls also hit live objects. Every Win32
 //! failure is a known Windows error recorded in the caller's last error; every native failure is
-//! a known NTSTATUS; nothing panics; the invariants hold after every call.
+//! a known NTSTATUS; nothing panics; the invariants hold after every call. Images join in: an
+//! image file and a handle to it in the pool, `SEC_IMAGE` mappings with random protections and
+//! flags, `LoadLibrary` of images, data files and bad names, `FreeLibrary` of wild addresses.
 #![allow(clippy::tests_outside_test_module)]
 
 mod common;
@@ -75,6 +77,9 @@ enum Call {
     MapViewOfFile3(u8, u8, Option<u64>, u64, u64, u32, u32),
     MapViewOfFileFromApp(u8, u32, u64, u64),
     NtUnmapEx(u8, u64, u32),
+    ImageSection(u8, u32, u32),
+    LoadLibrary(u8),
+    FreeLibrary(u64),
 }
 
 fn addr() -> impl Strategy<Value = u64> {
@@ -270,6 +275,10 @@ fn call() -> impl Strategy<Value = Call> {
         (any::<u8>(), size(), size()).prop_map(|(p, a, b)| Call::SetProcessWorkingSetSize(p, a, b)),
         any::<u8>().prop_map(Call::FaultCounters),
         Just(Call::Counters),
+        (any::<u8>(), flags(), prop_oneof![Just(0u32), flags()])
+            .prop_map(|(h, p, x)| Call::ImageSection(h, p, x)),
+        (0u8..8).prop_map(Call::LoadLibrary),
+        prop_oneof![Just(0x1_8000_0000u64), addr()].prop_map(Call::FreeLibrary),
     ]
 }
 
@@ -304,6 +313,15 @@ const NT_NAMES: [&str; 8] = [
     "",
 ];
 const FILES: [&str; 5] = ["f0.bin", "f1.bin", "dir/f2.bin", "", "bad*name"];
+/// What `LoadLibrary` is given: the image, a data file, a truncated image, missing and bad names.
+const IMAGES: [&str; 6] = [
+    "app.dll",
+    "f0.bin",
+    "short.dll",
+    "missing.dll",
+    "",
+    "bad*name",
+];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
@@ -325,6 +343,18 @@ proptest! {
         pool.push(s.create_event(me, false, true, false, None).unwrap());
         pool.push(s.open_process(me, other).unwrap());
         pool.push(anon(&s, other, PAGE_READONLY, 0x1000, None).unwrap());
+        {
+            use ntmm::api::section::image::{ImageSectionSpec, ImageSpec};
+            let spec = ImageSpec { base: 0x1_8000_0000, sections: vec![
+                ImageSectionSpec { name: ".text".into(), read: true, execute: true, data: b"code".to_vec(), ..Default::default() },
+                ImageSectionSpec { name: ".data".into(), read: true, write: true, virtual_size: Some(0x2000), ..Default::default() },
+                ImageSectionSpec { name: ".shared".into(), read: true, write: true, shared: true, data: b"s".to_vec(), ..Default::default() },
+            ] };
+            s.write_image("app.dll", &spec).unwrap();
+            let pe = ntmm::api::section::image::build_pe(&spec, true).unwrap();
+            s.create_volume_file("short.dll", &pe[..0x300]).unwrap();
+        }
+        pool.push(s.create_file(me, "app.dll", GENERIC_READ | GENERIC_EXECUTE, 7, false, OPEN_EXISTING, 0).unwrap());
         let closed = anon(&s, me, PAGE_READWRITE, 0x1000, None).unwrap();
         s.close_handle(me, closed).unwrap();
         pool.push(closed);
@@ -480,6 +510,12 @@ proptest! {
                     prop_assert!(st.name().is_some(), "unknown NTSTATUS {:#x}", st.raw());
                     None
                 }
+                Call::ImageSection(f, p, x) => match s.create_file_mapping(me, h(f), false, (p & 0xFF) | SEC_IMAGE | x, 0, 0, None) {
+                    Ok(m) => { born = Some(m); None }
+                    Err(e) => Some(e.0),
+                },
+                Call::LoadLibrary(n) => s.load_library(me, IMAGES[n as usize % IMAGES.len()]).err().map(|e| e.0),
+                Call::FreeLibrary(a) => s.free_library(me, Va::new(a)).err().map(|e| e.0),
                 Call::ExitOther => {
                     if s.processes().contains(&other) { s.exit_process(other).unwrap(); }
                     None

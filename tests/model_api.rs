@@ -7,6 +7,12 @@
 //! `UnmapViewOfFile2`) — on machines from 8 to 4096 frames, checked call
 //! by call against a flat reference model, with every invariant checked after every call.
 //!
+//! Each process may also load the image `app.dll` (the contract's example: headers, `.text` rx,
+//! `.data` rw copy-on-write, `.shared` rws) with `LoadLibrary`, read and write it page by page
+//! and unload it with `FreeLibrary`: code pages raise on a write, `.data` is private to each
+//! process, `.shared` is one page for every process that has the image loaded and starts again
+//! from the file once no process does (the image control area died, F134, §6.2).
+//!
 //! 50,000 calls by default (250 sequences of 200). `NTMM_MODEL_CALLS=1000000 cargo test
 //! --release --test model_api` runs a soak of that many calls.
 #![allow(clippy::tests_outside_test_module)]
@@ -150,6 +156,29 @@ enum Op {
         h: usize,
         kind: Kind,
     },
+    /// `LoadLibrary("app.dll")` in process `p`.
+    ImageLoad {
+        p: usize,
+    },
+    /// `FreeLibrary` of the image's base in process `p`.
+    ImageFree {
+        p: usize,
+    },
+    /// A read of the image in `p`, inside one page of its sections (pages 1–4).
+    ImageRead {
+        p: usize,
+        page: u64,
+        off: u64,
+        len: usize,
+    },
+    /// A write to the image in `p`, inside one page of its sections.
+    ImageWrite {
+        p: usize,
+        page: u64,
+        off: u64,
+        len: usize,
+        byte: u8,
+    },
     /// `QueryWorkingSetEx` of one page in every view of its object, and `GetProcessMemoryInfo`
     /// of the view's process, checked against the model's views.
     Counters {
@@ -209,7 +238,67 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..4, any::<usize>(), kind.clone()).prop_map(|(p, h, kind)| Op::Ring { p, h, kind }),
         2 => any::<usize>().prop_map(|v| Op::UnmapToPlaceholder { v }),
         1 => any::<usize>().prop_map(|i| Op::ReleasePlaceholder { i }),
+        2 => (0usize..4).prop_map(|p| Op::ImageLoad { p }),
+        1 => (0usize..4).prop_map(|p| Op::ImageFree { p }),
+        3 => (0usize..4, 1u64..5, 0u64..PS, 1usize..PS as usize).prop_map(|(p, page, off, len)| Op::ImageRead { p, page, off, len }),
+        3 => (0usize..4, 1u64..5, 0u64..PS, 1usize..64, any::<u8>()).prop_map(|(p, page, off, len, byte)| Op::ImageWrite { p, page, off, len, byte }),
     ]
+}
+
+/// The image every process may load: the contract's example.
+const IMAGE: &str = "app.dll";
+const IMAGE_BASE: u64 = 0x1_8000_0000;
+const TEXT: &[u8] = b"code bytes";
+const SHARED: &[u8] = b"shared between processes";
+
+fn write_image(s: &System) {
+    use ntmm::api::section::image::{ImageSectionSpec, ImageSpec};
+    let sec = |name: &str, flags: &str, data: &[u8], size| ImageSectionSpec {
+        name: name.into(),
+        read: flags.contains('r'),
+        write: flags.contains('w'),
+        execute: flags.contains('x'),
+        shared: flags.contains('s'),
+        data: data.to_vec(),
+        virtual_size: size,
+    };
+    s.write_image(
+        IMAGE,
+        &ImageSpec {
+            base: IMAGE_BASE,
+            sections: vec![
+                sec(".text", "rx", TEXT, None),
+                sec(".data", "rw", b"", Some(0x2000)),
+                sec(".shared", "rws", SHARED, None),
+            ],
+        },
+    )
+    .unwrap();
+}
+
+/// A page of raw data as the image maps it: the bytes, then zeros.
+fn page_of(bytes: &[u8]) -> Vec<u8> {
+    let mut v = bytes.to_vec();
+    v.resize(PS as usize, 0);
+    v
+}
+
+/// The image as one process sees it: its load count and its private `.data` (two pages,
+/// zeros until written: copy-on-write of demand-zero pages).
+struct MImage {
+    count: u32,
+    data: Vec<u8>,
+}
+
+/// What the model expects at image page `page` (1–4), offset `off`, in process `p`.
+fn image_byte(images: &[Option<MImage>], shared: &[u8], p: usize, page: u64, off: u64) -> u8 {
+    match page {
+        1 => page_of(TEXT)[off as usize],
+        2 | 3 => images[p]
+            .as_ref()
+            .map_or(0, |i| i.data[((page - 2) * PS + off) as usize]),
+        _ => shared[off as usize],
+    }
 }
 
 struct MHandle {
@@ -358,6 +447,9 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
         });
     }
     let mut procs: Vec<Proc> = (0..nprocs).map(|_| new_proc(&s)).collect();
+    write_image(&s);
+    let mut images: Vec<Option<MImage>> = (0..nprocs).map(|_| None).collect();
+    let mut shared = page_of(SHARED);
 
     for op in ops {
         match op {
@@ -668,6 +760,19 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                         );
                     }
                 }
+                if images[view.p].is_some() {
+                    for k in 0..5 {
+                        valid += u64::from(
+                            s.query_working_set_ex(
+                                pid,
+                                Handle::INVALID,
+                                Va::new(IMAGE_BASE + k * PS),
+                            )
+                            .unwrap()
+                            .valid,
+                        );
+                    }
+                }
                 let c = s.get_process_memory_info(pid, Handle::INVALID).unwrap();
                 prop_assert_eq!(c.working_set_size, valid * 4096);
                 prop_assert!(c.peak_working_set_size >= c.working_set_size);
@@ -749,6 +854,87 @@ fn run(frames: u32, ws: u64, nprocs: usize, ops: Vec<Op>) -> Result<(), TestCase
                 s.exit_process(procs[p].pid).unwrap();
                 close_view_and_handles(&mut m, &mut procs, p);
                 procs[p] = new_proc(&s);
+                images[p] = None;
+                if images.iter().all(Option::is_none) {
+                    shared = page_of(SHARED);
+                }
+            }
+            Op::ImageLoad { p } => {
+                let p = p % nprocs;
+                let base = s
+                    .load_library(procs[p].pid, IMAGE)
+                    .map_err(|e| TestCaseError::fail(format!("LoadLibrary: {e}")))?;
+                prop_assert_eq!(base.raw(), IMAGE_BASE, "the image base is always free here");
+                let q = s.virtual_query(procs[p].pid, at(base, 0x4000)).unwrap();
+                prop_assert_eq!((q.kind, q.protect), (MEM_IMAGE, PAGE_READWRITE));
+                match &mut images[p] {
+                    Some(i) => i.count += 1,
+                    None => {
+                        images[p] = Some(MImage {
+                            count: 1,
+                            data: vec![0; 2 * PS as usize],
+                        })
+                    }
+                }
+            }
+            Op::ImageFree { p } => {
+                let p = p % nprocs;
+                let r = s.free_library(procs[p].pid, Va::new(IMAGE_BASE));
+                match &mut images[p] {
+                    None => prop_assert_eq!(r.unwrap_err().0, ERROR_MOD_NOT_FOUND),
+                    Some(i) => {
+                        r.map_err(|e| TestCaseError::fail(format!("FreeLibrary: {e}")))?;
+                        i.count -= 1;
+                        if i.count == 0 {
+                            images[p] = None;
+                            if images.iter().all(Option::is_none) {
+                                shared = page_of(SHARED);
+                            }
+                        }
+                    }
+                }
+            }
+            Op::ImageRead { p, page, off, len } => {
+                let p = p % nprocs;
+                if images[p].is_none() {
+                    continue;
+                }
+                let len = len.min((PS - off) as usize);
+                let va = Va::new(IMAGE_BASE + page * PS + off);
+                let got = s
+                    .read_memory(procs[p].pid, va, len)
+                    .map_err(|e| TestCaseError::fail(format!("image read: {e}")))?;
+                let want: Vec<u8> = (0..len as u64)
+                    .map(|k| image_byte(&images, &shared, p, page, off + k))
+                    .collect();
+                prop_assert!(got == want, "image page {} read differs", page);
+            }
+            Op::ImageWrite {
+                p,
+                page,
+                off,
+                len,
+                byte,
+            } => {
+                let p = p % nprocs;
+                let Some(img) = images[p].as_mut() else {
+                    continue;
+                };
+                let len = len.min((PS - off) as usize);
+                let va = Va::new(IMAGE_BASE + page * PS + off);
+                let r = s.write_memory(procs[p].pid, va, &vec![byte; len]);
+                match page {
+                    1 => prop_assert_eq!(raised(r), ExceptionKind::AccessViolation),
+                    2 | 3 => {
+                        r.map_err(|e| TestCaseError::fail(format!("image write: {e}")))?;
+                        let at = ((page - 2) * PS + off) as usize;
+                        img.data[at..at + len].fill(byte);
+                    }
+                    _ => {
+                        r.map_err(|e| TestCaseError::fail(format!("image write: {e}")))?;
+                        shared[off as usize..off as usize + len].fill(byte);
+                    }
+                }
             }
             Op::XRead {
                 by,

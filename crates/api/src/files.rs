@@ -307,7 +307,7 @@ impl System {
         Ok(())
     }
 
-    fn open_file(
+    pub(crate) fn open_file(
         &self,
         pid: AsId,
         path: &str,
@@ -343,6 +343,18 @@ impl System {
                     return Err(Fail::Win32(ERROR_FILE_EXISTS));
                 }
                 Self::check_sharing(&om, e.stream, access, share)?;
+                // MmFlushImageSection(MmFlushForWrite): a file an image section holds cannot be
+                // opened for writing (nt_internals §1.7: the image keeps its own pages).
+                if access & (FILE_WRITE_DATA | FILE_APPEND_DATA) != 0
+                    && self.ex.file_image_control_area(e.stream)?.is_some()
+                {
+                    return Err(Fail::Rule(
+                        NtStatus::STATUS_SHARING_VIOLATION,
+                        "an image section maps the file, so it cannot be opened for writing \
+                         (MmFlushImageSection, nt_internals §1.7)"
+                            .into(),
+                    ));
+                }
                 if disposition == TRUNCATE_EXISTING && access & FILE_WRITE_DATA == 0 {
                     return Err(Fail::Win32(ERROR_INVALID_PARAMETER));
                 }

@@ -37,6 +37,9 @@ pub mod counters;
 pub mod event;
 /// Files and the volume: `CreateFile`, `ReadFile`, `WriteFile`, `SetEndOfFile`, ….
 pub mod files;
+/// Images: the `image` directive's PE writer, `LoadLibrary`, `FreeLibrary`, a process's
+/// executable.
+pub mod loader;
 /// Sections and views: `CreateFileMapping`, `MapViewOfFile`, … and their `nt_*` forms.
 pub mod mapping;
 /// Virtual memory: `VirtualAlloc`, `VirtualProtect`, `VirtualQuery`, … and their `nt_*` forms.

@@ -54,7 +54,11 @@ pub struct NtMapViewArgs {
 }
 
 impl System {
-    fn create_section_in(&self, pid: AsId, a: NtCreateSectionArgs<'_>) -> R<(Handle, bool)> {
+    pub(crate) fn create_section_in(
+        &self,
+        pid: AsId,
+        a: NtCreateSectionArgs<'_>,
+    ) -> R<(Handle, bool)> {
         self.create_section_in_with(pid, a, true)
     }
 
@@ -253,7 +257,7 @@ impl System {
         }
     }
 
-    fn map_in(
+    pub(crate) fn map_in(
         &self,
         pid: AsId,
         section: Handle,

@@ -211,13 +211,15 @@ impl System {
     }
 
     /// `NtAreMappedFilesTheSame(File1MappedAsAnImage, File2MappedAsFile)` in the calling
-    /// process (F136): `STATUS_SUCCESS` when both addresses lie in the same data view,
-    /// `STATUS_NOT_SAME_DEVICE` for two different data views — of the same file too, through
-    /// one section or two. Each address in turn: one outside every allocation (NULL, a free
-    /// address, an address above user space) is `STATUS_INVALID_ADDRESS`; one in private
-    /// memory is `STATUS_CONFLICTING_ADDRESSES`. (F136's image rules, including its asymmetry
-    /// between an image and a data view of the same file, need image sections, which are not
-    /// modelled.)
+    /// process (F136): `STATUS_SUCCESS` when both addresses lie in the same view, or when the
+    /// first lies in an image view and the second in any view (image or data) of the same
+    /// file; `STATUS_NOT_SAME_DEVICE` otherwise — two different data views of one file
+    /// included, and F136's asymmetry: (data view, image of the same file) is
+    /// `STATUS_NOT_SAME_DEVICE` while (image, data view) is `STATUS_SUCCESS` (the first
+    /// argument is compared as an image, through the file's `ImageSectionObject`). Each address
+    /// in turn: one outside every allocation (NULL, a free address, an address above user
+    /// space) is `STATUS_INVALID_ADDRESS`; one in private memory is
+    /// `STATUS_CONFLICTING_ADDRESSES`.
     pub fn nt_are_mapped_files_the_same(&self, pid: AsId, a: Va, b: Va) -> NtStatus {
         let view_of = |va: Va| -> Result<u64, NtStatus> {
             match self.nt_query_virtual_memory(pid, Handle::INVALID, va) {
@@ -233,11 +235,19 @@ impl System {
             match (view_of(a), view_of(b)) {
                 (Err(s), _) | (Ok(_), Err(s)) => (s, are_the_same_rule(s)),
                 (Ok(x), Ok(y)) if x == y => (NtStatus::STATUS_SUCCESS, None),
+                // F136: an image and any view of the same file, in that order.
+                _ if self.ex.is_image_view(pid, a)
+                    && self.ex.view_file(pid, a).is_some()
+                    && self.ex.view_file(pid, a) == self.ex.view_file(pid, b) =>
+                {
+                    (NtStatus::STATUS_SUCCESS, None)
+                }
                 _ => (
                     NtStatus::STATUS_NOT_SAME_DEVICE,
                     Some(
-                        "the two addresses lie in different views (of one file too: data \
-                         views are the same only when they are one view) (F136)"
+                        "the two addresses lie in different views: two data views are the same \
+                         only when they are one view, and a view is the same as an image of its \
+                         file only when the image's address comes first (F136)"
                             .to_string(),
                     ),
                 ),

@@ -145,6 +145,8 @@ pub struct System {
     /// The rule of the last native failure on each thread, for the Win32 wrapper that
     /// translates its status (`why`).
     pub(crate) native_rule: crate::why::NativeRule,
+    /// The images `LoadLibrary` loaded, per process (`loader`).
+    pub(crate) loader: crate::loader::Loader,
 }
 
 impl System {
@@ -174,6 +176,7 @@ impl System {
             faults,
             temp_counter: Default::default(),
             native_rule: Default::default(),
+            loader: Default::default(),
         })
     }
 
@@ -297,6 +300,7 @@ impl System {
         }
         let p = om.processes.remove(&pid);
         om.tokens.remove(&pid);
+        self.loader.forget(pid);
         if let Some(p) = p {
             if om.drop_pointer(p.object) {
                 om.objects.remove(&p.object);

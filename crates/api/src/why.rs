@@ -115,9 +115,16 @@ pub fn section_rule(e: &SectionError) -> String {
         SectionError::InvalidParameter { index, what } => {
             format!("parameter {index} of the native service is invalid: {what}")
         }
-        SectionError::NotAnImage { .. } => {
-            "SEC_IMAGE needs a PE image file, and ntmm models no images (F30)".into()
+        SectionError::NotAnImage { file: true } => {
+            "SEC_IMAGE needs a PE image, and the file does not begin with \"MZ\" (F30)".into()
         }
+        SectionError::NotAnImage { file: false } => {
+            "SEC_IMAGE needs a non-empty file to read a PE image from (F11, F26)".into()
+        }
+        SectionError::InvalidImageFormat(what) => format!(
+            "the file begins with \"MZ\" but is not a PE image ntmm can map: {what} \
+             (F30: NT's bad-header status; the case is untested on Windows)"
+        ),
         SectionError::MappedFileSizeZero => {
             "the file is empty and no size was given, so the section would have no pages (F11)"
                 .into()

@@ -48,6 +48,7 @@ errors! {
     ERROR_NEGATIVE_SEEK = 131;
     ERROR_INVALID_NAME = 123;
     ERROR_ALREADY_EXISTS = 183;
+    ERROR_MOD_NOT_FOUND = 126;
     ERROR_BAD_EXE_FORMAT = 193;
     ERROR_PARTIAL_COPY = 299;
     ERROR_MR_MID_NOT_FOUND = 317;
@@ -203,6 +204,9 @@ pub fn dos_error(status: NtStatus) -> u32 {
             ERROR_BAD_EXE_FORMAT,
         ),
         (NtStatus::STATUS_INVALID_IMAGE_NOT_MZ, ERROR_BAD_EXE_FORMAT),
+        (NtStatus::STATUS_INVALID_IMAGE_FORMAT, ERROR_BAD_EXE_FORMAT),
+        (NtStatus::STATUS_DLL_NOT_FOUND, ERROR_MOD_NOT_FOUND),
+        (NtStatus::STATUS_IMAGE_NOT_AT_BASE, ERROR_SUCCESS),
         (NtStatus::STATUS_OBJECT_TYPE_MISMATCH, ERROR_INVALID_HANDLE),
         (NtStatus::STATUS_INVALID_HANDLE, ERROR_INVALID_HANDLE),
         (NtStatus::STATUS_OBJECT_NAME_NOT_FOUND, ERROR_FILE_NOT_FOUND),
@@ -302,7 +306,9 @@ mod tests {
             | SectionError::SectionProtection
             | SectionError::UnableToDeleteSection
             | SectionError::UnableToFreeVm => ERROR_INVALID_PARAMETER,
-            SectionError::NotAnImage { .. } => ERROR_BAD_EXE_FORMAT,
+            SectionError::NotAnImage { .. } | SectionError::InvalidImageFormat(_) => {
+                ERROR_BAD_EXE_FORMAT
+            }
             SectionError::MappedFileSizeZero => ERROR_FILE_INVALID,
             SectionError::SectionTooBig => ERROR_NOT_ENOUGH_MEMORY,
             SectionError::InsufficientResources => ERROR_NO_SYSTEM_RESOURCES,
@@ -368,7 +374,7 @@ mod tests {
     /// How many variants `SectionError` has besides `Vmm`, and `VmmError` has (its
     /// `Exception` counted once per `ExceptionKind`): adding a variant means adding its arm
     /// above, a value below, and one here.
-    const SECTION_VARIANTS: usize = 26;
+    const SECTION_VARIANTS: usize = 27;
     const VMM_VARIANTS: usize = 24;
 
     fn every_vmm_error() -> Vec<VmmError> {
@@ -443,6 +449,7 @@ mod tests {
             SectionError::InvalidPageProtection(0),
             SectionError::param(3, "x"),
             SectionError::NotAnImage { file: true },
+            SectionError::InvalidImageFormat("x"),
             SectionError::MappedFileSizeZero,
             SectionError::SectionTooBig,
             SectionError::InsufficientResources,

@@ -35,6 +35,8 @@ pub enum StmtKind {
         session: Option<u32>,
         /// `user`: a standard user's token, without `SeCreateGlobalPrivilege`.
         user: bool,
+        /// `image "NAME"`: the executable mapped at creation.
+        image: Option<String>,
     },
     /// `use NAME`.
     Use(String),
@@ -48,6 +50,15 @@ pub enum StmtKind {
         name: String,
         /// The contents.
         init: FileInit,
+    },
+    /// `image "NAME" base N section "NAME" FLAGS ("DATA" | size N) …`: writes a PE32+ image.
+    Image {
+        /// The path.
+        name: String,
+        /// `ImageBase`.
+        base: Expr,
+        /// The PE sections, in order.
+        sections: Vec<ImageSection>,
     },
     /// `trim NAME` (`None`: `trim all`).
     Trim(Option<String>),
@@ -79,6 +90,19 @@ pub enum StmtKind {
     },
     /// A call or memory access whose result is discarded.
     Eval(Expr),
+}
+
+/// One `section` of an `image` directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageSection {
+    /// The section name.
+    pub name: String,
+    /// Its characteristics: some of `r`, `w`, `x`, `s`.
+    pub flags: String,
+    /// Its raw data.
+    pub data: Option<Expr>,
+    /// `size N`: its virtual size.
+    pub size: Option<Expr>,
 }
 
 /// Where a `fail` directive injects its fault.

@@ -519,6 +519,16 @@ impl Runner {
                     .open_event(pid, access, inherit, &name)
                     .map_or(0, |h| h.0)
             }
+            "LoadLibrary" => {
+                let name = self.name_arg(call, 0)?.unwrap_or_default();
+                self.system()?
+                    .load_library(pid, &name)
+                    .map_or(0, |b| b.raw())
+            }
+            "FreeLibrary" => {
+                let base = ntmm_vmm::Va::new(self.int(call, 0)?);
+                u64::from(self.system()?.free_library(pid, base).is_ok())
+            }
             name if crate::process_calls::is_process_call(name) => self.process_call(pid, call)?,
             name if crate::native::placeholders::is_placeholder_call(name) => {
                 self.placeholder_call(pid, call)?

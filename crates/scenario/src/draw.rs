@@ -276,6 +276,7 @@ impl Picture {
                 let (what, short) = match info.kind {
                     SegmentKind::Pagefile => ("pagefile-backed".to_string(), "pagefile-backed"),
                     SegmentKind::File { store } => (format!("file {store}"), "file-backed"),
+                    SegmentKind::Image { store } => (format!("image of {store}"), "image"),
                 };
                 let mapped = match mappers.get(&seg) {
                     Some(who) => format!(
@@ -332,7 +333,7 @@ impl Picture {
                     p.edges.push((f, s));
                 }
                 (OriginalPte::Subsection { .. }, Some(ntmm_vmm::PteRef::Proto(r))) => {
-                    if let Some(SegmentKind::File { store }) =
+                    if let Some(SegmentKind::File { store } | SegmentKind::Image { store }) =
                         m.segment_state(r.segment).map(|s| s.kind)
                     {
                         let s = p.add(

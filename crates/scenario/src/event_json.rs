@@ -188,7 +188,8 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                         "backing",
                         Value::from(match kind {
                             ntmm_vmm::SegmentKind::Pagefile => "pagefile".to_string(),
-                            ntmm_vmm::SegmentKind::File { store } => format!("{store:?}"),
+                            ntmm_vmm::SegmentKind::File { store }
+                            | ntmm_vmm::SegmentKind::Image { store } => format!("{store:?}"),
                         }),
                     );
                     put("pages", Value::from(*pages));
@@ -280,7 +281,8 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                     put("file", Value::from(*file));
                 }
                 SectionEvent::ControlAreaParked { control_area }
-                | SectionEvent::ControlAreaRevived { control_area } => {
+                | SectionEvent::ControlAreaRevived { control_area }
+                | SectionEvent::ImageControlAreaDeleted { control_area } => {
                     put("control_area", Value::from(format!("{control_area:?}")));
                 }
                 SectionEvent::ControlAreaCreated {

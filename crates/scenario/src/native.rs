@@ -176,7 +176,8 @@ impl Runner {
                                 if let Some((offset_var, o)) = offset {
                                     self.store(Some(&offset_var), Value::Int(o));
                                 }
-                                status(NtStatus::STATUS_SUCCESS)
+                                // F132: an image away from its preferred base.
+                                status(self.system()?.image_view_status(pid, h(section), va))
                             }
                             Err(s) => status(s),
                         }
@@ -196,8 +197,8 @@ impl Runner {
                 let class = self.int_native(call, 1)?;
                 let out = self.out_ptr(call, 2)?;
                 // The class is checked first, then the buffer's probe, then the handle
-                // (SECTION_QUERY, F41). Every section here is a data section, so
-                // SectionImageInformation is STATUS_SECTION_NOT_IMAGE (F46).
+                // (SECTION_QUERY, F41). For a data section SectionImageInformation is
+                // STATUS_SECTION_NOT_IMAGE (F46); for an image it is not modelled.
                 match (class, out) {
                     (0 | 1, None) => av(),
                     (0, Some(out)) => match self.system()?.nt_query_section(pid, h(section)) {
@@ -215,6 +216,13 @@ impl Runner {
                         Err(s) => status(s),
                     },
                     (1, Some(_)) => match self.system()?.nt_query_section(pid, h(section)) {
+                        Ok(sbi) if sbi.attributes & SEC_IMAGE != 0 => {
+                            return Err(StmtError(
+                                "SectionImageInformation of an image section is not modelled \
+                                 by ntmm"
+                                    .into(),
+                            ))
+                        }
                         Ok(_) => status(NtStatus::STATUS_SECTION_NOT_IMAGE),
                         Err(s) => status(s),
                     },

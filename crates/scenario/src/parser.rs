@@ -6,6 +6,9 @@ use crate::ast::*;
 use crate::error::ParseError;
 use crate::lexer::{lex, strip_comment, Tok, Token};
 
+/// The `image` directive.
+mod image;
+
 /// The functions a scenario may call, with their argument counts (SCENARIO.md "Functions").
 pub const FUNCTIONS: &[(&str, usize)] = &[
     ("CreateFile", 7),
@@ -33,6 +36,9 @@ pub const FUNCTIONS: &[(&str, usize)] = &[
     ("GetTempFileName", 4),
     ("CreateEvent", 4),
     ("OpenEvent", 3),
+    // Images (crate::loader via calls.rs).
+    ("LoadLibrary", 1),
+    ("FreeLibrary", 1),
     ("GetLastError", 0),
     ("SetLastError", 1),
     // Processes as handles; calls on another process (crate::process_calls).
@@ -418,12 +424,18 @@ impl<'a> Parser<'a> {
                         None
                     };
                     let user = self.keyword("user");
+                    let image = if self.keyword("image") {
+                        Some(self.string()?)
+                    } else {
+                        None
+                    };
                     StmtKind::Process {
                         name,
                         parent,
                         inherit,
                         session,
                         user,
+                        image,
                     }
                 }
                 "use" => {
@@ -469,6 +481,10 @@ impl<'a> Parser<'a> {
                         return self.err(self.col(), "expected `=` or `size`");
                     };
                     StmtKind::File { name, init }
+                }
+                "image" if matches!(self.peek_at(1), Some(Tok::Str(_))) => {
+                    self.pos += 1;
+                    self.image_directive()?
                 }
                 "trim" => {
                     self.pos += 1;
@@ -782,6 +798,7 @@ exit B
                 inherit: true,
                 session: None,
                 user: false,
+                image: None,
             }
         );
         assert_eq!(s.statements[8].kind, StmtKind::Trim(None));

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 mod durability;
+mod images;
 mod io_faults;
 mod show_form;
 
@@ -520,6 +521,7 @@ impl Runner {
                 inherit,
                 session,
                 user,
+                image,
             } => {
                 if self.procs.contains_key(name) {
                     return Err(StmtError(format!("process {name} exists already")));
@@ -530,6 +532,9 @@ impl Runner {
                     .system()?
                     .create_process_with_token(parent, *inherit, token)
                     .map_err(|e| StmtError(e.to_string()))?;
+                if let Some(path) = image {
+                    images::map_executable(self, pid, path)?;
+                }
                 self.procs.insert(name.clone(), pid);
                 self.current = Some(name.clone());
                 Ok(Done::quiet())
@@ -582,6 +587,11 @@ impl Runner {
                     .map_err(|e| StmtError(e.to_string()))?;
                 Ok(Done::quiet())
             }
+            StmtKind::Image {
+                name,
+                base,
+                sections,
+            } => images::write(self, name, base, sections).map(Done::result),
             StmtKind::Trim(who) => {
                 let n = match who {
                     Some(name) => {

@@ -432,6 +432,9 @@ fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
     } else {
         "Commit"
     }];
+    if ca.image {
+        flags.push("Image");
+    }
     if ca.parked {
         flags.push("OnUnusedSegmentList");
     }
@@ -458,9 +461,17 @@ fn section_text(sys: &System, pid: AsId, h: Handle) -> Result<String, String> {
         seg.chunk_bytes
     );
     let _ = writeln!(s, "  Protection        {}", protect_words(seg.protection));
+    if ca.image {
+        // ntmm keeps one page source per prototype PTE where NT has one subsection per PE
+        // section (nt_internals §1.5): the prototype PTEs below carry each page's protection.
+        let _ = writeln!(
+            s,
+            "  Image: one page source per prototype PTE (NT: one subsection per PE section)"
+        );
+    }
     let _ = writeln!(s, "Subsection 1 @ {} subsection 1", ca.segment);
     let _ = writeln!(s, "  ControlArea  {:?}", ca.id);
-    if ca.stream.is_some() {
+    if ca.stream.is_some() && !ca.image {
         let _ = writeln!(
             s,
             "  Starting Sector        0  Number Of Sectors {:>8x}",
@@ -528,6 +539,7 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
             .into_iter()
             .find(|c| c.segment == seg)
             .map(|c| match c.stream {
+                Some(f) if c.image => format!("{:?} {seg} Image section {f:?}", c.id),
                 Some(f) => format!("{:?} {seg} File section {f:?}", c.id),
                 None => format!("{:?} {seg} Pagefile section", c.id),
             })
@@ -599,6 +611,7 @@ fn vad_text(sys: &ntmm_api::System, pid: AsId, name: &str) -> String {
         let kind = match m.kind {
             0x20000 => "MEM_PRIVATE",
             0x40000 => "MEM_MAPPED",
+            0x100_0000 => "MEM_IMAGE",
             _ => "",
         };
         let _ = writeln!(
@@ -687,8 +700,11 @@ fn memory_text(sys: &ntmm_api::System, names: &BTreeMap<AsId, String>) -> String
                 s,
                 "{:<8}{valid:>8}{standby:>8}{dirty:>8}  {}{}  (Section Ref {}, Mapped Views {}, User Ref {}, Pfn Ref {})",
                 format!("{:?}", ca.id),
-                ca.stream
-                    .map_or("Pagefile section".to_string(), |f| format!("mapped_file( {f:?} )")),
+                ca.stream.map_or("Pagefile section".to_string(), |f| if ca.image {
+                    format!("image_file( {f:?} )")
+                } else {
+                    format!("mapped_file( {f:?} )")
+                }),
                 if ca.parked { ", on the unused-segment list" } else { "" },
                 ca.section_references,
                 ca.mapped_views,

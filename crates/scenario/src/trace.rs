@@ -406,6 +406,9 @@ fn detail_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             match kind {
                 ntmm_vmm::SegmentKind::Pagefile => "pagefile-backed".to_string(),
                 ntmm_vmm::SegmentKind::File { store } => format!("backed by {store:?}"),
+                ntmm_vmm::SegmentKind::Image { store } => {
+                    format!("an image backed by {store:?} (written pages go to the pagefile)")
+                }
             },
             if *reserve {
                 ", reserved only (SEC_RESERVE: not committed)"
@@ -928,6 +931,10 @@ fn explain_section(e: &SectionEvent, names: &BTreeMap<u32, String>) -> Option<St
             control_area,
             file: true,
         } => format!("{control_area:?} file control area deleted"),
+        SectionEvent::ImageControlAreaDeleted { control_area } => format!(
+            "{control_area:?} image control area deleted (its file's ImageSectionObject is \
+             cleared; pages it wrote to the pagefile are gone)"
+        ),
         SectionEvent::ControlAreaParked { control_area } => {
             format!("{control_area:?} file control area parked on the unused-segment list")
         }

@@ -28,10 +28,23 @@ pub struct ControlArea {
     pub(crate) stream: Option<StreamId>,
     /// `SEC_NOCACHE`: views get the no-cache modifier (F76).
     pub(crate) nocache: bool,
+    /// An image control area (the file's `ImageSectionObject`, §1.6): its image's layout.
+    pub(crate) image: Option<std::sync::Arc<ImageInfo>>,
     section_references: u32,
     mapped_views: u32,
     user_references: u32,
     parked: bool,
+}
+
+/// What an image control area keeps of its PE file (`SEGMENT.ImageInformation`, §1.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// The preferred base (`ImageBase`).
+    pub image_base: u64,
+    /// Pages of the image (`SizeOfImage`, page-rounded).
+    pub pages: u64,
+    /// Runs of pages with one protection: (first page, pages, protection), in order.
+    pub runs: Vec<(u64, u64, ntmm_vmm::Protection)>,
 }
 
 /// A snapshot of a control area (`!ca` in WinDbg).
@@ -41,8 +54,10 @@ pub struct ControlAreaInfo {
     pub id: ControlAreaId,
     /// Its segment in the machine.
     pub segment: SegmentId,
-    /// The file stream, for a data file; `None` for pagefile-backed.
+    /// The file stream, for a data file or an image; `None` for pagefile-backed.
     pub stream: Option<StreamId>,
+    /// An image control area (`ImageSectionObject`), not a data one.
+    pub image: bool,
     /// `NumberOfSectionReferences`.
     pub section_references: u32,
     /// `NumberOfMappedViews`.
@@ -89,6 +104,7 @@ impl ControlArea {
             segment,
             stream,
             nocache,
+            image: None,
             section_references: 0,
             mapped_views: 0,
             user_references: 0,
@@ -193,7 +209,10 @@ impl ControlArea {
             return Ok(Disposition::Kept);
         }
         debug_assert_eq!(self.user_references, 0);
-        match self.stream {
+        // An image control area dies with its last section and view, like a pagefile-backed
+        // one: its pages are either in the file or (modified shared pages) in the pagefile
+        // (a stated simplification: NT may keep it cached on the unused-segment list).
+        match self.stream.filter(|_| self.image.is_none()) {
             None => {
                 vmm.delete_segment(self.segment)?;
                 Ok(Disposition::SegmentDeleted)
@@ -222,6 +241,7 @@ impl ControlArea {
             id: self.id,
             segment: self.segment,
             stream: self.stream,
+            image: self.image.is_some(),
             section_references: self.section_references,
             mapped_views: self.mapped_views,
             user_references: self.user_references,

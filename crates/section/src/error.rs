@@ -17,13 +17,16 @@ pub enum SectionError {
         /// What is wrong.
         what: &'static str,
     },
-    /// SEC_IMAGE asked for a file that is not an image — ntmm models no images
-    /// (`STATUS_INVALID_IMAGE_NOT_MZ`, or `STATUS_INVALID_FILE_FOR_SECTION` without a file).
-    #[error("image sections are not modelled")]
+    /// SEC_IMAGE on a file that does not begin with "MZ" (`STATUS_INVALID_IMAGE_NOT_MZ`, F30),
+    /// or on an empty file or none (`STATUS_INVALID_FILE_FOR_SECTION`, F11, F26).
+    #[error("the file is not an image (no MZ header), or is empty")]
     NotAnImage {
         /// Whether a file was given.
         file: bool,
     },
+    /// `STATUS_INVALID_IMAGE_FORMAT`: an MZ file whose PE headers are not a valid image.
+    #[error("the file is not a valid PE image: {0}")]
+    InvalidImageFormat(&'static str),
     /// The file is empty and no size was given (`STATUS_MAPPED_FILE_SIZE_ZERO`).
     #[error("the file is empty")]
     MappedFileSizeZero,
@@ -112,6 +115,7 @@ impl SectionError {
             },
             SectionError::NotAnImage { file: true } => NtStatus::STATUS_INVALID_IMAGE_NOT_MZ,
             SectionError::NotAnImage { file: false } => NtStatus::STATUS_INVALID_FILE_FOR_SECTION,
+            SectionError::InvalidImageFormat(_) => NtStatus::STATUS_INVALID_IMAGE_FORMAT,
             SectionError::MappedFileSizeZero => NtStatus::STATUS_MAPPED_FILE_SIZE_ZERO,
             SectionError::SectionTooBig => NtStatus::STATUS_SECTION_TOO_BIG,
             SectionError::InsufficientResources => NtStatus::STATUS_INSUFFICIENT_RESOURCES,

@@ -129,6 +129,12 @@ pub enum SectionEvent {
         /// File-backed (else pagefile-backed).
         file: bool,
     },
+    /// An image control area was deleted with its segment, its last section and view gone: it
+    /// leaves its file's `ImageSectionObject` (§1.6, §6.2).
+    ImageControlAreaDeleted {
+        /// The control area.
+        control_area: ControlAreaId,
+    },
     /// A view's range was flushed (`NtFlushVirtualMemory`, §5.2).
     Flushed {
         /// The process.
@@ -226,6 +232,9 @@ impl Traced for SectionEvent {
                 control_area,
                 file: false,
             } => debug!(id = ?control_area, "pagefile-backed control area deleted"),
+            SectionEvent::ImageControlAreaDeleted { control_area } => {
+                debug!(id = ?control_area, "image control area deleted")
+            }
             SectionEvent::Flushed {
                 asid,
                 base,

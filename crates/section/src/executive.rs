@@ -123,6 +123,7 @@ impl Executive {
             Stream {
                 store,
                 data_ca: None,
+                image_ca: None,
                 cached: false,
             },
         );
@@ -276,6 +277,34 @@ impl Executive {
     /// `NtMapViewOfSection`: returns the base and the page-rounded size.
     pub fn map_view(&self, asid: AsId, section: SectionId, params: MapView) -> Result<(Va, u64)> {
         self.op(|s, vmm| s.map_view(vmm, asid, section, params))
+    }
+
+    /// The preferred base of an image section (`None` for a data or pagefile section): a view
+    /// elsewhere is `STATUS_IMAGE_NOT_AT_BASE` (F132).
+    pub fn section_image_base(&self, section: SectionId) -> Result<Option<u64>> {
+        self.state.lock().image_base(section)
+    }
+
+    /// The file behind the view holding `va` (its data or its image), if it is a view of a
+    /// file.
+    pub fn view_file(&self, asid: AsId, va: Va) -> Option<StreamId> {
+        let s = self.state.lock();
+        let (_, rec, _) = s.view_at(&self.vmm, asid, va).ok()?;
+        s.control_areas.get(&rec.control_area)?.stream
+    }
+
+    /// Whether `va` lies in a view of an image (`MEM_IMAGE`).
+    pub fn is_image_view(&self, asid: AsId, va: Va) -> bool {
+        self.state.lock().is_image_view(&self.vmm, asid, va)
+    }
+
+    /// The image control area of a file, if it has one (`ImageSectionObject`).
+    pub fn file_image_control_area(&self, id: StreamId) -> Result<Option<ControlAreaInfo>> {
+        let s = self.state.lock();
+        let st = s.stream(id)?;
+        Ok(st
+            .image_ca
+            .and_then(|ca| s.control_area_info(&self.vmm, ca)))
     }
 
     /// `NtUnmapViewOfSection` (any address inside the view).

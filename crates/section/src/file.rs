@@ -27,7 +27,7 @@ impl State {
         Ok(ca)
     }
 
-    fn segment_of(&self, ca: ControlAreaId) -> Result<ntmm_vmm::SegmentId> {
+    pub(crate) fn segment_of(&self, ca: ControlAreaId) -> Result<ntmm_vmm::SegmentId> {
         self.control_areas
             .get(&ca)
             .map(|c| c.segment)
@@ -95,6 +95,10 @@ impl State {
             return self.grow_file(vmm, id, size);
         }
         let s = self.stream(id)?.clone();
+        // An image section holds the file's size as a data section does (§8).
+        if s.image_ca.is_some() {
+            return Err(SectionError::UserMappedFile);
+        }
         if let Some(ca) = s.data_ca {
             let c = self
                 .control_areas
@@ -258,9 +262,11 @@ impl State {
     /// `STATUS_USER_MAPPED_FILE`, F120).
     pub(crate) fn is_user_mapped(&self, id: StreamId) -> Result<bool> {
         let s = self.stream(id)?;
-        Ok(s.data_ca
-            .and_then(|ca| self.control_areas.get(&ca))
-            .is_some_and(|c| c.is_user_referenced()))
+        Ok([s.data_ca, s.image_ca]
+            .into_iter()
+            .flatten()
+            .filter_map(|ca| self.control_areas.get(&ca))
+            .any(|c| c.is_user_referenced()))
     }
 
     /// Removes a file stream that no user section or view holds; its cached pages are written

@@ -111,7 +111,14 @@ impl State {
                 );
             }
             if let Some(s) = ca.stream {
-                if self.streams.get(&s).and_then(|st| st.data_ca) != Some(*id) {
+                let back = self.streams.get(&s).and_then(|st| {
+                    if ca.image.is_some() {
+                        st.image_ca
+                    } else {
+                        st.data_ca
+                    }
+                });
+                if back != Some(*id) {
                     return fail(5, format!("{id:?}: file {s:?} does not point back"));
                 }
             }
@@ -120,6 +127,12 @@ impl State {
             if let Some(ca) = st.data_ca {
                 if self.control_areas.get(&ca).and_then(|c| c.stream) != Some(*sid) {
                     return fail(5, format!("{sid:?}: DataSectionObject {ca:?} is stale"));
+                }
+            }
+            if let Some(ca) = st.image_ca {
+                let c = self.control_areas.get(&ca);
+                if c.and_then(|c| c.stream) != Some(*sid) || c.is_some_and(|c| c.image.is_none()) {
+                    return fail(5, format!("{sid:?}: ImageSectionObject {ca:?} is stale"));
                 }
             }
         }

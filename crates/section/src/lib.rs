@@ -32,6 +32,9 @@ mod state;
 // ---- The mechanisms, each as NT names it -------------------------------------------------
 /// Files: `SECTION_OBJECT_POINTERS`, sizing (`MmCanFileBeTruncated`), cached I/O (§1.6, §8).
 pub mod file;
+/// Images: the PE32+ writer of the `image` directive and the image layout of a PE file
+/// (`MiCreateImageFileMap`, §1.5).
+pub mod image;
 /// The control-area rules checked after every operation (§9.3).
 pub mod invariants;
 /// Placeholders through the native services (F68–F72).
@@ -50,7 +53,7 @@ pub mod virtual_memory;
 /// [`Executive`]: the state behind one lock, and every service.
 mod executive;
 
-pub use control_area::ControlAreaInfo;
+pub use control_area::{ControlAreaInfo, ImageInfo};
 pub use error::{Result, SectionError};
 pub use event::{CountChange, Counts, SectionEvent, SectionEventKind};
 pub use executive::Executive;

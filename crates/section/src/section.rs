@@ -7,7 +7,7 @@ use crate::error::{Result, SectionError};
 use crate::event::{CountChange, SectionEvent};
 use crate::ids::{ControlAreaId, SectionId, StreamId};
 use crate::state::{SectionObject, State};
-use ntmm_vmm::{ByteCount, PageCount, Protection, Vmm, PAGE_SIZE};
+use ntmm_vmm::{AsId, ByteCount, PageCount, Protection, Vmm, PAGE_SIZE};
 
 /// Access the file handle was granted, as far as section creation cares (`MmMakeFileAccess`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,6 +90,8 @@ pub(crate) struct Attributes {
     pub reported: u32,
     pub reserve: bool,
     pub nocache: bool,
+    /// `SEC_IMAGE` on a file.
+    pub image: bool,
 }
 
 /// The attribute rules of F26 (pagefile) and F27 (data file).
@@ -109,9 +111,18 @@ pub(crate) fn parse_attributes(attrs: u32, file: bool) -> Result<Attributes> {
     }
     if attrs & SEC_IMAGE != 0 {
         if attrs & !(SEC_IMAGE | SEC_NOCACHE) != 0 {
-            return bad("SEC_IMAGE combined with other SEC_* flags");
+            return bad("SEC_IMAGE combined with other SEC_* flags"); // F26, F27, F28
         }
-        return Err(SectionError::NotAnImage { file });
+        if !file {
+            return Err(SectionError::NotAnImage { file }); // F26
+        }
+        // F28, F142: an image reports SEC_FILE|SEC_IMAGE; a SEC_NOCACHE is dropped.
+        return Ok(Attributes {
+            reported: SEC_FILE | SEC_IMAGE,
+            reserve: false,
+            nocache: false,
+            image: true,
+        });
     }
     if attrs & (SEC_FILE | SEC_LARGE_PAGES) != 0 {
         return bad("SEC_FILE and SEC_LARGE_PAGES are not requestable");
@@ -139,6 +150,7 @@ pub(crate) fn parse_attributes(attrs: u32, file: bool) -> Result<Attributes> {
         reported: if file { SEC_FILE } else { base } | modifiers,
         reserve: !file && base == SEC_RESERVE,
         nocache: modifiers != 0,
+        image: false,
     })
 }
 
@@ -152,6 +164,7 @@ impl State {
         let protection = section_protection(spec.protection)?;
         let attrs = parse_attributes(spec.attributes, spec.file.is_some())?;
         let (ca, size) = match spec.file {
+            Some(file) if attrs.image => self.image_control_area(vmm, file, protection)?,
             None => {
                 let size = spec.maximum_size;
                 if size == 0 {
@@ -239,6 +252,84 @@ impl State {
         // The counts change with the object's creation, told after it.
         self.change_counts(ca, CountChange::UserSectionAdded);
         Ok(id)
+    }
+
+    /// The image control area of a file (`ImageSectionObject`), created from its PE headers
+    /// (`MiCreateImageFileMap`, §1.5) or shared (§1.7: every image section of one file uses
+    /// it). Returns it and the image's size. No reference is taken here.
+    fn image_control_area(
+        &mut self,
+        vmm: &Vmm,
+        file: FileSpec,
+        protection: Protection,
+    ) -> Result<(ControlAreaId, u64)> {
+        let s = self.stream(file.stream)?.clone();
+        // MmMakeFileAccess, as for data files (F22–F25); F135: a writable protection needs a
+        // file opened for writing, and then succeeds.
+        let a = file.access;
+        if !a.read
+            || (protection.is_writable() && !a.write)
+            || (protection.is_executable() && !a.execute)
+        {
+            return Err(SectionError::AccessDenied);
+        }
+        if let Some(id) = s.image_ca {
+            let ca = self
+                .control_areas
+                .get(&id)
+                .ok_or(SectionError::UnknownStream(file.stream))?;
+            let pages = ca.image.as_ref().map_or(1, |i| i.pages);
+            return Ok((id, pages * PAGE_SIZE));
+        }
+        let file_size = self.file_size(vmm, file.stream)?;
+        if file_size == 0 {
+            return Err(SectionError::NotAnImage { file: false }); // F11
+        }
+        // §1.7: the data section is flushed first, so the image reads what the cache holds
+        // (F30, F110: a header overwritten through a data view, unflushed, is seen): the dirty
+        // bits of every view of it, in every process, then its modified pages.
+        if let Some(ca) = s.data_ca {
+            let views: Vec<(AsId, u64, u64)> = self
+                .views
+                .iter()
+                .filter(|(_, r)| r.control_area == ca)
+                .map(|(&(asid, base), r)| (asid, base, r.pages))
+                .collect();
+            for (asid, base, pages) in views {
+                vmm.harvest_dirty(asid, ntmm_vmm::Va::new(base), PageCount::new(pages))?;
+            }
+            let seg = self.segment_of(ca)?;
+            let pages = vmm.segment_info(seg)?.pages;
+            vmm.flush_segment(seg, 0, pages)?;
+        }
+        let want = crate::image::HEADER_READ.min(usize::try_from(file_size).unwrap_or(usize::MAX));
+        let mut headers = vec![0u8; want];
+        let n = vmm
+            .with_store(s.store, |st| {
+                ntmm_vmm::store::read_bytes(st, 0, &mut headers)
+            })?
+            .map_err(ntmm_vmm::VmmError::from)?;
+        headers.truncate(n);
+        let layout = crate::image::parse(&headers, file_size)?;
+        let segment = vmm.create_image_segment(s.store, &layout.pages)?;
+        let mut runs: Vec<(u64, u64, Protection)> = Vec::new();
+        for (i, p) in layout.pages.iter().enumerate() {
+            match runs.last_mut() {
+                Some((_, n, prot)) if *prot == p.protection => *n += 1,
+                _ => runs.push((i as u64, 1, p.protection)),
+            }
+        }
+        let pages = layout.pages.len() as u64;
+        let id = self.new_ca_id();
+        let mut ca = ControlArea::new(id, segment, Some(file.stream), false);
+        ca.image = Some(std::sync::Arc::new(crate::control_area::ImageInfo {
+            image_base: layout.image_base,
+            pages,
+            runs,
+        }));
+        self.add_control_area(ca);
+        self.stream_mut(file.stream)?.image_ca = Some(id);
+        Ok((id, pages * PAGE_SIZE))
     }
 
     /// The data control area of a file, created or revived (§1.7: every section and the cache
@@ -418,9 +509,9 @@ mod tests {
             Ok((SEC_FILE | SEC_NOCACHE, false))
         );
         assert_eq!(
-            ok(SEC_IMAGE).unwrap_err().status(),
-            ntmm_vmm::NtStatus::STATUS_INVALID_IMAGE_NOT_MZ,
-            "F30"
+            parse_attributes(SEC_IMAGE | SEC_NOCACHE, true).map(|a| (a.reported, a.image)),
+            Ok((SEC_FILE | SEC_IMAGE, true)),
+            "F28: the no-cache bit is dropped"
         );
         assert!(ok(SEC_IMAGE | SEC_COMMIT).is_err());
     }

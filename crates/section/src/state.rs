@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct Stream {
     pub(crate) store: StoreId,
     pub(crate) data_ca: Option<ControlAreaId>,
+    /// `ImageSectionObject`: the image control area, beside the data one (§1.6, §1.7).
+    pub(crate) image_ca: Option<ControlAreaId>,
     pub(crate) cached: bool,
 }
 
@@ -112,10 +114,23 @@ impl State {
                 Ok(())
             }
             Disposition::SegmentDeleted => {
-                self.control_areas.remove(&id);
-                self.events.emit(SectionEvent::ControlAreaDeleted {
-                    control_area: id,
-                    file: false,
+                let image = self
+                    .control_areas
+                    .remove(&id)
+                    .and_then(|ca| ca.stream.filter(|_| ca.image.is_some()));
+                // An image control area leaves its file's `ImageSectionObject`.
+                if let Some(s) = image.and_then(|s| self.streams.get_mut(&s)) {
+                    if s.image_ca == Some(id) {
+                        s.image_ca = None;
+                    }
+                }
+                self.events.emit(if image.is_some() {
+                    SectionEvent::ImageControlAreaDeleted { control_area: id }
+                } else {
+                    SectionEvent::ControlAreaDeleted {
+                        control_area: id,
+                        file: false,
+                    }
                 });
                 Ok(())
             }

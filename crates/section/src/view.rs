@@ -129,6 +129,9 @@ impl State {
                 "MEM_REPLACE_PLACEHOLDER needs the placeholder's address",
             ));
         }
+        if let Some(image) = ca.image.clone() {
+            return self.map_image_view(vmm, asid, section, &ca, &image, p, s.write_through);
+        }
         // F50: the view protection must be compatible with the section's.
         if !compatible(protection, s.protection) {
             return Err(SectionError::SectionProtection);
@@ -205,6 +208,105 @@ impl State {
         // The counts change with the view, told after it.
         self.change_counts(ca.id, CountChange::ViewMapped);
         Ok((base, pages * PAGE_SIZE))
+    }
+
+    /// `MiMapViewOfImageSection`: the whole image (offset and size are ignored, a stated
+    /// simplification of F133's partial views), at the image base when no base is asked and
+    /// it is free, else where the system chooses (relocated: F132's `STATUS_IMAGE_NOT_AT_BASE`
+    /// is the caller's to report, see [`State::image_base`]). The region is `MEM_IMAGE` with
+    /// allocation protection `PAGE_EXECUTE_WRITECOPY`; each page takes its PE section's
+    /// protection, whatever the view protection asked (F79, F134): headers read-only, code
+    /// execute-read, writable sections copy-on-write, shared ones read-write on the prototype
+    /// pages every process maps. The whole view is charged as copy-on-write (NT charges only
+    /// the writable sections' image commitment: a stated simplification).
+    #[allow(clippy::too_many_arguments)]
+    fn map_image_view(
+        &mut self,
+        vmm: &Vmm,
+        asid: AsId,
+        section: SectionId,
+        ca: &crate::control_area::ControlArea,
+        image: &crate::control_area::ImageInfo,
+        p: MapView,
+        write_through: bool,
+    ) -> Result<(Va, u64)> {
+        let pages = image.pages;
+        let map = |placement| {
+            vmm.map_segment(
+                asid,
+                ca.segment,
+                0,
+                PageCount::new(pages),
+                placement,
+                Protection::EXECUTE_WRITECOPY,
+            )
+        };
+        let mapped = match p.base {
+            Some(b) => map(Placement::At(b)),
+            None => match map(Placement::At(Va::new(image.image_base))) {
+                Err(VmmError::ConflictingAddresses { .. }) => {
+                    map(if p.allocation_type & MEM_TOP_DOWN != 0 {
+                        Placement::TopDown
+                    } else {
+                        Placement::BottomUp
+                    })
+                }
+                other => other,
+            },
+        };
+        let base = mapped.map_err(|e| match e {
+            VmmError::ConflictingAddresses { .. } => SectionError::ConflictingAddresses,
+            VmmError::AddressOutOfRange(_) => SectionError::param(3, "view past the user range"),
+            other => SectionError::Vmm(other),
+        })?;
+        for &(first, count, protection) in &image.runs {
+            let at = Va::new(base.raw() + first * PAGE_SIZE);
+            if let Err(e) = vmm.protect_while_mapping(asid, at, PageCount::new(count), protection) {
+                vmm.free_region(asid, base)?;
+                return Err(e.into());
+            }
+        }
+        self.views.insert(
+            (asid, base.raw()),
+            ViewRecord {
+                control_area: ca.id,
+                first_index: ProtoIndex::ZERO,
+                pages,
+                write_through,
+            },
+        );
+        self.events.emit(SectionEvent::ViewMapped {
+            asid,
+            section,
+            control_area: ca.id,
+            base,
+            pages,
+            protection: Protection::EXECUTE_WRITECOPY,
+        });
+        // The counts change with the view, told after it.
+        self.change_counts(ca.id, CountChange::ViewMapped);
+        Ok((base, pages * PAGE_SIZE))
+    }
+
+    /// The preferred base of an image section (`None` for a data or pagefile section).
+    pub(crate) fn image_base(&self, section: SectionId) -> Result<Option<u64>> {
+        let s = self
+            .sections
+            .get(&section)
+            .ok_or(SectionError::UnknownSection(section))?;
+        Ok(self
+            .control_areas
+            .get(&s.control_area)
+            .and_then(|c| c.image.as_ref())
+            .map(|i| i.image_base))
+    }
+
+    /// Whether the view at `va` is a view of an image (`MEM_IMAGE`).
+    pub(crate) fn is_image_view(&self, vmm: &Vmm, asid: AsId, va: Va) -> bool {
+        self.view_at(vmm, asid, va)
+            .ok()
+            .and_then(|(_, rec, _)| self.control_areas.get(&rec.control_area))
+            .is_some_and(|c| c.image.is_some())
     }
 
     /// The view containing `va`: its base and record.
@@ -333,6 +435,10 @@ impl State {
             .ok_or(SectionError::NotMappedView(va))?;
         if ca.stream.is_none() {
             return Err(SectionError::NotMappedData(va));
+        }
+        if ca.image.is_some() {
+            // An image is never written back to its file (§4.6): nothing to flush.
+            return Ok((start.base(), (end.raw() - start.raw()) * PAGE_SIZE));
         }
         let pages = end.raw() - start.raw();
         vmm.harvest_dirty(asid, start.base(), PageCount::new(pages))?;

@@ -285,6 +285,18 @@ impl State {
                     return Err(SectionError::InvalidPageProtection(protection));
                     // §7.5
                 }
+                // F91: an image view turns a write request into copy-on-write, so every single
+                // protection passes its EXECUTE_WRITECOPY ceiling.
+                if self.is_image_view(vmm, asid, base) {
+                    let cow = match p.operation() {
+                        4 => Some(Protection::WRITECOPY),
+                        6 => Some(Protection::EXECUTE_WRITECOPY),
+                        _ => None,
+                    };
+                    if let Some(c) = cow {
+                        p = Protection::from_bits(c.bits() | (p.bits() & !7)).unwrap_or(c);
+                    }
+                }
                 if !compatible(p, vad.protection) {
                     return Err(SectionError::SectionProtection); // F82, F92
                 }
@@ -325,6 +337,7 @@ impl State {
             protect,
             kind: match q.kind {
                 Some(RegionType::Private) => MEM_PRIVATE,
+                Some(RegionType::Mapped) if self.is_image_view(vmm, asid, va) => MEM_IMAGE,
                 Some(RegionType::Mapped) => MEM_MAPPED,
                 None => 0,
             },

@@ -81,7 +81,7 @@ fn test_f26_invalid_pagefile_attribute_combinations() {
         let st = status(anon(&ex, 0x1000, PAGE_READWRITE, attrs));
         assert_eq!(st, NtStatus::STATUS_INVALID_PARAMETER_6, "{attrs:#x}");
     }
-    // SEC_IMAGE alone → ERROR_BAD_EXE_FORMAT at Win32 (images are not modelled).
+    // SEC_IMAGE alone on the pagefile → ERROR_BAD_EXE_FORMAT at Win32 (F26).
     assert_eq!(
         status(anon(&ex, 0x1000, PAGE_READWRITE, SEC_IMAGE)),
         NtStatus::STATUS_INVALID_FILE_FOR_SECTION

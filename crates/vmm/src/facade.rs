@@ -234,6 +234,15 @@ impl Vmm {
         self.op(|m| m.create_file_segment(store, pages.raw()))
     }
 
+    /// Creates an image segment over `store`: one prototype PTE per entry of `layout`.
+    pub fn create_image_segment(
+        &self,
+        store: StoreId,
+        layout: &[crate::segment::ImagePage],
+    ) -> Result<SegmentId> {
+        self.op(|m| m.create_image_segment(store, layout))
+    }
+
     /// Grows a file-backed segment.
     pub fn extend_segment(&self, id: SegmentId, pages: PageCount) -> Result<()> {
         self.op(|m| m.extend_segment(id, pages.raw()))
@@ -426,6 +435,20 @@ impl Vmm {
     ) -> Result<Protection> {
         let va = user_va(va)?;
         self.op(|m| m.protect(asid, va.vpn(), pages, protection))
+    }
+
+    /// Sets the protection of pages of a view being built (an image view's sections, each
+    /// with its own protection, §1.5): the PTE changes of [`Vmm::protect`], without a
+    /// `ProtectionChanged` event, as no protection call is made.
+    pub fn protect_while_mapping(
+        &self,
+        asid: AsId,
+        va: Va,
+        pages: PageCount,
+        protection: Protection,
+    ) -> Result<Protection> {
+        let va = user_va(va)?;
+        self.op(|m| m.protect_pages(asid, va.vpn(), pages, protection))
     }
 
     /// The `MEMORY_BASIC_INFORMATION` record of `va`.

@@ -168,6 +168,12 @@ enum PageSource {
         store: crate::id::StoreId,
         page: u64,
     },
+    /// A page of an image: `len` bytes at `offset` of the file, zeros after them.
+    Image {
+        store: crate::id::StoreId,
+        offset: u64,
+        len: u32,
+    },
 }
 
 enum Step {
@@ -673,12 +679,27 @@ impl Machine {
                 FaultKind::HardPagefile,
             ),
             ProtoPte::Subsection { protection } => {
-                let SegmentKind::File { store } = kind else {
-                    return Err(ProtoFailure::NotCommitted);
-                };
-                let source = PageSource::File {
-                    store,
-                    page: proto.index.raw(),
+                let source = match kind {
+                    SegmentKind::File { store } => PageSource::File {
+                        store,
+                        page: proto.index.raw(),
+                    },
+                    SegmentKind::Image { store } => {
+                        let Some(page) = self
+                            .segment(proto.segment)?
+                            .image
+                            .get(proto.index.raw() as usize)
+                            .copied()
+                        else {
+                            return Err(ProtoFailure::NotCommitted);
+                        };
+                        PageSource::Image {
+                            store,
+                            offset: page.file_offset,
+                            len: page.raw_len,
+                        }
+                    }
+                    SegmentKind::Pagefile => return Err(ProtoFailure::NotCommitted),
                 };
                 (
                     Some(source),
@@ -720,10 +741,23 @@ impl Machine {
                     return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
                 }
             },
+            PageSource::Image { store, offset, len } => match self.stores.get_mut(&store) {
+                Some(s) => {
+                    let len = (len as usize).min(PAGE_BYTES);
+                    crate::store::read_bytes(s.as_mut(), offset, &mut buf[..len]).map(|_| ())
+                }
+                None => {
+                    self.give_back(frame);
+                    return Err(ProtoFailure::Other(VmmError::UnknownStore(store)));
+                }
+            },
         };
         let (target, page) = match source {
             PageSource::Pagefile(slot) => (IoTarget::Pagefile, u64::from(slot.raw())),
             PageSource::File { store, page } => (IoTarget::File(store), page),
+            PageSource::Image { store, offset, .. } => {
+                (IoTarget::File(store), offset / crate::addr::PAGE_SIZE)
+            }
         };
         self.events.emit(crate::event::VmmEvent::StoreIo {
             target,
@@ -736,7 +770,9 @@ impl Machine {
                 self.memory.fill(frame.pfn(), &buf);
                 match source {
                     PageSource::Pagefile(_) => self.counters.pagefile_reads += 1,
-                    PageSource::File { .. } => self.counters.file_reads += 1,
+                    PageSource::File { .. } | PageSource::Image { .. } => {
+                        self.counters.file_reads += 1
+                    }
                 }
                 Ok(frame)
             }

@@ -148,6 +148,20 @@ impl Machine {
             e.set_original(OriginalPte::DemandZero { protection });
             self.pagefile.release(slot);
         }
+        // An image page, once modified (a shared writable PE section), belongs to the pagefile:
+        // image control areas are never written back to their file (nt_internals §4.6).
+        if let (OriginalPte::Subsection { protection }, Some(PteRef::Proto(proto))) =
+            (e.original(), e.pte())
+        {
+            if matches!(
+                self.segments.get(&proto.segment).map(|s| s.kind),
+                Some(crate::segment::SegmentKind::Image { .. })
+            ) {
+                self.pfn
+                    .entry_mut(pfn)
+                    .set_original(OriginalPte::DemandZero { protection });
+            }
+        }
         self.note_modified(pfn);
     }
 

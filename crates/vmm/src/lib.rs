@@ -135,7 +135,7 @@ pub use protection::{Access, Protection};
 pub use pte::{HardwarePte, OriginalPte, ProtoPte, ProtoRef, Pte, PteRef};
 pub use query::{MemState, RegionInfo, RegionType};
 pub use region::Placement;
-pub use segment::{SegmentInfo, SegmentKind};
+pub use segment::{ImagePage, SegmentInfo, SegmentKind};
 pub use segment_ops::{FILE_PROTO_PROTECTION, MAX_SEGMENT_PAGES};
 pub use status::NtStatus;
 pub use store::{

@@ -19,6 +19,27 @@ impl Machine {
         pages: PageCount,
         protection: Protection,
     ) -> Result<Protection> {
+        let old = self.protect_pages(asid, start, pages, protection)?;
+        self.events.emit(crate::event::VmmEvent::ProtectionChanged {
+            asid,
+            base: start.base(),
+            pages: pages.raw(),
+            old,
+            new: protection,
+        });
+        Ok(old)
+    }
+
+    /// [`Machine::protect`] as part of building something else (an image view's per-section
+    /// protections): the same PTE changes, told as part of that operation, not as a
+    /// protection change of its own.
+    pub(crate) fn protect_pages(
+        &mut self,
+        asid: AsId,
+        start: Vpn,
+        pages: PageCount,
+        protection: Protection,
+    ) -> Result<Protection> {
         if protection == Protection::DECOMMIT || protection == Protection::ZERO {
             return Err(VmmError::InvalidProtection);
         }
@@ -45,13 +66,6 @@ impl Machine {
         for vpn in range.iter() {
             self.protect_page(asid, vpn, protection);
         }
-        self.events.emit(crate::event::VmmEvent::ProtectionChanged {
-            asid,
-            base: start.base(),
-            pages: pages.raw(),
-            old,
-            new: protection,
-        });
         Ok(old)
     }
 

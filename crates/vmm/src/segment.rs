@@ -36,6 +36,25 @@ pub enum SegmentKind {
         /// The file's store.
         store: StoreId,
     },
+    /// An image (`SEC_IMAGE`, nt_internals §1.5): page `i` is read from the file as its
+    /// [`ImagePage`] says (one subsection per PE section); the file is never written — a page
+    /// once modified belongs to the pagefile (§4.6: image control areas are not written back).
+    Image {
+        /// The image file's store.
+        store: StoreId,
+    },
+}
+
+/// Where one page of an image comes from (the part of its PE section's subsection that
+/// covers it, nt_internals §1.5) and the protection its section gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ImagePage {
+    /// Byte offset of the page's raw data in the file.
+    pub file_offset: u64,
+    /// Bytes of raw data (0 to 4096); the rest of the page reads as zero (facts F134).
+    pub raw_len: u32,
+    /// The page's protection, from its section's characteristics.
+    pub protection: Protection,
 }
 
 /// A segment.
@@ -59,6 +78,8 @@ pub struct Segment {
     pub(crate) mapped: u64,
     pub(crate) parked: bool,
     pub(crate) no_modified_writing: bool,
+    /// An image segment's page sources, one per prototype PTE (empty otherwise).
+    pub(crate) image: Box<[ImagePage]>,
 }
 
 impl Segment {
@@ -81,6 +102,7 @@ impl Segment {
             mapped: 0,
             parked: false,
             no_modified_writing: false,
+            image: Box::default(),
         }
     }
 

@@ -91,13 +91,59 @@ impl Machine {
         Ok(id)
     }
 
+    /// An image segment over `store` (`MiCreateImageFileMap`, nt_internals §1.5): one prototype
+    /// PTE per page of the image, in subsection form where the page has raw data in the file,
+    /// demand-zero past it; each with its section's protection. Nothing is charged (NT's image
+    /// commitment is not modelled: copy-on-write views are charged when mapped).
+    pub(crate) fn create_image_segment(
+        &mut self,
+        store: StoreId,
+        layout: &[crate::segment::ImagePage],
+    ) -> Result<SegmentId> {
+        let pages = layout.len() as u64;
+        Self::check_segment_size(pages)?;
+        if !self.stores.contains_key(&store) {
+            return Err(VmmError::UnknownStore(store));
+        }
+        let id = self.new_segment_id();
+        let kind = SegmentKind::Image { store };
+        let mut seg = Segment::new(
+            id,
+            kind,
+            pages,
+            Protection::EXECUTE_WRITECOPY,
+            ProtoPte::Zero,
+        );
+        for (i, page) in layout.iter().enumerate() {
+            let protection = page.protection;
+            seg.set(
+                ProtoIndex::new(i as u64),
+                if page.raw_len > 0 {
+                    ProtoPte::Subsection { protection }
+                } else {
+                    ProtoPte::DemandZero { protection }
+                },
+            );
+        }
+        seg.image = layout.into();
+        self.segments.insert(id, seg);
+        self.events.emit(crate::event::VmmEvent::SegmentCreated {
+            segment: id,
+            kind,
+            pages,
+            protection: Protection::EXECUTE_WRITECOPY,
+            reserve: false,
+        });
+        Ok(id)
+    }
+
     /// Grows a file segment to `pages` (`NtExtendSection`); pagefile segments cannot grow.
     pub(crate) fn extend_segment(&mut self, id: SegmentId, pages: u64) -> Result<()> {
         Self::check_segment_size(pages)?;
         let seg = self.segment_mut(id)?;
-        if seg.kind == SegmentKind::Pagefile {
+        if !matches!(seg.kind, SegmentKind::File { .. }) {
             return Err(VmmError::InvalidParameter(
-                "pagefile-backed segments cannot be extended",
+                "pagefile-backed and image segments cannot be extended",
             ));
         }
         seg.extend(pages);
@@ -110,9 +156,9 @@ impl Machine {
     pub(crate) fn truncate_segment(&mut self, id: SegmentId, pages: u64) -> Result<()> {
         Self::check_segment_size(pages)?;
         let seg = self.segment(id)?;
-        if seg.kind == SegmentKind::Pagefile {
+        if !matches!(seg.kind, SegmentKind::File { .. }) {
             return Err(VmmError::InvalidParameter(
-                "pagefile-backed segments cannot be truncated",
+                "pagefile-backed and image segments cannot be truncated",
             ));
         }
         if pages >= seg.pages {
@@ -231,8 +277,9 @@ impl Machine {
             };
             let e = self.pfn.entry(pfn);
             if e.modified() {
-                // Only pagefile segments get here with modified pages: their contents die.
-                debug_assert_eq!(self.segment(id)?.kind, SegmentKind::Pagefile);
+                // Only pagefile and image segments get here with modified pages: their
+                // contents die.
+                debug_assert!(!matches!(self.segment(id)?.kind, SegmentKind::File { .. }));
             }
             let original = e.original();
             let seg = self.segment_mut(id)?;
@@ -252,7 +299,9 @@ impl Machine {
             return Err(VmmError::SegmentInUse(id));
         }
         match seg.kind {
-            SegmentKind::Pagefile => {
+            // An image's pages are either in its file (never written) or, once modified, in
+            // the pagefile like a pagefile segment's: both die with it (§6.3).
+            SegmentKind::Pagefile | SegmentKind::Image { .. } => {
                 for (index, pte) in seg.non_template(ProtoIndex::ZERO, seg.page_count()) {
                     match pte {
                         ProtoPte::Transition { pfn, .. } => {
@@ -296,11 +345,9 @@ impl Machine {
         &mut self,
         id: StoreId,
     ) -> Result<Box<dyn crate::store::BackingStore>> {
-        if self
-            .segments
-            .values()
-            .any(|s| s.kind == SegmentKind::File { store: id })
-        {
+        if self.segments.values().any(|s| {
+            s.kind == SegmentKind::File { store: id } || s.kind == SegmentKind::Image { store: id }
+        }) {
             return Err(VmmError::StoreInUse(id));
         }
         self.stores.remove(&id).ok_or(VmmError::UnknownStore(id))
