@@ -31,8 +31,8 @@ pub struct PhysicalMemory {
 }
 
 impl PhysicalMemory {
-    /// `frames` zero-filled frames, resident in host memory; an error if the host cannot
-    /// provide them.
+    /// `frames` zero-filled frames (host memory reserved, each host page mapped on first
+    /// use); an error if the host cannot provide them.
     pub(crate) fn new(frames: u32) -> crate::error::Result<Self> {
         // One host mapping advised for huge pages (ntmm-hostmem), so that a frame touched for
         // the first time in a while costs no host TLB miss: RAM through a direct map.
@@ -42,12 +42,10 @@ impl PhysicalMemory {
                 bytes: e.bytes,
             }
         })?;
-        // Physical memory is present from boot, like RAM: touch every page of it now, so that
-        // no simulated fault later waits on the host kernel's first-touch fault (the allocator
-        // may hand out zeroed pages that are not yet mapped).
-        for w in words.iter().step_by(512) {
-            w.store(0, Ordering::Relaxed);
-        }
+        // Not touched here: an anonymous mapping already reads as zero, and touching every
+        // page made creating a 4 GiB machine take a million host page faults (issue 7/7,
+        // `machine_start`). The host maps each page on its first store; a frame's first use
+        // pays that host fault once, as a demand-zero fault that zeroes its frame would.
         Ok(PhysicalMemory {
             words,
             epoch: Arc::new(TranslationEpoch::new()),
