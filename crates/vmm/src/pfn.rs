@@ -290,8 +290,9 @@ struct ListHead {
 /// `machine_start`): at boot every frame is on the zeroed list in frame order, and nothing
 /// ever inserts into the zeroed list afterwards (no zero page thread is modelled, §9.2). So
 /// the frames not yet materialised, `[entries.len(), frames)`, are the zeroed list's tail in
-/// frame order, each as [`VIRGIN`] describes it; an entry is materialised (appended and
-/// linked at the zeroed list's tail, with the ones before it) the first time it is changed.
+/// frame order, each as the private `VIRGIN` entry describes it; an entry is materialised
+/// (appended and linked at the zeroed list's tail, with the ones before it) the first time it
+/// is changed.
 /// The memory for all entries is reserved at boot but not touched. Observably nothing
 /// differs from a database built whole: the same lists, in the same order.
 ///
