@@ -139,9 +139,10 @@ enum Command {
     /// Print the machine options and their defaults.
     Machine,
     /// Benchmarks: each workload on ntmm and, interleaved in the same run, its host-kernel
-    /// equivalent; medians per operation and the ratio ntmm / host.
+    /// equivalent; p10, median and p90 per operation and the ratio of the medians ntmm / host.
     Bench {
-        /// One JSON object per workload: name, unit, ntmm, host, ratio.
+        /// One JSON object per row: name, unit, ntmm, host, ratio, plus ntmm_p10/ntmm_p90,
+        /// host_p10/host_p90 and ratio_of.
         #[arg(long)]
         json: bool,
         /// Fewer repetitions and smaller sizes (a smoke run).

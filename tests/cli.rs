@@ -501,12 +501,22 @@ fn bench_json_prints_every_workload() {
         "demand_zero_fault",
         "share_fault",
         "resident_read8",
+        "resident_write8",
+        "random_read8_64mib",
         "bulk_read_1mib",
         "map_unmap_64k",
-        "flush_clean_16mib",
         "flush_dirty_page",
+        "flush_dirty_page@cache",
+        "cow_fault",
+        "hard_fault_file",
+        "readfile_64k",
     ];
     let without = [
+        "demand_zero_fault@prezeroed",
+        "flush_clean_16mib",
+        "flush_clean_64k",
+        "machine_start@16mib",
+        "threads_read8@1",
         "soft_fault_transition",
         "hard_fault_pagefile",
         "create_reserve_1tib",
@@ -521,6 +531,41 @@ fn bench_json_prints_every_workload() {
         let has_host = cfg!(unix) && with_host.contains(name);
         assert_eq!(r["host"].is_number(), has_host, "{r}");
         assert_eq!(r["ratio"].is_number(), has_host, "{r}");
+        // The spread of each side: p10 <= median <= p90.
+        let side = |s: &str| {
+            let (lo, m, hi) = (&r[format!("{s}_p10")], &r[s], &r[format!("{s}_p90")]);
+            assert_eq!(lo.is_number(), m.is_number(), "{r}");
+            if let (Some(lo), Some(m), Some(hi)) = (lo.as_f64(), m.as_f64(), hi.as_f64()) {
+                assert!(lo <= m && m <= hi, "{r}");
+            }
+        };
+        side("ntmm");
+        side("host");
+    }
+    // The rows whose ratio is against another row: it names that row.
+    for (name, of) in [
+        ("machine_start@1gib", "machine_start@16mib"),
+        ("machine_start@4gib", "machine_start@16mib"),
+        ("threads_read8@2", "throughput / threads_read8@1"),
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert!(r["host"].is_null() && r["ratio"].is_number(), "{r}");
+        assert_eq!(r["ratio_of"], of, "{r}");
+    }
+    for name in [
+        "scenario_throughput@plain",
+        "scenario_throughput@json",
+        "scenario_throughput@trace",
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(r["unit"], "stmt/s", "{r}");
+        assert!(r["ntmm"].as_f64().unwrap() > 0.0, "{r}");
     }
     // The per-fault row: the host's figure needs its minor-fault count (Linux).
     let r = rows

@@ -68,8 +68,8 @@ pub fn touch_read(s: &System, p: AsId, v: Va, pages: u64) -> Result<u64, String>
 
 /// A machine on `volume` holding a `bytes`-long file `f.bin` (every byte 1), opened read/write,
 /// mapped by one read/write view, and made resident (one load per page); returns the machine,
-/// its process and the view.
-pub fn file_view(volume: Volume, bytes: u64) -> Result<(System, AsId, Va), String> {
+/// its process, the view and the file's handle.
+pub fn file_view(volume: Volume, bytes: u64) -> Result<(System, AsId, Va, Handle), String> {
     let (s, p) = system(16_384, volume)?;
     s.create_volume_file("f.bin", &vec![1u8; bytes as usize])
         .map_err(e)?;
@@ -89,5 +89,5 @@ pub fn file_view(volume: Volume, bytes: u64) -> Result<(System, AsId, Va), Strin
         .map_err(e)?;
     let v = view(&s, p, sec, 0)?;
     touch_read(&s, p, v, bytes / PAGE)?;
-    Ok((s, p, v))
+    Ok((s, p, v, fh))
 }

@@ -141,11 +141,13 @@ impl Machine {
     ) -> Result<()> {
         let (a, b) = self.translate_value(asid, va, N, Access::Write)?;
         let off = va.page_offset();
+        let Some(b) = b else {
+            self.memory.write_value(a, off, bytes);
+            return Ok(());
+        };
         let first = (PAGE_BYTES - off).min(N);
         self.memory.write(a, off, &bytes[..first]);
-        if let Some(b) = b {
-            self.memory.write(b, 0, &bytes[first..]);
-        }
+        self.memory.write(b, 0, &bytes[first..]);
         Ok(())
     }
 }

@@ -9,8 +9,9 @@
 //! they resolve from the crate root.)
 //!
 //! The bounds are chosen for what a host can honour and what the model can represent:
-//! * **frames** 4..=2^20: the emulated RAM is one host allocation of `frames × 4 KiB`, present
-//!   from boot (every page touched), plus a PFN entry per frame. 2^20 frames are 4 GiB of RAM,
+//! * **frames** 4..=2^20: the emulated RAM is one host allocation of `frames × 4 KiB`, reserved
+//!   at boot and mapped by the host on first use, plus a PFN entry per frame (reserved at boot,
+//!   written on the frame's first use). 2^20 frames are 4 GiB of RAM,
 //!   which a 24 GiB host holds; fewer than 4 frames cannot resolve a fault that needs a page
 //!   table, a prototype page and a data page at once.
 //! * **pagefile** 1..=2^24 slots (64 GiB): a pagefile slot is packed in 25 bits of a PFN entry's

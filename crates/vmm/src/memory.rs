@@ -31,8 +31,8 @@ pub struct PhysicalMemory {
 }
 
 impl PhysicalMemory {
-    /// `frames` zero-filled frames, resident in host memory; an error if the host cannot
-    /// provide them.
+    /// `frames` zero-filled frames (host memory reserved, each host page mapped on first
+    /// use); an error if the host cannot provide them.
     pub(crate) fn new(frames: u32) -> crate::error::Result<Self> {
         // One host mapping advised for huge pages (ntmm-hostmem), so that a frame touched for
         // the first time in a while costs no host TLB miss: RAM through a direct map.
@@ -42,12 +42,10 @@ impl PhysicalMemory {
                 bytes: e.bytes,
             }
         })?;
-        // Physical memory is present from boot, like RAM: touch every page of it now, so that
-        // no simulated fault later waits on the host kernel's first-touch fault (the allocator
-        // may hand out zeroed pages that are not yet mapped).
-        for w in words.iter().step_by(512) {
-            w.store(0, Ordering::Relaxed);
-        }
+        // Not touched here: an anonymous mapping already reads as zero, and touching every
+        // page made creating a 4 GiB machine take a million host page faults (issue 7/7,
+        // `machine_start`). The host maps each page on its first store; a frame's first use
+        // pays that host fault once, as a demand-zero fault that zeroes its frame would.
         Ok(PhysicalMemory {
             words,
             epoch: Arc::new(TranslationEpoch::new()),
@@ -145,6 +143,25 @@ impl PhysicalMemory {
         }
     }
 
+    /// Stores a value of `N` (1, 2, 4 or 8) bytes at `off` of a frame (within the frame): one
+    /// word store when the value fills an aligned word, a load-merge-store when it lies inside
+    /// one word (the machine lock excludes other storers), else as [`PhysicalMemory::write`].
+    #[inline]
+    pub(crate) fn write_value<const N: usize>(&self, pfn: Pfn, off: usize, bytes: [u8; N]) {
+        let at = off % WORD;
+        if at + N > WORD || off + N > PAGE_BYTES {
+            return self.write(pfn, off, &bytes);
+        }
+        let w = &self.words(pfn)[off / WORD];
+        let mut word = if N == WORD {
+            [0u8; WORD]
+        } else {
+            w.load(Ordering::Relaxed).to_le_bytes()
+        };
+        word[at..at + N].copy_from_slice(&bytes);
+        w.store(u64::from_le_bytes(word), Ordering::Release);
+    }
+
     /// Loads `N` (1, 2, 4 or 8) bytes at `off` of a frame without the machine lock: one or two
     /// acquiring word loads. The caller validates the result with the translation epoch.
     #[inline]
@@ -173,9 +190,11 @@ impl PhysicalMemory {
         self.write(pfn, 0, data);
     }
 
-    /// Fills a frame with zeros (a new identity, like [`PhysicalMemory::fill`]).
+    /// Fills a frame with zeros. Only frames just taken off a list are zeroed: no valid PTE
+    /// maps them, and the change that removed their last valid PTE already flushed every
+    /// cached translation of them, so no translation ends here and the epoch is left alone
+    /// (a demand-zero fault flushes no thread's TLB).
     pub(crate) fn zero(&self, pfn: Pfn) {
-        self.epoch.begin_change();
         for w in self.words(pfn) {
             w.store(0, Ordering::Release);
         }
@@ -260,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn test_fill_zero_and_copy_announce_a_translation_change() {
+    fn test_fill_and_copy_announce_a_translation_change_and_zero_does_not() {
         let m = PhysicalMemory::new(2).unwrap();
         let e0 = m.epoch().stable().unwrap();
         m.fill(Pfn::new(0), &[9u8; PAGE_BYTES]);
@@ -275,9 +294,35 @@ mod tests {
         m.copy(Pfn::new(0), Pfn::new(1));
         m.epoch().end_change();
         assert_eq!(m.frame(Pfn::new(1)), [9u8; PAGE_BYTES]);
+        let e2 = m.epoch().stable().unwrap();
+        // Zeroing a frame taken off a list ends no translation (issue 7/7).
         m.zero(Pfn::new(1));
-        m.epoch().end_change();
+        assert_eq!(m.epoch().stable(), Some(e2));
         assert!(m.is_zero(Pfn::new(1)));
         assert!(!m.is_zero(Pfn::new(0)));
+    }
+
+    /// A value store writes its bytes little-endian, whole words, parts of one word (the rest
+    /// of the word kept) and values straddling two words alike.
+    #[test]
+    fn test_write_value_matches_a_byte_write() {
+        let m = PhysicalMemory::new(2).unwrap();
+        let (a, b) = (Pfn::new(0), Pfn::new(1));
+        m.write(a, 0, &[0xEE; 64]);
+        m.write(b, 0, &[0xEE; 64]);
+        m.write_value(a, 8, 0x1122_3344_5566_7788u64.to_le_bytes());
+        m.write(b, 8, &0x1122_3344_5566_7788u64.to_le_bytes());
+        m.write_value(a, 17, 0xABCDu16.to_le_bytes());
+        m.write(b, 17, &0xABCDu16.to_le_bytes());
+        m.write_value(a, 29, 0x0102_0304u32.to_le_bytes());
+        m.write(b, 29, &0x0102_0304u32.to_le_bytes());
+        m.write_value(a, 4094, [7u8, 9]);
+        m.write(b, 4094, &[7u8, 9]);
+        assert_eq!(m.frame(a), m.frame(b));
+        assert_eq!(
+            m.load_value::<8>(a, 8),
+            Some(0x1122_3344_5566_7788u64.to_le_bytes())
+        );
+        assert_eq!(m.load_value::<1>(a, 16), Some([0xEE]));
     }
 }

@@ -121,6 +121,12 @@ pub(crate) fn unpack(w: u64) -> Option<Pte> {
 /// The tag of a PTE kept aside (never produced by [`pack`]).
 pub(crate) const ASIDE: u64 = 7;
 
+/// Whether the word is a valid PTE.
+#[inline]
+pub(crate) fn is_valid(w: u64) -> bool {
+    w & TAG == VALID
+}
+
 /// Whether the word is a valid PTE with its dirty bit set.
 pub(crate) fn is_dirty_valid(w: u64) -> bool {
     w & TAG == VALID && has(w, 4)

@@ -74,6 +74,26 @@ pub struct PageTable {
     epoch: std::sync::Arc<TranslationEpoch>,
 }
 
+/// Whether replacing `old` by `new` removes or narrows a translation a TLB may cache: a valid
+/// PTE becomes invalid, or stays valid with another frame, less access (write, or execute),
+/// a cleared accessed or dirty bit (a cached entry promises both are set), or another
+/// copy-on-write bit. Anything else (an invalid PTE changing, a valid one gaining bits) leaves
+/// every cached translation true.
+fn narrows(old: Pte, new: Pte) -> bool {
+    match (old, new) {
+        (Pte::Valid(o), Pte::Valid(n)) => {
+            n.pfn != o.pfn
+                || (o.write && !n.write)
+                || (o.dirty && !n.dirty)
+                || (o.accessed && !n.accessed)
+                || (n.no_execute && !o.no_execute)
+                || n.copy_on_write != o.copy_on_write
+        }
+        (Pte::Valid(_), _) => true,
+        _ => false,
+    }
+}
+
 impl Default for PageTable {
     /// A table with an epoch of its own (a table outside any machine).
     fn default() -> Self {
@@ -154,10 +174,13 @@ impl PageTable {
         vpns.into_iter().map(Vpn::new).collect()
     }
 
-    /// Sets the PTE of `vpn`.
+    /// Sets the PTE of `vpn`. Cached translations (this table's TLB and every thread's, through
+    /// the epoch) are flushed only when the change removes or narrows a valid translation
+    /// ([`narrows`]): installing a valid PTE over an invalid one, or setting its accessed or
+    /// dirty bit, leaves every cached entry true, as a CPU's TLB needs no flush for them
+    /// (`KeFlushSingleTb` follows only a change of a valid PTE that takes something away,
+    /// nt_internals §3).
     pub(crate) fn set(&mut self, vpn: Vpn, pte: Pte) {
-        self.epoch.begin_change();
-        self.generation += 1;
         let key = vpn.raw() / LEAF;
         let slot = (vpn.raw() % LEAF) as usize;
         let word = match packed::pack(pte) {
@@ -173,9 +196,19 @@ impl PageTable {
                 packed::ASIDE
             }
         };
+        // The old word is read in the same leaf lookup as the store (valid PTEs are always
+        // packed, never kept aside).
+        let (epoch, generation) = (&self.epoch, &mut self.generation);
+        let mut flush = |old: u64| {
+            if packed::is_valid(old) && packed::unpack(old).is_some_and(|o| narrows(o, pte)) {
+                epoch.begin_change();
+                *generation += 1;
+            }
+        };
         if word == 0 {
             if let Some(l) = self.leaves.get_mut(key) {
                 if l.ptes[slot] != 0 {
+                    flush(l.ptes[slot]);
                     l.ptes[slot] = 0;
                     l.dirty.set(slot, false);
                     l.used -= 1;
@@ -189,6 +222,8 @@ impl PageTable {
         let l = self.leaves.get_or_insert_with(key, Leaf::new);
         if l.ptes[slot] == 0 {
             l.used += 1;
+        } else {
+            flush(l.ptes[slot]);
         }
         l.ptes[slot] = word;
         l.dirty.set(slot, packed::is_dirty_valid(word));
@@ -282,6 +317,61 @@ impl PageTable {
 mod tests {
     use super::*;
     use crate::protection::Protection;
+
+    /// The TLB flush follows only changes that remove or narrow a valid translation:
+    /// installing a valid PTE, or setting its accessed or dirty bit, keeps the cached entries
+    /// (the epoch stays even, this table's generation unchanged); taking away the write
+    /// permission, the dirty or accessed bit, the frame, or the validity flushes them.
+    #[test]
+    fn test_only_removing_or_narrowing_a_translation_flushes() {
+        let mut t = PageTable::default();
+        let vpn = Vpn::new(0x7_0000_0001);
+        let valid = |write, dirty, accessed, pfn| {
+            Pte::Valid(crate::pte::HardwarePte {
+                pfn: crate::addr::Pfn::new(pfn),
+                write,
+                dirty,
+                accessed,
+                copy_on_write: false,
+                prototype: false,
+                no_execute: false,
+            })
+        };
+        let flushes = |t: &mut PageTable, pte: Pte| {
+            let (g, e) = (t.generation, t.epoch.stable());
+            t.set(vpn, pte);
+            let flushed = t.generation != g || t.epoch.stable() != e;
+            t.epoch.end_change();
+            flushed
+        };
+        let dz = Pte::DemandZero {
+            protection: Protection::READWRITE,
+        };
+        assert!(!flushes(&mut t, dz), "invalid to invalid");
+        assert!(!flushes(&mut t, valid(true, false, false, 5)), "install");
+        assert!(
+            !flushes(&mut t, valid(true, false, true, 5)),
+            "accessed set"
+        );
+        assert!(!flushes(&mut t, valid(true, true, true, 5)), "dirty set");
+        assert!(
+            flushes(&mut t, valid(true, false, true, 5)),
+            "dirty cleared"
+        );
+        assert!(
+            flushes(&mut t, valid(true, false, false, 5)),
+            "accessed cleared"
+        );
+        assert!(
+            flushes(&mut t, valid(false, false, false, 5)),
+            "write removed"
+        );
+        assert!(
+            flushes(&mut t, valid(false, false, false, 6)),
+            "another frame"
+        );
+        assert!(flushes(&mut t, dz), "valid to invalid");
+    }
 
     #[test]
     fn test_leaves_appear_and_vanish_with_entries() {

@@ -154,6 +154,19 @@ fn unpack_original(w: u32) -> OriginalPte {
     }
 }
 
+/// The entry of a frame not materialised yet: on the zeroed list, no PTE, a demand-zero
+/// original PTE of no protection (packed: 0), no counts, no flags.
+const VIRGIN: PfnEntry = PfnEntry {
+    flink: NIL,
+    blink: NIL,
+    share_count: 0,
+    pte: NO_PTE,
+    original: 0,
+    reference_count: 0,
+    location: PageLocation::Zeroed,
+    flags: 0,
+};
+
 impl PfnEntry {
     fn new() -> Self {
         PfnEntry {
@@ -273,6 +286,16 @@ struct ListHead {
 
 /// The PFN database: entries and doubly linked page lists threaded through them (FIFO).
 ///
+/// Built lazily, so that creating a machine costs the same whatever its RAM (issue 7/7,
+/// `machine_start`): at boot every frame is on the zeroed list in frame order, and nothing
+/// ever inserts into the zeroed list afterwards (no zero page thread is modelled, §9.2). So
+/// the frames not yet materialised, `[entries.len(), frames)`, are the zeroed list's tail in
+/// frame order, each as the private `VIRGIN` entry describes it; an entry is materialised
+/// (appended and linked at the zeroed list's tail, with the ones before it) the first time it
+/// is changed.
+/// The memory for all entries is reserved at boot but not touched. Observably nothing
+/// differs from a database built whole: the same lists, in the same order.
+///
 /// # Invariants
 /// 1. A frame is on list L iff its location is L; each list's count equals its length.
 /// 2. A frame on a list has share count 0 and reference count 0.
@@ -281,7 +304,11 @@ struct ListHead {
 /// The machine-wide checker (`check_invariants`) verifies these and the cross-structure rules.
 #[derive(Debug)]
 pub struct PfnDatabase {
+    /// The materialised entries: frames `0..entries.len()`.
     entries: Vec<PfnEntry>,
+    /// The number of frames.
+    frames: u32,
+    /// The lists of the materialised entries (the zeroed list continues with the rest).
     lists: [ListHead; 5],
     /// The machine's subscribers: every transition emits its frame move.
     events: Events,
@@ -298,45 +325,73 @@ impl PfnDatabase {
                 bytes: (frames as u64).saturating_mul(std::mem::size_of::<PfnEntry>() as u64),
             }
         })?;
-        entries.extend((0..frames).map(|_| PfnEntry::new()));
-        let mut db = PfnDatabase {
+        Ok(PfnDatabase {
             entries,
+            frames,
             lists: [ListHead {
                 head: NIL,
                 tail: NIL,
                 count: 0,
             }; 5],
             events,
-        };
-        for i in 0..frames {
-            db.insert_tail(PageLocation::Zeroed, Pfn::new(i));
+        })
+    }
+
+    /// Frames not materialised yet: the zeroed list's tail `[entries.len(), frames)`.
+    fn virgin(&self) -> u64 {
+        u64::from(self.frames) - self.entries.len() as u64
+    }
+
+    /// Materialises the entries up to `pfn` (each appended at the zeroed list's tail, in
+    /// frame order, which is where they are already).
+    #[cold]
+    fn materialize(&mut self, pfn: Pfn) {
+        while self.entries.len() <= pfn.index() && self.entries.len() < self.frames as usize {
+            let next = Pfn::new(self.entries.len() as u32);
+            self.entries.push(PfnEntry::new());
+            self.link_tail(PageLocation::Zeroed, next);
         }
-        Ok(db)
     }
 
     /// Number of frames.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.frames as usize
     }
     /// Whether there are no frames.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.frames == 0
     }
     /// The entry of `pfn`, if it exists.
+    #[inline]
     pub fn get(&self, pfn: Pfn) -> Option<&PfnEntry> {
-        self.entries.get(pfn.index())
+        match self.entries.get(pfn.index()) {
+            Some(e) => Some(e),
+            None => self.virgin_entry(pfn),
+        }
     }
+    #[cold]
+    fn virgin_entry(&self, pfn: Pfn) -> Option<&PfnEntry> {
+        (pfn.index() < self.frames as usize).then_some(&VIRGIN)
+    }
+    #[inline]
     pub(crate) fn entry(&self, pfn: Pfn) -> &PfnEntry {
-        &self.entries[pfn.index()]
+        match self.get(pfn) {
+            Some(e) => e,
+            None => panic!("{pfn:?} is not a frame of the machine"),
+        }
     }
+    #[inline]
     pub(crate) fn entry_mut(&mut self, pfn: Pfn) -> &mut PfnEntry {
+        if pfn.index() >= self.entries.len() {
+            self.materialize(pfn);
+        }
         &mut self.entries[pfn.index()]
     }
 
     /// Frames per list.
     pub fn counts(&self) -> ListCounts {
         let c = |l: PageLocation| self.lists[l.list_index().unwrap_or(0)].count;
-        let zeroed = c(PageLocation::Zeroed);
+        let zeroed = c(PageLocation::Zeroed) + self.virgin();
         let free = c(PageLocation::Free);
         let standby = c(PageLocation::Standby);
         let modified = c(PageLocation::Modified);
@@ -347,23 +402,24 @@ impl PfnDatabase {
             standby,
             modified,
             modified_no_write,
-            in_use: self.entries.len() as u64
-                - zeroed
-                - free
-                - standby
-                - modified
-                - modified_no_write,
+            in_use: u64::from(self.frames) - zeroed - free - standby - modified - modified_no_write,
         }
     }
 
     /// Frames available without I/O.
     pub fn available(&self) -> u64 {
-        self.lists[0].count + self.lists[1].count + self.lists[2].count
+        self.lists[0].count + self.virgin() + self.lists[1].count + self.lists[2].count
     }
 
     /// Number of frames on `list`.
     pub fn list_len(&self, list: PageLocation) -> u64 {
-        list.list_index().map_or(0, |i| self.lists[i].count)
+        let virgin = if list == PageLocation::Zeroed {
+            self.virgin()
+        } else {
+            0
+        };
+        list.list_index()
+            .map_or(0, |i| self.lists[i].count + virgin)
     }
 
     /// The frames of `list`, head first.
@@ -376,6 +432,9 @@ impl PfnDatabase {
         while cur != NIL {
             out.push(Pfn::new(cur));
             cur = self.entries[cur as usize].flink;
+        }
+        if list == PageLocation::Zeroed {
+            out.extend((self.entries.len() as u32..self.frames).map(Pfn::new));
         }
         out
     }
@@ -416,7 +475,7 @@ impl PfnDatabase {
         self.events.emit(VmmEvent::FrameMoved {
             pfn,
             from,
-            to: self.entries[pfn.index()].location,
+            to: self.entry(pfn).location,
             reason,
         });
     }
@@ -425,7 +484,7 @@ impl PfnDatabase {
     /// standby or modified list, or out of transition (an I/O still in flight), the frame is
     /// active again. Returns the list it came off, if it was on one.
     pub(crate) fn move_to_active(&mut self, pfn: Pfn) -> Option<PageLocation> {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         let from = self.unlink(pfn, PageLocation::Active);
         if from.is_none() {
             self.set_in_use_location(pfn, PageLocation::Active);
@@ -437,7 +496,7 @@ impl PfnDatabase {
     /// The last valid PTE mapping an active frame went (`MiDecrementShareCount`): the frame is
     /// in transition until its last reference goes.
     pub(crate) fn move_to_transition(&mut self, pfn: Pfn) {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         self.set_in_use_location(pfn, PageLocation::Transition);
         self.moved(pfn, was, MoveReason::LastShare);
     }
@@ -455,7 +514,7 @@ impl PfnDatabase {
     /// (`MiDecrementReferenceCount`): `reason` says which reference it was (the last mapping's,
     /// [`MoveReason::LastReference`], or a finished page write's, [`MoveReason::WriteCompleted`]).
     pub(crate) fn move_to_standby(&mut self, pfn: Pfn, reason: MoveReason) {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         self.insert_tail(PageLocation::Standby, pfn);
         self.moved(pfn, was, reason);
     }
@@ -465,7 +524,7 @@ impl PfnDatabase {
     /// modified-no-write list when its segment's modified writing is enabled again
     /// ([`MoveReason::WritingEnabled`]).
     pub(crate) fn move_to_modified(&mut self, pfn: Pfn, reason: MoveReason) {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Modified, pfn);
         self.moved(pfn, was, reason);
@@ -474,7 +533,7 @@ impl PfnDatabase {
     /// The mapped page writer finds a frame of a segment whose modified writing is disabled:
     /// it moves to the modified-no-write list (§4.2).
     pub(crate) fn move_to_modified_no_write(&mut self, pfn: Pfn) {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::ModifiedNoWrite, pfn);
         self.moved(pfn, was, MoveReason::WritingDisabled);
@@ -483,7 +542,7 @@ impl PfnDatabase {
     /// A frame whose PTE is gone goes to the tail of the free list (`MiInsertPageInFreeList`),
     /// off any list it is on.
     pub(crate) fn move_to_free(&mut self, pfn: Pfn) {
-        let was = self.entries[pfn.index()].location;
+        let was = self.entry(pfn).location;
         self.unlink(pfn, PageLocation::Transition);
         self.insert_tail(PageLocation::Free, pfn);
         self.moved(pfn, was, MoveReason::Freed);
@@ -495,11 +554,29 @@ impl PfnDatabase {
     pub(crate) fn head(&self, list: PageLocation) -> Option<Pfn> {
         let i = list.list_index()?;
         let h = self.lists[i].head;
-        (h != NIL).then(|| Pfn::new(h))
+        if h != NIL {
+            Some(Pfn::new(h))
+        } else if list == PageLocation::Zeroed && self.virgin() > 0 {
+            Some(Pfn::new(self.entries.len() as u32))
+        } else {
+            None
+        }
     }
 
     /// Appends `pfn` to `list` and sets its location. The frame must not be on a list.
     fn insert_tail(&mut self, list: PageLocation, pfn: Pfn) {
+        // A frame joining the zeroed list goes after every frame on it, the virgin ones too.
+        if list == PageLocation::Zeroed {
+            self.materialize(Pfn::new(self.frames.saturating_sub(1)));
+        }
+        if pfn.index() >= self.entries.len() {
+            self.materialize(pfn);
+        }
+        self.link_tail(list, pfn);
+    }
+
+    /// [`Self::insert_tail`] of a materialised frame.
+    fn link_tail(&mut self, list: PageLocation, pfn: Pfn) {
         let i = list.list_index().expect("insert_tail needs a list");
         debug_assert!(!self.entries[pfn.index()].location.is_list());
         let tail = self.lists[i].tail;
@@ -523,6 +600,9 @@ impl PfnDatabase {
     /// changes).
     fn unlink(&mut self, pfn: Pfn, to: PageLocation) -> Option<PageLocation> {
         debug_assert!(!to.is_list());
+        if pfn.index() >= self.entries.len() {
+            self.materialize(pfn);
+        }
         let from = self.entries[pfn.index()].location;
         let i = from.list_index()?;
         let (flink, blink) = {
@@ -549,8 +629,8 @@ impl PfnDatabase {
 
     /// Sets the location of a frame that is on no list.
     fn set_in_use_location(&mut self, pfn: Pfn, to: PageLocation) {
-        debug_assert!(!to.is_list() && !self.entries[pfn.index()].location.is_list());
-        self.entries[pfn.index()].location = to;
+        debug_assert!(!to.is_list() && !self.entry(pfn).location.is_list());
+        self.entry_mut(pfn).location = to;
     }
 
     /// Checks the list structure (invariant 1): links, counts and locations agree.
@@ -644,6 +724,42 @@ mod tests {
         );
         assert_eq!(db.unlink(Pfn::new(1), PageLocation::Active), None);
         assert_eq!(db.counts().in_use, 1);
+        db.check_lists().unwrap();
+    }
+
+    /// The lazily built database reads as one built whole: the virgin frames are the zeroed
+    /// list's tail in frame order, counted everywhere, and a frame taken from the middle or
+    /// the end materialises the ones before it without reordering the list.
+    #[test]
+    fn test_lazy_database_reads_as_built_whole() {
+        let mut db = PfnDatabase::new(6, Events::default()).unwrap();
+        assert_eq!(db.entries.len(), 0, "nothing materialised at boot");
+        assert_eq!(db.len(), 6);
+        assert_eq!(
+            db.get(Pfn::new(5)).unwrap().location(),
+            PageLocation::Zeroed
+        );
+        assert!(db.get(Pfn::new(6)).is_none());
+        assert_eq!(VIRGIN.original(), PfnEntry::new().original());
+        assert_eq!(VIRGIN.pte(), None);
+        assert_eq!(db.head(PageLocation::Zeroed), Some(Pfn::new(0)));
+        assert_eq!(db.take_zeroed(), Some((Pfn::new(0), PageLocation::Zeroed)));
+        assert_eq!(db.entries.len(), 1);
+        assert_eq!(db.list_len(PageLocation::Zeroed), 5);
+        db.unlink(Pfn::new(3), PageLocation::Active);
+        assert_eq!(
+            db.list(PageLocation::Zeroed),
+            [1, 2, 4, 5].map(Pfn::new).to_vec()
+        );
+        assert_eq!(db.counts().in_use, 2);
+        assert_eq!(db.available(), 4);
+        db.check_lists().unwrap();
+        // A frame joining the zeroed list goes after the virgin ones.
+        db.insert_tail(PageLocation::Zeroed, Pfn::new(0));
+        assert_eq!(
+            db.list(PageLocation::Zeroed),
+            [1, 2, 4, 5, 0].map(Pfn::new).to_vec()
+        );
         db.check_lists().unwrap();
     }
 

@@ -86,8 +86,13 @@ impl TranslationEpoch {
     }
 }
 
-/// Entries of each thread's TLB, direct-mapped by VPN (an STLB's size: 2 MiB of pages).
-pub const TLB_ENTRIES: usize = 512;
+/// Entries of each thread's TLB, direct-mapped by VPN: 64 MiB of 4 KiB pages, about what a
+/// CPU's STLB reaches through the large pages of a kernel's direct map. It was 512 (2 MiB);
+/// loads spread over 64 MiB then missed 97% of the time and took the machine lock
+/// (`random_read8_64mib`, issue 7/7). The cost is 24 bytes an entry (384 KiB of thread-local
+/// storage per host thread, zero-initialised, touched only where used) and a longer walk in
+/// the invariant checker's `live`.
+pub const TLB_ENTRIES: usize = 16_384;
 
 /// One cached translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
