@@ -53,6 +53,28 @@ pub struct NtMapViewArgs {
     pub protection: u32,
 }
 
+impl NtMapViewArgs {
+    /// A `ViewShare` view, as kernel32's `MapViewOfFile…` functions ask for it: no
+    /// `ZeroBits`, no `CommitSize`.
+    pub fn view_share(
+        base: Option<Va>,
+        offset: u64,
+        view_size: u64,
+        allocation_type: u32,
+        protection: u32,
+    ) -> Self {
+        NtMapViewArgs {
+            base,
+            offset,
+            view_size,
+            inherit: VIEW_SHARE,
+            allocation_type,
+            protection,
+            ..NtMapViewArgs::default()
+        }
+    }
+}
+
 impl System {
     pub(crate) fn create_section_in(
         &self,
@@ -412,15 +434,7 @@ impl System {
         allocation_type: u32,
         protection: u32,
     ) -> Result<Va, Win32Error> {
-        let args = NtMapViewArgs {
-            base,
-            offset,
-            view_size,
-            inherit: VIEW_SHARE,
-            allocation_type,
-            protection,
-            ..NtMapViewArgs::default()
-        };
+        let args = NtMapViewArgs::view_share(base, offset, view_size, allocation_type, protection);
         let r = self.map_in(pid, h, process, args).map(|(va, _)| va);
         self.win32(pid, r)
     }

@@ -68,15 +68,7 @@ impl System {
         allocation_type: u32,
         protection: u32,
     ) -> Result<Va, Win32Error> {
-        let args = NtMapViewArgs {
-            base,
-            offset,
-            view_size,
-            inherit: VIEW_SHARE,
-            allocation_type,
-            protection,
-            ..NtMapViewArgs::default()
-        };
+        let args = NtMapViewArgs::view_share(base, offset, view_size, allocation_type, protection);
         // The native call is made on the program's behalf (why::OnBehalf).
         let _on_behalf = crate::why::OnBehalf::enter();
         let r = self
@@ -139,15 +131,7 @@ impl System {
         allocation_type: u32,
         protection: u32,
     ) -> Result<(Va, u64), NtStatus> {
-        let args = NtMapViewArgs {
-            base,
-            offset,
-            view_size,
-            inherit: VIEW_SHARE,
-            allocation_type,
-            protection,
-            ..NtMapViewArgs::default()
-        };
+        let args = NtMapViewArgs::view_share(base, offset, view_size, allocation_type, protection);
         self.nt_map_view_of_section(pid, section, process, args)
     }
 
