@@ -248,7 +248,18 @@ fn check(src: &str) -> Result<(), TestCaseError> {
                 ..Options::default()
             };
             let mut r = Runner::new("fuzz.ntm", &opts);
-            r.run_script(&script);
+            // The invariants hold after every statement, not only at the end.
+            let mut broken = None;
+            r.run_script_observed(&script, |r, stmt| {
+                if broken.is_none() {
+                    if let Some(Err(v)) = r.system_if_started().map(|s| s.check_invariants()) {
+                        broken = Some(format!("after line {} ({}): {v}", stmt.line, stmt.text));
+                    }
+                }
+            });
+            if let Some(b) = broken {
+                return Err(TestCaseError::fail(b));
+            }
             if let Some(s) = r.system_if_started() {
                 s.check_invariants().map_err(TestCaseError::fail)?;
             }

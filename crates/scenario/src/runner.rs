@@ -880,6 +880,12 @@ impl Runner {
 
     /// Runs a parsed script.
     pub fn run_script(&mut self, script: &Script) {
+        self.run_script_observed(script, |_, _| {});
+    }
+
+    /// [`Runner::run_script`], calling `after` with the runner and each statement once it has
+    /// run (the property tests check the machine's invariants there, after every step).
+    pub fn run_script_observed(&mut self, script: &Script, mut after: impl FnMut(&Self, &Stmt)) {
         for s in &script.statements {
             let failed = self.failed;
             if let Some(n) = &mut self.narrative {
@@ -887,6 +893,7 @@ impl Runner {
             }
             let mark = self.out.len();
             self.exec(s);
+            after(self, s);
             if self.narrative.is_some() {
                 let told = self.out.split_off(mark);
                 self.out
