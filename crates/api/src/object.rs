@@ -425,24 +425,27 @@ impl ObjectManager {
         let last_handle = o.handles == 0;
         let name = if last_handle { o.name.take() } else { None };
         let target = self.object_ref(e.object);
-        if let Some(name) = name {
-            // §6.5: the name goes with the last handle, not with the object.
-            self.names.remove(&name);
-            self.emit(ApiEvent::NameRemoved {
-                name,
-                object: e.object,
-                target: target.clone(),
-            });
+        if let Some(name) = &name {
+            self.names.remove(name);
         }
         let last_pointer = self.drop_pointer(e.object);
+        // Told in NT's order: the handle closes, and with the object's last handle its name
+        // leaves the directory (§6.5: the name goes with the last handle, not with the object).
         self.emit(ApiEvent::HandleClosed {
             pid,
             handle: h,
             object: e.object,
-            target,
+            target: target.clone(),
             last_handle,
             last_pointer,
         });
+        if let Some(name) = name {
+            self.emit(ApiEvent::NameRemoved {
+                name,
+                object: e.object,
+                target,
+            });
+        }
         Ok((e.object, last_pointer, last_handle))
     }
 
