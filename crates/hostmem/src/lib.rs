@@ -223,6 +223,141 @@ impl fmt::Debug for AtomicWords {
     }
 }
 
+/// Bytes from which [`FixedVec`] takes its room from an anonymous mapping instead of the heap:
+/// glibc's largest dynamic mmap threshold on 64-bit hosts. Above it malloc maps fresh memory on
+/// every allocation anyway, and touches its header page (a host page fault, ≈ 4 µs with the
+/// unmap, issue 7/7 `machine_start@4gib`); a mapping of our own is not touched until used.
+pub const FIXED_VEC_MAP_BYTES: usize = 32 << 20;
+
+/// A vector of `Copy` values whose whole capacity is reserved when it is made (so growing it
+/// never allocates, and never fails or aborts), its memory touched only as it fills: from an
+/// anonymous mapping for large capacities ([`FIXED_VEC_MAP_BYTES`]), else from the heap.
+///
+/// # Invariants
+/// `len <= cap`. For `Mapped`, `ptr` starts `map`, a read/write, page-aligned mapping of at
+/// least `cap * size_of::<T>()` bytes whose first `len` elements were written by `push`; for
+/// `Heap`, the vector's capacity is at least `cap` and its length is `len`.
+pub struct FixedVec<T: Copy> {
+    storage: VecStorage<T>,
+    len: usize,
+    cap: usize,
+}
+
+enum VecStorage<T> {
+    Mapped {
+        ptr: NonNull<T>,
+        /// Owns the mapping (unmapped on drop; `T: Copy` has no destructor to run).
+        _map: memmap2::MmapMut,
+    },
+    Heap(Vec<T>),
+}
+
+// SAFETY: the mapping is plain memory owned by this value, holding `T`s: sending the vector
+// sends its `T`s, as for `Vec<T>`.
+#[allow(unsafe_code)]
+unsafe impl<T: Copy + Send> Send for FixedVec<T> {}
+// SAFETY: shared access hands out only `&[T]`, as `Vec<T>` does.
+#[allow(unsafe_code)]
+unsafe impl<T: Copy + Sync> Sync for FixedVec<T> {}
+
+impl<T: Copy> FixedVec<T> {
+    /// An empty vector with room for `cap` values; an error (never an abort) if the host
+    /// cannot provide it.
+    pub fn with_capacity(cap: usize) -> Result<Self, HostMemoryError> {
+        let size = std::mem::size_of::<T>().max(1);
+        let fail = HostMemoryError {
+            bytes: (cap as u64).saturating_mul(size as u64),
+        };
+        let bytes = cap.checked_mul(size).ok_or(fail)?;
+        // A page-aligned mapping suits any `T` aligned to at most a page.
+        if bytes >= FIXED_VEC_MAP_BYTES && std::mem::align_of::<T>() <= 4096 {
+            if let Ok(mut map) = memmap2::MmapOptions::new().len(bytes).map_anon() {
+                if let Some(ptr) = NonNull::new(map.as_mut_ptr().cast::<T>()) {
+                    return Ok(FixedVec {
+                        storage: VecStorage::Mapped { ptr, _map: map },
+                        len: 0,
+                        cap,
+                    });
+                }
+            }
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(cap).map_err(|_| fail)?;
+        Ok(FixedVec {
+            storage: VecStorage::Heap(v),
+            len: 0,
+            cap,
+        })
+    }
+
+    /// The room reserved.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Whether the room is in a host mapping of its own (else on the heap).
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.storage, VecStorage::Mapped { .. })
+    }
+
+    /// Appends a value.
+    ///
+    /// # Panics
+    /// If the vector is full (its capacity was fixed when it was made).
+    pub fn push(&mut self, value: T) {
+        assert!(self.len < self.cap, "a FixedVec is full");
+        match &mut self.storage {
+            #[allow(unsafe_code)]
+            // SAFETY: `len < cap` (checked above) and the mapping holds `cap` elements
+            // (invariant), so `ptr + len` is in bounds, aligned (page-aligned start, `T`'s
+            // alignment at most a page) and writable; `write` does not read the old bytes.
+            VecStorage::Mapped { ptr, .. } => unsafe { ptr.as_ptr().add(self.len).write(value) },
+            VecStorage::Heap(v) => v.push(value),
+        }
+        self.len += 1;
+    }
+}
+
+impl<T: Copy> std::ops::Deref for FixedVec<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match &self.storage {
+            #[allow(unsafe_code)]
+            // SAFETY: the first `len` elements from `ptr` were written by `push` (invariant),
+            // lie in the live mapping owned by `self`, and are aligned; the slice borrows
+            // `self`, so nothing writes them meanwhile.
+            VecStorage::Mapped { ptr, .. } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr(), self.len)
+            },
+            VecStorage::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Copy> std::ops::DerefMut for FixedVec<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match &mut self.storage {
+            #[allow(unsafe_code)]
+            // SAFETY: as for `deref`; the slice borrows `self` uniquely, and the mapping was
+            // made writable (`map_anon`) with `ptr` from `as_mut_ptr`.
+            VecStorage::Mapped { ptr, .. } => unsafe {
+                std::slice::from_raw_parts_mut(ptr.as_ptr(), self.len)
+            },
+            VecStorage::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Copy + fmt::Debug> fmt::Debug for FixedVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedVec")
+            .field("len", &self.len)
+            .field("cap", &self.cap)
+            .field("mapped", &self.is_mapped())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +444,44 @@ mod tests {
         let e = AtomicWords::zeroed(usize::MAX / 4).unwrap_err();
         assert_eq!(e.bytes, u64::MAX);
         assert!(e.to_string().contains("could not provide"));
+    }
+
+    /// Large and small vectors alike keep what is pushed, up to their capacity; the large one
+    /// lives in a mapping of its own.
+    #[test]
+    fn test_fixed_vec_keeps_pushed_values_in_either_storage() {
+        let big = FIXED_VEC_MAP_BYTES / 16;
+        for cap in [0usize, 1, 1000, big] {
+            let mut v: FixedVec<[u64; 2]> = FixedVec::with_capacity(cap).unwrap();
+            #[cfg(target_os = "linux")]
+            assert_eq!(v.is_mapped(), cap == big);
+            for i in 0..cap.min(70_000) {
+                v.push([i as u64, !(i as u64)]);
+            }
+            assert_eq!(v.len(), cap.min(70_000));
+            assert!(v
+                .iter()
+                .enumerate()
+                .all(|(i, x)| *x == [i as u64, !(i as u64)]));
+            if let Some(x) = v.last_mut() {
+                x[0] = 7;
+            }
+            assert_eq!(v.capacity(), cap);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a FixedVec is full")]
+    fn test_a_full_fixed_vec_refuses_a_push() {
+        let mut v: FixedVec<u8> = FixedVec::with_capacity(1).unwrap();
+        v.push(1);
+        v.push(2);
+    }
+
+    #[test]
+    fn test_an_impossible_fixed_vec_is_an_error_not_an_abort() {
+        let e = FixedVec::<[u64; 4]>::with_capacity(usize::MAX / 64).unwrap_err();
+        assert!(e.bytes > 1 << 60);
     }
 
     #[cfg(target_os = "linux")]
