@@ -126,6 +126,7 @@ impl AtomicWords {
 }
 
 impl AtomicWords {
+    #[inline]
     fn base(&self) -> *const AtomicU64 {
         match &self.0 {
             Storage::Mapped { ptr, .. } => ptr.as_ptr(),
@@ -134,6 +135,7 @@ impl AtomicWords {
     }
 
     /// The atomic view of every word, for this crate only (stores through it need the right).
+    #[inline]
     fn all(&self) -> &[AtomicU64] {
         match &self.0 {
             #[allow(unsafe_code)]
@@ -206,6 +208,7 @@ impl AtomicWords {
         }
     }
 
+    #[inline]
     fn check(&self, right: &StoreRight) {
         assert!(
             right.owner == self.base() as usize,
