@@ -2,12 +2,16 @@
 //!
 //! The words are atomics so that a resident load can read them without the machine lock (see
 //! [`crate::tlb`]); every *store* still happens under the machine lock, which holds the words'
-//! one [`StoreRight`] (`Machine::memory_right`): stores borrow it uniquely, and copies out of
-//! the frames (`read`, `frame`, `read_append`) borrow it shared and so may `memcpy` the bytes
-//! (no store can run meanwhile; lock-free loads only read). Stores use release
-//! ordering and lock-free loads acquire ordering — on x86-64 both are plain moves — so a load
-//! that sees a store also sees everything its storer did before it (the x86 ordering of
+//! one `ntmm_hostmem::StoreRight` (`Machine::memory_right`): stores borrow it uniquely, and
+//! copies out of the frames (`read`, `frame`, `read_append`) borrow it shared and so may
+//! `memcpy` the bytes (no store can run meanwhile; lock-free loads only read). Stores use
+//! release ordering and lock-free loads acquire ordering — on x86-64 both are plain moves — so
+//! a load that sees a store also sees everything its storer did before it (the x86 ordering of
 //! ordinary loads and stores, which emulated programs may rely on to pass messages).
+//!
+//! A store path without the lock (`resident_write8`, issue 7/7) would break this: a store
+//! racing a `memcpy` out of its frame is a data race, so copies would go back to word loads,
+//! and a translation change would have to wait for in-flight stores (DESIGN.md "Performance").
 
 use crate::addr::{Pfn, PAGE_BYTES};
 use crate::store::PageBuf;
