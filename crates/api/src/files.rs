@@ -453,8 +453,14 @@ impl System {
             // No more than the file holds past the pointer: a huge request on a small file
             // asks the host for no more than that.
             let left = self.ex.file_size(f.stream)?.saturating_sub(f.position);
-            let mut buf = zeroed(len.min(usize::try_from(left).unwrap_or(usize::MAX)))?;
-            let n = self.ex.read_file(f.stream, f.position, &mut buf)?;
+            // Room reserved (fallibly) and filled by the cache's copy, no zero-fill first.
+            let want = len.min(usize::try_from(left).unwrap_or(usize::MAX));
+            let mut buf = Vec::new();
+            buf.try_reserve_exact(want)
+                .map_err(|_| Fail::Win32(ERROR_NOT_ENOUGH_MEMORY))?;
+            let n = self
+                .ex
+                .read_file_append(f.stream, f.position, want, &mut buf)?;
             buf.truncate(n);
             om.file_io(pid, &f, false, f.position, n as u64);
             Self::set_position(&mut om, pid, h, f.position + n as u64)?;

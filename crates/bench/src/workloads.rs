@@ -1009,8 +1009,12 @@ fn threads_read8(sc: Scale) -> Result<Vec<Row>, String> {
     for (name, threads) in THREAD_ROWS.into_iter().zip([1usize, 2]) {
         let mut nt = || {
             // Each thread times its own loads from the common start; the sample is the wall
-            // time from the earliest start to the latest end.
-            let barrier = std::sync::Barrier::new(threads);
+            // time from the earliest start to the latest end. The start is a spinning barrier:
+            // with a blocking one (`std::sync::Barrier`) the scheduler woke the second reader on
+            // the first one's CPU and a 0.5 ms sample ended before it was moved, so `@2`
+            // measured one CPU (a plain loop of loads showed the same 1.0: issue 7/7). Spinning,
+            // both readers are running, each on its own CPU, when they pass it.
+            let barrier = std::sync::atomic::AtomicUsize::new(0);
             let results: Vec<_> = std::thread::scope(|scope| {
                 let hs: Vec<_> = [(p0, v0), (p1, v1)][..threads]
                     .iter()
@@ -1018,7 +1022,10 @@ fn threads_read8(sc: Scale) -> Result<Vec<Row>, String> {
                         let barrier = &barrier;
                         let reader = &reader;
                         scope.spawn(move || {
-                            barrier.wait();
+                            barrier.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            while barrier.load(std::sync::atomic::Ordering::SeqCst) < threads {
+                                std::hint::spin_loop();
+                            }
                             let start = Instant::now();
                             let sum = reader(p, v);
                             (start, Instant::now(), sum)

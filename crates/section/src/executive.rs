@@ -146,6 +146,18 @@ impl Executive {
         self.op(|s, vmm| s.read_file(vmm, id, offset, buf))
     }
 
+    /// Cached read of up to `len` bytes at `offset`, appended to `out` (reserve the room first:
+    /// the bytes are copied in without a zero-fill); returns the bytes read.
+    pub fn read_file_append(
+        &self,
+        id: StreamId,
+        offset: u64,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize> {
+        self.op(|s, vmm| s.read_file_append(vmm, id, offset, len, out))
+    }
+
     /// Cached write at `offset` (extending the file); returns the bytes written.
     pub fn write_file(&self, id: StreamId, offset: u64, data: &[u8]) -> Result<usize> {
         self.op(|s, vmm| s.write_file(vmm, id, offset, data))

@@ -143,6 +143,26 @@ impl State {
         Ok(n)
     }
 
+    /// Cached read (`CcCopyRead`) of up to `len` bytes appended to `out` (room reserved by the
+    /// caller; no zero-fill first): returns the bytes read (short at end of file).
+    pub(crate) fn read_file_append(
+        &mut self,
+        vmm: &Vmm,
+        id: StreamId,
+        offset: u64,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize> {
+        let size = self.file_size(vmm, id)?;
+        if offset >= size || len == 0 {
+            return Ok(0);
+        }
+        let n = len.min(usize::try_from(size - offset).unwrap_or(usize::MAX));
+        let ca = self.cache_control_area(vmm, id)?;
+        vmm.read_segment_append(self.segment_of(ca)?, offset, n, out)?;
+        Ok(n)
+    }
+
     /// Cached write (`CcCopyWrite`): extends the file if needed; the pages become modified and
     /// reach the disk when the writers run or the file is flushed.
     pub(crate) fn write_file(

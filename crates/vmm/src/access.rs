@@ -58,7 +58,8 @@ impl Machine {
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let pfn = self.translate(asid, cur, Access::Read)?;
-            self.memory.read(pfn, off, &mut buf[done..done + n]);
+            self.memory
+                .read(&self.memory_right, pfn, off, &mut buf[done..done + n]);
             done += n;
         }
         Ok(())
@@ -73,7 +74,8 @@ impl Machine {
             let off = cur.page_offset();
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let pfn = self.translate(asid, cur, Access::Write)?;
-            self.memory.write(pfn, off, &data[done..done + n]);
+            self.memory
+                .write(&mut self.memory_right, pfn, off, &data[done..done + n]);
             done += n;
         }
         Ok(())
@@ -125,9 +127,11 @@ impl Machine {
         let off = va.page_offset();
         let mut out = [0u8; N];
         let first = (PAGE_BYTES - off).min(N);
-        self.memory.read(a, off, &mut out[..first]);
+        self.memory
+            .read(&self.memory_right, a, off, &mut out[..first]);
         if let Some(b) = b {
-            self.memory.read(b, 0, &mut out[first..]);
+            self.memory
+                .read(&self.memory_right, b, 0, &mut out[first..]);
         }
         Ok(out)
     }
@@ -142,12 +146,15 @@ impl Machine {
         let (a, b) = self.translate_value(asid, va, N, Access::Write)?;
         let off = va.page_offset();
         let Some(b) = b else {
-            self.memory.write_value(a, off, bytes);
+            self.memory
+                .write_value(&mut self.memory_right, a, off, bytes);
             return Ok(());
         };
         let first = (PAGE_BYTES - off).min(N);
-        self.memory.write(a, off, &bytes[..first]);
-        self.memory.write(b, 0, &bytes[first..]);
+        self.memory
+            .write(&mut self.memory_right, a, off, &bytes[..first]);
+        self.memory
+            .write(&mut self.memory_right, b, 0, &bytes[first..]);
         Ok(())
     }
 }

@@ -36,7 +36,7 @@ impl Machine {
         id: SegmentId,
         index: ProtoIndex,
         write: bool,
-        f: impl FnOnce(&crate::memory::PhysicalMemory, crate::addr::Pfn),
+        f: impl FnOnce(&crate::memory::PhysicalMemory, &mut crate::memory::StoreRight, crate::addr::Pfn),
     ) -> Result<()> {
         self.ensure_available(1)?;
         let proto = ProtoRef { segment: id, index };
@@ -44,7 +44,7 @@ impl Machine {
             .make_proto_resident(proto)
             .map_err(|f| f.into_io_error(index.byte_offset()))?
             .pfn;
-        f(&self.memory, pfn);
+        f(&self.memory, &mut self.memory_right, pfn);
         if write {
             // Cc's MmSetAddressRangeModified: the frame is dirty now.
             self.mark_modified(pfn);
@@ -67,8 +67,31 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(buf.len() - done);
             let out = &mut buf[done..done + n];
-            self.with_segment_page(id, ProtoIndex::of_byte(pos), false, |memory, pfn| {
-                memory.read(pfn, off, out);
+            self.with_segment_page(id, ProtoIndex::of_byte(pos), false, |memory, right, pfn| {
+                memory.read(right, pfn, off, out);
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Appends `len` bytes of a segment at byte `offset` to `out`, whose spare capacity the
+    /// caller has reserved: no zero-fill first, one bulk copy per page (`ReadFile`, issue 7/7).
+    pub(crate) fn read_segment_append(
+        &mut self,
+        id: SegmentId,
+        offset: u64,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        self.check_segment_bytes(id, offset, len)?;
+        let mut done = 0usize;
+        while done < len {
+            let pos = offset + done as u64;
+            let off = (pos % PAGE_SIZE) as usize;
+            let n = (PAGE_BYTES - off).min(len - done);
+            self.with_segment_page(id, ProtoIndex::of_byte(pos), false, |memory, right, pfn| {
+                memory.read_append(right, pfn, off, n, out);
             })?;
             done += n;
         }
@@ -84,8 +107,8 @@ impl Machine {
             let off = (pos % PAGE_SIZE) as usize;
             let n = (PAGE_BYTES - off).min(data.len() - done);
             let src = &data[done..done + n];
-            self.with_segment_page(id, ProtoIndex::of_byte(pos), true, |memory, pfn| {
-                memory.write(pfn, off, src);
+            self.with_segment_page(id, ProtoIndex::of_byte(pos), true, |memory, right, pfn| {
+                memory.write(right, pfn, off, src);
             })?;
             done += n;
         }

@@ -322,6 +322,19 @@ impl Vmm {
         self.op(|m| m.read_segment(id, offset, buf))
     }
 
+    /// Appends `len` segment bytes at `offset` to `out` (no zero-fill first); reserve the room
+    /// in `out` beforehand for the copy to allocate nothing. On an error some pages' bytes may
+    /// have been appended.
+    pub fn read_segment_append(
+        &self,
+        id: SegmentId,
+        offset: u64,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        self.op(|m| m.read_segment_append(id, offset, len, out))
+    }
+
     /// Writes segment bytes through its prototype PTEs; the pages become modified.
     pub fn write_segment(&self, id: SegmentId, offset: u64, data: &[u8]) -> Result<()> {
         self.op(|m| m.write_segment(id, offset, data))
@@ -628,7 +641,7 @@ impl Vmm {
     pub fn frame(&self, pfn: Pfn) -> Option<Box<PageBuf>> {
         let m = self.lock();
         m.pfn.get(pfn)?;
-        Some(Box::new(m.memory.frame(pfn)))
+        Some(Box::new(m.memory.frame(&m.memory_right, pfn)))
     }
 
     /// Frames per list.

@@ -767,7 +767,7 @@ impl Machine {
         });
         match read {
             Ok(()) => {
-                self.memory.fill(frame.pfn(), &buf);
+                self.memory.fill(&mut self.memory_right, frame.pfn(), &buf);
                 match source {
                     PageSource::Pagefile(_) => self.counters.pagefile_reads += 1,
                     PageSource::File { .. } | PageSource::Image { .. } => {
@@ -811,7 +811,7 @@ impl Machine {
         let old = h.pfn;
         let frame = self.take_frame(false)?;
         let from_list = Some(frame.from());
-        self.memory.copy(old, frame.pfn());
+        self.memory.copy(&mut self.memory_right, old, frame.pfn());
         if h.dirty {
             self.mark_modified(old);
         }

@@ -58,7 +58,7 @@ impl Machine {
         e.set_write_in_progress(false);
         e.set_pte(None);
         if zeroed && from != PageLocation::Zeroed {
-            self.memory.zero(pfn);
+            self.memory.zero(&mut self.memory_right, pfn);
         }
         Ok(TakenFrame(pfn, from))
     }

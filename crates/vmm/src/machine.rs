@@ -81,6 +81,9 @@ impl VmmConfig {
 pub struct Machine {
     pub(crate) config: VmmConfig,
     pub(crate) memory: std::sync::Arc<PhysicalMemory>,
+    /// The one right to store into `memory` (so stores, like everything here, happen under
+    /// the machine lock; copies out of frames borrow it shared and may `memcpy`).
+    pub(crate) memory_right: crate::memory::StoreRight,
     pub(crate) pfn: PfnDatabase,
     pub(crate) spaces: crate::address_space::Spaces,
     pub(crate) segments: BTreeMap<SegmentId, Segment>,
@@ -109,9 +112,11 @@ impl Machine {
         pagefile_store.attach_events(&events);
         let pagefile = Pagefile::new(pagefile_store, config.pagefile_pages)?;
         let limit = u64::from(config.frames) + u64::from(pagefile.usable());
+        let (memory, memory_right) = PhysicalMemory::new(config.frames)?;
         Ok(Machine {
             config,
-            memory: std::sync::Arc::new(PhysicalMemory::new(config.frames)?),
+            memory: std::sync::Arc::new(memory),
+            memory_right,
             pfn: PfnDatabase::new(config.frames, events.clone())?,
             spaces: crate::address_space::Spaces::default(),
             segments: BTreeMap::new(),

@@ -125,7 +125,7 @@ impl Machine {
         if let Target::Pagefile(slot) = target {
             e.set_original(OriginalPte::Pagefile { slot, protection });
         }
-        let data = &self.memory.frame(pfn);
+        let data = &self.memory.frame(&self.memory_right, pfn);
         let result = match target {
             Target::Pagefile(slot) => self.pagefile.write(slot, data),
             Target::File { store, page } => match self.stores.get_mut(&store) {
