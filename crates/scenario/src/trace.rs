@@ -419,6 +419,19 @@ fn detail_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
         VmmEvent::SegmentDeleted { segment } => {
             format!("{segment:?} deleted with its prototype PTEs")
         }
+        // A frame just taken is not mapped yet: its page is zeroed, copied or read in first
+        // (§3.4, §3.6); the fault or the cached I/O that follows tells where it went.
+        VmmEvent::FrameMoved {
+            pfn,
+            from,
+            reason: MoveReason::Taken,
+            ..
+        } => format!(
+            "{}: {} → in use: {}; it is filled before anything maps it",
+            crate::naming::frame(*pfn),
+            location_words(*from),
+            reason_words(MoveReason::Taken)
+        ),
         VmmEvent::FrameMoved {
             pfn,
             from,
