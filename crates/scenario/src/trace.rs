@@ -860,7 +860,7 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             reason: MoveReason::WriteCompleted,
             ..
         } => format!(
-            "frame {:#x} written: modified list → {}",
+            "frame {:#x} written to its backing store → {}",
             pfn.raw(),
             list_words(PageLocation::Standby, false)
         ),
