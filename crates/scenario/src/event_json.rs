@@ -87,10 +87,12 @@ pub fn event_json(e: &Event, names: &BTreeMap<u32, String>) -> Value {
                 }
                 VmmEvent::WriterRan {
                     writer,
+                    trigger,
                     pages_written,
                     failed,
                 } => {
                     put("writer", Value::from(format!("{writer:?}")));
+                    put("trigger", Value::from(format!("{trigger:?}")));
                     put("pages_written", Value::from(*pages_written));
                     put("failed", Value::from(*failed));
                 }

@@ -310,6 +310,17 @@ fn segment_words(segment: ntmm_vmm::SegmentId) -> String {
     format!("{segment:?}")
 }
 
+/// Why a writer ran (§4.6).
+fn trigger_words(t: ntmm_vmm::WriterTrigger) -> &'static str {
+    match t {
+        ntmm_vmm::WriterTrigger::LowMemory => {
+            "free frames ran low: modified pages are written so their frames can be reused, §4.6"
+        }
+        ntmm_vmm::WriterTrigger::Eager => "the eager writer writes file pages after every step",
+        ntmm_vmm::WriterTrigger::Requested => "run on request: flush-modified",
+    }
+}
+
 /// A backing-store operation in words.
 fn op_words(op: StoreOp) -> &'static str {
     match op {
@@ -444,12 +455,18 @@ fn detail_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             location_words(*to),
             reason_words(*reason)
         ),
-        VmmEvent::WriterRan { writer, failed, .. } => format!(
-            "{} ran: nothing written{}",
+        VmmEvent::WriterRan {
+            writer,
+            trigger,
+            failed,
+            ..
+        } => format!(
+            "{} ran ({}): nothing written{}",
             match writer {
                 Writer::ModifiedPageWriter => "modified page writer",
                 Writer::MappedPageWriter => "mapped page writer",
             },
+            trigger_words(*trigger),
             if *failed == 0 {
                 String::new()
             } else {
@@ -881,6 +898,7 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
         ),
         VmmEvent::WriterRan {
             writer,
+            trigger,
             pages_written,
             ..
         } if *pages_written != 0 => {
@@ -888,7 +906,11 @@ fn explain_vmm(e: &VmmEvent, names: &BTreeMap<u32, String>) -> Option<String> {
                 Writer::ModifiedPageWriter => "modified page writer",
                 Writer::MappedPageWriter => "mapped page writer",
             };
-            format!("{which}: {} written", pages(*pages_written))
+            format!(
+                "{which}: {} written ({})",
+                pages(*pages_written),
+                trigger_words(*trigger)
+            )
         }
         VmmEvent::SegmentFlushed { written, .. } if *written != 0 => {
             format!("flush: {} written", pages(*written))

@@ -184,6 +184,20 @@ pub enum Writer {
     MappedPageWriter,
 }
 
+/// What made a writer run ([`VmmEvent::WriterRan`], §4.6).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum WriterTrigger {
+    /// Available frames ran low: the writers turn modified pages into standby pages before
+    /// any working set is trimmed (`MiEnsureAvailablePageOrWait` wakes them).
+    LowMemory,
+    /// The eager policy: the mapped page writer runs after every operation (a scenario's
+    /// `machine writer=eager`).
+    Eager,
+    /// Asked for: a caller of the machine ([`crate::Vmm::run_writers`]; a scenario's
+    /// `flush-modified` directive).
+    Requested,
+}
+
 /// Where a page I/O went ([`VmmEvent::StoreIo`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum IoTarget {
@@ -363,6 +377,8 @@ pub enum VmmEvent {
     WriterRan {
         /// Which.
         writer: Writer,
+        /// What made it run.
+        trigger: WriterTrigger,
         /// Pages written.
         pages_written: u64,
         /// Page writes that failed (the pages stay modified).
@@ -521,9 +537,10 @@ impl Traced for VmmEvent {
             ),
             VmmEvent::WriterRan {
                 writer,
+                trigger,
                 pages_written,
                 failed,
-            } => debug!(?writer, pages_written, failed, "writer ran"),
+            } => debug!(?writer, ?trigger, pages_written, failed, "writer ran"),
             VmmEvent::StoreIo {
                 target,
                 op,

@@ -599,17 +599,17 @@ impl Vmm {
 
     /// Runs the mapped page writer and the modified page writer over the whole modified list.
     pub fn run_writers(&self) -> WriterReport {
-        self.op(|m| m.run_writers_internal())
+        self.op(|m| m.run_writers_internal(crate::event::WriterTrigger::Requested))
     }
 
     /// Runs the modified page writer only (pagefile-destined pages).
     pub fn run_modified_page_writer(&self) -> WriterReport {
-        self.op(|m| m.run_modified_page_writer())
+        self.op(|m| m.run_modified_page_writer(crate::event::WriterTrigger::Requested))
     }
 
     /// Runs the mapped page writer only (file pages).
     pub fn run_mapped_page_writer(&self) -> WriterReport {
-        self.op(|m| m.run_mapped_page_writer())
+        self.op(|m| m.run_mapped_page_writer(crate::event::WriterTrigger::Requested))
     }
 
     /// Makes `pages` frames available (zeroed + free + standby), running the writers and

@@ -122,7 +122,7 @@ pub use counters::{FaultCounters, MachineCounters};
 pub use error::{Exception, ExceptionKind, Result, VmmError};
 pub use event::{
     IoTarget, MoveReason, PlaceholderChange, Subscriber, Subscribers, Traced, ViolationCause,
-    VmmEvent, VmmEventKind, Writer,
+    VmmEvent, VmmEventKind, Writer, WriterTrigger,
 };
 pub use facade::Vmm;
 pub use fault::{FaultKind, FaultOutcome};

@@ -172,7 +172,7 @@ impl Machine {
         if self.config.writer == WriterPolicy::Eager
             && self.pfn.list_len(crate::pfn::PageLocation::Modified) > 0
         {
-            let report = self.run_mapped_page_writer();
+            let report = self.run_mapped_page_writer(crate::event::WriterTrigger::Eager);
             if !report.errors.is_empty() {
                 tracing::warn!(errors = report.errors.len(), "eager mapped writes failed");
             }

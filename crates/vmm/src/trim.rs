@@ -99,7 +99,7 @@ impl Machine {
             }
             if !writers_tried && self.pfn.list_len(PageLocation::Modified) > 0 {
                 writers_tried = true;
-                let report = self.run_writers_internal();
+                let report = self.run_writers_internal(crate::event::WriterTrigger::LowMemory);
                 tracing::debug!(?report, "writers run under memory pressure");
                 continue;
             }

@@ -31,9 +31,12 @@ enum Target {
 
 impl Machine {
     /// Runs the mapped page writer, then the modified page writer.
-    pub(crate) fn run_writers_internal(&mut self) -> WriterReport {
-        let mut report = self.run_mapped_page_writer();
-        let pf = self.run_modified_page_writer();
+    pub(crate) fn run_writers_internal(
+        &mut self,
+        trigger: crate::event::WriterTrigger,
+    ) -> WriterReport {
+        let mut report = self.run_mapped_page_writer(trigger);
+        let pf = self.run_modified_page_writer(trigger);
         report.pagefile_pages = pf.pagefile_pages;
         report.pagefile_full = pf.pagefile_full;
         report.errors.extend(pf.errors);
@@ -43,7 +46,10 @@ impl Machine {
     /// `MiModifiedPageWriter` (its gathering step, `MiGatherPagefilePages`): every
     /// pagefile-destined page of the modified list gets a slot
     /// and is written; it then sits on the standby list with the slot in its original PTE.
-    pub(crate) fn run_modified_page_writer(&mut self) -> WriterReport {
+    pub(crate) fn run_modified_page_writer(
+        &mut self,
+        trigger: crate::event::WriterTrigger,
+    ) -> WriterReport {
         let mut report = WriterReport::default();
         self.counters.writer_runs += 1;
         for pfn in self.pfn.list(PageLocation::Modified) {
@@ -61,6 +67,7 @@ impl Machine {
         }
         self.events.emit(crate::event::VmmEvent::WriterRan {
             writer: crate::event::Writer::ModifiedPageWriter,
+            trigger,
             pages_written: report.pagefile_pages,
             failed: report.errors.len() as u64,
         });
@@ -71,7 +78,10 @@ impl Machine {
     /// modified list is written to its file at
     /// the offset given by its prototype PTE, unless its segment disables modified writing (then
     /// it moves to the modified-no-write list).
-    pub(crate) fn run_mapped_page_writer(&mut self) -> WriterReport {
+    pub(crate) fn run_mapped_page_writer(
+        &mut self,
+        trigger: crate::event::WriterTrigger,
+    ) -> WriterReport {
         let mut report = WriterReport::default();
         self.counters.writer_runs += 1;
         for pfn in self.pfn.list(PageLocation::Modified) {
@@ -106,6 +116,7 @@ impl Machine {
         }
         self.events.emit(crate::event::VmmEvent::WriterRan {
             writer: crate::event::Writer::MappedPageWriter,
+            trigger,
             pages_written: report.file_pages,
             failed: report.errors.len() as u64,
         });
