@@ -613,7 +613,7 @@ fn explain_api(e: &ApiEvent, names: &BTreeMap<u32, String>) -> Option<String> {
             None => format!("process {} created", who(pid)),
         },
         ApiEvent::ProcessExited { pid } => format!(
-            "process {} exited: its views are unmapped and its handles closed",
+            "process {} exited: every view and private region of it is gone and every handle closed (§6.4)",
             who(pid)
         ),
         ApiEvent::HandleOpened {
