@@ -73,6 +73,21 @@ fn nt_create_section_local_nt_name_is_the_session_directory() {
     );
 }
 
+/// F34's source (ntdll om.c `test_case_sensitive`, Vista and later): a native create without
+/// OBJ_OPENIF on a name held by an object of *another* type fails with
+/// STATUS_OBJECT_TYPE_MISMATCH, not the collision a same-type name gives; no handle is made.
+#[test]
+fn nt_create_section_on_another_types_name_is_type_mismatch_f34() {
+    let (s, p) = marked();
+    s.create_event(p, false, false, false, Some("Global\\Other"))
+        .unwrap();
+    assert_eq!(
+        create(&s, p, Some("\\BaseNamedObjects\\Other"), 0x1000),
+        Err(NtStatus::STATUS_OBJECT_TYPE_MISMATCH)
+    );
+    ok(&s);
+}
+
 /// F34: NtCreateSection on an existing name opens it with STATUS_OBJECT_NAME_EXISTS only with
 /// OBJ_OPENIF (as kernel32 passes it); without, the name collides.
 #[test]

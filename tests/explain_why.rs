@@ -174,7 +174,7 @@ expect NtAreMappedFilesTheSame(0, 0) == STATUS_INVALID_ADDRESS
     );
     assert_eq!(
         why[1],
-        format!("STATUS_OBJECT_NAME_COLLISION{native}the name \\Sessions\\1\\BaseNamedObjects\\N already names an object, and a native create without OBJ_OPENIF does not open it (F34)")
+        format!("STATUS_OBJECT_NAME_COLLISION{native}the name \\Sessions\\1\\BaseNamedObjects\\N already names an object, and a native create without OBJ_OPENIF does not open it (F34; ntdll om.c test_name_collisions)")
     );
     assert!(
         why[2].starts_with("STATUS_ACCESS_VIOLATION") && why[2].ends_with("(F90)"),

@@ -608,23 +608,24 @@ impl System {
                 let same_type = om.objects.get(&id).map(|o| o.body.kind()) == Some(kind);
                 om.name_exists(pid, p, id, open_if && same_type);
                 self.delete_body(body)?;
+                // Another type's name is a type mismatch with or without OBJ_OPENIF (Vista and
+                // later: ntdll om.c test_case_sensitive); the same type's collides without it.
+                if !same_type {
+                    return Err(Fail::Rule(
+                        NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
+                        format!(
+                            "the name {p} already names an object of another type (an event, …), \
+                             and the new object cannot take it (CreateFileMapping's documentation; \
+                             ntdll om.c test_case_sensitive; names: §6.5)"
+                        ),
+                    ));
+                }
                 if !open_if {
                     return Err(Fail::Rule(
                         NtStatus::STATUS_OBJECT_NAME_COLLISION,
                         format!(
                             "the name {p} already names an object, and a native create without \
-                             OBJ_OPENIF does not open it (F34)"
-                        ),
-                    ));
-                }
-                let existing = om.objects.get(&id).map(|o| o.body.kind());
-                if existing != Some(kind) {
-                    return Err(Fail::Rule(
-                        NtStatus::STATUS_OBJECT_TYPE_MISMATCH,
-                        format!(
-                            "the name {p} already names an object of another type (an event, …), \
-                             and a section cannot take it (CreateFileMapping's documentation; \
-                             names: §6.5)"
+                             OBJ_OPENIF does not open it (F34; ntdll om.c test_name_collisions)"
                         ),
                     ));
                 }
