@@ -46,6 +46,17 @@ fn image_mapping(s: &System, p: AsId, path: &str) -> Handle {
         .unwrap()
 }
 
+/// `NtCreateSection(SEC_IMAGE)` on file handle `f` with protection `prot`, size 0.
+fn nt_image(s: &System, p: AsId, f: Handle, prot: u32) -> Result<(Handle, NtStatus), NtStatus> {
+    s.nt_create_section(
+        p,
+        NtCreateSectionArgs {
+            file: Some(f),
+            ..section_args(prot, SEC_IMAGE)
+        },
+    )
+}
+
 fn map_read(s: &System, p: AsId, h: Handle) -> Va {
     s.map_view_of_file(p, h, FILE_MAP_READ, 0, 0, 0).unwrap()
 }
@@ -87,13 +98,7 @@ fn f28_f142_sec_image_reports_sec_file_sec_image_and_drops_nocache() {
 fn f11_sec_image_on_an_empty_file_is_invalid_file_for_section() {
     let (s, p) = one();
     let f = rw_file(&s, p, "empty.dll", b"");
-    let r = s.nt_create_section(
-        p,
-        NtCreateSectionArgs {
-            file: Some(f),
-            ..section_args(PAGE_READONLY, SEC_IMAGE)
-        },
-    );
+    let r = nt_image(&s, p, f, PAGE_READONLY);
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_INVALID_FILE_FOR_SECTION);
 }
 
@@ -103,13 +108,7 @@ fn f30_no_mz_is_invalid_image_not_mz_and_bad_exe_format() {
     let f = rw_file(&s, p, "zeros.dll", &[0u8; 0x1000]);
     let r = s.create_file_mapping(p, f, false, PAGE_READONLY | SEC_IMAGE, 0, 0, None);
     assert_eq!(err(&s, p, r), ERROR_BAD_EXE_FORMAT);
-    let r = s.nt_create_section(
-        p,
-        NtCreateSectionArgs {
-            file: Some(f),
-            ..section_args(PAGE_READONLY, SEC_IMAGE)
-        },
-    );
+    let r = nt_image(&s, p, f, PAGE_READONLY);
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_INVALID_IMAGE_NOT_MZ);
 }
 
@@ -121,13 +120,7 @@ fn f30_mz_without_a_pe_header_is_invalid_image_format() {
     let mut bytes = vec![0u8; 0x400];
     bytes[..2].copy_from_slice(b"MZ");
     let f = rw_file(&s, p, "mz.dll", &bytes);
-    let r = s.nt_create_section(
-        p,
-        NtCreateSectionArgs {
-            file: Some(f),
-            ..section_args(PAGE_READONLY, SEC_IMAGE)
-        },
-    );
+    let r = nt_image(&s, p, f, PAGE_READONLY);
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_INVALID_IMAGE_FORMAT);
     let r = s.create_file_mapping(p, f, false, PAGE_READONLY | SEC_IMAGE, 0, 0, None);
     assert_eq!(err(&s, p, r), ERROR_BAD_EXE_FORMAT);
@@ -145,13 +138,7 @@ fn f30_header_overwritten_through_a_data_view_is_not_mz() {
         .unwrap();
     let v = s.map_view_of_file(p, d, FILE_MAP_WRITE, 0, 0, 0).unwrap();
     s.write_memory(p, v, b"XX").unwrap();
-    let r = s.nt_create_section(
-        p,
-        NtCreateSectionArgs {
-            file: Some(f),
-            ..section_args(PAGE_READONLY, SEC_IMAGE)
-        },
-    );
+    let r = nt_image(&s, p, f, PAGE_READONLY);
     assert_eq!(r.unwrap_err(), NtStatus::STATUS_INVALID_IMAGE_NOT_MZ);
     ok(&s);
 }
@@ -171,28 +158,14 @@ fn f135_writable_image_section_on_a_read_write_file_succeeds() {
     )
     .unwrap();
     for prot in [PAGE_READWRITE, PAGE_EXECUTE_READWRITE] {
-        let (h, st) = s
-            .nt_create_section(
-                p,
-                NtCreateSectionArgs {
-                    file: Some(f),
-                    ..section_args(prot, SEC_IMAGE)
-                },
-            )
-            .unwrap();
+        let (h, st) = nt_image(&s, p, f, prot).unwrap();
         assert_eq!(st, NtStatus::STATUS_SUCCESS);
         s.close_handle(p, h).unwrap();
     }
     // Without write access the file handle does not allow a writable protection (F22: the
     // file-rights rule of MmMakeFileAccess; F135's Wine case).
     let r = open(&s, p, "app.dll", GENERIC_READ, 7).unwrap();
-    let e = s.nt_create_section(
-        p,
-        NtCreateSectionArgs {
-            file: Some(r),
-            ..section_args(PAGE_READWRITE, SEC_IMAGE)
-        },
-    );
+    let e = nt_image(&s, p, r, PAGE_READWRITE);
     assert_eq!(e.unwrap_err(), NtStatus::STATUS_ACCESS_DENIED);
     ok(&s);
 }
@@ -369,15 +342,7 @@ fn f132_an_occupied_base_relocates_with_image_not_at_base() {
     let (s, p) = one();
     app(&s, "app.dll");
     let f = open(&s, p, "app.dll", GENERIC_READ, FILE_SHARE_READ).unwrap();
-    let (h, _) = s
-        .nt_create_section(
-            p,
-            NtCreateSectionArgs {
-                file: Some(f),
-                ..section_args(PAGE_READONLY, SEC_IMAGE)
-            },
-        )
-        .unwrap();
+    let (h, _) = nt_image(&s, p, f, PAGE_READONLY).unwrap();
     let (v1, size) = nt_map(&s, p, h, shared(PAGE_READONLY)).unwrap();
     assert_eq!((v1.raw(), size), (BASE, 0x5000));
     assert_eq!(s.image_view_status(p, h, v1), NtStatus::STATUS_SUCCESS);
